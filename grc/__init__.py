@@ -1,0 +1,61 @@
+"""GRC: claims handling for social-housing landlords."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from grc.config import Settings
+
+
+def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
+    """Build the application; ``config`` is a Settings, or overrides of the environment's."""
+    if isinstance(config, Settings):
+        settings = config
+    else:
+        settings = Settings.from_env(**(config or {}))
+
+    app = Flask(__name__, instance_path=str(Path(settings.instance_path).resolve()))
+    app.config.from_mapping(settings.flask_config())
+    app.extensions["grc_settings"] = settings
+    if settings.database_url.startswith("sqlite:///"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _configure_logging(app)
+
+    from grc import errors
+    from grc.extensions import api, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+                     render_as_batch=True, compare_type=True)
+    api.init_app(app)
+    errors.init_app(app)
+
+    from grc import models  # noqa: F401  (every model registered before use)
+    from grc.claims.api import blp as claims_blp
+    from grc.claims.api import catalogue_blp
+    from grc.people.api import blp as tenants_blp
+
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "API token (grc_…)"}
+    )
+    for blueprint in (catalogue_blp, tenants_blp, claims_blp):
+        api.register_blueprint(blueprint)
+
+    from grc.docs import blp as docs_blp
+
+    app.register_blueprint(docs_blp)
+
+    from grc.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

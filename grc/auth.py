@@ -1,0 +1,133 @@
+"""Bearer-token authentication for the JSON API and role permissions.
+
+Tokens are 256-bit random secrets: a SHA-256 digest is enough to store them safely (a slow
+password hash would cost every API call tens of milliseconds for no gain).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from flask import Response, g, request
+from sqlalchemy.orm import joinedload
+
+from grc.db import StrEnum, utcnow
+from grc.errors import error_response
+from grc.extensions import db
+from grc.people.models import ApiToken, Role, User
+
+TOKEN_PREFIX = "grc_"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Permission(StrEnum):
+    CATALOGUE_READ = "catalogue:read"
+    CATALOGUE_WRITE = "catalogue:write"
+    TENANTS_SEARCH = "tenants:search"
+    CLAIMS_READ = "claims:read"
+    CLAIMS_CREATE = "claims:create"
+    CLAIMS_ACT = "claims:act"
+    CLAIMS_COMMENT = "claims:comment"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.AGENT: frozenset({
+        Permission.CATALOGUE_READ, Permission.TENANTS_SEARCH, Permission.CLAIMS_READ,
+        Permission.CLAIMS_CREATE, Permission.CLAIMS_ACT, Permission.CLAIMS_COMMENT,
+    }),
+    Role.UNIT: frozenset({
+        Permission.CATALOGUE_READ, Permission.TENANTS_SEARCH, Permission.CLAIMS_READ,
+        Permission.CLAIMS_ACT, Permission.CLAIMS_COMMENT,
+    }),
+    Role.MANAGER: frozenset({
+        Permission.CATALOGUE_READ, Permission.TENANTS_SEARCH, Permission.CLAIMS_READ,
+    }),
+    Role.ADMIN: frozenset({
+        Permission.CATALOGUE_READ, Permission.CATALOGUE_WRITE, Permission.TENANTS_SEARCH,
+        Permission.CLAIMS_READ,
+    }),
+}
+
+
+class AuthError(Exception):
+    pass
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def issue_token(user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiToken, str]:
+    """Create a token for ``user``; the clear secret is returned once and never stored."""
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user=user, name=name, token_hash=hash_token(secret), prefix=secret[:10],
+        expires_at=expires_at,
+    )
+    db.session.add(token)
+    return token, secret
+
+
+def user_for_token(secret: str, now: datetime) -> User | None:
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    token = db.session.execute(
+        sa.select(ApiToken)
+        .options(joinedload(ApiToken.user))
+        .where(ApiToken.token_hash == hash_token(secret))
+    ).scalar_one_or_none()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if not token.user.active:
+        return None
+    return token.user
+
+
+def current_user() -> User:
+    user = g.get("user")
+    if user is None:  # pragma: no cover - every API view is behind require()
+        raise RuntimeError("current_user() outside an authenticated API view")
+    return user
+
+
+def _unauthorized(message: str) -> Response:
+    from http import HTTPStatus
+
+    response = error_response(HTTPStatus.UNAUTHORIZED, message)
+    response.headers["WWW-Authenticate"] = 'Bearer realm="grc"'
+    return response
+
+
+def require(permission: Permission) -> Callable[[F], F]:
+    """Authenticate the bearer token and check the role has ``permission``."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            from http import HTTPStatus
+
+            header = request.headers.get("Authorization", "")
+            scheme, _, secret = header.partition(" ")
+            if scheme.lower() != "bearer" or not secret.strip():
+                return _unauthorized("A bearer token is required.")
+            user = user_for_token(secret.strip(), utcnow())
+            if user is None:
+                return _unauthorized("The token is invalid, expired or revoked.")
+            if permission not in ROLE_PERMISSIONS[user.role]:
+                return error_response(
+                    HTTPStatus.FORBIDDEN, f"Your role ({user.role}) may not do this."
+                )
+            g.user = user
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator

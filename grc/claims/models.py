@@ -1,0 +1,327 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grc.contracts.models import Contract, Contractor
+from grc.db import StrEnum, UTCDateTime, enum_column_type, utcnow
+from grc.extensions import db
+from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory
+from grc.people.models import Tenant, User
+
+
+class Clock(StrEnum):
+    BUSINESS = "business"
+    CALENDAR = "calendar"
+
+
+class Priority(StrEnum):
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+
+class ClaimStatus(StrEnum):
+    RECEIVED = "received"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING_TENANT = "waiting_tenant"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+OPEN_STATUSES = (
+    ClaimStatus.RECEIVED,
+    ClaimStatus.ASSIGNED,
+    ClaimStatus.IN_PROGRESS,
+    ClaimStatus.WAITING_TENANT,
+)
+
+
+class IntakeChannel(StrEnum):
+    PHONE = "phone"
+    WEB = "web"
+    APP = "app"
+    EMAIL = "email"
+    LETTER = "letter"
+    DESK = "desk"
+
+
+class LocationKind(StrEnum):
+    DWELLING = "dwelling"
+    BUILDING = "building"
+    EQUIPMENT = "equipment"
+
+
+class RouteKind(StrEnum):
+    UNIT = "unit"
+    CONTRACTOR = "contractor"
+
+
+class RouteReason(StrEnum):
+    CONTRACT = "contract"
+    RULE = "rule"
+    DEFAULT = "default"
+    MANUAL = "manual"
+
+
+class EventKind(StrEnum):
+    CREATED = "created"
+    ROUTED = "routed"
+    STATUS_CHANGED = "status_changed"
+    COMMENT = "comment"
+
+
+class Visibility(StrEnum):
+    INTERNAL = "internal"
+    TENANT = "tenant"
+
+
+class SlaPolicy(db.Model):
+    __tablename__ = "sla_policies"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "response_hours > 0 AND resolution_hours >= response_hours", name="hours"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    label_fr: Mapped[str] = mapped_column(sa.String(120))
+    label_en: Mapped[str] = mapped_column(sa.String(120))
+    response_hours: Mapped[int]
+    resolution_hours: Mapped[int]
+    clock: Mapped[Clock] = mapped_column(enum_column_type(Clock, "sla_clock"))
+
+
+class Category(db.Model):
+    """A node of the claim catalogue: a domain (no parent) or a claim motive inside one."""
+
+    __tablename__ = "categories"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(default_route_kind IS NULL) = (default_route_target IS NULL)", name="route_pair"
+        ),
+        sa.CheckConstraint(
+            "equipment_kind IS NULL OR location_kind = 'equipment'", name="equipment_kind"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(30), unique=True)
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("categories.id"), index=True)
+    label_fr: Mapped[str] = mapped_column(sa.String(160))
+    label_en: Mapped[str] = mapped_column(sa.String(160))
+    technical: Mapped[bool] = mapped_column(default=False)
+    location_kind: Mapped[LocationKind | None] = mapped_column(
+        enum_column_type(LocationKind, "category_location")
+    )
+    equipment_kind: Mapped[str | None] = mapped_column(sa.String(30))
+    default_priority: Mapped[Priority] = mapped_column(
+        enum_column_type(Priority, "category_priority"), default=Priority.NORMAL
+    )
+    sla_policy_id: Mapped[int | None] = mapped_column(sa.ForeignKey("sla_policies.id"))
+    # "contract" + kind, or "unit" + kind: the catalogue's handled_by column.
+    default_route_kind: Mapped[str | None] = mapped_column(sa.String(10))
+    default_route_target: Mapped[str | None] = mapped_column(sa.String(30))
+    responsibility: Mapped[str] = mapped_column(sa.String(20), default="landlord")
+    fcr_possible: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id])
+    sla_policy: Mapped[SlaPolicy | None] = relationship()
+
+    @property
+    def is_domain(self) -> bool:
+        return self.parent_id is None
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale == "en" else self.label_fr
+
+
+class TreatmentUnit(db.Model):
+    """A team that handles claims: an agency's unit, or a company-wide one (no agency)."""
+
+    __tablename__ = "treatment_units"
+    __table_args__ = (sa.UniqueConstraint("agency_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    # technique, proximite, gestion_locative, recouvrement, social, tranquillite, sinistres, astreinte
+    kind: Mapped[str] = mapped_column(sa.String(30), index=True)
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
+    email: Mapped[str | None] = mapped_column(sa.String(254))
+
+    agency: Mapped[Agency | None] = relationship(back_populates="units")
+
+
+class RoutingRule(db.Model):
+    """Sends claims of a category (or of a whole domain) to a unit, within a scope.
+
+    Scope is at most one of residence, agency or territory; none means everywhere. The most
+    specific scope wins, then the most specific category.
+    """
+
+    __tablename__ = "routing_rules"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(CASE WHEN residence_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN agency_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN territory_id IS NULL THEN 0 ELSE 1 END) <= 1",
+            name="one_scope",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("treatment_units.id"))
+    residence_id: Mapped[int | None] = mapped_column(sa.ForeignKey("residences.id"))
+    agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
+    territory_id: Mapped[int | None] = mapped_column(sa.ForeignKey("territories.id"))
+
+    category: Mapped[Category] = relationship()
+    unit: Mapped[TreatmentUnit] = relationship()
+    residence: Mapped[Residence | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()
+    territory: Mapped[Territory | None] = relationship()
+
+
+class ClaimReferenceCounter(db.Model):
+    """Last number handed out per year for references R-YYYY-NNNNNN (gaps are allowed)."""
+
+    __tablename__ = "claim_reference_counters"
+
+    year: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_value: Mapped[int] = mapped_column(default=0)
+
+
+class Claim(db.Model):
+    __tablename__ = "claims"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(status IN ('resolved', 'closed')) = (resolved_at IS NOT NULL)", name="resolved_at"
+        ),
+        sa.CheckConstraint("(status = 'closed') = (closed_at IS NOT NULL)", name="closed_at"),
+        sa.CheckConstraint(
+            "(status = 'cancelled') = (cancelled_at IS NOT NULL)", name="cancelled_at"
+        ),
+        sa.CheckConstraint(
+            "(status = 'waiting_tenant') = (paused_at IS NOT NULL)", name="paused_at"
+        ),
+        sa.CheckConstraint(
+            "(route_kind = 'contractor') = (contractor_id IS NOT NULL)", name="contractor_route"
+        ),
+        sa.CheckConstraint(
+            "NOT first_contact_resolution OR resolved_at IS NOT NULL", name="fcr_resolved"
+        ),
+        sa.Index("ix_claims_unit_status", "unit_id", "status"),
+        sa.Index("ix_claims_status_resolution_due", "status", "resolution_due"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(20), unique=True)
+    status: Mapped[ClaimStatus] = mapped_column(enum_column_type(ClaimStatus, "claim_status"))
+    channel: Mapped[IntakeChannel] = mapped_column(enum_column_type(IntakeChannel, "claim_channel"))
+    priority: Mapped[Priority] = mapped_column(enum_column_type(Priority, "claim_priority"))
+    category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"), index=True)
+    description: Mapped[str] = mapped_column(sa.Text)
+
+    tenant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    location_kind: Mapped[LocationKind] = mapped_column(
+        enum_column_type(LocationKind, "claim_location")
+    )
+    dwelling_id: Mapped[int | None] = mapped_column(sa.ForeignKey("dwellings.id"), index=True)
+    equipment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("equipment.id"), index=True)
+    building_id: Mapped[int] = mapped_column(sa.ForeignKey("buildings.id"), index=True)
+    # Copied from the building at intake so queues and reports filter without joins.
+    residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residences.id"), index=True)
+    agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
+
+    route_kind: Mapped[RouteKind] = mapped_column(enum_column_type(RouteKind, "claim_route_kind"))
+    route_reason_code: Mapped[RouteReason] = mapped_column(
+        enum_column_type(RouteReason, "claim_route_reason")
+    )
+    route_reason: Mapped[str] = mapped_column(sa.String(400))
+    unit_id: Mapped[int] = mapped_column(sa.ForeignKey("treatment_units.id"))
+    contractor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contractors.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(sa.ForeignKey("contracts.id"))
+
+    sla_clock: Mapped[Clock] = mapped_column(enum_column_type(Clock, "claim_sla_clock"))
+    response_due: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolution_due: Mapped[datetime] = mapped_column(UTCDateTime)
+    responded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paused_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where a claim goes back to when the tenant answers.
+    status_before_pause: Mapped[ClaimStatus | None] = mapped_column(
+        enum_column_type(ClaimStatus, "claim_status_before_pause")
+    )
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    first_contact_resolution: Mapped[bool] = mapped_column(default=False)
+    resolution: Mapped[str | None] = mapped_column(sa.Text)
+
+    created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    category: Mapped[Category] = relationship()
+    tenant: Mapped[Tenant | None] = relationship()
+    dwelling: Mapped[Dwelling | None] = relationship()
+    equipment: Mapped[Equipment | None] = relationship()
+    building: Mapped[Building] = relationship()
+    residence: Mapped[Residence] = relationship()
+    agency: Mapped[Agency] = relationship()
+    unit: Mapped[TreatmentUnit] = relationship()
+    contractor: Mapped[Contractor | None] = relationship()
+    contract: Mapped[Contract | None] = relationship()
+    created_by: Mapped[User | None] = relationship()
+    events: Mapped[list[ClaimEvent]] = relationship(
+        back_populates="claim", order_by="ClaimEvent.id", passive_deletes="all"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_overdue(self, now: datetime) -> bool:
+        return (
+            self.is_open and self.status != ClaimStatus.WAITING_TENANT
+            and self.resolution_due < now
+        )
+
+
+class ClaimEvent(db.Model):
+    """One line of a claim's timeline. Rows are only ever inserted."""
+
+    __tablename__ = "claim_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claims.id"), index=True)
+    kind: Mapped[EventKind] = mapped_column(enum_column_type(EventKind, "claim_event_kind"))
+    action: Mapped[str | None] = mapped_column(sa.String(30))
+    from_status: Mapped[str | None] = mapped_column(sa.String(20))
+    to_status: Mapped[str | None] = mapped_column(sa.String(20))
+    visibility: Mapped[Visibility] = mapped_column(
+        enum_column_type(Visibility, "claim_event_visibility"), default=Visibility.INTERNAL
+    )
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    # Before/after values of what the event changed, e.g. {"unit_id": [3, 7]}.
+    changes: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    claim: Mapped[Claim] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+@sa.event.listens_for(ClaimEvent, "before_update")
+@sa.event.listens_for(ClaimEvent, "before_delete")
+def _timeline_is_append_only(mapper: Any, connection: Any, target: ClaimEvent) -> None:
+    raise RuntimeError("claim events are append-only")

@@ -1,0 +1,153 @@
+"""Marshmallow schemas of the claims API (staff audience); they also drive the OpenAPI doc."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from grc.claims.lifecycle import Action
+from grc.claims.models import ClaimStatus, Clock, IntakeChannel, Priority, RouteKind, Visibility
+
+MAX_DESCRIPTION = 5000
+
+
+
+class SlaPolicySchema(Schema):
+    code = fields.String()
+    label_fr = fields.String()
+    label_en = fields.String()
+    response_hours = fields.Integer()
+    resolution_hours = fields.Integer()
+    clock = fields.Enum(Clock, by_value=True)
+
+
+class CategorySchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    parent = fields.Function(lambda c: c.parent.code if c.parent else None)
+    label_fr = fields.String()
+    label_en = fields.String()
+    technical = fields.Boolean()
+    location = fields.Function(
+        lambda c: (f"equipment:{c.equipment_kind}" if c.equipment_kind else
+                   str(c.location_kind) if c.location_kind else None)
+    )
+    default_priority = fields.Enum(Priority, by_value=True)
+    sla_policy = fields.Nested(SlaPolicySchema, allow_none=True)
+    handled_by = fields.Function(
+        lambda c: f"{c.default_route_kind}:{c.default_route_target}" if c.default_route_kind else None
+    )
+    responsibility = fields.String()
+    fcr_possible = fields.Boolean()
+
+
+class ClaimCreateSchema(Schema):
+    category = fields.String(required=True, validate=validate.Length(min=1, max=30),
+                             metadata={"description": "Category code, e.g. PLB-FUITE"})
+    channel = fields.Enum(IntakeChannel, by_value=True, required=True)
+    description = fields.String(required=True, validate=validate.Length(min=3, max=MAX_DESCRIPTION))
+    dwelling_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
+    building_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
+    equipment_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
+    tenant_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
+    priority = fields.Enum(Priority, by_value=True, allow_none=True)
+    resolve_now = fields.Boolean(load_default=False, metadata={
+        "description": "The agent answered during the call: first-contact resolution."})
+    resolution = fields.String(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)
+
+    @validates_schema
+    def one_location(self, data: dict[str, Any], **kwargs: Any) -> None:
+        given = [k for k in ("dwelling_id", "building_id", "equipment_id") if data.get(k)]
+        if len(given) != 1:
+            raise ValidationError(
+                "Give exactly one of dwelling_id, building_id, equipment_id.", "location"
+            )
+
+
+class UnitRefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class RouteSchema(Schema):
+    kind = fields.Enum(RouteKind, by_value=True)
+    unit = fields.Nested(UnitRefSchema)
+    contractor = fields.Function(
+        lambda r: {"id": r.contractor.id, "code": r.contractor.code, "name": r.contractor.name}
+        if r.contractor else None
+    )
+    contract = fields.Function(
+        lambda r: {"id": r.contract.id, "reference": r.contract.reference, "kind": r.contract.kind}
+        if r.contract else None
+    )
+    reason_code = fields.String(attribute="route_reason_code")
+    reason = fields.String(attribute="route_reason")
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    action = fields.String(allow_none=True)
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String(allow_none=True)
+    visibility = fields.Enum(Visibility, by_value=True)
+    body = fields.String(allow_none=True)
+    changes = fields.Dict(allow_none=True)
+    actor = fields.Function(lambda e: {"id": e.actor.id, "name": e.actor.name} if e.actor else None)
+    created_at = fields.AwareDateTime()
+
+
+class ClaimSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    status = fields.Enum(ClaimStatus, by_value=True)
+    channel = fields.Enum(IntakeChannel, by_value=True)
+    priority = fields.Enum(Priority, by_value=True)
+    category = fields.Function(lambda c: {"code": c.category.code, "label_fr": c.category.label_fr,
+                                          "label_en": c.category.label_en})
+    description = fields.String()
+    tenant_id = fields.Integer(allow_none=True)
+    location = fields.Function(lambda c: {
+        "kind": str(c.location_kind), "dwelling_id": c.dwelling_id, "building_id": c.building_id,
+        "equipment_id": c.equipment_id, "residence_id": c.residence_id, "agency_id": c.agency_id,
+    })
+    route = fields.Function(lambda c: RouteSchema().dump(c))
+    sla_clock = fields.String()
+    response_due = fields.AwareDateTime()
+    resolution_due = fields.AwareDateTime()
+    responded_at = fields.AwareDateTime(allow_none=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+    first_contact_resolution = fields.Boolean()
+    resolution = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+
+class ClaimDetailSchema(ClaimSchema):
+    events = fields.List(fields.Nested(EventSchema))
+    allowed_actions = fields.List(fields.String())
+
+
+class ClaimListArgsSchema(Schema):
+    status = fields.List(fields.Enum(ClaimStatus, by_value=True))
+    unit_id = fields.Integer()
+    category = fields.String(validate=validate.Length(max=30))
+    agency_id = fields.Integer()
+    tenant_id = fields.Integer()
+    overdue = fields.Boolean()
+    q = fields.String(validate=validate.Length(min=2, max=100))
+
+
+class TransitionSchema(Schema):
+    action = fields.Enum(Action, by_value=True, required=True)
+    comment = fields.String(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)
+    unit_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
+
+
+class CommentSchema(Schema):
+    body = fields.String(required=True, validate=validate.Length(min=1, max=MAX_DESCRIPTION))
+    visibility = fields.Enum(Visibility, by_value=True, load_default=Visibility.INTERNAL)

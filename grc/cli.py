@@ -1,0 +1,94 @@
+"""``flask --app wsgi grc …`` commands: demo data, users and API tokens."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import click
+import sqlalchemy as sa
+from flask import Flask
+from flask.cli import AppGroup
+
+from grc.auth import issue_token
+from grc.claims.models import TreatmentUnit
+from grc.db import utcnow
+from grc.extensions import db
+from grc.people.models import Role, User
+
+grc_cli = AppGroup("grc", help="GRC administration.")
+users_cli = AppGroup("users", help="Staff users.")
+tokens_cli = AppGroup("tokens", help="API tokens.")
+grc_cli.add_command(users_cli)
+grc_cli.add_command(tokens_cli)
+
+
+@grc_cli.command("catalogue")
+def load_catalogue_command() -> None:
+    """Load or update the reference claim catalogue and SLA policies."""
+    from grc.catalogue import load_catalogue
+
+    policies, categories = load_catalogue(db.session)
+    db.session.commit()
+    click.echo(f"{policies} SLA policies, {categories} categories.")
+
+
+@grc_cli.command("demo")
+@click.option("--dwellings", default=20_000, show_default=True, type=click.IntRange(50, 2_000_000))
+@click.option("--claims", default=6_000, show_default=True, type=click.IntRange(0, 5_000_000),
+              help="Claims spread over the last 12 months.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data).")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
+def demo_command(dwellings: int, claims: int, seed: int, if_empty: bool) -> None:
+    """Load a realistic demo landlord: stock, tenants, units, contracts, claims, users."""
+    from grc.demo import DemoSizes, load_demo
+
+    if if_empty and db.session.execute(sa.select(sa.func.count(User.id))).scalar_one():
+        click.echo("The database already has data; demo not loaded.")
+        return
+    report = load_demo(db.session, DemoSizes(dwellings=dwellings, claims=claims), seed=seed,
+                       echo=click.echo)
+    for line in report:
+        click.echo(line)
+
+
+@users_cli.command("create")
+@click.option("--email", required=True)
+@click.option("--name", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--unit", "unit_code", help="Treatment unit code (required for the unit role).")
+def create_user(email: str, name: str, role: str, unit_code: str | None) -> None:
+    """Create a staff user."""
+    unit = None
+    if unit_code:
+        unit = db.session.execute(
+            sa.select(TreatmentUnit).where(TreatmentUnit.code == unit_code)
+        ).scalar_one_or_none()
+        if unit is None:
+            raise click.BadParameter(f"no treatment unit with code {unit_code!r}", param_hint="--unit")
+    if Role(role) == Role.UNIT and unit is None:
+        raise click.BadParameter("a unit user needs --unit", param_hint="--unit")
+    if db.session.execute(sa.select(User.id).where(User.email == email.lower())).first():
+        raise click.BadParameter(f"a user with email {email!r} exists", param_hint="--email")
+    user = User(email=email.lower(), name=name, role=Role(role), unit=unit)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"User {user.id} created ({user.role}).")
+
+
+@tokens_cli.command("create")
+@click.option("--email", required=True, help="The user the token acts as.")
+@click.option("--name", default="api", show_default=True, help="What the token is for.")
+@click.option("--days", type=click.IntRange(1, 3650), help="Expire after this many days.")
+def create_token(email: str, name: str, days: int | None) -> None:
+    """Create an API token; the secret is printed once and never stored."""
+    user = db.session.execute(sa.select(User).where(User.email == email.lower())).scalar_one_or_none()
+    if user is None:
+        raise click.BadParameter(f"no user with email {email!r}", param_hint="--email")
+    expires_at = utcnow() + timedelta(days=days) if days else None
+    token, secret = issue_token(user, name, expires_at)
+    db.session.commit()
+    click.echo(secret)
+
+
+def register_cli(app: Flask) -> None:
+    app.cli.add_command(grc_cli)

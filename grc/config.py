@@ -1,0 +1,154 @@
+"""One typed configuration, read from the environment and validated at start-up."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ENVIRONMENTS = ("development", "testing", "production")
+_HOURS_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
+_DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot run the product; the message says which setting and why."""
+
+
+@dataclass(frozen=True)
+class BusinessHours:
+    """Opening hours used by business-time SLA clocks (default Monday–Friday 08:30–17:30)."""
+
+    weekdays: frozenset[int] = frozenset(range(5))
+    start: time = time(8, 30)
+    end: time = time(17, 30)
+
+    @classmethod
+    def parse(cls, days: str, hours: str) -> BusinessHours:
+        match = _HOURS_RE.match(hours.strip())
+        if not match:
+            raise ConfigError(f"GRC_BUSINESS_HOURS must look like 08:30-17:30, got {hours!r}")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        try:
+            start, end = time(h1, m1), time(h2, m2)
+        except ValueError as exc:
+            raise ConfigError(f"GRC_BUSINESS_HOURS is not a valid range: {hours!r}") from exc
+        if start >= end:
+            raise ConfigError("GRC_BUSINESS_HOURS must end after it starts")
+        return cls(weekdays=_parse_days(days), start=start, end=end)
+
+
+def _parse_days(spec: str) -> frozenset[int]:
+    spec = spec.strip().lower()
+    days: set[int] = set()
+    for part in spec.split(","):
+        bounds = part.strip().split("-")
+        if not all(b in _DAY_NAMES for b in bounds) or len(bounds) > 2:
+            raise ConfigError(f"GRC_BUSINESS_DAYS must look like mon-fri or mon,wed, got {spec!r}")
+        first, last = _DAY_NAMES.index(bounds[0]), _DAY_NAMES.index(bounds[-1])
+        if last < first:
+            raise ConfigError(f"GRC_BUSINESS_DAYS range goes backwards: {part!r}")
+        days.update(range(first, last + 1))
+    return frozenset(days)
+
+
+@dataclass(frozen=True)
+class Settings:
+    environment: str = "development"
+    secret_key: str = ""
+    database_url: str = ""
+    redis_url: str | None = None
+    timezone: str = "Europe/Paris"
+    default_locale: str = "fr"
+    business_hours: BusinessHours = field(default_factory=BusinessHours)
+    instance_path: str = "instance"
+    api_page_size_max: int = 100
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        env = os.environ if environ is None else environ
+        instance_path = overrides.pop("instance_path", None) or env.get(
+            "GRC_INSTANCE_PATH", str(Path.cwd() / "instance")
+        )
+        settings = cls(
+            environment=env.get("GRC_ENV", "development"),
+            secret_key=env.get("SECRET_KEY", ""),
+            database_url=env.get("DATABASE_URL", ""),
+            redis_url=env.get("REDIS_URL") or None,
+            timezone=env.get("GRC_TIMEZONE", "Europe/Paris"),
+            default_locale=env.get("GRC_DEFAULT_LOCALE", "fr"),
+            business_hours=BusinessHours.parse(
+                env.get("GRC_BUSINESS_DAYS", "mon-fri"),
+                env.get("GRC_BUSINESS_HOURS", "08:30-17:30"),
+            ),
+            instance_path=instance_path,
+        )
+        settings = replace(settings, **overrides)
+        if not settings.database_url:
+            sqlite_file = Path(settings.instance_path) / "grc.sqlite3"
+            settings = replace(settings, database_url=f"sqlite:///{sqlite_file}")
+        if not settings.secret_key and settings.environment != "production":
+            # Development and tests get a throwaway key; production must set one.
+            settings = replace(settings, secret_key=secrets.token_urlsafe(32))
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.environment not in ENVIRONMENTS:
+            raise ConfigError(f"GRC_ENV must be one of {', '.join(ENVIRONMENTS)}")
+        if self.environment == "production" and len(self.secret_key) < 32:
+            raise ConfigError("SECRET_KEY must be set to at least 32 characters in production")
+        if not self.database_url.startswith(("sqlite:", "postgresql")):
+            raise ConfigError("DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise ConfigError("REDIS_URL must be a redis:// URL")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"GRC_TIMEZONE is not a known time zone: {self.timezone!r}") from exc
+        if self.default_locale not in ("fr", "en"):
+            raise ConfigError("GRC_DEFAULT_LOCALE must be fr or en")
+
+    def flask_config(self) -> dict[str, Any]:
+        database_url = self.database_url
+        if database_url.startswith("postgresql://"):
+            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        engine_options: dict[str, Any] = {"pool_pre_ping": True}
+        if database_url.startswith("postgresql"):
+            engine_options |= {"pool_size": 10, "max_overflow": 10, "pool_timeout": 5,
+                               "connect_args": {"connect_timeout": 5}}
+        return {
+            "SECRET_KEY": self.secret_key,
+            "TESTING": self.environment == "testing",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options,
+            "API_TITLE": "GRC",
+            "API_VERSION": "v1",
+            "OPENAPI_VERSION": "3.0.3",
+            "OPENAPI_URL_PREFIX": "/api",
+            "OPENAPI_JSON_PATH": "openapi.json",
+            "OPENAPI_SWAGGER_UI_PATH": "/docs",
+            "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+            "API_SPEC_OPTIONS": {"security": [{"bearer": []}]},
+        }
+
+    def describe(self) -> dict[str, str]:
+        """Settings safe to print: no secrets, no passwords inside URLs."""
+        shown = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "secret_key":
+                value = "set" if value else "unset"
+            elif f.name in ("database_url", "redis_url") and value:
+                value = re.sub(r"//([^:@/]+):[^@/]+@", r"//\1:***@", value)
+            shown[f.name] = str(value)
+        return shown

@@ -1,0 +1,1 @@
+"""Contractors and the contracts that cover residences × categories."""

@@ -1,0 +1,1 @@
+"""Housing stock: territories, agencies, residences, buildings, dwellings and equipment."""

@@ -1,0 +1,14 @@
+"""Imports every model module so SQLAlchemy and Alembic see the whole schema."""
+
+from grc.claims.models import (  # noqa: F401
+    Category,
+    Claim,
+    ClaimEvent,
+    ClaimReferenceCounter,
+    RoutingRule,
+    SlaPolicy,
+    TreatmentUnit,
+)
+from grc.contracts.models import Contract, Contractor  # noqa: F401
+from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory  # noqa: F401
+from grc.people.models import ApiToken, Lease, Tenant, TenantPhone, User  # noqa: F401

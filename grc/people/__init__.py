@@ -1,0 +1,1 @@
+"""People: tenants with their phones and leases, and staff users with their API tokens."""

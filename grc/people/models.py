@@ -1,0 +1,150 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grc.db import StrEnum, UTCDateTime, enum_column_type, utcnow
+from grc.extensions import db
+from grc.text import search_key
+
+if TYPE_CHECKING:
+    from grc.claims.models import TreatmentUnit
+    from grc.housing.models import Dwelling
+
+
+class Channel(StrEnum):
+    """How a tenant prefers to be told about their claims."""
+
+    SMS = "sms"
+    EMAIL = "email"
+    LETTER = "letter"
+
+
+class PhoneKind(StrEnum):
+    MOBILE = "mobile"
+    LANDLINE = "landline"
+    OTHER = "other"
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    UNIT = "unit"
+    MANAGER = "manager"
+    ADMIN = "admin"
+
+
+class Tenant(db.Model):
+    __tablename__ = "tenants"
+    __table_args__ = (
+        sa.Index("ix_tenants_search_name_trgm", "search_name", postgresql_using="gin",
+                 postgresql_ops={"search_name": "gin_trgm_ops"}, info={"postgresql_only": True}),
+        sa.Index("ix_tenants_search_name_prefix", "search_name",
+                 postgresql_ops={"search_name": "text_pattern_ops"}, info={"postgresql_only": True}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_ref: Mapped[str | None] = mapped_column(sa.String(40), unique=True)
+    first_name: Mapped[str] = mapped_column(sa.String(80))
+    last_name: Mapped[str] = mapped_column(sa.String(80))
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
+    preferred_channel: Mapped[Channel] = mapped_column(
+        enum_column_type(Channel, "tenant_channel"), default=Channel.SMS
+    )
+    # "lastname firstname", accent- and case-folded: what the search box matches against.
+    search_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    phones: Mapped[list[TenantPhone]] = relationship(
+        back_populates="tenant", cascade="all, delete-orphan", order_by="TenantPhone.id"
+    )
+    leases: Mapped[list[Lease]] = relationship(back_populates="tenant", order_by="Lease.start_date")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def refresh_search_name(self) -> None:
+        self.search_name = search_key(self.last_name, self.first_name)
+
+    def current_lease(self, on: date) -> Lease | None:
+        for lease in reversed(self.leases):
+            if lease.is_active(on):
+                return lease
+        return None
+
+
+class TenantPhone(db.Model):
+    __tablename__ = "tenant_phones"
+    __table_args__ = (sa.UniqueConstraint("tenant_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))
+    # E.164, as produced by phonenumbers: "+33612345678".
+    number: Mapped[str] = mapped_column(sa.String(20), index=True)
+    kind: Mapped[PhoneKind] = mapped_column(
+        enum_column_type(PhoneKind, "phone_kind"), default=PhoneKind.MOBILE
+    )
+
+    tenant: Mapped[Tenant] = relationship(back_populates="phones")
+
+
+class Lease(db.Model):
+    __tablename__ = "leases"
+    __table_args__ = (
+        sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    dwelling_id: Mapped[int] = mapped_column(sa.ForeignKey("dwellings.id"), index=True)
+    start_date: Mapped[date] = mapped_column(sa.Date)
+    end_date: Mapped[date | None] = mapped_column(sa.Date)
+
+    tenant: Mapped[Tenant] = relationship(back_populates="leases")
+    dwelling: Mapped[Dwelling] = relationship()
+
+    def is_active(self, on: date) -> bool:
+        return self.start_date <= on and (self.end_date is None or self.end_date >= on)
+
+
+class User(db.Model):
+    """A member of the landlord's staff (or of the outsourced call centre)."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("role != 'unit' OR unit_id IS NOT NULL", name="unit_role_has_unit"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    role: Mapped[Role] = mapped_column(enum_column_type(Role, "user_role"))
+    unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("treatment_units.id"), index=True)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    unit: Mapped[TreatmentUnit | None] = relationship()
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only a SHA-256 digest of the secret is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(80))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    # The first characters of the secret, shown in listings so a token can be recognised.
+    prefix: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(back_populates="tokens")

@@ -1,0 +1,116 @@
+"""The call centre's one search box: phone number in any format, part of a name (accents and
+case ignored), an address, or a claim reference."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+import phonenumbers
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from grc.housing.models import Building, Dwelling
+from grc.people.models import Lease, Tenant
+from grc.text import search_key
+
+REFERENCE_RE = re.compile(r"^\s*R-?(\d{4})-?(\d{1,9})\s*$", re.IGNORECASE)
+PHONE_CHARS_RE = re.compile(r"^[\d\s().+/-]+$")
+MIN_PHONE_DIGITS = 9
+
+
+@dataclass(frozen=True)
+class TenantMatch:
+    tenant: Tenant
+    matched_by: str
+
+
+def normalise_phone(raw: str, region: str = "FR") -> str | None:
+    """E.164 form of a French or international number, or None when it is not a number."""
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def looks_like_phone(query: str) -> bool:
+    return bool(PHONE_CHARS_RE.match(query)) and sum(c.isdigit() for c in query) >= MIN_PHONE_DIGITS
+
+
+def _like_all(column: sa.ColumnElement[str], words: list[str]) -> sa.ColumnElement[bool]:
+    return sa.and_(*(column.like(f"%{w}%") for w in words))
+
+
+def search_tenants(session: Session, query: str, today: date, limit: int = 20) -> list[TenantMatch]:
+    query = query.strip()
+    found: dict[int, str] = {}
+
+    def add(ids: list[int], how: str) -> None:
+        for tenant_id in ids:
+            if len(found) < limit:
+                found.setdefault(tenant_id, how)
+
+    reference = REFERENCE_RE.match(query)
+    if reference:
+        from grc.claims.models import Claim
+
+        ref = f"R-{reference.group(1)}-{int(reference.group(2)):06d}"
+        add(list(session.execute(
+            sa.select(Claim.tenant_id).where(Claim.reference == ref, Claim.tenant_id.is_not(None))
+        ).scalars()), "reference")
+    elif looks_like_phone(query):
+        number = normalise_phone(query)
+        if number:
+            from grc.people.models import TenantPhone
+
+            add(list(session.execute(
+                sa.select(TenantPhone.tenant_id).where(TenantPhone.number == number)
+                .order_by(TenantPhone.tenant_id).limit(limit)
+            ).scalars()), "phone")
+    else:
+        words = [w for w in search_key(query).split() if w]
+        if words:
+            _search_by_text(session, words, today, limit, add)
+
+    if not found:
+        return []
+    tenants = session.execute(
+        sa.select(Tenant).where(Tenant.id.in_(found)).options(
+            selectinload(Tenant.phones),
+            selectinload(Tenant.leases).joinedload(Lease.dwelling).joinedload(Dwelling.building)
+            .joinedload(Building.residence),
+        )
+    ).scalars().all()
+    by_id = {t.id: t for t in tenants}
+    return [TenantMatch(by_id[i], how) for i, how in found.items() if i in by_id]
+
+
+def _search_by_text(session: Session, words: list[str], today: date, limit: int, add) -> None:  # type: ignore[no-untyped-def]
+    # Names: the last name's start is the common case and is served in index order; any
+    # other part of the name ("jean" in "dupont jean") falls back to substring matching.
+    prefix = " ".join(words)
+    add(list(session.execute(
+        sa.select(Tenant.id).where(Tenant.search_name.like(f"{prefix}%"))
+        .order_by(Tenant.search_name, Tenant.id).limit(limit)
+    ).scalars()), "name")
+    if len(words) > 1 or len(words[0]) >= 3:
+        add(list(session.execute(
+            sa.select(Tenant.id).where(_like_all(Tenant.search_name, words)).limit(limit)
+        ).scalars()), "name")
+    # Addresses: tenants with a current lease in a matching building.
+    if any(c.isalpha() for c in prefix) and (len(words) > 1 or len(words[0]) >= 4):
+        buildings = sa.select(Building.id).where(_like_all(Building.search_address, words)).limit(200)
+        add(list(session.execute(
+            sa.select(Lease.tenant_id)
+            .join(Dwelling, Dwelling.id == Lease.dwelling_id)
+            .where(
+                Dwelling.building_id.in_(buildings),
+                Lease.start_date <= today,
+                sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
+            )
+            .order_by(Dwelling.building_id, Dwelling.floor, Dwelling.door).limit(limit)
+        ).scalars()), "address")
