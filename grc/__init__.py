@@ -13,10 +13,7 @@ from grc.config import Settings
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` is a Settings, or overrides of the environment's."""
-    if isinstance(config, Settings):
-        settings = config
-    else:
-        settings = Settings.from_env(**(config or {}))
+    settings = config if isinstance(config, Settings) else Settings.from_env(**(config or {}))
 
     app = Flask(__name__, instance_path=str(Path(settings.instance_path).resolve()))
     app.config.from_mapping(settings.flask_config())
@@ -30,8 +27,13 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.extensions import api, db, migrate
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(Path(__file__).resolve().parent.parent / "migrations"),
-                     render_as_batch=True, compare_type=True)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     api.init_app(app)
     errors.init_app(app)
 
@@ -58,4 +60,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
 def _configure_logging(app: Flask) -> None:
     if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )

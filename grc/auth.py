@@ -22,7 +22,7 @@ from grc.errors import error_response
 from grc.extensions import db
 from grc.people.models import ApiToken, Role, User
 
-TOKEN_PREFIX = "grc_"
+TOKEN_PREFIX = "grc_"  # noqa: S105 - a public marker, not a secret
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -37,21 +37,40 @@ class Permission(StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.AGENT: frozenset({
-        Permission.CATALOGUE_READ, Permission.TENANTS_SEARCH, Permission.CLAIMS_READ,
-        Permission.CLAIMS_CREATE, Permission.CLAIMS_ACT, Permission.CLAIMS_COMMENT,
-    }),
-    Role.UNIT: frozenset({
-        Permission.CATALOGUE_READ, Permission.TENANTS_SEARCH, Permission.CLAIMS_READ,
-        Permission.CLAIMS_ACT, Permission.CLAIMS_COMMENT,
-    }),
-    Role.MANAGER: frozenset({
-        Permission.CATALOGUE_READ, Permission.TENANTS_SEARCH, Permission.CLAIMS_READ,
-    }),
-    Role.ADMIN: frozenset({
-        Permission.CATALOGUE_READ, Permission.CATALOGUE_WRITE, Permission.TENANTS_SEARCH,
-        Permission.CLAIMS_READ,
-    }),
+    Role.AGENT: frozenset(
+        {
+            Permission.CATALOGUE_READ,
+            Permission.TENANTS_SEARCH,
+            Permission.CLAIMS_READ,
+            Permission.CLAIMS_CREATE,
+            Permission.CLAIMS_ACT,
+            Permission.CLAIMS_COMMENT,
+        }
+    ),
+    Role.UNIT: frozenset(
+        {
+            Permission.CATALOGUE_READ,
+            Permission.TENANTS_SEARCH,
+            Permission.CLAIMS_READ,
+            Permission.CLAIMS_ACT,
+            Permission.CLAIMS_COMMENT,
+        }
+    ),
+    Role.MANAGER: frozenset(
+        {
+            Permission.CATALOGUE_READ,
+            Permission.TENANTS_SEARCH,
+            Permission.CLAIMS_READ,
+        }
+    ),
+    Role.ADMIN: frozenset(
+        {
+            Permission.CATALOGUE_READ,
+            Permission.CATALOGUE_WRITE,
+            Permission.TENANTS_SEARCH,
+            Permission.CLAIMS_READ,
+        }
+    ),
 }
 
 
@@ -67,7 +86,10 @@ def issue_token(user: User, name: str, expires_at: datetime | None = None) -> tu
     """Create a token for ``user``; the clear secret is returned once and never stored."""
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
-        user=user, name=name, token_hash=hash_token(secret), prefix=secret[:10],
+        user=user,
+        name=name,
+        token_hash=hash_token(secret),
+        prefix=secret[:10],
         expires_at=expires_at,
     )
     db.session.add(token)

@@ -11,8 +11,13 @@ from sqlalchemy.orm import Session
 
 from grc.claims.models import Category, Clock, LocationKind, Priority, SlaPolicy
 
-PRIORITY_BY_POLICY = {"URG": Priority.URGENT, "PRIO": Priority.HIGH, "STD": Priority.NORMAL,
-                      "ADM": Priority.LOW, "LT": Priority.LOW}
+PRIORITY_BY_POLICY = {
+    "URG": Priority.URGENT,
+    "PRIO": Priority.HIGH,
+    "STD": Priority.NORMAL,
+    "ADM": Priority.LOW,
+    "LT": Priority.LOW,
+}
 
 
 def _rows(name: str, directory: Path | None) -> list[dict[str, str]]:

@@ -34,8 +34,13 @@ def load_catalogue_command() -> None:
 
 @grc_cli.command("demo")
 @click.option("--dwellings", default=20_000, show_default=True, type=click.IntRange(50, 2_000_000))
-@click.option("--claims", default=6_000, show_default=True, type=click.IntRange(0, 5_000_000),
-              help="Claims spread over the last 12 months.")
+@click.option(
+    "--claims",
+    default=6_000,
+    show_default=True,
+    type=click.IntRange(0, 5_000_000),
+    help="Claims spread over the last 12 months.",
+)
 @click.option("--seed", default=2026, show_default=True, help="Random seed (same seed, same data).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
 def demo_command(dwellings: int, claims: int, seed: int, if_empty: bool) -> None:
@@ -45,8 +50,9 @@ def demo_command(dwellings: int, claims: int, seed: int, if_empty: bool) -> None
     if if_empty and db.session.execute(sa.select(sa.func.count(User.id))).scalar_one():
         click.echo("The database already has data; demo not loaded.")
         return
-    report = load_demo(db.session, DemoSizes(dwellings=dwellings, claims=claims), seed=seed,
-                       echo=click.echo)
+    report = load_demo(
+        db.session, DemoSizes(dwellings=dwellings, claims=claims), seed=seed, echo=click.echo
+    )
     for line in report:
         click.echo(line)
 
@@ -64,7 +70,9 @@ def create_user(email: str, name: str, role: str, unit_code: str | None) -> None
             sa.select(TreatmentUnit).where(TreatmentUnit.code == unit_code)
         ).scalar_one_or_none()
         if unit is None:
-            raise click.BadParameter(f"no treatment unit with code {unit_code!r}", param_hint="--unit")
+            raise click.BadParameter(
+                f"no treatment unit with code {unit_code!r}", param_hint="--unit"
+            )
     if Role(role) == Role.UNIT and unit is None:
         raise click.BadParameter("a unit user needs --unit", param_hint="--unit")
     if db.session.execute(sa.select(User.id).where(User.email == email.lower())).first():
@@ -81,11 +89,13 @@ def create_user(email: str, name: str, role: str, unit_code: str | None) -> None
 @click.option("--days", type=click.IntRange(1, 3650), help="Expire after this many days.")
 def create_token(email: str, name: str, days: int | None) -> None:
     """Create an API token; the secret is printed once and never stored."""
-    user = db.session.execute(sa.select(User).where(User.email == email.lower())).scalar_one_or_none()
+    user = db.session.execute(
+        sa.select(User).where(User.email == email.lower())
+    ).scalar_one_or_none()
     if user is None:
         raise click.BadParameter(f"no user with email {email!r}", param_hint="--email")
     expires_at = utcnow() + timedelta(days=days) if days else None
-    token, secret = issue_token(user, name, expires_at)
+    _, secret = issue_token(user, name, expires_at)
     db.session.commit()
     click.echo(secret)
 

@@ -124,8 +124,12 @@ class Settings:
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
         engine_options: dict[str, Any] = {"pool_pre_ping": True}
         if database_url.startswith("postgresql"):
-            engine_options |= {"pool_size": 10, "max_overflow": 10, "pool_timeout": 5,
-                               "connect_args": {"connect_timeout": 5}}
+            engine_options |= {
+                "pool_size": 10,
+                "max_overflow": 10,
+                "pool_timeout": 5,
+                "connect_args": {"connect_timeout": 5},
+            }
         return {
             "SECRET_KEY": self.secret_key,
             "TESTING": self.environment == "testing",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -56,10 +56,4 @@ def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
     )
 
 
-class StrEnum(str, enum.Enum):
-    def __str__(self) -> str:
-        return str(self.value)
-
-
-def is_postgresql(bind: Any) -> bool:
-    return bind.dialect.name == "postgresql"
+__all__ = ["StrEnum", "UTCDateTime", "enum_column_type", "utcnow"]

@@ -91,7 +91,9 @@ def init_app(app: Flask) -> None:
     def handle_unexpected(error: Exception) -> Response:
         log.exception("unexpected error")
         _safe_rollback()
-        return error_response(HTTPStatus.INTERNAL_SERVER_ERROR, "Unexpected error; nothing was saved.")
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR, "Unexpected error; nothing was saved."
+        )
 
 
 def _safe_rollback() -> None:

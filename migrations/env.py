@@ -14,7 +14,7 @@ target_db = current_app.extensions["migrate"].db
 target_metadata = target_db.metadata
 
 
-def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+def include_object(obj, name, type_, reflected, compare_to) -> bool:
     # Trigram and pattern indexes exist on PostgreSQL only (created by raw SQL there).
     dialect = context.get_context().dialect.name
     return not (type_ == "index" and obj.info.get("postgresql_only") and dialect != "postgresql")
@@ -22,8 +22,14 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:  # noqa: AN
 
 def run_migrations_offline() -> None:
     url = target_db.engine.url.render_as_string(hide_password=False)
-    context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True, compare_type=True, include_object=include_object)
+    context.configure(
+        url=url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=True,
+        compare_type=True,
+        include_object=include_object,
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -31,8 +37,12 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     conf_args = current_app.extensions["migrate"].configure_args
     with target_db.engine.connect() as connection:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          include_object=include_object, **conf_args)
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            include_object=include_object,
+            **conf_args,
+        )
         with context.begin_transaction():
             context.run_migrations()
 

@@ -11,7 +11,7 @@ from flask_smorest.pagination import PaginationParameters
 from sqlalchemy.orm import joinedload
 
 from grc.auth import Permission, current_user, require
-from grc.claims import lifecycle, operations, queries
+from grc.claims import operations, queries
 from grc.claims.models import Category, Claim
 from grc.claims.schemas import (
     CategorySchema,
@@ -26,8 +26,9 @@ from grc.claims.schemas import (
 from grc.db import utcnow
 from grc.extensions import db
 
-catalogue_blp = Blueprint("catalogue", __name__, url_prefix="/api/v1/categories",
-                          description="The claim catalogue")
+catalogue_blp = Blueprint(
+    "catalogue", __name__, url_prefix="/api/v1/categories", description="The claim catalogue"
+)
 blp = Blueprint("claims", __name__, url_prefix="/api/v1/claims", description="Claims")
 
 
@@ -37,19 +38,19 @@ class CategoryList(MethodView):
     @catalogue_blp.response(200, CategorySchema(many=True))
     def get(self) -> list[Category]:
         """The active catalogue: domains first, each followed by its categories."""
-        categories = db.session.execute(
-            sa.select(Category).where(Category.active).options(
-                joinedload(Category.parent), joinedload(Category.sla_policy))
-        ).scalars().all()
-        return sorted(categories, key=lambda c: ((c.parent.code if c.parent else c.code),
-                                                 c.parent is not None, c.code))
-
-
-def _detail(claim: Claim) -> dict[str, Any]:
-    data = ClaimDetailSchema().dump(claim)
-    data["allowed_actions"] = [str(a) for a in
-                               lifecycle.allowed_actions(claim.status, current_user().role)]
-    return data
+        categories = (
+            db.session.execute(
+                sa.select(Category)
+                .where(Category.active)
+                .options(joinedload(Category.parent), joinedload(Category.sla_policy))
+            )
+            .scalars()
+            .all()
+        )
+        return sorted(
+            categories,
+            key=lambda c: ((c.parent.code if c.parent else c.code), c.parent is not None, c.code),
+        )
 
 
 @blp.route("")
@@ -60,33 +61,41 @@ class ClaimCollection(MethodView):
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Claim]:
         """Claims visible to the caller, newest first, filtered; paging in X-Pagination."""
-        stmt = queries.list_claims(db.session, current_user(), queries.ClaimFilters(**args), utcnow())
+        stmt = queries.list_claims(
+            db.session, current_user(), queries.ClaimFilters(**args), utcnow()
+        )
         pagination_parameters.item_count = db.session.execute(
             sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
         ).scalar_one()
-        page = stmt.options(
-            joinedload(Claim.category), joinedload(Claim.unit),
-            joinedload(Claim.contractor), joinedload(Claim.contract),
-        ).limit(pagination_parameters.page_size).offset(pagination_parameters.first_item)
+        page = (
+            stmt.options(
+                joinedload(Claim.category),
+                joinedload(Claim.unit),
+                joinedload(Claim.contractor),
+                joinedload(Claim.contract),
+            )
+            .limit(pagination_parameters.page_size)
+            .offset(pagination_parameters.first_item)
+        )
         return list(db.session.execute(page).unique().scalars())
 
     @require(Permission.CLAIMS_CREATE)
     @blp.arguments(ClaimCreateSchema)
     @blp.response(201, ClaimDetailSchema)
-    def post(self, payload: dict[str, Any]) -> dict[str, Any]:
+    def post(self, payload: dict[str, Any]) -> Claim:
         """Register a claim: located, routed, with its SLA deadlines (or resolved at once)."""
         claim = operations.create_claim(db.session, operations.NewClaim(**payload), current_user())
         db.session.commit()
-        return _detail(claim)
+        return claim
 
 
 @blp.route("/<int:claim_id>")
 class ClaimItem(MethodView):
     @require(Permission.CLAIMS_READ)
     @blp.response(200, ClaimDetailSchema)
-    def get(self, claim_id: int) -> dict[str, Any]:
+    def get(self, claim_id: int) -> Claim:
         """One claim with its timeline."""
-        return _detail(queries.get_claim_for(db.session, current_user(), claim_id, with_events=True))
+        return queries.get_claim_for(db.session, current_user(), claim_id, with_events=True)
 
 
 @blp.route("/<int:claim_id>/transitions")
@@ -95,13 +104,15 @@ class ClaimTransitions(MethodView):
     @blp.arguments(TransitionSchema)
     @blp.response(200, ClaimDetailSchema)
     @blp.alt_response(409, description="The lifecycle refuses this action from the current status")
-    def post(self, payload: dict[str, Any], claim_id: int) -> dict[str, Any]:
+    def post(self, payload: dict[str, Any], claim_id: int) -> Claim:
         """Move a claim along its lifecycle (assign, start, wait_tenant, resume, resolve…)."""
         user = current_user()
         claim = queries.get_claim_for(db.session, user, claim_id, for_update=True)
-        operations.transition_claim(db.session, claim, operations.TransitionRequest(**payload), user)
+        operations.transition_claim(
+            db.session, claim, operations.TransitionRequest(**payload), user
+        )
         db.session.commit()
-        return _detail(claim)
+        return claim
 
 
 @blp.route("/<int:claim_id>/comments")
@@ -113,6 +124,8 @@ class ClaimComments(MethodView):
         """Add a comment, internal or visible to the tenant."""
         user = current_user()
         claim = queries.get_claim_for(db.session, user, claim_id, for_update=True)
-        event = operations.add_comment(db.session, claim, payload["body"], payload["visibility"], user)
+        event = operations.add_comment(
+            db.session, claim, payload["body"], payload["visibility"], user
+        )
         db.session.commit()
         return event

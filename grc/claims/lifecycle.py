@@ -1,10 +1,10 @@
 """The claim lifecycle: which action moves a claim from which status to which, and who may act.
 
-    received ──► assigned ──► in_progress ──► resolved ──► closed
-       │            │  ▲           │   ▲          │
-       │            │  └─rerouted──┘   └─reopened─┘
-       │            └──► waiting_tenant (SLA clock paused) ──► back
-       └──► resolved (first-contact resolution)     any open state ──► cancelled
+received ──► assigned ──► in_progress ──► resolved ──► closed
+   │            │  ▲           │   ▲          │
+   │            │  └─rerouted──┘   └─reopened─┘
+   │            └──► waiting_tenant (SLA clock paused) ──► back
+   └──► resolved (first-contact resolution)     any open state ──► cancelled
 """
 
 from __future__ import annotations

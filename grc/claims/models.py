@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -82,6 +83,18 @@ class Visibility(StrEnum):
     TENANT = "tenant"
 
 
+@dataclass(frozen=True)
+class Route:
+    """Who handles a claim and why: a unit, or a contractor supervised by a unit."""
+
+    kind: RouteKind
+    unit: TreatmentUnit
+    reason_code: RouteReason
+    reason: str
+    contractor: Contractor | None = None
+    contract: Contract | None = None
+
+
 class SlaPolicy(db.Model):
     __tablename__ = "sla_policies"
     __table_args__ = (
@@ -153,7 +166,8 @@ class TreatmentUnit(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(sa.String(40), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
-    # technique, proximite, gestion_locative, recouvrement, social, tranquillite, sinistres, astreinte
+    # technique, proximite, gestion_locative, recouvrement, social (per agency);
+    # tranquillite, sinistres, astreinte (company-wide)
     kind: Mapped[str] = mapped_column(sa.String(30), index=True)
     agency_id: Mapped[int | None] = mapped_column(sa.ForeignKey("agencies.id"))
     email: Mapped[str | None] = mapped_column(sa.String(254))
@@ -287,13 +301,23 @@ class Claim(db.Model):
     )
 
     @property
+    def route(self) -> Route:
+        return Route(
+            kind=self.route_kind,
+            unit=self.unit,
+            reason_code=self.route_reason_code,
+            reason=self.route_reason,
+            contractor=self.contractor,
+            contract=self.contract,
+        )
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
     def is_overdue(self, now: datetime) -> bool:
         return (
-            self.is_open and self.status != ClaimStatus.WAITING_TENANT
-            and self.resolution_due < now
+            self.is_open and self.status != ClaimStatus.WAITING_TENANT and self.resolution_due < now
         )
 
 

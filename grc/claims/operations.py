@@ -20,6 +20,7 @@ from grc.claims.models import (
     IntakeChannel,
     LocationKind,
     Priority,
+    Route,
     RouteKind,
     RouteReason,
     SlaPolicy,
@@ -27,7 +28,7 @@ from grc.claims.models import (
     Visibility,
 )
 from grc.claims.references import next_reference
-from grc.claims.routing import NoRoute, Route, choose_route
+from grc.claims.routing import NoRoute, choose_route
 from grc.claims.sla import SlaCalendar
 from grc.clock import local_today, settings
 from grc.db import utcnow
@@ -64,11 +65,14 @@ def sla_calendar(residence: Residence) -> SlaCalendar:
     return SlaCalendar(residence.department_code, config.business_hours, config.tz)
 
 
-def create_claim(session: Session, command: NewClaim, actor: User | None,
-                 now: datetime | None = None) -> Claim:
+def create_claim(
+    session: Session, command: NewClaim, actor: User | None, now: datetime | None = None
+) -> Claim:
     now = now or utcnow()
     today = local_today(now)
 
+    if not command.description.strip():
+        raise InvalidInput({"description": ["Describe the problem."]})
     category = _intake_category(session, command.category)
     location = _resolve_location(session, category, command)
     tenant = _resolve_tenant(session, command, location, today)
@@ -106,26 +110,52 @@ def create_claim(session: Session, command: NewClaim, actor: User | None,
     )
     _apply_route(claim, route)
     session.add(claim)
-    _record(session, claim, EventKind.CREATED, actor, now, to_status=ClaimStatus.RECEIVED,
-            body=claim.description, visibility=Visibility.TENANT)
+    _record(
+        session,
+        claim,
+        EventKind.CREATED,
+        actor,
+        now,
+        to_status=ClaimStatus.RECEIVED,
+        body=claim.description,
+        visibility=Visibility.TENANT,
+    )
 
     if command.resolve_now:
-        _change_status(session, claim, Action.RESOLVE, ClaimStatus.RESOLVED, actor, now,
-                       body=command.resolution, extra={"route": _route_summary(route)})
+        _change_status(
+            session,
+            claim,
+            Action.RESOLVE,
+            ClaimStatus.RESOLVED,
+            actor,
+            now,
+            body=command.resolution,
+            extra={"route": _route_summary(route)},
+        )
         claim.resolution = (command.resolution or "").strip()
         claim.resolved_at = claim.responded_at = now
         claim.first_contact_resolution = True
     else:
-        _change_status(session, claim, None, ClaimStatus.ASSIGNED, actor, now,
-                       kind=EventKind.ROUTED, body=route.reason,
-                       extra={"route": _route_summary(route)})
+        _change_status(
+            session,
+            claim,
+            None,
+            ClaimStatus.ASSIGNED,
+            actor,
+            now,
+            kind=EventKind.ROUTED,
+            body=route.reason,
+            extra={"route": _route_summary(route)},
+        )
     session.flush()
     return claim
 
 
 def _route_summary(route: Route) -> dict[str, object]:
     return {
-        "kind": str(route.kind), "unit_id": route.unit.id, "reason": str(route.reason_code),
+        "kind": str(route.kind),
+        "unit_id": route.unit.id,
+        "reason": str(route.reason_code),
         "contractor_id": route.contractor.id if route.contractor else None,
         "contract_id": route.contract.id if route.contract else None,
     }
@@ -147,7 +177,9 @@ def _intake_category(session: Session, code: str) -> Category:
     if category is None or not category.active:
         raise InvalidInput({"category": [f"Unknown category '{code}'."]})
     if category.location_kind is None:
-        raise InvalidInput({"category": [f"'{category.code}' is a domain; pick one of its categories."]})
+        raise InvalidInput(
+            {"category": [f"'{category.code}' is a domain; pick one of its categories."]}
+        )
     return category
 
 
@@ -163,13 +195,17 @@ def _policy_for(category: Category) -> SlaPolicy:
 def _resolve_location(session: Session, category: Category, command: NewClaim) -> _Location:
     given = {
         name: value
-        for name, value in (("dwelling_id", command.dwelling_id),
-                            ("building_id", command.building_id),
-                            ("equipment_id", command.equipment_id))
+        for name, value in (
+            ("dwelling_id", command.dwelling_id),
+            ("building_id", command.building_id),
+            ("equipment_id", command.equipment_id),
+        )
         if value is not None
     }
     if len(given) != 1:
-        raise InvalidInput({"location": ["Give exactly one of dwelling_id, building_id, equipment_id."]})
+        raise InvalidInput(
+            {"location": ["Give exactly one of dwelling_id, building_id, equipment_id."]}
+        )
     field, value = next(iter(given.items()))
     model = {"dwelling_id": Dwelling, "building_id": Building, "equipment_id": Equipment}[field]
     target = session.get(model, value)
@@ -179,17 +215,29 @@ def _resolve_location(session: Session, category: Category, command: NewClaim) -
     wanted = category.location_kind
     if wanted == LocationKind.EQUIPMENT:
         if not isinstance(target, Equipment):
-            raise InvalidInput({"equipment_id": [
-                f"Category '{category.code}' is about a piece of equipment ({category.equipment_kind})."
-            ]})
+            raise InvalidInput(
+                {
+                    "equipment_id": [
+                        f"Category '{category.code}' is about a piece of equipment "
+                        f"({category.equipment_kind})."
+                    ]
+                }
+            )
         if category.equipment_kind and target.kind != category.equipment_kind:
-            raise InvalidInput({"equipment_id": [
-                f"Equipment {target.code} is a {target.kind}, not a {category.equipment_kind}."
-            ]})
+            raise InvalidInput(
+                {
+                    "equipment_id": [
+                        f"Equipment {target.code} is a {target.kind}, "
+                        f"not a {category.equipment_kind}."
+                    ]
+                }
+            )
         return _Location(LocationKind.EQUIPMENT, target.building, None, target)
     if wanted == LocationKind.DWELLING:
         if not isinstance(target, Dwelling):
-            raise InvalidInput({"dwelling_id": [f"Category '{category.code}' is about a dwelling."]})
+            raise InvalidInput(
+                {"dwelling_id": [f"Category '{category.code}' is about a dwelling."]}
+            )
         return _Location(LocationKind.DWELLING, target.building, target, None)
     # Common areas: a caller may name their own dwelling; the claim is on its building.
     if isinstance(target, Equipment):
@@ -199,34 +247,42 @@ def _resolve_location(session: Session, category: Category, command: NewClaim) -
     return _Location(LocationKind.BUILDING, target, None, None)
 
 
-def _resolve_tenant(session: Session, command: NewClaim, location: _Location,
-                    today: date) -> Tenant | None:
+def _resolve_tenant(
+    session: Session, command: NewClaim, location: _Location, today: date
+) -> Tenant | None:
     if command.tenant_id is None:
         if location.dwelling is None or location.kind != LocationKind.DWELLING:
             return None
         # A claim on a dwelling is the current occupant's unless said otherwise.
         return session.execute(
-            sa.select(Tenant).join(Lease).where(
+            sa.select(Tenant)
+            .join(Lease)
+            .where(
                 Lease.dwelling_id == location.dwelling.id,
                 Lease.start_date <= today,
                 sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
-            ).order_by(Lease.start_date.desc()).limit(1)
+            )
+            .order_by(Lease.start_date.desc())
+            .limit(1)
         ).scalar_one_or_none()
     tenant = session.get(Tenant, command.tenant_id)
     if tenant is None:
         raise InvalidInput({"tenant_id": [f"No tenant with id {command.tenant_id}."]})
-    if location.kind == LocationKind.DWELLING:
-        assert location.dwelling is not None
+    if location.kind == LocationKind.DWELLING and location.dwelling is not None:
         holds_lease = session.execute(
-            sa.select(sa.literal(True)).where(
+            sa.select(sa.literal(True))
+            .where(
                 Lease.tenant_id == tenant.id,
                 Lease.dwelling_id == location.dwelling.id,
                 Lease.start_date <= today,
                 sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
-            ).limit(1)
+            )
+            .limit(1)
         ).scalar_one_or_none()
         if not holds_lease:
-            raise InvalidInput({"tenant_id": ["This tenant has no current lease on that dwelling."]})
+            raise InvalidInput(
+                {"tenant_id": ["This tenant has no current lease on that dwelling."]}
+            )
     return tenant
 
 
@@ -237,8 +293,13 @@ class TransitionRequest:
     unit_id: int | None = None
 
 
-def transition_claim(session: Session, claim: Claim, request: TransitionRequest, actor: User,
-                     now: datetime | None = None) -> Claim:
+def transition_claim(
+    session: Session,
+    claim: Claim,
+    request: TransitionRequest,
+    actor: User,
+    now: datetime | None = None,
+) -> Claim:
     now = now or utcnow()
     action = request.action
     if action not in lifecycle.ACTIONS_BY_ROLE[actor.role]:
@@ -280,21 +341,22 @@ def transition_claim(session: Session, claim: Claim, request: TransitionRequest,
         if not comment:
             raise InvalidInput({"comment": ["Say why the claim is cancelled."]})
         claim.cancelled_at = now
+        claim.paused_at = claim.status_before_pause = None
 
     _change_status(session, claim, action, target, actor, now, body=comment, extra=extra)
     session.flush()
     return claim
 
 
-def _reassign(session: Session, claim: Claim, request: TransitionRequest, actor: User,
-              now: datetime) -> dict[str, object]:
+def _reassign(
+    session: Session, claim: Claim, request: TransitionRequest, actor: User, now: datetime
+) -> dict[str, object]:
     before = {"unit_id": claim.unit_id, "contractor_id": claim.contractor_id}
     if request.unit_id is None:
         if claim.status != ClaimStatus.RECEIVED:
             raise InvalidInput({"unit_id": ["Name the unit the claim is rerouted to."]})
         try:
-            route = choose_route(session, claim.category, claim.residence,
-                                 local_today(now))
+            route = choose_route(session, claim.category, claim.residence, local_today(now))
         except NoRoute as exc:
             raise Conflict(f"No treatment unit can take this claim: {exc}.") from exc
     else:
@@ -303,17 +365,27 @@ def _reassign(session: Session, claim: Claim, request: TransitionRequest, actor:
             raise InvalidInput({"unit_id": [f"No treatment unit with id {request.unit_id}."]})
         if unit.id == claim.unit_id and claim.route_kind == RouteKind.UNIT:
             raise Conflict(f"The claim is already with {unit.name}.")
-        route = Route(kind=RouteKind.UNIT, unit=unit, reason_code=RouteReason.MANUAL,
-                      reason=f"Réaffectée par {actor.name} à {unit.name}.")
+        route = Route(
+            kind=RouteKind.UNIT,
+            unit=unit,
+            reason_code=RouteReason.MANUAL,
+            reason=f"Réaffectée par {actor.name} à {unit.name}.",
+        )
     _apply_route(claim, route)
-    return {"unit_id": [before["unit_id"], route.unit.id],
-            "contractor_id": [before["contractor_id"], claim.contractor_id],
-            "route": _route_summary(route)}
+    return {
+        "unit_id": [before["unit_id"], route.unit.id],
+        "contractor_id": [
+            before["contractor_id"],
+            route.contractor.id if route.contractor else None,
+        ],
+        "route": _route_summary(route),
+    }
 
 
 def _resume_clock(claim: Claim, now: datetime) -> dict[str, object]:
     """Give back the SLA time that was left when the claim was paused."""
-    assert claim.paused_at is not None
+    if claim.paused_at is None:
+        raise Conflict("The claim is not paused.")
     calendar = sla_calendar(claim.residence)
     changes: dict[str, object] = {}
     deadlines = ["resolution_due"] + ([] if claim.responded_at else ["response_due"])
@@ -329,38 +401,79 @@ def _resume_clock(claim: Claim, now: datetime) -> dict[str, object]:
     return changes
 
 
-def add_comment(session: Session, claim: Claim, body: str, visibility: Visibility, actor: User,
-                now: datetime | None = None) -> ClaimEvent:
+def add_comment(
+    session: Session,
+    claim: Claim,
+    body: str,
+    visibility: Visibility,
+    actor: User,
+    now: datetime | None = None,
+) -> ClaimEvent:
     now = now or utcnow()
     if visibility == Visibility.TENANT and claim.responded_at is None:
         claim.responded_at = now
     claim.updated_at = now
-    event = _record(session, claim, EventKind.COMMENT, actor, now, body=body.strip(),
-                    visibility=visibility)
+    event = _record(
+        session, claim, EventKind.COMMENT, actor, now, body=body.strip(), visibility=visibility
+    )
     session.flush()
     return event
 
 
-def _change_status(session: Session, claim: Claim, action: Action | None, target: ClaimStatus,
-                   actor: User | None, now: datetime, *, kind: EventKind = EventKind.STATUS_CHANGED,
-                   body: str | None = None, extra: dict[str, object] | None = None) -> None:
+def _change_status(
+    session: Session,
+    claim: Claim,
+    action: Action | None,
+    target: ClaimStatus,
+    actor: User | None,
+    now: datetime,
+    *,
+    kind: EventKind = EventKind.STATUS_CHANGED,
+    body: str | None = None,
+    extra: dict[str, object] | None = None,
+) -> None:
     previous = claim.status
     claim.status = target
     claim.updated_at = now
-    _record(session, claim, kind, actor, now, action=str(action) if action else None,
-            from_status=previous, to_status=target, body=body, changes=extra or None)
+    _record(
+        session,
+        claim,
+        kind,
+        actor,
+        now,
+        action=str(action) if action else None,
+        from_status=previous,
+        to_status=target,
+        body=body,
+        changes=extra or None,
+    )
 
 
-def _record(session: Session, claim: Claim, kind: EventKind, actor: User | None, now: datetime,
-            *, action: str | None = None, from_status: ClaimStatus | None = None,
-            to_status: ClaimStatus | None = None, body: str | None = None,
-            visibility: Visibility = Visibility.INTERNAL,
-            changes: dict[str, object] | None = None) -> ClaimEvent:
+def _record(
+    session: Session,
+    claim: Claim,
+    kind: EventKind,
+    actor: User | None,
+    now: datetime,
+    *,
+    action: str | None = None,
+    from_status: ClaimStatus | None = None,
+    to_status: ClaimStatus | None = None,
+    body: str | None = None,
+    visibility: Visibility = Visibility.INTERNAL,
+    changes: dict[str, object] | None = None,
+) -> ClaimEvent:
     event = ClaimEvent(
-        claim=claim, kind=kind, action=action,
+        claim=claim,
+        kind=kind,
+        action=action,
         from_status=str(from_status) if from_status else None,
         to_status=str(to_status) if to_status else None,
-        body=body, visibility=visibility, changes=changes, actor=actor, created_at=now,
+        body=body,
+        visibility=visibility,
+        changes=changes,
+        actor=actor,
+        created_at=now,
     )
     session.add(event)
     return event

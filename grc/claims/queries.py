@@ -27,11 +27,24 @@ def visible_claims(user: User) -> sa.Select[tuple[Claim]]:
     return stmt
 
 
-def get_claim_for(session: Session, user: User, claim_id: int, *, with_events: bool = False,
-                  for_update: bool = False) -> Claim:
-    stmt = visible_claims(user).where(Claim.id == claim_id).options(
-        joinedload(Claim.category), joinedload(Claim.unit), joinedload(Claim.tenant),
-        joinedload(Claim.contractor), joinedload(Claim.contract),
+def get_claim_for(
+    session: Session,
+    user: User,
+    claim_id: int,
+    *,
+    with_events: bool = False,
+    for_update: bool = False,
+) -> Claim:
+    stmt = (
+        visible_claims(user)
+        .where(Claim.id == claim_id)
+        .options(
+            joinedload(Claim.category),
+            joinedload(Claim.unit),
+            joinedload(Claim.tenant),
+            joinedload(Claim.contractor),
+            joinedload(Claim.contract),
+        )
     )
     if with_events:
         stmt = stmt.options(selectinload(Claim.events))
@@ -54,8 +67,9 @@ class ClaimFilters:
     q: str | None = None
 
 
-def list_claims(session: Session, user: User, filters: ClaimFilters,
-                now: datetime) -> sa.Select[tuple[Claim]]:
+def list_claims(
+    session: Session, user: User, filters: ClaimFilters, now: datetime
+) -> sa.Select[tuple[Claim]]:
     stmt = visible_claims(user)
     if filters.status:
         stmt = stmt.where(Claim.status.in_(filters.status))
@@ -69,8 +83,10 @@ def list_claims(session: Session, user: User, filters: ClaimFilters,
         # A domain code (PLB) selects all its categories.
         code = filters.category.strip().upper()
         category_ids = sa.select(Category.id).where(
-            sa.or_(Category.code == code,
-                   Category.parent_id.in_(sa.select(Category.id).where(Category.code == code)))
+            sa.or_(
+                Category.code == code,
+                Category.parent_id.in_(sa.select(Category.id).where(Category.code == code)),
+            )
         )
         stmt = stmt.where(Claim.category_id.in_(category_ids))
     if filters.overdue is not None:
@@ -87,11 +103,18 @@ def list_claims(session: Session, user: User, filters: ClaimFilters,
 def _free_text(q: str) -> sa.ColumnElement[bool]:
     text = q.strip()
     key = search_key(text)
-    conditions = [Claim.reference == text.upper(), Claim.description.ilike(f"%{_escape(text)}%", escape="\\")]
+    conditions = [
+        Claim.reference == text.upper(),
+        Claim.description.ilike(f"%{_escape(text)}%", escape="\\"),
+    ]
     if key:
-        conditions.append(Claim.tenant_id.in_(
-            sa.select(Tenant.id).where(Tenant.search_name.like(f"%{_escape(key)}%", escape="\\"))
-        ))
+        conditions.append(
+            Claim.tenant_id.in_(
+                sa.select(Tenant.id).where(
+                    Tenant.search_name.like(f"%{_escape(key)}%", escape="\\")
+                )
+            )
+        )
     return sa.or_(*conditions)
 
 

@@ -1,43 +1,81 @@
 """Claim references R-YYYY-NNNNNN: unique, numbered per year, gaps allowed.
 
-On PostgreSQL the number is taken in its own short transaction, so the counter row is locked
-for microseconds instead of for the whole intake: concurrent intakes never wait on each
-other, and a rolled-back intake only leaves a gap. SQLite serialises writers anyway, so there
-the number is taken inside the intake's transaction.
+PostgreSQL: one SEQUENCE per year. ``nextval`` never blocks and is not rolled back, so
+concurrent intakes never wait on each other (a failed intake only leaves a gap). The year's
+sequence is created on first use, outside the request's transaction, on a connection of its
+own (never one from the pool: requests holding pool connections could otherwise starve it).
+
+SQLite serialises writers anyway: a counter row per year, bumped inside the intake's
+transaction.
 """
 
 from __future__ import annotations
 
+import threading
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
 
 from grc.claims.models import ClaimReferenceCounter
 
 _counter = ClaimReferenceCounter.__table__
+_known_sequences: set[tuple[str, int]] = set()
+_sequence_lock = threading.Lock()
 
 
-def _upsert(dialect: str, year: int) -> sa.Executable:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(_counter).values(year=year, last_value=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[_counter.c.year], set_={"last_value": _counter.c.last_value + 1}
-    )
-    return stmt.returning(_counter.c.last_value)
+def sequence_name(year: int) -> str:
+    if not 2000 <= year <= 2999:
+        raise ValueError(f"implausible claim year {year}")
+    return f"claim_reference_{year}"
+
+
+def format_reference(year: int, number: int) -> str:
+    return f"R-{year}-{number:06d}"
 
 
 def next_reference(session: Session, year: int) -> str:
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
-        with bind.engine.connect() as connection:
-            number = connection.execute(_upsert("postgresql", year)).scalar_one()
-            connection.commit()
+        _ensure_sequence(bind.engine, year)
+        number = session.execute(sa.text(f"SELECT nextval('{sequence_name(year)}')")).scalar_one()
     else:
-        number = session.execute(_upsert(bind.dialect.name, year)).scalar_one()
+        from sqlalchemy.dialects.sqlite import insert
+
+        stmt = (
+            insert(_counter)
+            .values(year=year, last_value=1)
+            .on_conflict_do_update(
+                index_elements=[_counter.c.year], set_={"last_value": _counter.c.last_value + 1}
+            )
+            .returning(_counter.c.last_value)
+        )
+        number = session.execute(stmt).scalar_one()
     return format_reference(year, number)
 
 
-def format_reference(year: int, number: int) -> str:
-    return f"R-{year}-{number:06d}"
+def _ensure_sequence(engine: sa.Engine, year: int) -> None:
+    key = (str(engine.url), year)
+    if key in _known_sequences:
+        return
+    with _sequence_lock:
+        if key in _known_sequences:
+            return
+        ddl_engine = sa.create_engine(engine.url, poolclass=NullPool)
+        with ddl_engine.connect() as connection:
+            # IF NOT EXISTS can still race on the catalogue's unique index: retry once.
+            for attempt in (1, 2):
+                try:
+                    connection.execute(
+                        sa.text(
+                            f"CREATE SEQUENCE IF NOT EXISTS {sequence_name(year)} AS bigint START 1"
+                        )
+                    )
+                    connection.commit()
+                    break
+                except sa.exc.IntegrityError:
+                    connection.rollback()
+                    if attempt == 2:
+                        raise
+        ddl_engine.dispose()
+        _known_sequences.add(key)

@@ -8,14 +8,20 @@ category); else the category's default unit for the agency.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from grc.claims.models import Category, RouteKind, RouteReason, RoutingRule, TreatmentUnit
-from grc.contracts.models import Contract, Contractor, contract_categories, contract_residences
+from grc.claims.models import (
+    Category,
+    Route,
+    RouteKind,
+    RouteReason,
+    RoutingRule,
+    TreatmentUnit,
+)
+from grc.contracts.models import Contract, contract_categories, contract_residences
 from grc.housing.models import Residence
 
 SUPERVISING_UNIT_KIND = "technique"
@@ -23,16 +29,6 @@ SUPERVISING_UNIT_KIND = "technique"
 
 class NoRoute(Exception):
     """No unit can take the claim: the organisation is missing a unit or a routing rule."""
-
-
-@dataclass(frozen=True)
-class Route:
-    kind: RouteKind
-    unit: TreatmentUnit
-    reason_code: RouteReason
-    reason: str
-    contractor: Contractor | None = None
-    contract: Contract | None = None
 
 
 def choose_route(session: Session, category: Category, residence: Residence, day: date) -> Route:
@@ -70,15 +66,16 @@ def choose_route(session: Session, category: Category, residence: Residence, day
     unit = unit_of_kind(session, kind, residence.agency_id)
     if unit is None:
         raise NoRoute(f"no '{kind}' unit for agency {residence.agency.code} nor company-wide")
-    why = "aucun contrat ne couvre la résidence" if category.default_route_kind == "contract" else ""
+    why = (
+        "aucun contrat ne couvre la résidence" if category.default_route_kind == "contract" else ""
+    )
     return Route(
         kind=RouteKind.UNIT,
         unit=unit,
         reason_code=RouteReason.DEFAULT,
         reason=(
             f"Unité par défaut de la catégorie « {category.label_fr} » "
-            f"pour l'agence {residence.agency.name} : {unit.name}"
-            + (f" ({why})." if why else ".")
+            f"pour l'agence {residence.agency.name} : {unit.name}" + (f" ({why})." if why else ".")
         ),
     )
 
@@ -116,21 +113,25 @@ def most_specific_rule(
 ) -> RoutingRule | None:
     lineage = _category_lineage(category)
     territory_id = residence.agency.territory_id
-    candidates = session.execute(
-        sa.select(RoutingRule).where(
-            RoutingRule.category_id.in_(lineage),
-            sa.or_(
-                RoutingRule.residence_id == residence.id,
-                RoutingRule.agency_id == residence.agency_id,
-                RoutingRule.territory_id == territory_id,
-                sa.and_(
-                    RoutingRule.residence_id.is_(None),
-                    RoutingRule.agency_id.is_(None),
-                    RoutingRule.territory_id.is_(None),
+    candidates = (
+        session.execute(
+            sa.select(RoutingRule).where(
+                RoutingRule.category_id.in_(lineage),
+                sa.or_(
+                    RoutingRule.residence_id == residence.id,
+                    RoutingRule.agency_id == residence.agency_id,
+                    RoutingRule.territory_id == territory_id,
+                    sa.and_(
+                        RoutingRule.residence_id.is_(None),
+                        RoutingRule.agency_id.is_(None),
+                        RoutingRule.territory_id.is_(None),
+                    ),
                 ),
-            ),
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if not candidates:
         return None
 
@@ -165,11 +166,15 @@ def default_unit_kind(category: Category) -> str:
 
 def unit_of_kind(session: Session, kind: str, agency_id: int) -> TreatmentUnit | None:
     """The agency's unit of that kind, else the company-wide one."""
-    units = session.execute(
-        sa.select(TreatmentUnit).where(
-            TreatmentUnit.kind == kind,
-            sa.or_(TreatmentUnit.agency_id == agency_id, TreatmentUnit.agency_id.is_(None)),
+    units = (
+        session.execute(
+            sa.select(TreatmentUnit).where(
+                TreatmentUnit.kind == kind,
+                sa.or_(TreatmentUnit.agency_id == agency_id, TreatmentUnit.agency_id.is_(None)),
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     units.sort(key=lambda u: u.agency_id is None)
     return units[0] if units else None

@@ -6,11 +6,19 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from grc.claims.lifecycle import Action
-from grc.claims.models import ClaimStatus, Clock, IntakeChannel, Priority, RouteKind, Visibility
+from grc.auth import current_user
+from grc.claims.lifecycle import Action, allowed_actions
+from grc.claims.models import (
+    ClaimStatus,
+    Clock,
+    IntakeChannel,
+    Priority,
+    RouteKind,
+    RouteReason,
+    Visibility,
+)
 
 MAX_DESCRIPTION = 5000
-
 
 
 class SlaPolicySchema(Schema):
@@ -30,21 +38,31 @@ class CategorySchema(Schema):
     label_en = fields.String()
     technical = fields.Boolean()
     location = fields.Function(
-        lambda c: (f"equipment:{c.equipment_kind}" if c.equipment_kind else
-                   str(c.location_kind) if c.location_kind else None)
+        lambda c: (
+            f"equipment:{c.equipment_kind}"
+            if c.equipment_kind
+            else str(c.location_kind)
+            if c.location_kind
+            else None
+        )
     )
     default_priority = fields.Enum(Priority, by_value=True)
     sla_policy = fields.Nested(SlaPolicySchema, allow_none=True)
     handled_by = fields.Function(
-        lambda c: f"{c.default_route_kind}:{c.default_route_target}" if c.default_route_kind else None
+        lambda c: (
+            f"{c.default_route_kind}:{c.default_route_target}" if c.default_route_kind else None
+        )
     )
     responsibility = fields.String()
     fcr_possible = fields.Boolean()
 
 
 class ClaimCreateSchema(Schema):
-    category = fields.String(required=True, validate=validate.Length(min=1, max=30),
-                             metadata={"description": "Category code, e.g. PLB-FUITE"})
+    category = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=30),
+        metadata={"description": "Category code, e.g. PLB-FUITE"},
+    )
     channel = fields.Enum(IntakeChannel, by_value=True, required=True)
     description = fields.String(required=True, validate=validate.Length(min=3, max=MAX_DESCRIPTION))
     dwelling_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
@@ -52,11 +70,13 @@ class ClaimCreateSchema(Schema):
     equipment_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
     tenant_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
     priority = fields.Enum(Priority, by_value=True, allow_none=True)
-    resolve_now = fields.Boolean(load_default=False, metadata={
-        "description": "The agent answered during the call: first-contact resolution."})
+    resolve_now = fields.Boolean(
+        load_default=False,
+        metadata={"description": "The agent answered during the call: first-contact resolution."},
+    )
     resolution = fields.String(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def one_location(self, data: dict[str, Any], **kwargs: Any) -> None:
         given = [k for k in ("dwelling_id", "building_id", "equipment_id") if data.get(k)]
         if len(given) != 1:
@@ -71,19 +91,25 @@ class UnitRefSchema(Schema):
     name = fields.String()
 
 
+class ContractorRefSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+
+
+class ContractRefSchema(Schema):
+    id = fields.Integer()
+    reference = fields.String()
+    kind = fields.String()
+
+
 class RouteSchema(Schema):
     kind = fields.Enum(RouteKind, by_value=True)
     unit = fields.Nested(UnitRefSchema)
-    contractor = fields.Function(
-        lambda r: {"id": r.contractor.id, "code": r.contractor.code, "name": r.contractor.name}
-        if r.contractor else None
-    )
-    contract = fields.Function(
-        lambda r: {"id": r.contract.id, "reference": r.contract.reference, "kind": r.contract.kind}
-        if r.contract else None
-    )
-    reason_code = fields.String(attribute="route_reason_code")
-    reason = fields.String(attribute="route_reason")
+    contractor = fields.Nested(ContractorRefSchema, allow_none=True)
+    contract = fields.Nested(ContractRefSchema, allow_none=True)
+    reason_code = fields.Enum(RouteReason, by_value=True)
+    reason = fields.String(metadata={"description": "Why this route was chosen, in French"})
 
 
 class EventSchema(Schema):
@@ -105,15 +131,26 @@ class ClaimSchema(Schema):
     status = fields.Enum(ClaimStatus, by_value=True)
     channel = fields.Enum(IntakeChannel, by_value=True)
     priority = fields.Enum(Priority, by_value=True)
-    category = fields.Function(lambda c: {"code": c.category.code, "label_fr": c.category.label_fr,
-                                          "label_en": c.category.label_en})
+    category = fields.Function(
+        lambda c: {
+            "code": c.category.code,
+            "label_fr": c.category.label_fr,
+            "label_en": c.category.label_en,
+        }
+    )
     description = fields.String()
     tenant_id = fields.Integer(allow_none=True)
-    location = fields.Function(lambda c: {
-        "kind": str(c.location_kind), "dwelling_id": c.dwelling_id, "building_id": c.building_id,
-        "equipment_id": c.equipment_id, "residence_id": c.residence_id, "agency_id": c.agency_id,
-    })
-    route = fields.Function(lambda c: RouteSchema().dump(c))
+    location = fields.Function(
+        lambda c: {
+            "kind": str(c.location_kind),
+            "dwelling_id": c.dwelling_id,
+            "building_id": c.building_id,
+            "equipment_id": c.equipment_id,
+            "residence_id": c.residence_id,
+            "agency_id": c.agency_id,
+        }
+    )
+    route = fields.Nested(RouteSchema)
     sla_clock = fields.String()
     response_due = fields.AwareDateTime()
     resolution_due = fields.AwareDateTime()
@@ -129,7 +166,10 @@ class ClaimSchema(Schema):
 
 class ClaimDetailSchema(ClaimSchema):
     events = fields.List(fields.Nested(EventSchema))
-    allowed_actions = fields.List(fields.String())
+    allowed_actions = fields.Function(
+        lambda c: [str(a) for a in allowed_actions(c.status, current_user().role)],
+        metadata={"description": "What the caller may do next"},
+    )
 
 
 class ClaimListArgsSchema(Schema):

@@ -63,8 +63,13 @@ class Residence(db.Model):
 class Building(db.Model):
     __tablename__ = "buildings"
     __table_args__ = (
-        sa.Index("ix_buildings_search_address_trgm", "search_address", postgresql_using="gin",
-                 postgresql_ops={"search_address": "gin_trgm_ops"}, info={"postgresql_only": True}),
+        sa.Index(
+            "ix_buildings_search_address_trgm",
+            "search_address",
+            postgresql_using="gin",
+            postgresql_ops={"search_address": "gin_trgm_ops"},
+            info={"postgresql_only": True},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -26,7 +26,10 @@ class TenantSearch(MethodView):
         """Find tenants by phone (any format), part of a name, address or claim reference."""
         today = local_today(utcnow())
         return [
-            {"matched_by": m.matched_by, "tenant": m.tenant,
-             "dwelling": current_dwelling(m.tenant, today)}
+            {
+                "matched_by": m.matched_by,
+                "tenant": m.tenant,
+                "dwelling": current_dwelling(m.tenant, today),
+            }
             for m in search_tenants(db.session, args["q"], today)
         ]

@@ -39,10 +39,19 @@ class Role(StrEnum):
 class Tenant(db.Model):
     __tablename__ = "tenants"
     __table_args__ = (
-        sa.Index("ix_tenants_search_name_trgm", "search_name", postgresql_using="gin",
-                 postgresql_ops={"search_name": "gin_trgm_ops"}, info={"postgresql_only": True}),
-        sa.Index("ix_tenants_search_name_prefix", "search_name",
-                 postgresql_ops={"search_name": "text_pattern_ops"}, info={"postgresql_only": True}),
+        sa.Index(
+            "ix_tenants_search_name_trgm",
+            "search_name",
+            postgresql_using="gin",
+            postgresql_ops={"search_name": "gin_trgm_ops"},
+            info={"postgresql_only": True},
+        ),
+        sa.Index(
+            "ix_tenants_search_name_prefix",
+            "search_name",
+            postgresql_ops={"search_name": "text_pattern_ops"},
+            info={"postgresql_only": True},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,8 +11,11 @@ from grc.people.models import Channel, Tenant
 
 
 class TenantSearchArgsSchema(Schema):
-    q = fields.String(required=True, validate=validate.Length(min=2, max=100),
-                      metadata={"description": "Phone (any format), name, address or claim reference"})
+    q = fields.String(
+        required=True,
+        validate=validate.Length(min=2, max=100),
+        metadata={"description": "Phone (any format), name, address or claim reference"},
+    )
 
 
 def current_dwelling(tenant: Tenant, today: date) -> dict[str, Any] | None:
@@ -22,10 +25,16 @@ def current_dwelling(tenant: Tenant, today: date) -> dict[str, Any] | None:
     dwelling = lease.dwelling
     building = dwelling.building
     return {
-        "id": dwelling.id, "code": dwelling.code, "floor": dwelling.floor, "door": dwelling.door,
-        "building_id": building.id, "entrance": building.entrance, "address": building.address,
+        "id": dwelling.id,
+        "code": dwelling.code,
+        "floor": dwelling.floor,
+        "door": dwelling.door,
+        "building_id": building.id,
+        "entrance": building.entrance,
+        "address": building.address,
         "residence": {"id": building.residence.id, "name": building.residence.name},
-        "agency_id": building.residence.agency_id, "lease_reference": lease.reference,
+        "agency_id": building.residence.agency_id,
+        "lease_reference": lease.reference,
     }
 
 

@@ -59,18 +59,32 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
         from grc.claims.models import Claim
 
         ref = f"R-{reference.group(1)}-{int(reference.group(2)):06d}"
-        add(list(session.execute(
-            sa.select(Claim.tenant_id).where(Claim.reference == ref, Claim.tenant_id.is_not(None))
-        ).scalars()), "reference")
+        add(
+            list(
+                session.execute(
+                    sa.select(Claim.tenant_id).where(
+                        Claim.reference == ref, Claim.tenant_id.is_not(None)
+                    )
+                ).scalars()
+            ),
+            "reference",
+        )
     elif looks_like_phone(query):
         number = normalise_phone(query)
         if number:
             from grc.people.models import TenantPhone
 
-            add(list(session.execute(
-                sa.select(TenantPhone.tenant_id).where(TenantPhone.number == number)
-                .order_by(TenantPhone.tenant_id).limit(limit)
-            ).scalars()), "phone")
+            add(
+                list(
+                    session.execute(
+                        sa.select(TenantPhone.tenant_id)
+                        .where(TenantPhone.number == number)
+                        .order_by(TenantPhone.tenant_id)
+                        .limit(limit)
+                    ).scalars()
+                ),
+                "phone",
+            )
     else:
         words = [w for w in search_key(query).split() if w]
         if words:
@@ -78,13 +92,21 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
 
     if not found:
         return []
-    tenants = session.execute(
-        sa.select(Tenant).where(Tenant.id.in_(found)).options(
-            selectinload(Tenant.phones),
-            selectinload(Tenant.leases).joinedload(Lease.dwelling).joinedload(Dwelling.building)
-            .joinedload(Building.residence),
+    tenants = (
+        session.execute(
+            sa.select(Tenant)
+            .where(Tenant.id.in_(found))
+            .options(
+                selectinload(Tenant.phones),
+                selectinload(Tenant.leases)
+                .joinedload(Lease.dwelling)
+                .joinedload(Dwelling.building)
+                .joinedload(Building.residence),
+            )
         )
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     by_id = {t.id: t for t in tenants}
     return [TenantMatch(by_id[i], how) for i, how in found.items() if i in by_id]
 
@@ -93,24 +115,44 @@ def _search_by_text(session: Session, words: list[str], today: date, limit: int,
     # Names: the last name's start is the common case and is served in index order; any
     # other part of the name ("jean" in "dupont jean") falls back to substring matching.
     prefix = " ".join(words)
-    add(list(session.execute(
-        sa.select(Tenant.id).where(Tenant.search_name.like(f"{prefix}%"))
-        .order_by(Tenant.search_name, Tenant.id).limit(limit)
-    ).scalars()), "name")
+    add(
+        list(
+            session.execute(
+                sa.select(Tenant.id)
+                .where(Tenant.search_name.like(f"{prefix}%"))
+                .order_by(Tenant.search_name, Tenant.id)
+                .limit(limit)
+            ).scalars()
+        ),
+        "name",
+    )
     if len(words) > 1 or len(words[0]) >= 3:
-        add(list(session.execute(
-            sa.select(Tenant.id).where(_like_all(Tenant.search_name, words)).limit(limit)
-        ).scalars()), "name")
+        add(
+            list(
+                session.execute(
+                    sa.select(Tenant.id).where(_like_all(Tenant.search_name, words)).limit(limit)
+                ).scalars()
+            ),
+            "name",
+        )
     # Addresses: tenants with a current lease in a matching building.
     if any(c.isalpha() for c in prefix) and (len(words) > 1 or len(words[0]) >= 4):
-        buildings = sa.select(Building.id).where(_like_all(Building.search_address, words)).limit(200)
-        add(list(session.execute(
-            sa.select(Lease.tenant_id)
-            .join(Dwelling, Dwelling.id == Lease.dwelling_id)
-            .where(
-                Dwelling.building_id.in_(buildings),
-                Lease.start_date <= today,
-                sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
-            )
-            .order_by(Dwelling.building_id, Dwelling.floor, Dwelling.door).limit(limit)
-        ).scalars()), "address")
+        buildings = (
+            sa.select(Building.id).where(_like_all(Building.search_address, words)).limit(200)
+        )
+        add(
+            list(
+                session.execute(
+                    sa.select(Lease.tenant_id)
+                    .join(Dwelling, Dwelling.id == Lease.dwelling_id)
+                    .where(
+                        Dwelling.building_id.in_(buildings),
+                        Lease.start_date <= today,
+                        sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
+                    )
+                    .order_by(Dwelling.building_id, Dwelling.floor, Dwelling.door)
+                    .limit(limit)
+                ).scalars()
+            ),
+            "address",
+        )

@@ -1,0 +1,45 @@
+# GRC — everyday commands. `make run` serves the product with demo data; `make test` runs
+# the whole suite on SQLite and on the local PostgreSQL.
+VENV ?= .venv
+PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 5000
+FLASK = $(VENV)/bin/flask --app wsgi
+
+.PHONY: run test lint format install install-test clean
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python pyproject.toml
+	$(VENV)/bin/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
+	$(VENV)/bin/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+install: $(VENV)/.installed
+
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) grc demo --if-empty
+	@echo "API docs: http://$(HOST):$(PORT)/api/docs   (tokens: instance/demo-tokens.json)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-test lint
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q
+
+lint: install-test
+	$(VENV)/bin/ruff check grc tests bench migrations wsgi.py
+	$(VENV)/bin/ruff format --check grc tests migrations/env.py wsgi.py
+
+format: install-test
+	$(VENV)/bin/ruff check --fix grc tests bench migrations wsgi.py
+	$(VENV)/bin/ruff format grc tests bench migrations/env.py wsgi.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,111 @@
+"""Test fixtures: every database test runs on SQLite and on the local PostgreSQL.
+
+The schema is built by the real migrations (``flask db upgrade``) once per backend and test
+process; each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from grc import create_app
+from grc.config import Settings
+from grc.extensions import db
+from tests.factories import World, build_world
+
+PG_ADMIN_URL = os.environ.get("GRC_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+_counter = itertools.count()
+BACKENDS = [b for b in os.environ.get("GRC_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+
+
+def _unique_suffix() -> str:
+    # A database per test process and per creation: xdist workers and parallel runs never
+    # share one, and a database re-created later in the same run gets a new name.
+    return f"{os.environ.get('PYTEST_XDIST_WORKER', 'main')}_{os.getpid()}_{next(_counter)}"
+
+
+def _create_pg_database(name: str) -> str:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _drop_pg_database(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("sqlite") / "grc.sqlite3"
+        yield f"sqlite:///{path}"
+        return
+    name = f"grc_test_{_unique_suffix()}"
+    yield _create_pg_database(name)
+    _drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    instance = tmp_path_factory.mktemp("instance")
+    settings = Settings.from_env(
+        {}, environment="testing", database_url=database_url, instance_path=str(instance)
+    )
+    application = create_app(settings)
+    with application.app_context():
+        upgrade(directory=str(Path(__file__).resolve().parent.parent / "migrations"))
+    yield application
+    with application.app_context():
+        db.engine.dispose()
+
+
+def _empty_all_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            truncate = f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
+            conn.execute(sa.text(truncate))
+        else:
+            for table in tables:
+                conn.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608
+
+
+@pytest.fixture
+def app_ctx(app: Flask) -> Iterator[Flask]:
+    with app.app_context():
+        yield app
+        db.session.remove()
+        _empty_all_tables()
+
+
+@pytest.fixture
+def backend(app: Flask) -> str:
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+@pytest.fixture
+def client(app_ctx: Flask) -> FlaskClient:
+    return app_ctx.test_client()
+
+
+@pytest.fixture
+def world(app_ctx: Flask) -> World:
+    """A small landlord: two territories, three agencies, units, contracts, tenants, users."""
+    built = build_world(db.session)
+    db.session.commit()
+    return built

@@ -1,0 +1,241 @@
+"""Factories: a small but complete landlord built through the real models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from grc.auth import issue_token
+from grc.catalogue import load_catalogue
+from grc.claims.models import Category, RoutingRule, TreatmentUnit
+from grc.contracts.models import Contract, Contractor
+from grc.housing.models import (
+    Agency,
+    Building,
+    Dwelling,
+    Equipment,
+    EquipmentKind,
+    Residence,
+    Territory,
+)
+from grc.people.models import Channel, Lease, Role, Tenant, TenantPhone, User
+
+AGENCY_UNIT_KINDS = ("technique", "proximite", "gestion_locative", "recouvrement", "social")
+COMPANY_UNIT_KINDS = ("tranquillite", "sinistres", "astreinte")
+
+
+@dataclass
+class World:
+    session: Session
+    territories: dict[str, Territory] = field(default_factory=dict)
+    agencies: dict[str, Agency] = field(default_factory=dict)
+    residences: dict[str, Residence] = field(default_factory=dict)
+    buildings: dict[str, Building] = field(default_factory=dict)
+    dwellings: dict[str, Dwelling] = field(default_factory=dict)
+    equipment: dict[str, Equipment] = field(default_factory=dict)
+    tenants: dict[str, Tenant] = field(default_factory=dict)
+    units: dict[str, TreatmentUnit] = field(default_factory=dict)
+    contractors: dict[str, Contractor] = field(default_factory=dict)
+    contracts: dict[str, Contract] = field(default_factory=dict)
+    users: dict[str, User] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def category(self, code: str) -> Category:
+        return self.session.execute(sa.select(Category).where(Category.code == code)).scalar_one()
+
+    def headers(self, user: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def add_user(self, key: str, role: Role, unit: TreatmentUnit | None = None) -> User:
+        user = User(
+            email=f"{key}@bailleur.test", name=key.replace("_", " ").title(), role=role, unit=unit
+        )
+        self.session.add(user)
+        _, secret = issue_token(user, "tests")
+        self.users[key], self.tokens[key] = user, secret
+        return user
+
+    def add_rule(self, category: str, unit: str, **scope: Any) -> RoutingRule:
+        rule = RoutingRule(category=self.category(category), unit=self.units[unit], **scope)
+        self.session.add(rule)
+        self.session.flush()
+        return rule
+
+
+def build_world(session: Session) -> World:
+    load_catalogue(session)
+    w = World(session)
+    w.territories["MOS"] = Territory(code="MOS", name="Moselle")
+    w.territories["MM"] = Territory(code="MM", name="Meurthe-et-Moselle")
+    for code, name, territory in (
+        ("METZ", "Metz", "MOS"),
+        ("WOIPPY", "Woippy", "MOS"),
+        ("NANCY", "Nancy", "MM"),
+    ):
+        w.agencies[code] = Agency(code=code, name=name, territory=w.territories[territory])
+        for kind in AGENCY_UNIT_KINDS:
+            w.units[f"{code}-{kind}"] = TreatmentUnit(
+                code=f"{code}-{kind}",
+                name=f"{kind.replace('_', ' ').title()} {name}",
+                kind=kind,
+                agency=w.agencies[code],
+            )
+    for kind in COMPANY_UNIT_KINDS:
+        w.units[kind] = TreatmentUnit(code=kind.upper(), name=kind.title(), kind=kind)
+
+    for code, name, agency, dept, city, postcode in (
+        ("TIL", "Les Tilleuls", "METZ", "57", "Metz", "57000"),
+        ("PARC", "Le Parc", "WOIPPY", "57", "Woippy", "57140"),
+        ("HAUS", "Haussonville", "NANCY", "54", "Nancy", "54000"),
+        ("BELL", "Belleville", "NANCY", "75", "Paris", "75020"),
+    ):
+        w.residences[code] = res = Residence(
+            code=code, name=name, agency=w.agencies[agency], department_code=dept, city=city
+        )
+        building = Building(
+            code=f"{code}-A",
+            residence=res,
+            entrance="A",
+            street=f"{len(w.buildings) * 2 + 3} rue {_street(code)}",
+            postcode=postcode,
+            city=city,
+        )
+        building.refresh_search_address()
+        w.buildings[code] = building
+        for door in ("11", "12"):
+            w.dwellings[f"{code}-{door}"] = Dwelling(
+                code=f"{code}-A-{door}", building=building, floor=1, door=door
+            )
+    w.equipment["TIL-ELEV"] = Equipment(
+        code="TIL-A-ASC",
+        building=w.buildings["TIL"],
+        kind=EquipmentKind.ELEVATOR,
+        label="Ascenseur A",
+    )
+    w.equipment["TIL-BOIL"] = Equipment(
+        code="TIL-A-CHF",
+        building=w.buildings["TIL"],
+        kind=EquipmentKind.BOILER_ROOM,
+        label="Chaufferie",
+    )
+    w.equipment["PARC-ELEV"] = Equipment(
+        code="PARC-A-ASC",
+        building=w.buildings["PARC"],
+        kind=EquipmentKind.ELEVATOR,
+        label="Ascenseur A",
+    )
+
+    people = (
+        ("TIL-11", "Élodie", "Lefèvre", "06 12 34 56 78"),
+        ("TIL-12", "Jean", "Dupont", "03 87 11 22 33"),
+        ("PARC-11", "Karim", "Benali", "07 01 02 03 04"),
+        ("PARC-12", "Marie", "Martin", "06 98 76 54 32"),
+        ("HAUS-11", "Sophie", "Muller", "06 55 44 33 22"),
+        ("HAUS-12", "Lucas", "Schmitt", "06 11 11 11 11"),
+        ("BELL-11", "Chloé", "Girard", "06 22 22 22 22"),
+        ("BELL-12", "Hugo", "Roux", "06 33 33 33 33"),
+    )
+    for i, (dwelling, first, last, phone) in enumerate(people):
+        tenant = Tenant(
+            first_name=first,
+            last_name=last,
+            preferred_channel=Channel.SMS,
+            email=f"{first.lower()}.{i}@example.test",
+        )
+        tenant.refresh_search_name()
+        from grc.people.search import normalise_phone
+
+        tenant.phones.append(TenantPhone(number=normalise_phone(phone)))
+        session.add(
+            Lease(
+                reference=f"BAIL-{i:04d}",
+                tenant=tenant,
+                dwelling=w.dwellings[dwelling],
+                start_date=date(2020, 1, 1),
+            )
+        )
+        w.tenants[dwelling] = tenant
+
+    w.contractors["MULTI"] = Contractor(
+        code="MULTI", name="Multiservices Lorraine", email="ordres@multiservices.test"
+    )
+    w.contractors["ELEV"] = Contractor(
+        code="ELEV", name="Ascenseurs de l'Est", email="sav@ascenseurs.test"
+    )
+    session.add_all([*w.territories.values(), *w.units.values(), *w.contractors.values()])
+    session.flush()
+
+    with session.no_autoflush:
+        _add_contracts(session, w)
+    _add_users(w)
+    session.flush()
+    return w
+
+
+def _add_contracts(session: Session, w: World) -> None:
+    multiservice = Contract(
+        reference="MS-2026",
+        contractor=w.contractors["MULTI"],
+        kind="multiservice",
+        starts_on=date(2024, 1, 1),
+        ends_on=date(2027, 12, 31),
+        acknowledge_hours=4,
+        complete_hours=72,
+    )
+    multiservice.residences = [w.residences["TIL"], w.residences["HAUS"]]
+    multiservice.categories = _categories_handled_by(session, "multiservice")
+    elevator = Contract(
+        reference="ASC-2025",
+        contractor=w.contractors["ELEV"],
+        kind="elevator",
+        starts_on=date(2025, 1, 1),
+        acknowledge_hours=1,
+        complete_hours=24,
+    )
+    elevator.residences = [w.residences["TIL"]]
+    elevator.categories = _categories_handled_by(session, "elevator")
+    w.contracts = {"MULTI": multiservice, "ELEV": elevator}
+    session.add_all(w.contracts.values())
+
+
+def _add_users(w: World) -> None:
+    w.add_user("agent", Role.AGENT)
+    w.add_user("agent2", Role.AGENT)
+    w.add_user("metz_tech", Role.UNIT, w.units["METZ-technique"])
+    w.add_user("woippy_tech", Role.UNIT, w.units["WOIPPY-technique"])
+    w.add_user("manager", Role.MANAGER)
+    w.add_user("admin", Role.ADMIN)
+
+
+def _street(code: str) -> str:
+    return {
+        "TIL": "des Tilleuls",
+        "PARC": "du Parc",
+        "HAUS": "de Haussonville",
+        "BELL": "de Belleville",
+    }[code]
+
+
+def _categories_handled_by(session: Session, kind: str) -> list[Category]:
+    return list(
+        session.execute(
+            sa.select(Category).where(
+                Category.default_route_kind == "contract", Category.default_route_target == kind
+            )
+        ).scalars()
+    )
+
+
+def claim_payload(world: World, category: str = "PLB-FUITE", **overrides: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = {
+        "category": category,
+        "channel": "phone",
+        "description": "Fuite sous l'évier de la cuisine, l'eau coule en continu.",
+        "dwelling_id": world.dwellings["TIL-11"].id,
+    }
+    payload.update(overrides)
+    return {k: v for k, v in payload.items() if v is not None}

@@ -1,0 +1,109 @@
+"""The call centre's search box."""
+
+from __future__ import annotations
+
+import pytest
+
+from grc.people.search import normalise_phone
+from tests.factories import claim_payload
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("06 12 34 56 78", "+33612345678"),
+        ("06.12.34.56.78", "+33612345678"),
+        ("+33612345678", "+33612345678"),
+        ("+33 6 12 34 56 78", "+33612345678"),
+        ("0033 6 12 34 56 78", "+33612345678"),
+        ("0612345678", "+33612345678"),
+        ("03 87 11 22 33", "+33387112233"),
+        ("+49 30 1234567", "+49301234567"),
+        ("12", None),
+        ("hello", None),
+    ],
+)
+def test_phone_normalisation(raw, expected):
+    assert normalise_phone(raw) == expected
+
+
+def _search(client, world, q, user="agent"):
+    response = client.get("/api/v1/tenants", query_string={"q": q}, headers=world.headers(user))
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+@pytest.mark.parametrize(
+    "q",
+    ["06 12 34 56 78", "+33612345678", "0033 6 12 34 56 78", "06-12-34-56-78", "(0)6 12 34 56 78"],
+)
+def test_by_phone_in_any_format(client, world, q):
+    results = _search(client, world, q)
+    assert [r["tenant"]["id"] for r in results] == [world.tenants["TIL-11"].id]
+    assert results[0]["matched_by"] == "phone"
+    assert results[0]["tenant"]["phones"] == ["+33612345678"]
+
+
+@pytest.mark.parametrize(
+    "q", ["lefevre", "LEFÈVRE", "Lefev", "elodie", "élodie lefèvre", "lefevre elodie", "fèvre"]
+)
+def test_by_part_of_name_ignoring_accents_and_case(client, world, q):
+    results = _search(client, world, q)
+    assert [r["tenant"]["id"] for r in results] == [world.tenants["TIL-11"].id]
+    assert results[0]["matched_by"] == "name"
+
+
+def test_result_carries_the_current_dwelling(client, world):
+    result = _search(client, world, "dupont")[0]
+    dwelling = result["dwelling"]
+    assert dwelling["id"] == world.dwellings["TIL-12"].id
+    assert dwelling["address"] == "3 rue des Tilleuls, 57000 Metz"
+    assert dwelling["residence"]["name"] == "Les Tilleuls"
+    assert (dwelling["entrance"], dwelling["floor"], dwelling["door"]) == ("A", 1, "12")
+
+
+def test_by_address(client, world):
+    results = _search(client, world, "rue des tilleuls")
+    assert {r["tenant"]["id"] for r in results} == {
+        world.tenants["TIL-11"].id,
+        world.tenants["TIL-12"].id,
+    }
+    assert {r["matched_by"] for r in results} == {"address"}
+    assert {r["tenant"]["id"] for r in _search(client, world, "haussonville nancy")} == {
+        world.tenants["HAUS-11"].id,
+        world.tenants["HAUS-12"].id,
+    }
+
+
+def test_by_claim_reference(client, world):
+    claim = client.post(
+        "/api/v1/claims",
+        json=claim_payload(world, dwelling_id=world.dwellings["PARC-12"].id),
+        headers=world.headers("agent"),
+    ).json
+    for q in (claim["reference"], claim["reference"].lower()):
+        results = _search(client, world, q)
+        assert [r["tenant"]["id"] for r in results] == [world.tenants["PARC-12"].id]
+        assert results[0]["matched_by"] == "reference"
+
+
+def test_former_tenants_have_no_current_dwelling(client, world):
+    from datetime import date
+
+    from grc.extensions import db
+
+    lease = world.tenants["BELL-12"].leases[0]
+    lease.end_date = date(2021, 6, 30)
+    db.session.commit()
+    result = _search(client, world, "roux")[0]
+    assert result["dwelling"] is None
+    # …and do not come up by the address they left.
+    assert world.tenants["BELL-12"].id not in [
+        r["tenant"]["id"] for r in _search(client, world, "rue de belleville")
+    ]
+
+
+def test_nothing_found_is_an_empty_list(client, world):
+    assert _search(client, world, "zzzyyyxxx") == []
+    assert _search(client, world, "07 99 99 99 99") == []
+    assert _search(client, world, "R-1999-000001") == []

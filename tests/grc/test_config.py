@@ -1,0 +1,48 @@
+from datetime import time
+
+import pytest
+
+from grc.config import BusinessHours, ConfigError, Settings
+
+
+def test_defaults_are_sqlite_in_instance_and_paris(tmp_path):
+    settings = Settings.from_env({}, instance_path=str(tmp_path))
+    assert settings.database_url == f"sqlite:///{tmp_path}/grc.sqlite3"
+    assert settings.timezone == "Europe/Paris"
+    assert settings.redis_url is None
+    assert settings.business_hours == BusinessHours(frozenset(range(5)), time(8, 30), time(17, 30))
+
+
+def test_environment_is_read_and_validated(tmp_path):
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql://grc:s3cret@db/grc",
+            "REDIS_URL": "redis://localhost:6379/0",
+            "GRC_BUSINESS_DAYS": "mon-sat",
+            "GRC_BUSINESS_HOURS": "09:00-12:00",
+            "SECRET_KEY": "k" * 40,
+            "GRC_ENV": "production",
+        },
+        instance_path=str(tmp_path),
+    )
+    assert settings.business_hours.weekdays == frozenset(range(6))
+    assert settings.flask_config()["SQLALCHEMY_DATABASE_URI"].startswith("postgresql+psycopg://")
+    assert "s3cret" not in str(settings.describe())
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"GRC_ENV": "production"}, "SECRET_KEY"),
+        ({"GRC_ENV": "staging"}, "GRC_ENV"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"REDIS_URL": "http://x"}, "REDIS_URL"),
+        ({"GRC_TIMEZONE": "Mars/Olympus"}, "GRC_TIMEZONE"),
+        ({"GRC_BUSINESS_HOURS": "8h-17h"}, "GRC_BUSINESS_HOURS"),
+        ({"GRC_BUSINESS_DAYS": "fri-mon"}, "GRC_BUSINESS_DAYS"),
+        ({"GRC_DEFAULT_LOCALE": "de"}, "GRC_DEFAULT_LOCALE"),
+    ],
+)
+def test_bad_settings_stop_the_start(tmp_path, env, message):
+    with pytest.raises(ConfigError, match=message):
+        Settings.from_env(env, instance_path=str(tmp_path))
