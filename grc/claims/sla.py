@@ -49,28 +49,30 @@ class SlaCalendar:
         return day.weekday() in self.hours.weekdays and day not in self._holidays
 
     def _opening(self, day: date) -> tuple[datetime, datetime]:
+        # Local wall-clock opening hours as UTC instants: arithmetic between datetimes that
+        # share a ZoneInfo is wall-clock arithmetic and would miscount a DST night.
         return (
-            datetime.combine(day, self.hours.start, self.tz),
-            datetime.combine(day, self.hours.end, self.tz),
+            datetime.combine(day, self.hours.start, self.tz).astimezone(UTC),
+            datetime.combine(day, self.hours.end, self.tz).astimezone(UTC),
         )
 
     def add(self, start: datetime, duration: timedelta, clock: Clock) -> datetime:
         """The instant when ``duration`` of SLA time has run from ``start`` (both UTC-aware)."""
         if clock == Clock.CALENDAR:
-            return start + duration
+            return (start + duration).astimezone(UTC)
         if duration < timedelta(0):
             raise ValueError("SLA durations are never negative")
         remaining = duration
-        local = start.astimezone(self.tz)
-        day = local.date()
+        start = start.astimezone(UTC)
+        day = start.astimezone(self.tz).date()
         for _ in range(_MAX_DAYS_SCANNED):
             if self.is_business_day(day):
                 opens, closes = self._opening(day)
-                begin = max(local, opens)
+                begin = max(start, opens)
                 if begin < closes:
                     available = closes - begin
                     if remaining <= available:
-                        return (begin + remaining).astimezone(UTC)
+                        return begin + remaining
                     remaining -= available
             day += timedelta(days=1)
         raise ValueError("no business day found within ten years; check the business hours")
@@ -82,12 +84,12 @@ class SlaCalendar:
         if clock == Clock.CALENDAR:
             return end - start
         total = timedelta(0)
-        local_start, local_end = start.astimezone(self.tz), end.astimezone(self.tz)
-        day = local_start.date()
-        while day <= local_end.date():
+        start, end = start.astimezone(UTC), end.astimezone(UTC)
+        day, last_day = start.astimezone(self.tz).date(), end.astimezone(self.tz).date()
+        while day <= last_day:
             if self.is_business_day(day):
                 opens, closes = self._opening(day)
-                begin, finish = max(local_start, opens), min(local_end, closes)
+                begin, finish = max(start, opens), min(end, closes)
                 if finish > begin:
                     total += finish - begin
             day += timedelta(days=1)
