@@ -40,12 +40,13 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc import models  # noqa: F401  (every model registered before use)
     from grc.claims.api import blp as claims_blp
     from grc.claims.api import catalogue_blp
+    from grc.claims.configuration_api import blp as configuration_blp
     from grc.people.api import blp as tenants_blp
 
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "API token (grc_…)"}
     )
-    for blueprint in (catalogue_blp, tenants_blp, claims_blp):
+    for blueprint in (catalogue_blp, configuration_blp, tenants_blp, claims_blp):
         api.register_blueprint(blueprint)
 
     from grc.docs import blp as docs_blp

@@ -79,6 +79,15 @@ def init_app(app: Flask) -> None:
         response.headers["Retry-After"] = "5"
         return response
 
+    @app.errorhandler(sa_exc.DataError)
+    def handle_data_error(error: sa_exc.DataError) -> Response:
+        # Validation should have caught it; answer as bad input rather than a crash.
+        log.warning("data error: %s", type(error.orig).__name__)
+        _safe_rollback()
+        return error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "A value is malformed or out of range."
+        )
+
     @app.errorhandler(sa_exc.IntegrityError)
     def handle_integrity_error(error: sa_exc.IntegrityError) -> Response:
         log.warning("integrity error: %s", type(error.orig).__name__)

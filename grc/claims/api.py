@@ -89,7 +89,7 @@ class ClaimCollection(MethodView):
         return claim
 
 
-@blp.route("/<int:claim_id>")
+@blp.route("/<int(max=2147483647):claim_id>")
 class ClaimItem(MethodView):
     @require(Permission.CLAIMS_READ)
     @blp.response(200, ClaimDetailSchema)
@@ -98,7 +98,7 @@ class ClaimItem(MethodView):
         return queries.get_claim_for(db.session, current_user(), claim_id, with_events=True)
 
 
-@blp.route("/<int:claim_id>/transitions")
+@blp.route("/<int(max=2147483647):claim_id>/transitions")
 class ClaimTransitions(MethodView):
     @require(Permission.CLAIMS_ACT)
     @blp.arguments(TransitionSchema)
@@ -115,7 +115,7 @@ class ClaimTransitions(MethodView):
         return claim
 
 
-@blp.route("/<int:claim_id>/comments")
+@blp.route("/<int(max=2147483647):claim_id>/comments")
 class ClaimComments(MethodView):
     @require(Permission.CLAIMS_COMMENT)
     @blp.arguments(CommentSchema)

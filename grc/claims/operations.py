@@ -23,6 +23,7 @@ from grc.claims.models import (
     Route,
     RouteKind,
     RouteReason,
+    RoutingRule,
     SlaPolicy,
     TreatmentUnit,
     Visibility,
@@ -33,7 +34,7 @@ from grc.claims.sla import SlaCalendar
 from grc.clock import local_today, settings
 from grc.db import utcnow
 from grc.errors import Conflict, Forbidden, InvalidInput
-from grc.housing.models import Building, Dwelling, Equipment, Residence
+from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory
 from grc.people.models import Lease, Role, Tenant, User
 
 
@@ -477,3 +478,75 @@ def _record(
     )
     session.add(event)
     return event
+
+
+@dataclass(frozen=True)
+class NewRoutingRule:
+    category: str
+    unit_id: int
+    residence_id: int | None = None
+    agency_id: int | None = None
+    territory_id: int | None = None
+
+
+def create_routing_rule(session: Session, command: NewRoutingRule) -> RoutingRule:
+    scopes = {
+        name: value
+        for name, value in (
+            ("residence_id", command.residence_id),
+            ("agency_id", command.agency_id),
+            ("territory_id", command.territory_id),
+        )
+        if value is not None
+    }
+    errors: dict[str, list[str]] = {}
+    if len(scopes) > 1:
+        errors["scope"] = ["Give at most one of residence_id, agency_id, territory_id."]
+    category = session.execute(
+        sa.select(Category).where(Category.code == command.category.strip().upper())
+    ).scalar_one_or_none()
+    if category is None:
+        errors["category"] = [f"Unknown category '{command.category}'."]
+    if session.get(TreatmentUnit, command.unit_id) is None:
+        errors["unit_id"] = [f"No treatment unit with id {command.unit_id}."]
+    models = {"residence_id": Residence, "agency_id": Agency, "territory_id": Territory}
+    for name, value in scopes.items():
+        if session.get(models[name], value) is None:
+            errors[name] = [f"No {name.removesuffix('_id')} with id {value}."]
+    if errors:
+        raise InvalidInput(errors)
+    rule = RoutingRule(category=category, unit_id=command.unit_id, **scopes)
+    session.add(rule)
+    session.flush()
+    return rule
+
+
+def delete_routing_rule(session: Session, rule: RoutingRule) -> None:
+    session.delete(rule)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class CategoryChange:
+    label_fr: str | None = None
+    label_en: str | None = None
+    default_priority: Priority | None = None
+    sla_policy: str | None = None
+    active: bool | None = None
+
+
+def update_category(session: Session, category: Category, change: CategoryChange) -> Category:
+    """Apply the fields that are given; ``None`` means unchanged."""
+    if change.sla_policy is not None:
+        policy = session.execute(
+            sa.select(SlaPolicy).where(SlaPolicy.code == change.sla_policy.strip().upper())
+        ).scalar_one_or_none()
+        if policy is None:
+            raise InvalidInput({"sla_policy": [f"Unknown SLA policy '{change.sla_policy}'."]})
+        category.sla_policy = policy
+    for name in ("label_fr", "label_en", "default_priority", "active"):
+        value = getattr(change, name)
+        if value is not None:
+            setattr(category, name, value)
+    session.flush()
+    return category

@@ -17,6 +17,7 @@ from grc.claims.models import (
     RouteReason,
     Visibility,
 )
+from grc.fields import Text, id_field
 
 MAX_DESCRIPTION = 5000
 
@@ -58,23 +59,23 @@ class CategorySchema(Schema):
 
 
 class ClaimCreateSchema(Schema):
-    category = fields.String(
+    category = Text(
         required=True,
         validate=validate.Length(min=1, max=30),
         metadata={"description": "Category code, e.g. PLB-FUITE"},
     )
     channel = fields.Enum(IntakeChannel, by_value=True, required=True)
-    description = fields.String(required=True, validate=validate.Length(min=3, max=MAX_DESCRIPTION))
-    dwelling_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
-    building_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
-    equipment_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
-    tenant_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
+    description = Text(required=True, validate=validate.Length(min=3, max=MAX_DESCRIPTION))
+    dwelling_id = id_field(allow_none=True)
+    building_id = id_field(allow_none=True)
+    equipment_id = id_field(allow_none=True)
+    tenant_id = id_field(allow_none=True)
     priority = fields.Enum(Priority, by_value=True, allow_none=True)
     resolve_now = fields.Boolean(
         load_default=False,
         metadata={"description": "The agent answered during the call: first-contact resolution."},
     )
-    resolution = fields.String(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)
+    resolution = Text(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)
 
     @validates_schema(skip_on_field_errors=False)
     def one_location(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -174,20 +175,53 @@ class ClaimDetailSchema(ClaimSchema):
 
 class ClaimListArgsSchema(Schema):
     status = fields.List(fields.Enum(ClaimStatus, by_value=True))
-    unit_id = fields.Integer()
-    category = fields.String(validate=validate.Length(max=30))
-    agency_id = fields.Integer()
-    tenant_id = fields.Integer()
+    unit_id = id_field()
+    category = Text(validate=validate.Length(max=30))
+    agency_id = id_field()
+    tenant_id = id_field()
     overdue = fields.Boolean()
-    q = fields.String(validate=validate.Length(min=2, max=100))
+    q = Text(validate=validate.Length(min=2, max=100))
 
 
 class TransitionSchema(Schema):
     action = fields.Enum(Action, by_value=True, required=True)
-    comment = fields.String(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)
-    unit_id = fields.Integer(validate=validate.Range(min=1), allow_none=True)
+    comment = Text(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)
+    unit_id = id_field(allow_none=True)
 
 
 class CommentSchema(Schema):
-    body = fields.String(required=True, validate=validate.Length(min=1, max=MAX_DESCRIPTION))
+    body = Text(required=True, validate=validate.Length(min=1, max=MAX_DESCRIPTION))
     visibility = fields.Enum(Visibility, by_value=True, load_default=Visibility.INTERNAL)
+
+
+class UnitSchema(Schema):
+    id = fields.Integer()
+    code = fields.String()
+    name = fields.String()
+    kind = fields.String()
+    agency_id = fields.Integer(allow_none=True)
+
+
+class RoutingRuleSchema(Schema):
+    id = fields.Integer()
+    category = fields.Function(lambda r: r.category.code)
+    unit = fields.Nested(UnitRefSchema)
+    residence_id = fields.Integer(allow_none=True)
+    agency_id = fields.Integer(allow_none=True)
+    territory_id = fields.Integer(allow_none=True)
+
+
+class RoutingRuleCreateSchema(Schema):
+    category = Text(required=True, validate=validate.Length(min=1, max=30))
+    unit_id = id_field(required=True)
+    residence_id = id_field(allow_none=True)
+    agency_id = id_field(allow_none=True)
+    territory_id = id_field(allow_none=True)
+
+
+class CategoryChangeSchema(Schema):
+    label_fr = Text(validate=validate.Length(min=1, max=160))
+    label_en = Text(validate=validate.Length(min=1, max=160))
+    default_priority = fields.Enum(Priority, by_value=True)
+    sla_policy = Text(validate=validate.Length(min=1, max=20))
+    active = fields.Boolean()

@@ -7,11 +7,12 @@ from typing import Any
 
 from marshmallow import Schema, fields, validate
 
+from grc.fields import Text
 from grc.people.models import Channel, Tenant
 
 
 class TenantSearchArgsSchema(Schema):
-    q = fields.String(
+    q = Text(
         required=True,
         validate=validate.Length(min=2, max=100),
         metadata={"description": "Phone (any format), name, address or claim reference"},

@@ -54,7 +54,10 @@ def test_missing_fields_are_each_named(client, world):
         ({"priority": "critical"}, "priority", "Must be one of"),
         ({"dwelling_id": 999999}, "dwelling_id", "No dwelling with id 999999."),
         ({"dwelling_id": "abc"}, "dwelling_id", "Not a valid integer."),
-        ({"dwelling_id": -4}, "dwelling_id", "Must be greater than or equal to 1."),
+        ({"dwelling_id": -4}, "dwelling_id", "Must be greater than or equal to 1"),
+        ({"dwelling_id": 2**40}, "dwelling_id", "less than or equal to 2147483647"),
+        ({"description": "Fuite\x00"}, "description", "Control characters are not allowed."),
+        ({"description": "   \n  "}, "description", "Describe the problem."),
         ({"tenant_id": 999999}, "tenant_id", "No tenant with id 999999."),
         ({"colour": "blue"}, "colour", "Unknown field."),
         ({"resolve_now": True}, "resolution", "A resolution is required to resolve at once."),
@@ -169,6 +172,11 @@ def test_bad_comments(client, world, body, field):
     assert field in response.json["errors"]["json"]
 
 
+def test_huge_claim_id_is_404(client, world):
+    response = client.get("/api/v1/claims/99999999999", headers=world.headers("agent"))
+    assert response.status_code == 404
+
+
 def test_unknown_claim_is_404(client, world):
     for method, url, body in (
         ("get", "/api/v1/claims/424242", None),
@@ -181,7 +189,17 @@ def test_unknown_claim_is_404(client, world):
 
 
 @pytest.mark.parametrize(
-    "query", ["status=flying", "page_size=1000", "page=0", "overdue=maybe", "q=x", "unit_id=abc"]
+    "query",
+    [
+        "status=flying",
+        "page_size=1000",
+        "page=0",
+        "overdue=maybe",
+        "q=x",
+        "unit_id=abc",
+        "unit_id=99999999999",
+        "q=ab%00cd",
+    ],
 )
 def test_bad_list_filters(client, world, query):
     response = client.get(f"/api/v1/claims?{query}", headers=world.headers("manager"))
