@@ -34,6 +34,8 @@ class Permission(StrEnum):
     CLAIMS_CREATE = "claims:create"
     CLAIMS_ACT = "claims:act"
     CLAIMS_COMMENT = "claims:comment"
+    MESSAGES_READ = "messages:read"
+    MESSAGES_ADMIN = "messages:admin"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -61,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOGUE_READ,
             Permission.TENANTS_SEARCH,
             Permission.CLAIMS_READ,
+            Permission.MESSAGES_READ,
         }
     ),
     Role.ADMIN: frozenset(
@@ -69,6 +72,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CATALOGUE_WRITE,
             Permission.TENANTS_SEARCH,
             Permission.CLAIMS_READ,
+            Permission.MESSAGES_READ,
+            Permission.MESSAGES_ADMIN,
         }
     ),
 }

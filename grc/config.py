@@ -43,6 +43,17 @@ class BusinessHours:
         return cls(weekdays=_parse_days(days), start=start, end=end)
 
 
+def _parse_quiet_hours(spec: str) -> tuple[time, time]:
+    match = _HOURS_RE.match(spec.strip())
+    if not match:
+        raise ConfigError(f"GRC_QUIET_HOURS must look like 20:00-08:00, got {spec!r}")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    try:
+        return time(h1, m1), time(h2, m2)
+    except ValueError as exc:
+        raise ConfigError(f"GRC_QUIET_HOURS is not a valid range: {spec!r}") from exc
+
+
 def _parse_days(spec: str) -> frozenset[int]:
     spec = spec.strip().lower()
     days: set[int] = set()
@@ -67,7 +78,24 @@ class Settings:
     default_locale: str = "fr"
     business_hours: BusinessHours = field(default_factory=BusinessHours)
     instance_path: str = "instance"
-    api_page_size_max: int = 100
+    landlord_name: str = "Votre bailleur"
+    # Public base URL (https://grc.example.fr) used to check webhook signatures behind a proxy.
+    public_url: str | None = None
+    proxy_fix: bool = False
+    quiet_hours: tuple[time, time] = (time(20, 0), time(8, 0))
+    email_from: str = "ne-pas-repondre@grc.localhost"
+    sendgrid_api_key: str | None = None
+    sendgrid_api_host: str | None = None
+    sendgrid_event_public_key: str | None = None
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_api_base_url: str | None = None
+    # A worker that claimed a message and went silent this long is presumed dead.
+    delivery_lease_seconds: int = 120
+    # Pending messages not delivered after this delay are handed to the queue again.
+    sweep_after_seconds: int = 30
+    max_delivery_attempts: int = 6
 
     @property
     def tz(self) -> ZoneInfo:
@@ -91,6 +119,18 @@ class Settings:
                 env.get("GRC_BUSINESS_HOURS", "08:30-17:30"),
             ),
             instance_path=instance_path,
+            landlord_name=env.get("GRC_LANDLORD_NAME", "Votre bailleur"),
+            public_url=(env.get("GRC_PUBLIC_URL") or "").rstrip("/") or None,
+            proxy_fix=env.get("GRC_PROXY_FIX", "").lower() in ("1", "true", "yes"),
+            quiet_hours=_parse_quiet_hours(env.get("GRC_QUIET_HOURS", "20:00-08:00")),
+            email_from=env.get("GRC_EMAIL_FROM", "ne-pas-repondre@grc.localhost"),
+            sendgrid_api_key=env.get("SENDGRID_API_KEY") or None,
+            sendgrid_api_host=env.get("SENDGRID_API_HOST") or None,
+            sendgrid_event_public_key=env.get("SENDGRID_EVENT_PUBLIC_KEY") or None,
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
+            twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
         )
         settings = replace(settings, **overrides)
         if not settings.database_url:
@@ -117,6 +157,12 @@ class Settings:
             raise ConfigError(f"GRC_TIMEZONE is not a known time zone: {self.timezone!r}") from exc
         if self.default_locale not in ("fr", "en"):
             raise ConfigError("GRC_DEFAULT_LOCALE must be fr or en")
+        if bool(self.twilio_account_sid) != bool(self.twilio_auth_token):
+            raise ConfigError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN go together")
+        if self.twilio_account_sid and not self.twilio_from_number:
+            raise ConfigError("TWILIO_FROM_NUMBER is required with Twilio credentials")
+        if self.public_url and not self.public_url.startswith(("https://", "http://")):
+            raise ConfigError("GRC_PUBLIC_URL must be an http(s) URL")
 
     def flask_config(self) -> dict[str, Any]:
         database_url = self.database_url
@@ -150,7 +196,7 @@ class Settings:
         shown = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "secret_key":
+            if f.name in ("secret_key", "sendgrid_api_key", "twilio_auth_token"):
                 value = "set" if value else "unset"
             elif f.name in ("database_url", "redis_url") and value:
                 value = re.sub(r"//([^:@/]+):[^@/]+@", r"//\1:***@", value)

@@ -11,4 +11,5 @@ from grc.claims.models import (  # noqa: F401
 )
 from grc.contracts.models import Contract, Contractor  # noqa: F401
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory  # noqa: F401
+from grc.messaging.models import OutboxMessage  # noqa: F401
 from grc.people.models import ApiToken, Lease, Tenant, TenantPhone, User  # noqa: F401

@@ -21,7 +21,11 @@ from flask_migrate import upgrade
 from grc import create_app
 from grc.config import Settings
 from grc.extensions import db
+from notifications.memory import MemorySender
 from tests.factories import World, build_world
+from tests.stubs.network_guard import network_guard  # noqa: F401 - fixture
+from tests.stubs.providers import provider_stub  # noqa: F401 - fixture
+from workers.senders import set_senders
 
 PG_ADMIN_URL = os.environ.get("GRC_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 _counter = itertools.count()
@@ -84,8 +88,21 @@ def _empty_all_tables() -> None:
                 conn.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608
 
 
+@pytest.fixture(autouse=True)
+def _no_internet(network_guard: list[str]) -> None:  # noqa: F811 - the fixture above
+    """Every test fails if anything tries to reach a non-loopback address."""
+
+
 @pytest.fixture
-def app_ctx(app: Flask) -> Iterator[Flask]:
+def sent(app: Flask) -> MemorySender:
+    """What the in-memory e-mail and SMS senders received during the test."""
+    memory = MemorySender()
+    set_senders(app, memory, memory)
+    return memory
+
+
+@pytest.fixture
+def app_ctx(app: Flask, sent: MemorySender) -> Iterator[Flask]:
     with app.app_context():
         yield app
         db.session.remove()

@@ -14,6 +14,7 @@ from grc.auth import Permission, current_user, require
 from grc.claims import operations, queries
 from grc.claims.models import Category, Claim
 from grc.claims.schemas import (
+    AppointmentSchema,
     CategorySchema,
     ClaimCreateSchema,
     ClaimDetailSchema,
@@ -129,3 +130,19 @@ class ClaimComments(MethodView):
         )
         db.session.commit()
         return event
+
+
+@blp.route("/<int(max=2147483647):claim_id>/appointment")
+class ClaimAppointment(MethodView):
+    @require(Permission.CLAIMS_ACT)
+    @blp.arguments(AppointmentSchema)
+    @blp.response(200, ClaimDetailSchema)
+    def post(self, payload: dict[str, Any], claim_id: int) -> Claim:
+        """Record the visit planned with the tenant; the tenant is told (SMS or e-mail)."""
+        user = current_user()
+        claim = queries.get_claim_for(db.session, user, claim_id, for_update=True)
+        operations.schedule_appointment(
+            db.session, claim, payload["at"], user, note=payload.get("note")
+        )
+        db.session.commit()
+        return claim

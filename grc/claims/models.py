@@ -76,6 +76,8 @@ class EventKind(StrEnum):
     ROUTED = "routed"
     STATUS_CHANGED = "status_changed"
     COMMENT = "comment"
+    APPOINTMENT = "appointment"
+    MESSAGE = "message"
 
 
 class Visibility(StrEnum):
@@ -278,6 +280,7 @@ class Claim(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_contact_resolution: Mapped[bool] = mapped_column(default=False)
     resolution: Mapped[str | None] = mapped_column(sa.Text)
 

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from grc.claims import lifecycle
+from grc.claims import lifecycle, notify
 from grc.claims.lifecycle import Action
 from grc.claims.models import (
     Category,
@@ -35,6 +35,7 @@ from grc.clock import local_today, settings
 from grc.db import utcnow
 from grc.errors import Conflict, Forbidden, InvalidInput
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory
+from grc.messaging.models import Purpose
 from grc.people.models import Lease, Role, Tenant, User
 
 
@@ -136,6 +137,8 @@ def create_claim(
         claim.resolution = (command.resolution or "").strip()
         claim.resolved_at = claim.responded_at = now
         claim.first_contact_resolution = True
+        session.flush()
+        notify.notify_tenant(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
     else:
         _change_status(
             session,
@@ -148,6 +151,9 @@ def create_claim(
             body=route.reason,
             extra={"route": _route_summary(route)},
         )
+        session.flush()
+        notify.notify_tenant(session, claim, Purpose.ACKNOWLEDGEMENT, now)
+        notify.alert_on_call(session, claim, now)
     session.flush()
     return claim
 
@@ -346,6 +352,52 @@ def transition_claim(
 
     _change_status(session, claim, action, target, actor, now, body=comment, extra=extra)
     session.flush()
+    if action == Action.RESOLVE:
+        notify.notify_tenant(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
+    elif action == Action.WAIT_TENANT:
+        notify.notify_tenant(
+            session, claim, Purpose.QUESTION, now, occasion=now.isoformat(), question=comment
+        )
+    return claim
+
+
+def schedule_appointment(
+    session: Session,
+    claim: Claim,
+    at: datetime,
+    actor: User | None,
+    now: datetime | None = None,
+    *,
+    note: str | None = None,
+) -> Claim:
+    """Record the visit planned with the tenant (by a unit or the contractor) and tell them."""
+    now = now or utcnow()
+    if not claim.is_open:
+        raise Conflict(f"The claim is {claim.status}: no visit can be planned.")
+    if at.tzinfo is None:
+        raise InvalidInput({"at": ["Give a date and time with its offset."]})
+    if at < now - timedelta(hours=1):
+        raise InvalidInput({"at": ["The visit cannot be in the past."]})
+    if actor is not None and actor.role not in (Role.AGENT, Role.UNIT):
+        raise Forbidden(f"Your role ({actor.role}) may not plan visits.")
+    previous = claim.appointment_at
+    if previous == at:
+        return claim
+    claim.appointment_at = at
+    claim.updated_at = now
+    claim.responded_at = claim.responded_at or now
+    _record(
+        session,
+        claim,
+        EventKind.APPOINTMENT,
+        actor,
+        now,
+        body=note,
+        visibility=Visibility.TENANT,
+        changes={"appointment_at": [previous.isoformat() if previous else None, at.isoformat()]},
+    )
+    session.flush()
+    notify.notify_tenant(session, claim, Purpose.SCHEDULED, now, occasion=at.isoformat())
     return claim
 
 

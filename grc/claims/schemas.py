@@ -159,6 +159,7 @@ class ClaimSchema(Schema):
     resolved_at = fields.AwareDateTime(allow_none=True)
     closed_at = fields.AwareDateTime(allow_none=True)
     cancelled_at = fields.AwareDateTime(allow_none=True)
+    appointment_at = fields.AwareDateTime(allow_none=True)
     first_contact_resolution = fields.Boolean()
     resolution = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
@@ -225,3 +226,8 @@ class CategoryChangeSchema(Schema):
     default_priority = fields.Enum(Priority, by_value=True)
     sla_policy = Text(validate=validate.Length(min=1, max=20))
     active = fields.Boolean()
+
+
+class AppointmentSchema(Schema):
+    at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
+    note = Text(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)

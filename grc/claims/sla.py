@@ -56,6 +56,14 @@ class SlaCalendar:
             datetime.combine(day, self.hours.end, self.tz).astimezone(UTC),
         )
 
+    def is_open(self, moment: datetime) -> bool:
+        """Whether ``moment`` falls within business hours on this calendar."""
+        day = moment.astimezone(self.tz).date()
+        if not self.is_business_day(day):
+            return False
+        opens, closes = self._opening(day)
+        return opens <= moment < closes
+
     def add(self, start: datetime, duration: timedelta, clock: Clock) -> datetime:
         """The instant when ``duration`` of SLA time has run from ``start`` (both UTC-aware)."""
         if clock == Clock.CALENDAR:

@@ -39,6 +39,9 @@ class Agency(db.Model):
     code: Mapped[str] = mapped_column(sa.String(20), unique=True)
     name: Mapped[str] = mapped_column(sa.String(120))
     territory_id: Mapped[int] = mapped_column(sa.ForeignKey("territories.id"), index=True)
+    # Who is on call (astreinte) for the agency's emergencies outside business hours.
+    on_call_name: Mapped[str | None] = mapped_column(sa.String(120))
+    on_call_phone: Mapped[str | None] = mapped_column(sa.String(20))
 
     territory: Mapped[Territory] = relationship(back_populates="agencies")
     residences: Mapped[list[Residence]] = relationship(back_populates="agency")

@@ -62,6 +62,10 @@ class Tenant(db.Model):
     preferred_channel: Mapped[Channel] = mapped_column(
         enum_column_type(Channel, "tenant_channel"), default=Channel.SMS
     )
+    locale: Mapped[str] = mapped_column(sa.String(5), default="fr")
+    # Opt-outs are per channel; an SMS "STOP" sets sms_opt_out.
+    sms_opt_out: Mapped[bool] = mapped_column(default=False)
+    email_opt_out: Mapped[bool] = mapped_column(default=False)
     # "lastname firstname", accent- and case-folded: what the search box matches against.
     search_name: Mapped[str] = mapped_column(sa.String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

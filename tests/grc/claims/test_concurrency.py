@@ -13,7 +13,7 @@ from grc.extensions import db
 from tests.factories import claim_payload
 
 
-def test_fifty_concurrent_creations_get_fifty_references(app_ctx, world, backend):
+def test_fifty_concurrent_creations_get_fifty_references(app_ctx, world, backend, sent):
     if backend != "postgresql":
         pytest.skip("SQLite serialises writers; concurrency is a PostgreSQL matter")
     payload = claim_payload(world)
@@ -23,13 +23,11 @@ def test_fifty_concurrent_creations_get_fifty_references(app_ctx, world, backend
     lock = threading.Lock()
 
     def post() -> None:
-        with app_ctx.app_context():
-            client = app_ctx.test_client()
-            barrier.wait()
-            response = client.post("/api/v1/claims", json=payload, headers=headers)
-            with lock:
-                results.append((response.status_code, response.json))
-            db.session.remove()
+        client = app_ctx.test_client()  # each request gets its own application context
+        barrier.wait()
+        response = client.post("/api/v1/claims", json=payload, headers=headers)
+        with lock:
+            results.append((response.status_code, response.json))
 
     threads = [threading.Thread(target=post) for _ in range(50)]
     for thread in threads:
@@ -43,3 +41,6 @@ def test_fifty_concurrent_creations_get_fifty_references(app_ctx, world, backend
     assert all(re.fullmatch(r"R-\d{4}-\d{6}", ref) for ref in references)
     stored = db.session.execute(sa.select(Claim.reference)).scalars().all()
     assert sorted(stored) == sorted(references)
+    # Each acknowledgement was delivered once, in-process after its request.
+    assert len(sent.sms) == 50
+    assert len({m.message_key for m in sent.sms}) == 50

@@ -1,0 +1,201 @@
+"""Who is told what about a claim, by which channel, and when.
+
+Tenants: acknowledgement at registration, a message when a visit is scheduled, when the
+claim is resolved and when it needs their answer — on their preferred channel, falling back
+to the other one, never by a channel they opted out of, and non-urgent SMS held back during
+quiet hours. Staff: SLA warnings and breaches, and the on-call person for emergencies
+registered outside business hours.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from grc.claims.models import Claim, ClaimEvent, EventKind, Priority, Visibility
+from grc.clock import settings
+from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
+from grc.messaging.operations import NewMessage, after_quiet_hours, queue_message
+from grc.messaging.rendering import render_email, render_sms
+from grc.people.models import Channel, PhoneKind, Role, Tenant, User
+
+TENANT_PURPOSES = (Purpose.ACKNOWLEDGEMENT, Purpose.SCHEDULED, Purpose.RESOLVED, Purpose.QUESTION)
+
+
+def local_datetime_text(moment: datetime, locale: str) -> str:
+    local = moment.astimezone(settings().tz)
+    if locale == "en":
+        return local.strftime("%d/%m/%Y at %H:%M")
+    return local.strftime("%d/%m/%Y à %Hh%M")
+
+
+def tenant_channel(tenant: Tenant) -> tuple[MessageChannel, str] | None:
+    """The channel and address to reach the tenant, or None when no electronic channel is
+    open (no mobile number or e-mail, opted out, or letters preferred)."""
+    mobile = next((p.number for p in tenant.phones if p.kind == PhoneKind.MOBILE), None)
+    sms = (MessageChannel.SMS, mobile) if mobile and not tenant.sms_opt_out else None
+    email = (
+        (MessageChannel.EMAIL, tenant.email) if tenant.email and not tenant.email_opt_out else None
+    )
+    if tenant.preferred_channel == Channel.LETTER:
+        return None
+    order = [email, sms] if tenant.preferred_channel == Channel.EMAIL else [sms, email]
+    return next((choice for choice in order if choice), None)
+
+
+def _claim_context(claim: Claim, locale: str) -> dict[str, Any]:
+    building = claim.building
+    return {
+        "landlord": settings().landlord_name,
+        "reference": claim.reference,
+        "category": claim.category.label(locale),
+        "tenant_name": claim.tenant.full_name if claim.tenant else "",
+        "unit": claim.unit.name,
+        "contractor": claim.contractor.name if claim.contractor else None,
+        "due": local_datetime_text(claim.resolution_due, locale),
+        "address": f"{building.street}, {building.city}"
+        + (f", entrée {building.entrance}" if building.entrance else ""),
+        "status": str(claim.status),
+        "resolution": claim.resolution,
+        "appointment": local_datetime_text(claim.appointment_at, locale)
+        if claim.appointment_at
+        else None,
+    }
+
+
+def notify_tenant(
+    session: Session,
+    claim: Claim,
+    purpose: Purpose,
+    now: datetime,
+    *,
+    occasion: str = "",
+    question: str | None = None,
+) -> OutboxMessage | None:
+    """Queue the tenant's message for ``purpose``; ``occasion`` tells repeats apart (a second
+    resolution after a reopening is a new message, a retried request is not)."""
+    tenant = claim.tenant
+    if tenant is None:
+        return None
+    route = tenant_channel(tenant)
+    if route is None:
+        return None
+    channel, recipient = route
+    locale = tenant.locale or "fr"
+    context = _claim_context(claim, locale) | {"question": question or ""}
+    urgent = claim.priority == Priority.URGENT
+    if channel == MessageChannel.SMS:
+        subject, text, html = None, render_sms(purpose, locale, **context), None
+        available_at = (
+            now if urgent else after_quiet_hours(now, settings().quiet_hours, settings().tz)
+        )
+    else:
+        email = render_email(purpose, locale, **context)
+        subject, text, html, available_at = email.subject, email.text, email.html, now
+    message = queue_message(
+        session,
+        NewMessage(
+            idempotency_key=f"claim:{claim.id}:{purpose}:{occasion}",
+            channel=channel,
+            purpose=purpose,
+            recipient=recipient,
+            subject=subject,
+            body_text=text,
+            body_html=html,
+            claim=claim,
+            urgent=urgent,
+            locale=locale,
+            available_at=available_at,
+        ),
+        now,
+    )
+    if message is not None:
+        session.add(
+            ClaimEvent(
+                claim=claim,
+                kind=EventKind.MESSAGE,
+                visibility=Visibility.TENANT,
+                body=text if channel == MessageChannel.SMS else f"{subject}\n\n{text}",
+                changes={
+                    "outbox_id": message.id,
+                    "channel": str(channel),
+                    "purpose": str(purpose),
+                    "available_at": available_at.isoformat(),
+                },
+                created_at=now,
+            )
+        )
+    return message
+
+
+def alert_on_call(session: Session, claim: Claim, now: datetime) -> OutboxMessage | None:
+    """An emergency registered outside business hours: text the agency's on-call person."""
+    from grc.claims.operations import sla_calendar
+
+    agency = claim.agency
+    if claim.priority != Priority.URGENT or not agency.on_call_phone:
+        return None
+    if sla_calendar(claim.residence).is_open(now):
+        return None
+    context = _claim_context(claim, "fr")
+    tenant_phone = claim.tenant.phones[0].number if claim.tenant and claim.tenant.phones else "-"
+    text = render_sms(Purpose.ON_CALL_ALERT, "fr", **context, tenant_phone=tenant_phone)
+    return queue_message(
+        session,
+        NewMessage(
+            idempotency_key=f"claim:{claim.id}:{Purpose.ON_CALL_ALERT}",
+            channel=MessageChannel.SMS,
+            purpose=Purpose.ON_CALL_ALERT,
+            recipient=agency.on_call_phone,
+            body_text=text,
+            claim=claim,
+            urgent=True,
+        ),
+        now,
+    )
+
+
+def alert_staff(session: Session, claim: Claim, purpose: Purpose, now: datetime) -> int:
+    """SLA warning to the claim's unit, or breach escalation to the managers: once per claim,
+    deadline and recipient. Returns how many messages were queued."""
+    if purpose == Purpose.SLA_WARNING:
+        recipients = _unit_addresses(session, claim)
+    else:
+        recipients = list(
+            session.execute(
+                sa.select(User.email).where(User.role == Role.MANAGER, User.active)
+            ).scalars()
+        )
+    email = render_email(purpose, "fr", **_claim_context(claim, "fr"))
+    deadline = claim.resolution_due.isoformat()
+    queued = 0
+    for address in sorted(set(recipients)):
+        message = queue_message(
+            session,
+            NewMessage(
+                idempotency_key=f"claim:{claim.id}:{purpose}:{deadline}:{address}",
+                channel=MessageChannel.EMAIL,
+                purpose=purpose,
+                recipient=address,
+                subject=email.subject,
+                body_text=email.text,
+                body_html=email.html,
+                claim=claim,
+            ),
+            now,
+        )
+        queued += message is not None
+    return queued
+
+
+def _unit_addresses(session: Session, claim: Claim) -> list[str]:
+    if claim.unit.email:
+        return [claim.unit.email]
+    return list(
+        session.execute(
+            sa.select(User.email).where(User.unit_id == claim.unit_id, User.active)
+        ).scalars()
+    )

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from grc.claims.models import Claim
+from grc.db import UTCDateTime, enum_column_type, utcnow
+from grc.extensions import db
+
+
+class MessageChannel(StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class Purpose(StrEnum):
+    ACKNOWLEDGEMENT = "acknowledgement"
+    SCHEDULED = "scheduled"
+    RESOLVED = "resolved"
+    QUESTION = "question"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
+    ON_CALL_ALERT = "on_call_alert"
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # written, waiting for (or between) delivery attempts
+    SENDING = "sending"  # claimed by a worker; the provider is being called
+    SENT = "sent"  # accepted by the provider
+    DELIVERED = "delivered"  # the provider confirmed delivery
+    FAILED = "failed"  # permanent error or retries exhausted: visible to admins
+    NEEDS_CHECK = "needs_check"  # outcome unknown (SMS timeout): a person decides
+
+
+FINAL_STATUSES = (
+    DeliveryStatus.SENT,
+    DeliveryStatus.DELIVERED,
+    DeliveryStatus.FAILED,
+    DeliveryStatus.NEEDS_CHECK,
+)
+
+
+class OutboxMessage(db.Model):
+    """One message to send, and the record of its delivery."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "status NOT IN ('sent', 'delivered') OR provider_id IS NOT NULL", name="sent_has_id"
+        ),
+        sa.CheckConstraint("attempts >= 0", name="attempts"),
+        sa.Index("ix_outbox_messages_status_available_at", "status", "available_at"),
+        sa.Index("ix_outbox_messages_provider_id", "provider", "provider_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # What makes this message unique (claim, purpose, deadline…): writing it twice is a no-op.
+    idempotency_key: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    channel: Mapped[MessageChannel] = mapped_column(
+        enum_column_type(MessageChannel, "outbox_channel")
+    )
+    purpose: Mapped[Purpose] = mapped_column(enum_column_type(Purpose, "outbox_purpose"))
+    claim_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claims.id"), index=True)
+    recipient: Mapped[str] = mapped_column(sa.String(254))
+    locale: Mapped[str] = mapped_column(sa.String(5), default="fr")
+    subject: Mapped[str | None] = mapped_column(sa.String(300))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    urgent: Mapped[bool] = mapped_column(default=False)
+
+    status: Mapped[DeliveryStatus] = mapped_column(
+        enum_column_type(DeliveryStatus, "outbox_status"), default=DeliveryStatus.PENDING
+    )
+    available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    provider: Mapped[str | None] = mapped_column(sa.String(20))
+    provider_id: Mapped[str | None] = mapped_column(sa.String(100))
+    provider_status: Mapped[str | None] = mapped_column(sa.String(30))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    claim: Mapped[Claim | None] = relationship()
+
+    @property
+    def message_key(self) -> str:
+        """Sent with the message so a duplicate delivery can be recognised."""
+        return f"grc-outbox-{self.id}"

@@ -1,0 +1,100 @@
+"""Renders messages from the templates beside this file, in the recipient's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from grc.messaging.models import Purpose
+
+LOCALES = ("fr", "en")
+# Two concatenated SMS at most: GSM-7 gives 306 characters, UCS-2 (ê, ô, emoji…) 134.
+MAX_SMS_SEGMENTS = 2
+
+_env = Environment(
+    loader=PackageLoader("grc.messaging", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    keep_trailing_newline=False,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+def _locale(locale: str | None) -> str:
+    return locale if locale in LOCALES else "fr"
+
+
+def render_sms(purpose: Purpose, locale: str | None, **context: Any) -> str:
+    """The SMS text, made to fit in two segments: letters outside the GSM alphabet (ê, ô…,
+    which would switch the whole SMS to 70-character segments) are folded to their plain
+    form first, then long labels are shortened."""
+    from notifications.base import sms_encoding, sms_segments
+
+    template = _env.get_template(f"{purpose}.{_locale(locale)}.sms.txt")
+
+    def render() -> str:
+        text = " ".join(template.render(**context).split())
+        if sms_segments(text) > 1 and sms_encoding(text) != "GSM-7":
+            text = _fold_to_gsm(text, sms_encoding)
+        return text
+
+    text = render()
+    for field in ("category", "address", "landlord"):
+        while sms_segments(text) > MAX_SMS_SEGMENTS and len(str(context.get(field, ""))) > 12:
+            context[field] = str(context[field])[:-6].rstrip(" ,-") + "..."
+            text = render()
+    if sms_segments(text) > MAX_SMS_SEGMENTS:
+        raise ValueError(f"{purpose} SMS does not fit in {MAX_SMS_SEGMENTS} segments")
+    return text
+
+
+def _fold_to_gsm(text: str, encoding_of: Any) -> str:
+    import unicodedata
+
+    folded = []
+    for char in text:
+        if encoding_of(char) != "GSM-7":
+            plain = unicodedata.normalize("NFKD", char)
+            plain = "".join(c for c in plain if not unicodedata.combining(c))
+            char = (
+                plain
+                if plain and encoding_of(plain) == "GSM-7"
+                else {
+                    "…": "...",
+                    "’": "'",
+                    "«": '"',
+                    "»": '"',
+                    "—": "-",
+                    "–": "-",
+                    "œ": "oe",
+                }.get(char, "?")
+            )
+        folded.append(char)
+    return "".join(folded)
+
+
+def render_email(purpose: Purpose, locale: str | None, **context: Any) -> RenderedEmail:
+    locale = _locale(locale)
+    subject = " ".join(
+        _env.get_template(f"{purpose}.{locale}.subject.txt").render(**context).split()
+    )
+    text = _env.get_template(f"{purpose}.{locale}.email.txt").render(**context).strip() + "\n"
+    paragraphs = [
+        [line for line in block.splitlines() if line.strip()]
+        for block in text.split("\n\n")
+        if block.strip()
+    ]
+    html = _env.get_template("layout.html").render(
+        locale=locale, subject=subject, paragraphs=paragraphs
+    )
+    return RenderedEmail(subject=subject, text=text, html=html)

@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from grc.fields import id_field
+from grc.messaging.models import DeliveryStatus, MessageChannel, Purpose
+
+
+class MessageSchema(Schema):
+    id = fields.Integer()
+    claim_id = fields.Integer(allow_none=True)
+    channel = fields.Enum(MessageChannel, by_value=True)
+    purpose = fields.Enum(Purpose, by_value=True)
+    recipient = fields.String()
+    subject = fields.String(allow_none=True)
+    body_text = fields.String()
+    status = fields.Enum(DeliveryStatus, by_value=True)
+    attempts = fields.Integer()
+    last_error = fields.String(allow_none=True)
+    provider = fields.String(allow_none=True)
+    provider_id = fields.String(allow_none=True)
+    provider_status = fields.String(allow_none=True)
+    available_at = fields.AwareDateTime()
+    created_at = fields.AwareDateTime()
+    sent_at = fields.AwareDateTime(allow_none=True)
+    delivered_at = fields.AwareDateTime(allow_none=True)
+    failed_at = fields.AwareDateTime(allow_none=True)
+
+
+class MessageListArgsSchema(Schema):
+    status = fields.List(fields.Enum(DeliveryStatus, by_value=True))
+    claim_id = id_field()
+
+
+class DevOutboxEntrySchema(Schema):
+    provider_id = fields.String()
+    kind = fields.String()
+    to = fields.String()
+    subject = fields.String(allow_none=True)
+    body = fields.String()
+    message_key = fields.String()
+    sent_at = fields.String()

@@ -1,0 +1,146 @@
+"""Provider callbacks: Twilio status and inbound SMS, SendGrid's signed Event Webhook.
+
+Each request is authenticated before anything is read into the database: Twilio's
+X-Twilio-Signature against the public URL (GRC_PUBLIC_URL, or the request URL as rebuilt by
+ProxyFix behind a TLS-terminating proxy), SendGrid's ECDSA signature with the configured
+public key. A forged, unsigned or unconfigured callback gets 403 and changes nothing;
+repeating a genuine one changes the record once.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+import sqlalchemy as sa
+from flask import Blueprint, Response, request
+
+from grc.claims.models import OPEN_STATUSES, Claim, ClaimEvent, EventKind, Visibility
+from grc.clock import settings
+from grc.db import utcnow
+from grc.errors import error_response
+from grc.extensions import db
+from grc.messaging.operations import ProviderUpdate, apply_provider_update
+from grc.people.models import Tenant, TenantPhone
+from notifications import callbacks
+
+log = logging.getLogger(__name__)
+blp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
+
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+
+
+def _public_url() -> str:
+    base = settings().public_url
+    if base:
+        query = request.query_string.decode()
+        return f"{base}{request.path}" + (f"?{query}" if query else "")
+    return request.url
+
+
+def _refused() -> Response:
+    return error_response(HTTPStatus.FORBIDDEN, "The callback's signature is missing or wrong.")
+
+
+def _twilio_authentic() -> bool:
+    token = settings().twilio_auth_token
+    if not token:
+        return False
+    return callbacks.verify_twilio_request(
+        _public_url(), request.form.to_dict(), request.headers.get("X-Twilio-Signature"), token
+    )
+
+
+@blp.post("/twilio/status")
+def twilio_status() -> Response | tuple[str, int]:
+    if not _twilio_authentic():
+        return _refused()
+    # The message key rides in the callback URL's query string: read form and query.
+    update = callbacks.parse_twilio_status(request.values.to_dict())
+    changed = apply_provider_update(db.session, _as_update(update), utcnow())
+    db.session.commit()
+    log.info("twilio status %s for %s (changed=%s)", update.status, update.provider_id, changed)
+    return "", HTTPStatus.NO_CONTENT
+
+
+@blp.post("/twilio/inbound")
+def twilio_inbound() -> Response:
+    if not _twilio_authentic():
+        return _refused()
+    sms = callbacks.parse_twilio_inbound(request.form.to_dict())
+    tenants = list(
+        db.session.execute(
+            sa.select(Tenant).join(TenantPhone).where(TenantPhone.number == sms.from_number)
+        ).scalars()
+    )
+    now = utcnow()
+    if callbacks.is_stop_keyword(sms.body):
+        for tenant in tenants:
+            tenant.sms_opt_out = True
+    elif callbacks.is_start_keyword(sms.body):
+        for tenant in tenants:
+            tenant.sms_opt_out = False
+    else:
+        _file_tenant_sms(tenants, sms.body, sms.provider_id, now)
+    db.session.commit()
+    return Response(EMPTY_TWIML, mimetype="text/xml")
+
+
+def _file_tenant_sms(tenants: list[Tenant], body: str, provider_id: str, now) -> None:
+    """A tenant answering by SMS: the text goes on their most recent open claim's timeline."""
+    if not tenants:
+        log.info("inbound SMS %s from an unknown number", provider_id)
+        return
+    claim = db.session.execute(
+        sa.select(Claim)
+        .where(Claim.tenant_id.in_([t.id for t in tenants]), Claim.status.in_(OPEN_STATUSES))
+        .order_by(Claim.updated_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if claim is None:
+        log.info("inbound SMS %s from a tenant with no open claim", provider_id)
+        return
+    db.session.add(
+        ClaimEvent(
+            claim=claim,
+            kind=EventKind.MESSAGE,
+            visibility=Visibility.TENANT,
+            body=body[:2000],
+            changes={"channel": "sms", "direction": "in", "provider_id": provider_id},
+            created_at=now,
+        )
+    )
+    claim.updated_at = now
+
+
+@blp.post("/sendgrid/events")
+def sendgrid_events() -> Response | tuple[str, int]:
+    public_key = settings().sendgrid_event_public_key
+    payload = request.get_data(cache=False)
+    if not public_key or not callbacks.verify_sendgrid_event(
+        public_key,
+        payload,
+        request.headers.get("X-Twilio-Email-Event-Webhook-Signature"),
+        request.headers.get("X-Twilio-Email-Event-Webhook-Timestamp"),
+    ):
+        return _refused()
+    try:
+        updates = callbacks.parse_sendgrid_events(payload)
+    except ValueError:
+        return error_response(HTTPStatus.BAD_REQUEST, "The event payload is not valid JSON.")
+    now = utcnow()
+    changed = sum(apply_provider_update(db.session, _as_update(u), now) for u in updates)
+    db.session.commit()
+    log.info("sendgrid events: %d received, %d applied", len(updates), changed)
+    return "", HTTPStatus.NO_CONTENT
+
+
+def _as_update(update: callbacks.DeliveryUpdate) -> ProviderUpdate:
+    return ProviderUpdate(
+        provider=update.provider,
+        provider_id=update.provider_id,
+        status=update.status,
+        error_code=update.error_code,
+        message_key=update.message_key,
+        occurred_at=update.occurred_at,
+    )

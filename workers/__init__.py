@@ -1,0 +1,21 @@
+"""Background work: RQ queues, thin jobs and the wiring of outbox hand-over.
+
+With ``REDIS_URL`` set, committed outbox messages are enqueued on the ``notifications``
+queue and periodic jobs run from ``rq cron``; without it, the same jobs run in-process right
+after the commit, so the one-command demo shows the whole loop.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from grc.messaging import handover
+    from workers import dispatch
+
+    settings = app.extensions["grc_settings"]
+    if settings.redis_url:
+        handover.set_dispatcher(app, dispatch.RqDispatcher(settings.redis_url))
+    else:
+        handover.set_dispatcher(app, dispatch.InProcessDispatcher(app))

@@ -1,0 +1,28 @@
+"""Queue names and connections. Each worker process listens to exactly one queue."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from redis import Redis
+from rq import Queue
+
+DEFAULT = "default"  # periodic jobs: outbox sweeper, SLA watch
+NOTIFICATIONS = "notifications"  # one delivery job per outbox message
+INBOUND = "inbound"  # parsing of inbound e-mail
+QUEUE_NAMES = (DEFAULT, NOTIFICATIONS, INBOUND)
+
+DELIVERY_TIMEOUT = 60
+PERIODIC_TIMEOUT = 300
+
+
+@lru_cache(maxsize=8)
+def connection(redis_url: str) -> Redis:
+    # Short timeouts: a request must not hang on a lost Redis; the sweeper covers for it.
+    return Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+
+
+def queue(name: str, redis_url: str) -> Queue:
+    if name not in QUEUE_NAMES:
+        raise ValueError(f"unknown queue {name!r}")
+    return Queue(name, connection=connection(redis_url))

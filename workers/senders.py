@@ -1,0 +1,33 @@
+"""The e-mail and SMS senders chosen by configuration, built once per process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from notifications.base import EmailSender, SmsSender
+from notifications.factory import build_senders
+
+
+def senders(app: Flask) -> tuple[EmailSender, SmsSender]:
+    built = app.extensions.get("grc_senders")
+    if built is None:
+        settings = app.extensions["grc_settings"]
+        built = build_senders(
+            sendgrid_api_key=settings.sendgrid_api_key,
+            sendgrid_host=settings.sendgrid_api_host,
+            email_from=settings.email_from,
+            twilio_account_sid=settings.twilio_account_sid,
+            twilio_auth_token=settings.twilio_auth_token,
+            twilio_from=settings.twilio_from_number,
+            twilio_base_url=settings.twilio_api_base_url,
+            dev_outbox_dir=Path(app.instance_path),
+        )
+        app.extensions["grc_senders"] = built
+    return built
+
+
+def set_senders(app: Flask, email: EmailSender, sms: SmsSender) -> None:
+    """Used by tests to plug in-memory senders."""
+    app.extensions["grc_senders"] = (email, sms)
