@@ -11,8 +11,12 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from grc.cli import grc_cli
     from grc.messaging import handover
-    from workers import dispatch
+    from workers import cli, dispatch
+
+    for command in (cli.worker_command, cli.sweep_command, cli.watch_sla_command):
+        grc_cli.add_command(command)
 
     settings = app.extensions["grc_settings"]
     if settings.redis_url:

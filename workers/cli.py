@@ -1,0 +1,47 @@
+"""``flask --app wsgi grc worker|sweep|watch-sla``: run the background work by hand."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+
+from workers import queues
+
+
+@click.command("worker")
+@click.argument("queue", nargs=-1, required=True)
+@click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
+@click.option("--with-scheduler", is_flag=True,
+              help="Also release jobs scheduled with enqueue_at (quiet hours, retries).")
+def worker_command(queue: tuple[str, ...], burst: bool, with_scheduler: bool) -> None:
+    """Start an RQ worker on exactly one queue (default, notifications or inbound)."""
+    from workers.worker import SingleQueueWorker, SingleQueueWorkerError
+
+    settings = current_app.extensions["grc_settings"]
+    if not settings.redis_url:
+        raise click.UsageError("REDIS_URL is not set: without Redis, jobs run in-process.")
+    unknown = [name for name in queue if name not in queues.QUEUE_NAMES]
+    if unknown:
+        raise click.BadParameter(f"unknown queue(s): {', '.join(unknown)}")
+    connection = queues.connection(settings.redis_url)
+    try:
+        worker = SingleQueueWorker(list(queue), connection=connection)
+    except SingleQueueWorkerError as error:
+        raise click.UsageError(str(error)) from error
+    worker.work(burst=burst, with_scheduler=with_scheduler)
+
+
+@click.command("sweep")
+def sweep_command() -> None:
+    """Hand over again the messages that were not delivered (safe to run at any time)."""
+    from workers.jobs import sweep_outbox
+
+    click.echo(f"{sweep_outbox()} message(s) handed over.")
+
+
+@click.command("watch-sla")
+def watch_sla_command() -> None:
+    """Run the SLA watch once."""
+    from workers.jobs import watch_sla
+
+    click.echo(watch_sla())
