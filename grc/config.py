@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import time
 from pathlib import Path
@@ -41,6 +42,19 @@ class BusinessHours:
         if start >= end:
             raise ConfigError("GRC_BUSINESS_HOURS must end after it starts")
         return cls(weekdays=_parse_days(days), start=start, end=end)
+
+
+def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+    if value < 1:
+        raise ConfigError(f"{name} must be at least 1")
+    return value
 
 
 def _parse_quiet_hours(spec: str) -> tuple[time, time]:
@@ -131,6 +145,9 @@ class Settings:
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
             twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
+            delivery_lease_seconds=_positive_int(env, "GRC_DELIVERY_LEASE_SECONDS", 120),
+            sweep_after_seconds=_positive_int(env, "GRC_SWEEP_AFTER_SECONDS", 30),
+            max_delivery_attempts=_positive_int(env, "GRC_MAX_DELIVERY_ATTEMPTS", 6),
         )
         settings = replace(settings, **overrides)
         if not settings.database_url:

@@ -11,8 +11,11 @@ from workers import queues
 @click.command("worker")
 @click.argument("queue", nargs=-1, required=True)
 @click.option("--burst", is_flag=True, help="Stop once the queue is empty.")
-@click.option("--with-scheduler", is_flag=True,
-              help="Also release jobs scheduled with enqueue_at (quiet hours, retries).")
+@click.option(
+    "--with-scheduler",
+    is_flag=True,
+    help="Also release jobs scheduled with enqueue_at (quiet hours, retries).",
+)
 def worker_command(queue: tuple[str, ...], burst: bool, with_scheduler: bool) -> None:
     """Start an RQ worker on exactly one queue (default, notifications or inbound)."""
     from workers.worker import SingleQueueWorker, SingleQueueWorkerError

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from redis import Redis
 from rq import Queue
 
@@ -16,10 +14,23 @@ DELIVERY_TIMEOUT = 60
 PERIODIC_TIMEOUT = 300
 
 
-@lru_cache(maxsize=8)
+_connections: dict[str, Redis] = {}
+
+
 def connection(redis_url: str) -> Redis:
-    # Short timeouts: a request must not hang on a lost Redis; the sweeper covers for it.
-    return Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+    """One client (and connection pool) per Redis URL and process."""
+    client = _connections.get(redis_url)
+    if client is None:
+        # Short timeouts: a request must not hang on a lost Redis; the sweeper covers for it.
+        client = Redis.from_url(redis_url, socket_connect_timeout=2, socket_timeout=5)
+        _connections[redis_url] = client
+    return client
+
+
+def close_connections() -> None:
+    while _connections:
+        _, client = _connections.popitem()
+        client.close()
 
 
 def queue(name: str, redis_url: str) -> Queue:

@@ -1,0 +1,190 @@
+"""The outbox with real Redis, real worker processes and the real provider SDKs (against the
+local stub): nothing is lost, nothing is sent twice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import time
+
+import sqlalchemy as sa
+
+from grc.extensions import db
+from grc.messaging.models import DeliveryStatus, OutboxMessage, Purpose
+from grc.people.models import Channel
+from tests.factories import claim_payload
+from tests.workers.conftest import ROOT, wait_until
+from workers.jobs import sweep_outbox
+
+
+def _acknowledgement() -> OutboxMessage:
+    db.session.expire_all()
+    return db.session.execute(
+        sa.select(OutboxMessage).where(OutboxMessage.purpose == Purpose.ACKNOWLEDGEMENT)
+    ).scalar_one()
+
+
+def _create_claim(queued_app, world) -> dict:
+    response = queued_app.test_client().post(
+        "/api/v1/claims", json=claim_payload(world), headers=world.headers("agent")
+    )
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def _sweep(queued_app) -> int:
+    with queued_app.app_context():  # the deployment's settings and RQ hand-over
+        return sweep_outbox()
+
+
+def _sweep_when_due(queued_app) -> int:
+    time.sleep(1.1)  # GRC_SWEEP_AFTER_SECONDS=1 in these tests
+    return _sweep(queued_app)
+
+
+def test_delivered_by_a_worker_through_the_twilio_sdk(queued_app, world, workers, stub):
+    workers.start()
+    claim = _create_claim(queued_app, world)
+    wait_until(lambda: _acknowledgement().status == DeliveryStatus.SENT, what="delivery")
+    [sms] = stub.sms
+    assert sms.to == "+33612345678"
+    assert sms.from_ == "+33700000000"
+    assert claim["reference"] in sms.body
+    message = _acknowledgement()
+    assert message.provider_id == sms.sid
+    assert message.attempts == 1
+
+
+def test_claim_saved_while_redis_is_down_is_acknowledged_after_recovery(
+    queued_app, world, workers, stub, redis_server
+):
+    redis_server.stop()
+    claim = _create_claim(queued_app, world)  # 201: the hand-over failure is not the client's
+    assert _acknowledgement().status == DeliveryStatus.PENDING
+
+    redis_server.start()
+    workers.start()
+    assert _sweep_when_due(queued_app) == 1
+    wait_until(lambda: _acknowledgement().status == DeliveryStatus.SENT, what="delivery")
+    assert [s.body for s in stub.sms if claim["reference"] in s.body] == [stub.sms[0].body]
+    assert len(stub.sms) == 1
+
+
+def test_process_dying_between_commit_and_hand_over(queued_app, world, workers, stub):
+    """The web process commits the claim and dies before enqueueing: the sweeper covers."""
+    script = textwrap.dedent(f"""
+        import os
+        from grc import create_app
+        from grc.messaging import handover
+        app = create_app()
+        handover.set_dispatcher(app, lambda messages: os._exit(0))
+        response = app.test_client().post(
+            "/api/v1/claims", headers={{"Authorization": "Bearer {world.tokens["agent"]}"}},
+            json={{"category": "PLB-FUITE", "channel": "phone", "description": "Fuite",
+                   "dwelling_id": {world.dwellings["TIL-11"].id}}})
+        raise SystemExit("the process should have died right after the commit")
+    """)
+    died = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=workers.env,
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    assert died.returncode == 0, died.stdout + died.stderr
+    assert _acknowledgement().status == DeliveryStatus.PENDING
+    assert stub.sms == []
+
+    workers.start()
+    assert _sweep_when_due(queued_app) == 1
+    wait_until(lambda: _acknowledgement().status == DeliveryStatus.SENT, what="delivery")
+    assert _sweep_when_due(queued_app) == 0  # delivered: nothing to hand over again
+    time.sleep(0.5)
+    assert len(stub.sms) == 1
+
+
+def test_worker_killed_during_an_sms_delivery(queued_app, world, workers, stub):
+    """The provider may have the SMS: it is not sent blindly again but set aside."""
+    stub.respond_next(delay=6, provider="twilio")
+    first = workers.start()
+    _create_claim(queued_app, world)
+    wait_until(lambda: len(stub.requests) == 1, what="the SMS to reach the stub")
+    workers.kill(first)
+    assert _acknowledgement().status == DeliveryStatus.SENDING
+
+    workers.start()
+    time.sleep(2.1)  # the dead worker's lease (GRC_DELIVERY_LEASE_SECONDS=2) runs out
+    assert _sweep(queued_app) == 1
+    wait_until(lambda: _acknowledgement().status == DeliveryStatus.NEEDS_CHECK, what="set aside")
+    time.sleep(0.5)
+    assert len(stub.requests) == 1  # exactly one SMS ever reached the provider
+    assert "check with the provider" in _acknowledgement().last_error
+
+
+def test_worker_killed_during_an_email_delivery(queued_app, world, workers, stub):
+    """An e-mail is sent again with the same message key: the provider holds one message."""
+    tenant = world.tenants["TIL-11"]
+    tenant.preferred_channel = Channel.EMAIL
+    db.session.commit()
+    stub.respond_next(delay=6, provider="sendgrid")
+    first = workers.start()
+    _create_claim(queued_app, world)
+    wait_until(lambda: len(stub.requests) == 1, what="the e-mail to reach the stub")
+    workers.kill(first)
+
+    workers.start()
+    time.sleep(2.1)
+    assert _sweep(queued_app) == 1
+    wait_until(lambda: _acknowledgement().status == DeliveryStatus.SENT, what="resend")
+    message = _acknowledgement()
+    assert message.attempts == 2
+    assert stub.distinct_email_keys() == [message.message_key]
+
+
+def test_worker_on_two_queues_refuses_to_start(workers):
+    both = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "wsgi",
+            "grc",
+            "worker",
+            "default",
+            "notifications",
+        ],
+        cwd=ROOT,
+        env=workers.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert both.returncode == 2
+    assert "exactly one queue" in both.stderr
+    with_rq = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rq.cli",
+            "worker",
+            "-w",
+            "workers.worker.SingleQueueWorker",
+            "-u",
+            workers.env["REDIS_URL"],
+            "--burst",
+            "default",
+            "notifications",
+        ],
+        cwd=ROOT,
+        env=workers.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert with_rq.returncode != 0
+    assert "exactly one queue" in with_rq.stdout + with_rq.stderr
