@@ -65,9 +65,10 @@ class InProcessDispatcher:
         if messages:
             from grc.extensions import db
 
-            # The request is done with its session: give its connection back to the pool
-            # before the delivery takes one, or concurrent requests could starve the pool.
-            db.session.remove()
+            # The request has committed: end whatever read followed so its connection goes
+            # back to the pool before the delivery takes one, or concurrent requests could
+            # starve the pool.
+            db.session.rollback()
             self._deliver(messages)
 
     def _deliver(self, messages: list[tuple[int, datetime]]) -> None:

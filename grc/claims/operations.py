@@ -4,7 +4,7 @@ flushes; the caller (a view, a job, the CLI) owns the commit."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -380,6 +380,7 @@ def schedule_appointment(
         raise InvalidInput({"at": ["The visit cannot be in the past."]})
     if actor is not None and actor.role not in (Role.AGENT, Role.UNIT):
         raise Forbidden(f"Your role ({actor.role}) may not plan visits.")
+    at = at.astimezone(UTC)
     previous = claim.appointment_at
     if previous == at:
         return claim
