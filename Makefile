@@ -34,11 +34,11 @@ test: install-test lint
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q
 
 lint: install-test
-	$(VENV)/bin/ruff check grc tests bench migrations wsgi.py
-	$(VENV)/bin/ruff format --check grc tests migrations/env.py wsgi.py
+	$(VENV)/bin/ruff check grc workers notifications tests bench migrations wsgi.py
+	$(VENV)/bin/ruff format --check grc workers notifications tests migrations/env.py wsgi.py
 
 format: install-test
-	$(VENV)/bin/ruff check --fix grc tests bench migrations wsgi.py
+	$(VENV)/bin/ruff check --fix grc workers notifications tests bench migrations wsgi.py
 	$(VENV)/bin/ruff format grc tests bench migrations/env.py wsgi.py
 
 clean:

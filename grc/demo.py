@@ -1005,7 +1005,7 @@ def load_demo(
 
     _, categories = load_catalogue(session)
     session.commit()
-    org = _load_organisation(session, now)
+    org = _load_organisation(session)
     echo(f"Catalogue ({categories} categories) and organisation loaded.")
 
     stock = _load_stock(session, sizes.dwellings, random.Random(seed), anchor_day, now, org, echo)
@@ -1047,7 +1047,7 @@ class _Organisation:
     units: dict[str, int]  # "METZ-technique" or "tranquillite" -> id
 
 
-def _load_organisation(session: Session, now: datetime) -> _Organisation:
+def _load_organisation(session: Session) -> _Organisation:
     territories = {
         "MOS": Territory(code="MOS", name="Moselle"),
         "MM": Territory(code="MM", name="Meurthe-et-Moselle"),

@@ -197,9 +197,15 @@ def apply_provider_update(session: Session, update: ProviderUpdate, now: datetim
         message.status = DeliveryStatus.FAILED
         message.failed_at = when
         message.last_error = f"{update.provider}: {update.status} ({update.error_code or '-'})"
-    elif message.status in (DeliveryStatus.PENDING, DeliveryStatus.SENDING) and update.provider_id:
+    elif update.provider_id and message.status in (
+        DeliveryStatus.PENDING,
+        DeliveryStatus.SENDING,
+        DeliveryStatus.NEEDS_CHECK,
+    ):
+        # The provider says it has the message: a send whose answer was lost is settled.
         message.status = DeliveryStatus.SENT
         message.sent_at = message.sent_at or when
+        message.last_error = None
     session.flush()
     return True
 

@@ -37,6 +37,8 @@ class DevOutboxEntrySchema(Schema):
     kind = fields.String()
     to = fields.String()
     subject = fields.String(allow_none=True)
-    body = fields.String()
+    # SMS records keep "body", e-mail records "text" (and "html").
+    body = fields.Function(lambda entry: entry.get("body") or entry.get("text"))
+    html = fields.String(allow_none=True)
     message_key = fields.String()
     sent_at = fields.String()

@@ -56,7 +56,13 @@ def twilio_status() -> Response | tuple[str, int]:
     if not _twilio_authentic():
         return _refused()
     # The message key rides in the callback URL's query string: read form and query.
-    update = callbacks.parse_twilio_status(request.values.to_dict())
+    try:
+        update = callbacks.parse_twilio_status(request.values.to_dict())
+    except ValueError as error:
+        # Authentic but not applicable (a status we do not track): acknowledge it, or
+        # Twilio would retry it forever.
+        log.info("twilio status callback ignored: %s", error)
+        return "", HTTPStatus.NO_CONTENT
     changed = apply_provider_update(db.session, _as_update(update), utcnow())
     db.session.commit()
     log.info("twilio status %s for %s (changed=%s)", update.status, update.provider_id, changed)

@@ -177,7 +177,9 @@ def workers(
         **{k: v for k, v in os.environ.items() if not k.startswith(("GRC_", "TWILIO", "SENDGRID"))},
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_server.url,
-        "GRC_ENV": "testing",
+        # Production mode: the workers log as they would in a deployment.
+        "GRC_ENV": "production",
+        "SECRET_KEY": "k" * 48,
         "GRC_INSTANCE_PATH": settings.instance_path,
         "SENDGRID_API_KEY": SENDGRID_API_KEY,
         "SENDGRID_API_HOST": stub.url,

@@ -188,3 +188,72 @@ def test_worker_on_two_queues_refuses_to_start(workers):
     )
     assert with_rq.returncode != 0
     assert "exactly one queue" in with_rq.stdout + with_rq.stderr
+
+
+def test_quiet_hours_sms_is_scheduled_in_rq(queued_app, world, redis_server):
+    from datetime import UTC, datetime
+
+    from freezegun import freeze_time
+    from rq import Queue
+
+    from workers import queues
+
+    with freeze_time(datetime(2026, 3, 10, 21, 30, tzinfo=UTC)):  # 22:30 in Paris
+        response = queued_app.test_client().post(
+            "/api/v1/claims",
+            json=claim_payload(world, category="PLB-ROBINET"),
+            headers=world.headers("agent"),
+        )
+    assert response.status_code == 201
+    message = _acknowledgement()
+    assert message.available_at == datetime(2026, 3, 11, 7, 0, tzinfo=UTC)
+    queue = Queue(queues.NOTIFICATIONS, connection=queues.connection(redis_server.url))
+    assert queue.count == 0
+    [job_id] = queue.scheduled_job_registry.get_job_ids()
+    job = queue.fetch_job(job_id)
+    assert job.args == (message.id,)  # ids only: no personal data in Redis
+    assert queue.scheduled_job_registry.get_scheduled_time(job_id) == datetime(
+        2026, 3, 11, 7, 0, tzinfo=UTC
+    )
+
+
+def test_provider_error_is_retried_by_rq(queued_app, world, workers, stub, redis_server):
+    from rq import Queue
+
+    from workers import queues
+
+    stub.fail_next(503, provider="twilio")
+    worker = workers.start()
+    _create_claim(queued_app, world)
+    wait_until(
+        lambda: (
+            _acknowledgement().attempts == 1 and _acknowledgement().status == DeliveryStatus.PENDING
+        ),
+        what="first attempt",
+    )
+    message = _acknowledgement()
+    assert "503" in message.last_error
+    queue = Queue(queues.NOTIFICATIONS, connection=queues.connection(redis_server.url))
+    # RQ's Retry put the job back with a delay (released by a worker --with-scheduler).
+    wait_until(lambda: len(queue.scheduled_job_registry.get_job_ids()) == 1, what="retry")
+    workers.kill(worker)
+    assert len(stub.sms) == 0
+
+
+def test_logs_carry_no_personal_data(queued_app, world, workers, stub):
+    tenant = world.tenants["TIL-11"]
+    workers.start()
+    _create_claim(queued_app, world)
+    wait_until(lambda: _acknowledgement().status == DeliveryStatus.SENT, what="delivery")
+    time.sleep(0.3)
+    logs = "".join(p.read_text(errors="replace") for p in workers.log_dir.glob("worker-*.log"))
+    assert f"message {_acknowledgement().id} sent" in logs, logs
+    for secret in (
+        tenant.last_name,
+        tenant.first_name,
+        "+33612345678",
+        "0612345678",
+        tenant.email,
+        "Fuite",
+    ):
+        assert secret not in logs, secret

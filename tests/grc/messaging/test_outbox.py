@@ -20,13 +20,13 @@ LEASE = timedelta(minutes=2)
 @pytest.fixture
 def handed(app_ctx):
     """Collects what would be handed to the queue instead of delivering it."""
-    import workers
     from grc.messaging import handover
 
+    previous = app_ctx.extensions["grc_outbox_dispatcher"]
     collected: list[tuple[int, datetime]] = []
     handover.set_dispatcher(app_ctx, collected.extend)
     yield collected
-    workers.init_app(app_ctx)
+    handover.set_dispatcher(app_ctx, previous)
 
 
 @pytest.mark.parametrize(
