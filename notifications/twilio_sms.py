@@ -24,6 +24,9 @@ from notifications.base import (
 __all__ = ["TWILIO_API_URL", "TwilioSmsSender", "with_message_key"]
 
 log = logging.getLogger(__name__)
+# The SDK logs every request at INFO, query parameters included (phone numbers): keep
+# personal data out of the logs.
+logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
 
 PROVIDER = "twilio"
 TWILIO_API_URL = "https://api.twilio.com"
