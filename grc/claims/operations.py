@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from grc.claims import lifecycle, notify
 from grc.claims.lifecycle import Action
@@ -178,8 +178,14 @@ def _apply_route(claim: Claim, route: Route) -> None:
 
 
 def _intake_category(session: Session, code: str) -> Category:
+    # The SLA policy may sit on the category or on its domain: load both in the same query.
     category = session.execute(
-        sa.select(Category).where(Category.code == code.strip().upper())
+        sa.select(Category)
+        .where(Category.code == code.strip().upper())
+        .options(
+            joinedload(Category.sla_policy),
+            joinedload(Category.parent).joinedload(Category.sla_policy),
+        )
     ).scalar_one_or_none()
     if category is None or not category.active:
         raise InvalidInput({"category": [f"Unknown category '{code}'."]})
@@ -199,6 +205,23 @@ def _policy_for(category: Category) -> SlaPolicy:
     raise Conflict(f"Category '{category.code}' has no SLA policy; an administrator must set one.")
 
 
+# Routing and the SLA calendar need the building's residence and agency: one query, not four.
+_LOCATION_LOADS = {
+    "dwelling_id": (
+        Dwelling,
+        joinedload(Dwelling.building).joinedload(Building.residence).joinedload(Residence.agency),
+    ),
+    "building_id": (
+        Building,
+        joinedload(Building.residence).joinedload(Residence.agency),
+    ),
+    "equipment_id": (
+        Equipment,
+        joinedload(Equipment.building).joinedload(Building.residence).joinedload(Residence.agency),
+    ),
+}
+
+
 def _resolve_location(session: Session, category: Category, command: NewClaim) -> _Location:
     given = {
         name: value
@@ -214,8 +237,8 @@ def _resolve_location(session: Session, category: Category, command: NewClaim) -
             {"location": ["Give exactly one of dwelling_id, building_id, equipment_id."]}
         )
     field, value = next(iter(given.items()))
-    model = {"dwelling_id": Dwelling, "building_id": Building, "equipment_id": Equipment}[field]
-    target = session.get(model, value)
+    model, chain = _LOCATION_LOADS[field]
+    target = session.get(model, value, options=[chain])
     if target is None:
         raise InvalidInput({field: [f"No {field.removesuffix('_id')} with id {value}."]})
 
@@ -264,6 +287,8 @@ def _resolve_tenant(
         return session.execute(
             sa.select(Tenant)
             .join(Lease)
+            # The acknowledgement needs the tenant's phones: fetch them with the tenant.
+            .options(joinedload(Tenant.phones))
             .where(
                 Lease.dwelling_id == location.dwelling.id,
                 Lease.start_date <= today,
@@ -271,7 +296,7 @@ def _resolve_tenant(
             )
             .order_by(Lease.start_date.desc())
             .limit(1)
-        ).scalar_one_or_none()
+        ).unique().scalar_one_or_none()
     tenant = session.get(Tenant, command.tenant_id)
     if tenant is None:
         raise InvalidInput({"tenant_id": [f"No tenant with id {command.tenant_id}."]})

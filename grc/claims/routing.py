@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from grc.claims.models import (
     Category,
@@ -96,6 +96,7 @@ def covering_contract(
         # Several contracts may overlap while one is renewed: the most recent one wins.
         .order_by(Contract.starts_on.desc(), Contract.id.desc())
         .limit(1)
+        .options(joinedload(Contract.contractor))
     )
     return session.execute(stmt).scalar_one_or_none()
 

@@ -11,7 +11,8 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from grc.claims.models import Claim
 from grc.db import utcnow
@@ -48,30 +49,42 @@ def queue_message(
 ) -> OutboxMessage | None:
     """Write a message to the outbox, once per idempotency key (None if it already exists)."""
     now = now or utcnow()
-    exists = session.execute(
-        sa.select(OutboxMessage.id).where(OutboxMessage.idempotency_key == new.idempotency_key)
-    ).first()
-    if exists:
-        return None
-    message = OutboxMessage(
-        idempotency_key=new.idempotency_key,
-        channel=new.channel,
-        purpose=new.purpose,
-        recipient=new.recipient,
-        subject=new.subject,
-        body_text=new.body_text,
-        body_html=new.body_html,
-        claim=new.claim,
-        urgent=new.urgent,
-        locale=new.locale,
-        status=DeliveryStatus.PENDING,
-        available_at=new.available_at or now,
-        created_at=now,
-    )
-    session.add(message)
+    values = {
+        "idempotency_key": new.idempotency_key,
+        "channel": new.channel,
+        "purpose": new.purpose,
+        "recipient": new.recipient,
+        "subject": new.subject,
+        "body_text": new.body_text,
+        "body_html": new.body_html,
+        "claim_id": new.claim.id if new.claim is not None else None,
+        "urgent": new.urgent,
+        "locale": new.locale,
+        "status": DeliveryStatus.PENDING,
+        "available_at": new.available_at or now,
+        "created_at": now,
+    }
+    # One statement whatever happens: a repeated key (a retried request, a job run twice)
+    # inserts nothing and returns no id, with no SELECT beforehand and no race between the two.
     session.flush()
+    insert = _insert_for(session).values(values)
+    message_id = session.execute(
+        insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+            OutboxMessage.id
+        )
+    ).scalar_one_or_none()
+    if message_id is None:
+        return None
+    message = OutboxMessage(id=message_id, **values)
+    make_transient_to_detached(message)
+    session.add(message)
     handover.after_commit(session, message.id, message.available_at)
     return message
+
+
+def _insert_for(session: Session) -> postgresql.Insert | sqlite.Insert:
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OutboxMessage)
 
 
 def after_quiet_hours(now: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> datetime:
