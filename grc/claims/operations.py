@@ -284,19 +284,23 @@ def _resolve_tenant(
         if location.dwelling is None or location.kind != LocationKind.DWELLING:
             return None
         # A claim on a dwelling is the current occupant's unless said otherwise.
-        return session.execute(
-            sa.select(Tenant)
-            .join(Lease)
-            # The acknowledgement needs the tenant's phones: fetch them with the tenant.
-            .options(joinedload(Tenant.phones))
-            .where(
-                Lease.dwelling_id == location.dwelling.id,
-                Lease.start_date <= today,
-                sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
+        return (
+            session.execute(
+                sa.select(Tenant)
+                .join(Lease)
+                # The acknowledgement needs the tenant's phones: fetch them with the tenant.
+                .options(joinedload(Tenant.phones))
+                .where(
+                    Lease.dwelling_id == location.dwelling.id,
+                    Lease.start_date <= today,
+                    sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
+                )
+                .order_by(Lease.start_date.desc())
+                .limit(1)
             )
-            .order_by(Lease.start_date.desc())
-            .limit(1)
-        ).unique().scalar_one_or_none()
+            .unique()
+            .scalar_one_or_none()
+        )
     tenant = session.get(Tenant, command.tenant_id)
     if tenant is None:
         raise InvalidInput({"tenant_id": [f"No tenant with id {command.tenant_id}."]})
