@@ -110,6 +110,10 @@ class Settings:
     # Pending messages not delivered after this delay are handed to the queue again.
     sweep_after_seconds: int = 30
     max_delivery_attempts: int = 6
+    # A delivery job takes this many due messages per round trip to the database…
+    delivery_batch: int = 100
+    # …and calls the providers from this many threads (real providers answer in 100–300 ms).
+    delivery_threads: int = 8
 
     @property
     def tz(self) -> ZoneInfo:
@@ -148,6 +152,8 @@ class Settings:
             delivery_lease_seconds=_positive_int(env, "GRC_DELIVERY_LEASE_SECONDS", 120),
             sweep_after_seconds=_positive_int(env, "GRC_SWEEP_AFTER_SECONDS", 30),
             max_delivery_attempts=_positive_int(env, "GRC_MAX_DELIVERY_ATTEMPTS", 6),
+            delivery_batch=_positive_int(env, "GRC_DELIVERY_BATCH", 100),
+            delivery_threads=_positive_int(env, "GRC_DELIVERY_THREADS", 8),
         )
         settings = replace(settings, **overrides)
         if not settings.database_url:

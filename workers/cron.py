@@ -1,7 +1,8 @@
 """Periodic jobs for ``rq cron workers/cron.py`` (run exactly one such process).
 
-Both jobs are safe to run twice: the sweeper only re-hands messages whose delivery claims
-them atomically, and the SLA watch writes messages keyed by claim and deadline.
+Both jobs are safe to run twice: the sweeper only wakes delivery jobs, which claim messages
+atomically, and recovers silent deliveries with conditional updates; the SLA watch writes
+messages keyed by claim and deadline.
 """
 
 from rq import cron

@@ -3,45 +3,70 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Flask, g, has_request_context
 from rq import Retry
 
 from grc.db import utcnow
+from grc.messaging.operations import RETRY_DELAYS
 from workers import queues
 
 log = logging.getLogger(__name__)
 
-# Provider errors are retried by RQ with growing delays; the job marks the message failed
-# once the configured number of attempts is used up.
-DELIVERY_RETRY = Retry(max=5, interval=[10, 30, 120, 600, 1800])
+DELIVERY_JOB = "workers.jobs.deliver_due_messages"
+# A delivery job that met temporary provider errors is run again by RQ after the same waits
+# as the messages' own (``grc.messaging.operations.RETRY_DELAYS``).
+DELIVERY_RETRY = Retry(max=len(RETRY_DELAYS), interval=list(RETRY_DELAYS))
+# Set while a delivery job waits in the queue: further commits need not enqueue another,
+# since that job takes every message due when it starts. Expires in case the job is lost;
+# the sweeper covers that gap.
+WAITING_FLAG = "grc:delivery-job-waiting"
+WAITING_FLAG_TTL = timedelta(seconds=30)
 
 
 class RqDispatcher:
+    """Messages due now wake one delivery job (unless one is already waiting); messages due
+    later (quiet hours) get a job scheduled for their time by RQ's scheduler."""
+
     def __init__(self, redis_url: str) -> None:
         self.redis_url = redis_url
 
     def __call__(self, messages: list[tuple[int, datetime]]) -> None:
-        queue = queues.queue(queues.NOTIFICATIONS, self.redis_url)
         now = utcnow()
-        with queue.connection.pipeline() as pipe:
-            for message_id, available_at in messages:
-                options = {
-                    "job_timeout": queues.DELIVERY_TIMEOUT,
-                    "retry": DELIVERY_RETRY,
-                    "result_ttl": 0,
-                    "failure_ttl": 7 * 86400,
-                    "pipeline": pipe,
-                }
-                if available_at > now:
-                    # Quiet hours: RQ's scheduler (rq worker --with-scheduler) releases it.
-                    queue.enqueue_at(
-                        available_at, "workers.jobs.deliver_message", message_id, **options
-                    )
-                else:
-                    queue.enqueue("workers.jobs.deliver_message", message_id, **options)
-            pipe.execute()
+        later = sorted({available_at for _, available_at in messages if available_at > now})
+        if len(later) < len(messages):
+            self.deliver_soon()
+        if later:
+            queue = queues.queue(queues.NOTIFICATIONS, self.redis_url)
+            with queue.connection.pipeline() as pipe:
+                for moment in later:
+                    queue.enqueue_at(moment, DELIVERY_JOB, pipeline=pipe, **_job_options())
+                pipe.execute()
+
+    def deliver_soon(self) -> None:
+        queue = queues.queue(queues.NOTIFICATIONS, self.redis_url)
+        if queue.connection.set(WAITING_FLAG, 1, nx=True, ex=WAITING_FLAG_TTL):
+            queue.enqueue(DELIVERY_JOB, **_job_options())
+
+
+def job_started() -> None:
+    """Called by the delivery job before it looks for due messages: a commit after this point
+    must wake another job, since this one may not see it."""
+    from flask import current_app
+
+    redis_url = current_app.extensions["grc_settings"].redis_url
+    if redis_url:
+        queues.connection(redis_url).delete(WAITING_FLAG)
+
+
+def _job_options() -> dict[str, object]:
+    return {
+        "job_timeout": queues.DELIVERY_TIMEOUT,
+        "retry": DELIVERY_RETRY,
+        "result_ttl": 0,
+        "failure_ttl": 7 * 86400,
+    }
 
 
 class InProcessDispatcher:
@@ -55,31 +80,32 @@ class InProcessDispatcher:
         app.teardown_request(self._deliver_at_teardown)
 
     def __call__(self, messages: list[tuple[int, datetime]]) -> None:
+        if any(available_at <= utcnow() for _, available_at in messages):
+            self.deliver_soon()
+
+    def deliver_soon(self) -> None:
         if has_request_context():
-            g.setdefault("grc_in_process_deliveries", []).extend(messages)
+            g.grc_deliver_after_request = True
             return
-        self._deliver(messages)
+        self._deliver()
 
     def _deliver_at_teardown(self, _error: BaseException | None) -> None:
-        messages = g.pop("grc_in_process_deliveries", None)
-        if messages:
+        if g.pop("grc_deliver_after_request", False):
             from grc.extensions import db
 
             # The request has committed: end whatever read followed so its connection goes
             # back to the pool before the delivery takes one, or concurrent requests could
             # starve the pool.
             db.session.rollback()
-            self._deliver(messages)
+            self._deliver()
 
-    def _deliver(self, messages: list[tuple[int, datetime]]) -> None:
-        from workers.jobs import deliver_message
+    def _deliver(self) -> None:
+        from workers.jobs import DeliveryDeferred, deliver_due_messages
 
-        now = utcnow()
-        for message_id, available_at in messages:
-            if available_at > now:
-                continue
-            with self.app.app_context():
-                try:
-                    deliver_message(message_id)
-                except Exception:  # left pending; the sweeper retries
-                    log.exception("in-process delivery of message %s failed", message_id)
+        with self.app.app_context():
+            try:
+                deliver_due_messages()
+            except DeliveryDeferred as deferred:  # pending again; the sweeper retries
+                log.info("in-process delivery: %s", deferred)
+            except Exception:
+                log.exception("in-process delivery failed; the sweeper will retry")

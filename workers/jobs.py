@@ -7,10 +7,16 @@ Logs name message ids and claim references, never recipients or bodies.
 from __future__ import annotations
 
 import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask import Flask, current_app
 
+from grc.config import Settings
 from grc.db import utcnow
 from grc.extensions import db
 from grc.messaging import operations as outbox
@@ -19,83 +25,143 @@ from grc.people.models import Tenant, TenantPhone
 from notifications.base import (
     EmailMessage,
     PermanentSendError,
-    RetryableSendError,
+    SendError,
+    SendResult,
     SmsMessage,
     UnknownOutcomeError,
 )
 from workers.app import job_context
-from workers.senders import senders
+from workers.dispatch import job_started
+from workers.senders import senders, thread_senders
 
 log = logging.getLogger(__name__)
 
+# A delivery job hands over to a fresh one after this long, so no job nears its timeout
+# while a steady stream keeps messages coming.
+DELIVERY_JOB_BUDGET_SECONDS = 30
 
-def deliver_message(message_id: int) -> str:
+
+class DeliveryDeferred(Exception):
+    """Some messages met a temporary provider error: RQ's ``Retry`` runs the job again later,
+    by which time their own wait (``available_at``) is over."""
+
+
+def deliver_due_messages() -> str:
+    """Deliver every due outbox message, in batches, until none is left.
+
+    Each batch is claimed and committed before any provider call (``claim_due_messages``),
+    sent, then every outcome is recorded in one commit. Several such jobs run side by side
+    without ever taking the same message.
+    """
     with job_context() as app:
-        settings = app.extensions["grc_settings"]
-        now = utcnow()
-        message = outbox.claim_for_delivery(
-            db.session, message_id, now, timedelta(seconds=settings.delivery_lease_seconds)
-        )
-        # The claim is committed before the provider is called: see claim_for_delivery.
-        db.session.commit()
-        if message is None:
-            return "skipped"
-        email_sender, sms_sender = senders(app)
-        try:
-            if message.channel == MessageChannel.SMS:
-                result = sms_sender.send_sms(
-                    SmsMessage(
-                        to=message.recipient,
-                        body=message.body_text,
-                        message_key=message.message_key,
-                        status_callback=_status_callback_url(settings),
-                    )
+        settings: Settings = app.extensions["grc_settings"]
+        tally: Counter[str] = Counter()
+        started = time.monotonic()
+        if settings.redis_url:
+            job_started()
+        with _Sending(app, settings) as send:
+            while True:
+                batch = outbox.claim_due_messages(
+                    db.session, utcnow(), settings.delivery_batch, settings.max_delivery_attempts
                 )
-            else:
-                result = email_sender.send_email(
-                    EmailMessage(
-                        to=message.recipient,
-                        subject=message.subject or "",
-                        text=message.body_text,
-                        html=message.body_html,
-                        from_email=settings.email_from,
-                        from_name=settings.landlord_name,
-                        message_key=message.message_key,
-                    )
-                )
-        except PermanentSendError as error:
-            outbox.record_failure(db.session, message, f"{type(error).__name__}: {error}", utcnow())
-            if getattr(error, "opted_out", False) and message.channel == MessageChannel.SMS:
-                _opt_out_sms(message.recipient)
-            db.session.commit()
-            log.warning("message %s failed permanently", message_id)
-            return "failed"
-        except UnknownOutcomeError as error:
-            if message.channel == MessageChannel.SMS:
-                outbox.record_unknown_outcome(db.session, message, str(error))
                 db.session.commit()
-                log.warning("message %s: provider outcome unknown, set aside", message_id)
-                return "needs_check"
-            return _retry_or_fail(message, error, settings.max_delivery_attempts)
-        except RetryableSendError as error:
-            return _retry_or_fail(message, error, settings.max_delivery_attempts)
-        outbox.record_sent(db.session, message, result.provider, result.provider_id, utcnow())
-        db.session.commit()
-        log.info("message %s sent (%s)", message_id, result.provider)
-        return "sent"
+                if not batch:
+                    break
+                outcomes = send(batch)
+                for message, outcome in zip(batch, outcomes, strict=True):
+                    tally[_record_outcome(message, outcome, settings)] += 1
+                db.session.commit()
+                if time.monotonic() - started > DELIVERY_JOB_BUDGET_SECONDS:
+                    current_app.extensions["grc_outbox_dispatcher"].deliver_soon()
+                    break
+        summary = " ".join(f"{word}={count}" for word, count in sorted(tally.items()))
+        if tally["retrying"]:
+            raise DeliveryDeferred(summary)
+        return summary or "nothing due"
 
 
-def _retry_or_fail(message: OutboxMessage, error: Exception, max_attempts: int) -> str:
-    will_retry = outbox.record_retry(
-        db.session, message, f"{type(error).__name__}: {error}", utcnow(), max_attempts
-    )
-    message_id = message.id
-    db.session.commit()
-    if will_retry:
-        log.info("message %s: temporary failure, RQ will retry", message_id)
-        raise error  # RQ's Retry reschedules the job
-    log.warning("message %s failed after its last attempt", message_id)
-    return "failed"
+class _Sending:
+    """Calls the providers for a batch: in the job's thread, or from a pool of threads each
+    with senders of its own (the SDK clients are not shared between threads)."""
+
+    def __init__(self, app: Flask, settings: Settings) -> None:
+        self.app, self.settings = app, settings
+        self.callback_url = (
+            f"{settings.public_url}/webhooks/twilio/status" if settings.public_url else None
+        )
+        self.pool: ThreadPoolExecutor | None = None
+
+    def __enter__(self) -> Callable[[list[OutboxMessage]], list[SendResult | SendError]]:
+        return self.send
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def send(self, batch: list[OutboxMessage]) -> list[SendResult | SendError]:
+        work = [self._provider_message(message) for message in batch]
+        if self.settings.delivery_threads == 1 or len(work) == 1:
+            shared = senders(self.app)
+            return [self._call(shared, item) for item in work]
+        if self.pool is None:
+            self.pool = ThreadPoolExecutor(self.settings.delivery_threads, "grc-delivery")
+        return list(self.pool.map(lambda item: self._call(thread_senders(self.app), item), work))
+
+    def _provider_message(self, message: OutboxMessage) -> SmsMessage | EmailMessage:
+        if message.channel == MessageChannel.SMS:
+            return SmsMessage(
+                to=message.recipient,
+                body=message.body_text,
+                message_key=message.message_key,
+                status_callback=self.callback_url,
+            )
+        return EmailMessage(
+            to=message.recipient,
+            subject=message.subject or "",
+            text=message.body_text,
+            html=message.body_html,
+            from_email=self.settings.email_from,
+            from_name=self.settings.landlord_name,
+            message_key=message.message_key,
+        )
+
+    @staticmethod
+    def _call(
+        pair: tuple[object, object], item: SmsMessage | EmailMessage
+    ) -> SendResult | SendError:
+        email_sender, sms_sender = pair
+        try:
+            if isinstance(item, SmsMessage):
+                return sms_sender.send_sms(item)  # type: ignore[attr-defined]
+            return email_sender.send_email(item)  # type: ignore[attr-defined]
+        except SendError as error:
+            return error
+
+
+def _record_outcome(
+    message: OutboxMessage, outcome: SendResult | SendError, settings: Settings
+) -> str:
+    now = utcnow()
+    if isinstance(outcome, PermanentSendError):
+        outbox.record_failure(db.session, message, f"{type(outcome).__name__}: {outcome}", now)
+        if getattr(outcome, "opted_out", False) and message.channel == MessageChannel.SMS:
+            _opt_out_sms(message.recipient)
+        log.warning("message %s failed permanently", message.id)
+        return "failed"
+    if isinstance(outcome, UnknownOutcomeError) and message.channel == MessageChannel.SMS:
+        outbox.record_unknown_outcome(db.session, message, str(outcome))
+        log.warning("message %s: provider outcome unknown, set aside", message.id)
+        return "needs_check"
+    if isinstance(outcome, SendError):  # retryable, or an e-mail whose outcome is unknown
+        error = f"{type(outcome).__name__}: {outcome}"
+        if outbox.record_retry(db.session, message, error, now, settings.max_delivery_attempts):
+            log.info("message %s: temporary failure, tried again later", message.id)
+            return "retrying"
+        log.warning("message %s failed after its last attempt", message.id)
+        return "failed"
+    outbox.record_sent(db.session, message, outcome.provider, outcome.provider_id, now)
+    log.info("message %s sent (%s)", message.id, outcome.provider)
+    return "sent"
 
 
 def _opt_out_sms(number: str) -> None:
@@ -106,30 +172,30 @@ def _opt_out_sms(number: str) -> None:
     )
 
 
-def _status_callback_url(settings) -> str | None:
-    return f"{settings.public_url}/webhooks/twilio/status" if settings.public_url else None
-
-
 def sweep_outbox() -> int:
-    """Hand over again what the queue may have lost (Redis down, process killed)."""
-    from flask import current_app
-
+    """Recover what the queue or a worker may have lost (Redis down, process killed): messages
+    whose worker went silent, and due messages nobody took. Returns how many were found."""
     with job_context() as app:
-        settings = app.extensions["grc_settings"]
+        settings: Settings = app.extensions["grc_settings"]
         now = utcnow()
-        ids = outbox.messages_to_hand_over(
+        recovered = outbox.recover_interrupted(
+            db.session, now, timedelta(seconds=settings.delivery_lease_seconds)
+        )
+        stale = outbox.messages_to_hand_over(
             db.session,
             now,
             timedelta(seconds=settings.sweep_after_seconds),
-            timedelta(seconds=settings.delivery_lease_seconds),
             settings.max_delivery_attempts,
         )
         db.session.commit()
-        if ids:
-            dispatcher = current_app.extensions["grc_outbox_dispatcher"]
-            dispatcher([(message_id, now) for message_id in ids])
-            log.info("sweeper handed over %d message(s)", len(ids))
-        return len(ids)
+        if recovered or stale:
+            app.extensions["grc_outbox_dispatcher"].deliver_soon()
+            log.info(
+                "sweeper: %d interrupted delivery(ies) recovered, %d message(s) handed over",
+                recovered,
+                len(stale),
+            )
+        return recovered + len(stale)
 
 
 def watch_sla() -> str:

@@ -18,7 +18,6 @@ from grc.claims.models import Claim
 from grc.db import utcnow
 from grc.messaging import handover
 from grc.messaging.models import (
-    FINAL_STATUSES,
     DeliveryStatus,
     MessageChannel,
     OutboxMessage,
@@ -102,39 +101,72 @@ def after_quiet_hours(now: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> 
 # --- delivery -------------------------------------------------------------------------------
 
 
-def claim_for_delivery(
-    session: Session, message_id: int, now: datetime, lease: timedelta
-) -> OutboxMessage | None:
-    """Take the message for one delivery attempt, or None when it is not ours to send now.
+def claim_due_messages(
+    session: Session, now: datetime, limit: int, max_attempts: int
+) -> list[OutboxMessage]:
+    """Take up to ``limit`` due messages for one delivery attempt each.
 
-    The claim is committed before the provider is called, so two workers never both send,
-    and a worker that dies mid-call leaves a visible trace: an e-mail is sent again with
-    the same message key (recipients' systems and our records recognise the duplicate), an
-    SMS is not sent blindly again but set aside for a person to check.
+    One ``UPDATE … RETURNING`` marks them ``sending``; on PostgreSQL the rows are picked with
+    ``FOR UPDATE SKIP LOCKED``, so concurrent workers take disjoint batches and never wait
+    for each other (SQLite runs one writer at a time). The caller commits this claim before
+    calling any provider: two workers never both send, and a worker that dies mid-batch
+    leaves its rows ``sending``, where the sweeper finds them (``recover_interrupted``).
     """
-    message = session.execute(
-        sa.select(OutboxMessage).where(OutboxMessage.id == message_id).with_for_update()
-    ).scalar_one_or_none()
-    if message is None or message.status in FINAL_STATUSES:
-        return None
-    if message.status == DeliveryStatus.SENDING:
-        if message.locked_at is not None and message.locked_at > now - lease:
-            return None  # another worker is on it
-        if message.channel == MessageChannel.SMS:
-            message.status = DeliveryStatus.NEEDS_CHECK
-            message.last_error = (
+    due = (
+        sa.select(OutboxMessage.id)
+        .where(
+            OutboxMessage.status == DeliveryStatus.PENDING,
+            OutboxMessage.available_at <= now,
+            OutboxMessage.attempts < max_attempts,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = session.scalars(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due.scalar_subquery()))
+        .values(
+            status=DeliveryStatus.SENDING,
+            locked_at=now,
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(OutboxMessage)
+        .execution_options(populate_existing=True)
+    ).all()
+    return sorted(claimed, key=lambda message: message.id)
+
+
+def recover_interrupted(session: Session, now: datetime, lease: timedelta) -> int:
+    """Messages whose worker went silent during the provider call (killed, host lost).
+
+    An e-mail goes back to the queue: it is sent again with the same message key, which the
+    recipient's systems and our records recognise. An SMS is not sent blindly again: the
+    provider may have it, so it is set aside for a person to check.
+    """
+    silent = sa.and_(
+        OutboxMessage.status == DeliveryStatus.SENDING,
+        OutboxMessage.locked_at <= now - lease,
+    )
+    emails = session.execute(
+        sa.update(OutboxMessage)
+        .where(silent, OutboxMessage.channel == MessageChannel.EMAIL)
+        .values(status=DeliveryStatus.PENDING, locked_at=None, available_at=now)
+    ).rowcount
+    sms = session.execute(
+        sa.update(OutboxMessage)
+        .where(silent, OutboxMessage.channel == MessageChannel.SMS)
+        .values(
+            status=DeliveryStatus.NEEDS_CHECK,
+            locked_at=None,
+            last_error=(
                 "The delivery was interrupted during the provider call: check with the "
                 "provider whether the SMS left before sending it again."
-            )
-            session.flush()
-            return None
-    elif message.available_at > now:
-        return None
-    message.status = DeliveryStatus.SENDING
-    message.locked_at = now
-    message.attempts += 1
-    session.flush()
-    return message
+            ),
+        )
+    ).rowcount
+    return emails + sms
 
 
 def record_sent(
@@ -148,10 +180,19 @@ def record_sent(
     session.flush()
 
 
+# Waits before attempts 2, 3, 4…: the same steps as the delivery job's RQ ``Retry``.
+RETRY_DELAYS = (10, 30, 120, 600, 1800)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1])
+
+
 def record_retry(
     session: Session, message: OutboxMessage, error: str, now: datetime, max_attempts: int
 ) -> bool:
-    """A temporary failure: back to pending (True), or failed once attempts are used up."""
+    """A temporary failure: pending again after a growing wait (True), or failed once its
+    attempts are used up."""
     message.last_error = error[:500]
     message.locked_at = None
     if message.attempts >= max_attempts:
@@ -160,6 +201,7 @@ def record_retry(
         session.flush()
         return False
     message.status = DeliveryStatus.PENDING
+    message.available_at = now + retry_delay(message.attempts)
     session.flush()
     return True
 
@@ -249,25 +291,21 @@ def messages_to_hand_over(
     session: Session,
     now: datetime,
     after: timedelta,
-    lease: timedelta,
     max_attempts: int,
     limit: int = 1000,
 ) -> list[int]:
-    """Messages the queue may have lost: pending too long, or claimed by a silent worker."""
-    stale_pending = sa.and_(
-        OutboxMessage.status == DeliveryStatus.PENDING,
-        OutboxMessage.available_at <= now,
-        OutboxMessage.attempts < max_attempts,
-        sa.func.coalesce(OutboxMessage.handed_at, OutboxMessage.created_at) <= now - after,
-    )
-    silent_worker = sa.and_(
-        OutboxMessage.status == DeliveryStatus.SENDING,
-        OutboxMessage.locked_at <= now - lease,
-    )
+    """Due messages the queue may have lost: pending, and not handed over for ``after``."""
     ids = list(
         session.execute(
             sa.select(OutboxMessage.id)
-            .where(sa.or_(stale_pending, silent_worker))
+            .where(
+                OutboxMessage.status == DeliveryStatus.PENDING,
+                OutboxMessage.available_at <= now,
+                OutboxMessage.attempts < max_attempts,
+                # Due for a while and not handed over lately: the queue should have had it.
+                OutboxMessage.available_at <= now - after,
+                sa.or_(OutboxMessage.handed_at.is_(None), OutboxMessage.handed_at <= now - after),
+            )
             .order_by(OutboxMessage.id)
             .limit(limit)
         ).scalars()

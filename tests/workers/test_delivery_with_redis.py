@@ -211,7 +211,8 @@ def test_quiet_hours_sms_is_scheduled_in_rq(queued_app, world, redis_server):
     assert queue.count == 0
     [job_id] = queue.scheduled_job_registry.get_job_ids()
     job = queue.fetch_job(job_id)
-    assert job.args == (message.id,)  # ids only: no personal data in Redis
+    assert job.func_name == "workers.jobs.deliver_due_messages"
+    assert job.args == ()  # it takes whatever is due: no personal data in Redis
     assert queue.scheduled_job_registry.get_scheduled_time(job_id) == datetime(
         2026, 3, 11, 7, 0, tzinfo=UTC
     )
@@ -257,3 +258,38 @@ def test_logs_carry_no_personal_data(queued_app, world, workers, stub):
         "Fuite",
     ):
         assert secret not in logs, secret
+
+
+def test_commits_wake_one_waiting_delivery_job(queued_app, world, redis_server):
+    """Every commit that queues a message needs a delivery job to come, but one job waiting
+    in the queue takes all of them: a burst of claims enqueues one, not one per claim."""
+    from rq import Queue
+
+    from workers import queues
+    from workers.dispatch import job_started
+
+    queue = Queue(queues.NOTIFICATIONS, connection=queues.connection(redis_server.url))
+    for _ in range(3):
+        _create_claim(queued_app, world)
+    assert queue.count == 1
+    [job] = queue.get_jobs()
+    assert (job.func_name, job.args) == ("workers.jobs.deliver_due_messages", ())
+
+    with queued_app.app_context():
+        job_started()  # what the job does before it looks for due messages
+    _create_claim(queued_app, world)
+    assert queue.count == 2  # this one may have come too late for the first job: a second
+
+
+def test_a_burst_is_delivered_once_each_by_two_workers(queued_app, world, workers, stub):
+    workers.start()
+    workers.start()
+    references = [_create_claim(queued_app, world)["reference"] for _ in range(12)]
+    wait_until(lambda: len(stub.sms) >= 12, what="12 SMS at the stub")
+    time.sleep(0.5)
+    assert sorted(s.body.split("R-")[1][:11] for s in stub.sms) == sorted(
+        r.removeprefix("R-") for r in references
+    )
+    db.session.expire_all()
+    rows = db.session.execute(sa.select(OutboxMessage)).scalars().all()
+    assert {(m.status, m.attempts) for m in rows} == {(DeliveryStatus.SENT, 1)}

@@ -107,21 +107,23 @@ def test_same_key_is_queued_once(app_ctx, handed):
     assert handed == [(first.id, NOW)]  # a rollback hands nothing over
 
 
+def _claim(at: datetime, limit: int = 100, max_attempts: int = 6) -> list[OutboxMessage]:
+    claimed = outbox.claim_due_messages(db.session, at, limit, max_attempts)
+    db.session.commit()
+    return claimed
+
+
 def test_claim_send_and_record(app_ctx, handed):
     message = _queue()
-    claimed = outbox.claim_for_delivery(db.session, message.id, NOW, LEASE)
-    db.session.commit()
+    [claimed] = _claim(NOW)
+    assert claimed.id == message.id
     assert claimed.status == DeliveryStatus.SENDING
-    assert claimed.attempts == 1
-    # A second worker (or a duplicate job) finds it taken.
-    assert (
-        outbox.claim_for_delivery(db.session, message.id, NOW + timedelta(seconds=5), LEASE) is None
-    )
+    assert (claimed.attempts, claimed.locked_at) == (1, NOW)
+    # A second worker (or a duplicate job) finds nothing left to take.
+    assert _claim(NOW + timedelta(seconds=5)) == []
     outbox.record_sent(db.session, claimed, "twilio", "SM123", NOW)
     db.session.commit()
-    assert (
-        outbox.claim_for_delivery(db.session, message.id, NOW + timedelta(hours=1), LEASE) is None
-    )
+    assert _claim(NOW + timedelta(hours=1)) == []
     assert (claimed.status, claimed.provider_id, claimed.sent_at) == (
         DeliveryStatus.SENT,
         "SM123",
@@ -129,51 +131,88 @@ def test_claim_send_and_record(app_ctx, handed):
     )
 
 
+def test_batches_are_taken_in_order_and_never_twice(app_ctx, handed):
+    queued = [_queue(key=f"k{n}") for n in range(5)]
+    first = _claim(NOW, limit=2)
+    second = _claim(NOW, limit=2)
+    third = _claim(NOW, limit=2)
+    assert [m.id for m in first + second + third] == [m.id for m in queued]
+    assert [len(first), len(second), len(third)] == [2, 2, 1]
+    assert _claim(NOW, limit=2) == []
+
+
+def test_concurrent_claims_skip_each_others_rows(app_ctx, handed):
+    """A second worker's claim, made while the first one's transaction still holds its rows,
+    takes the next rows instead of waiting or taking the same ones."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs one writer at a time; row locks are a PostgreSQL matter")
+    queued = [_queue(key=f"k{n}") for n in range(4)]
+    first = outbox.claim_due_messages(db.session, NOW, 2, 6)  # not committed yet
+    other = db.session.session_factory()
+    try:
+        second = outbox.claim_due_messages(other, NOW, 10, 6)
+        other.commit()
+    finally:
+        other.close()
+    db.session.commit()
+    assert [m.id for m in first] == [queued[0].id, queued[1].id]
+    assert [m.id for m in second] == [queued[2].id, queued[3].id]
+
+
 def test_interrupted_sms_is_set_aside_for_a_person(app_ctx, handed):
     message = _queue()
-    outbox.claim_for_delivery(db.session, message.id, NOW, LEASE)
-    db.session.commit()
+    _claim(NOW)
+    # Still within the worker's lease: left alone.
+    assert outbox.recover_interrupted(db.session, NOW + timedelta(seconds=30), LEASE) == 0
     later = NOW + LEASE + timedelta(seconds=1)
-    assert outbox.claim_for_delivery(db.session, message.id, later, LEASE) is None
+    assert outbox.recover_interrupted(db.session, later, LEASE) == 1
     db.session.commit()
+    db.session.refresh(message)
     assert message.status == DeliveryStatus.NEEDS_CHECK
     assert "check with the provider" in message.last_error
+    assert _claim(later) == []  # never sent again by itself
 
 
 def test_interrupted_email_is_sent_again_with_the_same_key(app_ctx, handed):
     message = _queue(channel=MessageChannel.EMAIL, subject="Demande")
-    outbox.claim_for_delivery(db.session, message.id, NOW, LEASE)
+    _claim(NOW)
+    assert outbox.recover_interrupted(db.session, NOW + LEASE * 2, LEASE) == 1
     db.session.commit()
-    again = outbox.claim_for_delivery(db.session, message.id, NOW + LEASE * 2, LEASE)
-    assert again is not None
+    [again] = _claim(NOW + LEASE * 2)
+    assert again.id == message.id
     assert again.attempts == 2
     assert again.message_key == f"grc-outbox-{message.id}"
 
 
 def test_not_before_its_time(app_ctx, handed):
     message = _queue(available_at=NOW + timedelta(hours=3))
-    assert outbox.claim_for_delivery(db.session, message.id, NOW, LEASE) is None
-    assert (
-        outbox.claim_for_delivery(db.session, message.id, NOW + timedelta(hours=3), LEASE)
-        is not None
-    )
+    assert _claim(NOW) == []
+    assert [m.id for m in _claim(NOW + timedelta(hours=3))] == [message.id]
 
 
-def test_retries_then_fails(app_ctx, handed):
+def test_retries_wait_longer_each_time_then_fail(app_ctx, handed):
     message = _queue()
+    at = NOW
+    waits = []
     for attempt in range(1, 4):
-        outbox.claim_for_delivery(db.session, message.id, NOW, LEASE)
-        will_retry = outbox.record_retry(db.session, message, "503 from provider", NOW, 3)
+        [claimed] = _claim(at, max_attempts=3)
+        will_retry = outbox.record_retry(db.session, claimed, "503 from provider", at, 3)
+        db.session.commit()
         assert will_retry is (attempt < 3)
-    db.session.commit()
+        if will_retry:
+            assert _claim(at, max_attempts=3) == []  # not before its wait is over
+            waits.append(claimed.available_at - at)
+            at = claimed.available_at
+    assert waits == [timedelta(seconds=10), timedelta(seconds=30)]
+    db.session.refresh(message)
     assert message.status == DeliveryStatus.FAILED
-    assert message.failed_at == NOW
+    assert message.failed_at == at
     assert message.last_error == "503 from provider"
 
 
 def test_callbacks_apply_once_and_only_forward(app_ctx, handed):
-    message = _queue()
-    outbox.claim_for_delivery(db.session, message.id, NOW, LEASE)
+    _queue()
+    [message] = _claim(NOW)
     outbox.record_sent(db.session, message, "twilio", "SMabc", NOW)
     db.session.commit()
     delivered = outbox.ProviderUpdate(provider="twilio", provider_id="SMabc", status="delivered")
@@ -187,8 +226,8 @@ def test_callbacks_apply_once_and_only_forward(app_ctx, handed):
 
 
 def test_callback_found_by_message_key(app_ctx, handed):
-    message = _queue(channel=MessageChannel.EMAIL, subject="x")
-    outbox.claim_for_delivery(db.session, message.id, NOW, LEASE)
+    _queue(channel=MessageChannel.EMAIL, subject="x")
+    [message] = _claim(NOW)
     outbox.record_sent(db.session, message, "sendgrid", "abc", NOW)
     bounce = outbox.ProviderUpdate(
         provider="sendgrid",
@@ -203,28 +242,29 @@ def test_callback_found_by_message_key(app_ctx, handed):
 
 
 def test_sweeper_picks_lost_messages_only(app_ctx, handed):
-    fresh = _queue(key="fresh")
-    old = _queue(key="old")
-    old.created_at = NOW - timedelta(minutes=5)
+    fresh = _queue(key="fresh", available_at=NOW - timedelta(seconds=5))
+    old = _queue(key="old", available_at=NOW - timedelta(minutes=5))
     later = _queue(key="later", available_at=NOW + timedelta(hours=1))
-    later.created_at = NOW - timedelta(minutes=5)
-    stuck = _queue(
-        key="stuck",
-        channel=MessageChannel.EMAIL,
-        subject="x",
-        available_at=NOW - timedelta(minutes=15),
-    )
-    outbox.claim_for_delivery(db.session, stuck.id, NOW - timedelta(minutes=10), LEASE)
-    busy = _queue(key="busy")
-    outbox.claim_for_delivery(db.session, busy.id, NOW - timedelta(seconds=10), LEASE)
+    busy = _queue(key="busy", available_at=NOW - timedelta(minutes=5))
+    _claim(NOW - timedelta(seconds=10), limit=10)  # takes old and busy
+    db.session.refresh(old)
+    outbox.record_retry(db.session, old, "503", NOW - timedelta(minutes=4), 6)
+    old.available_at = NOW - timedelta(minutes=1)  # its wait is long over
     db.session.commit()
 
-    ids = outbox.messages_to_hand_over(db.session, NOW, timedelta(seconds=30), LEASE, 6)
+    ids = outbox.messages_to_hand_over(db.session, NOW, timedelta(seconds=30), 6)
     db.session.commit()
-    assert ids == [old.id, stuck.id]
-    assert fresh.id not in ids
-    assert later.id not in ids
-    # Just handed over: not again on the next sweep.
+    assert ids == [old.id]
+    assert fresh.id not in ids  # the queue may still have it
+    assert later.id not in ids  # not due
+    assert busy.id not in ids  # a worker is on it (recover_interrupted's business)
+    # Just handed over: not again on the next sweep, but again once that is old news.
+    assert (
+        outbox.messages_to_hand_over(
+            db.session, NOW + timedelta(seconds=10), timedelta(seconds=30), 6
+        )
+        == []
+    )
     assert outbox.messages_to_hand_over(
-        db.session, NOW + timedelta(seconds=10), timedelta(seconds=30), LEASE, 6
-    ) == [stuck.id]
+        db.session, NOW + timedelta(minutes=1), timedelta(seconds=30), 6
+    ) == [fresh.id, old.id]

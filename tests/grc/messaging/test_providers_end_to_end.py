@@ -155,9 +155,13 @@ def test_provider_unavailable_leaves_it_pending_for_the_sweeper(site, provider_s
     assert provider_stub.sms == []
     assert provider_stub.emails == []
 
-    assert sweep_outbox() == 0  # too recent: the queue may still have it
     message = reload(message)  # the job ended the session
-    message.created_at -= timedelta(minutes=1)
+    # It waits before its next attempt (RQ's Retry runs the job again then).
+    wait = message.available_at - message.created_at
+    assert timedelta(seconds=9) <= wait <= timedelta(seconds=11)
+    assert sweep_outbox() == 0  # not due yet
+    message = reload(message)
+    message.available_at -= timedelta(minutes=1)
     db.session.commit()
     assert sweep_outbox() == 1
 
@@ -391,3 +395,55 @@ def test_dev_outbox_shows_the_text_of_emails(dev_site):
     assert entry["kind"] == "email"
     assert claim["reference"] in entry["subject"]
     assert claim["reference"] in entry.get("body", "")
+
+
+@pytest.mark.parametrize("threads", [1, 4])
+def test_one_job_delivers_a_backlog_in_batches(site, provider_stub, threads):
+    """What piled up while no worker ran (a deploy, an outage) leaves in batches, each message
+    once, whether the providers are called from one thread or several."""
+    from dataclasses import replace
+
+    from grc.messaging import handover
+    from grc.messaging.operations import NewMessage, queue_message
+    from workers.jobs import deliver_due_messages
+
+    app = site.app
+    settings = app.extensions["grc_settings"]
+    app.extensions["grc_settings"] = replace(settings, delivery_batch=3, delivery_threads=threads)
+    dispatcher = app.extensions["grc_outbox_dispatcher"]
+    handover.set_dispatcher(app, lambda messages: None)  # nothing delivered at commit
+    try:
+        for n in range(7):
+            sms = n % 2 == 0
+            queue_message(
+                db.session,
+                NewMessage(
+                    idempotency_key=f"backlog-{n}",
+                    channel=MessageChannel.SMS if sms else MessageChannel.EMAIL,
+                    purpose=Purpose.ACKNOWLEDGEMENT,
+                    recipient=TENANT_NUMBER if sms else "locataire@example.org",
+                    subject=None if sms else f"Message {n}",
+                    body_text=f"Message {n}",
+                ),
+            )
+        db.session.commit()
+        assert deliver_due_messages() == "sent=7"
+    finally:
+        app.extensions["grc_settings"] = settings
+        handover.set_dispatcher(app, dispatcher)
+
+    rows = outbox()
+    assert len(rows) == 7
+    assert {(m.status, m.attempts) for m in rows} == {(DeliveryStatus.SENT, 1)}
+    assert sorted(s.body for s in provider_stub.sms) == [
+        "Message 0",
+        "Message 2",
+        "Message 4",
+        "Message 6",
+    ]
+    assert len(provider_stub.emails) == 3
+    assert len(provider_stub.requests) == 7  # nothing sent twice
+    by_id = {m.id: m.provider_id for m in rows}
+    assert sorted(by_id.values()) == sorted(
+        [s.sid for s in provider_stub.sms] + [e.provider_id for e in provider_stub.emails]
+    )
