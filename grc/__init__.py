@@ -41,21 +41,33 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.claims.api import blp as claims_blp
     from grc.claims.api import catalogue_blp
     from grc.claims.configuration_api import blp as configuration_blp
+    from grc.contracts.api import blp as contractors_blp
     from grc.messaging.api import blp as messages_blp
     from grc.people.api import blp as tenants_blp
 
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "API token (grc_…)"}
     )
-    for blueprint in (catalogue_blp, configuration_blp, tenants_blp, claims_blp, messages_blp):
+    for blueprint in (
+        catalogue_blp,
+        configuration_blp,
+        tenants_blp,
+        claims_blp,
+        messages_blp,
+        contractors_blp,
+    ):
         api.register_blueprint(blueprint)
 
+    from grc.contracts.inbound import blp as inbound_blp
+    from grc.contracts.views import blp as work_order_links_blp
     from grc.docs import blp as docs_blp
     from grc.messaging import handover
     from grc.messaging.webhooks import blp as webhooks_blp
 
     app.register_blueprint(docs_blp)
     app.register_blueprint(webhooks_blp)
+    app.register_blueprint(inbound_blp)
+    app.register_blueprint(work_order_links_blp)
     handover.init_app(app)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -36,6 +36,9 @@ class Permission(StrEnum):
     CLAIMS_COMMENT = "claims:comment"
     MESSAGES_READ = "messages:read"
     MESSAGES_ADMIN = "messages:admin"
+    # Inbound e-mail: read what came in (and why it was not applied), attach or reprocess it.
+    INBOUND_READ = "inbound:read"
+    INBOUND_TRIAGE = "inbound:triage"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -47,6 +50,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CLAIMS_CREATE,
             Permission.CLAIMS_ACT,
             Permission.CLAIMS_COMMENT,
+            Permission.INBOUND_READ,
+            Permission.INBOUND_TRIAGE,
         }
     ),
     Role.UNIT: frozenset(
@@ -56,6 +61,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CLAIMS_READ,
             Permission.CLAIMS_ACT,
             Permission.CLAIMS_COMMENT,
+            Permission.INBOUND_READ,
+            Permission.INBOUND_TRIAGE,
         }
     ),
     Role.MANAGER: frozenset(
@@ -64,6 +71,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.TENANTS_SEARCH,
             Permission.CLAIMS_READ,
             Permission.MESSAGES_READ,
+            Permission.INBOUND_READ,
         }
     ),
     Role.ADMIN: frozenset(
@@ -74,6 +82,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CLAIMS_READ,
             Permission.MESSAGES_READ,
             Permission.MESSAGES_ADMIN,
+            Permission.INBOUND_READ,
+            Permission.INBOUND_TRIAGE,
         }
     ),
 }

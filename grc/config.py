@@ -110,6 +110,21 @@ class Settings:
     # Pending messages not delivered after this delay are handed to the queue again.
     sweep_after_seconds: int = 30
     max_delivery_attempts: int = 6
+    # Contractors reply to wo+<token>@<inbound_domain>; tenants write to contact_address.
+    inbound_domain: str = "inbound.grc.localhost"
+    contact_address: str | None = None
+    # SendGrid Inbound Parse authenticates with HTTP basic auth and/or a secret path segment.
+    inbound_basic_auth: str | None = None  # "user:password"
+    inbound_path_secret: str | None = None
+    inbound_max_bytes: int = 20 * 1024 * 1024
+    attachment_max_bytes: int = 10 * 1024 * 1024
+    attachment_types: tuple[str, ...] = (
+        "image/jpeg",
+        "image/png",
+        "image/heic",
+        "image/webp",
+        "application/pdf",
+    )
     # A delivery job takes this many due messages per round trip to the database…
     delivery_batch: int = 100
     # …and calls the providers from this many threads (real providers answer in 100–300 ms).
@@ -152,6 +167,20 @@ class Settings:
             delivery_lease_seconds=_positive_int(env, "GRC_DELIVERY_LEASE_SECONDS", 120),
             sweep_after_seconds=_positive_int(env, "GRC_SWEEP_AFTER_SECONDS", 30),
             max_delivery_attempts=_positive_int(env, "GRC_MAX_DELIVERY_ATTEMPTS", 6),
+            inbound_domain=env.get("GRC_INBOUND_DOMAIN", "inbound.grc.localhost").lower(),
+            contact_address=(env.get("GRC_CONTACT_ADDRESS") or "").lower() or None,
+            inbound_basic_auth=env.get("GRC_INBOUND_BASIC_AUTH") or None,
+            inbound_path_secret=env.get("GRC_INBOUND_PATH_SECRET") or None,
+            inbound_max_bytes=_positive_int(env, "GRC_INBOUND_MAX_BYTES", 20 * 1024 * 1024),
+            attachment_max_bytes=_positive_int(env, "GRC_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
+            attachment_types=tuple(
+                t.strip().lower()
+                for t in env.get(
+                    "GRC_ATTACHMENT_TYPES",
+                    "image/jpeg,image/png,image/heic,image/webp,application/pdf",
+                ).split(",")
+                if t.strip()
+            ),
             delivery_batch=_positive_int(env, "GRC_DELIVERY_BATCH", 100),
             delivery_threads=_positive_int(env, "GRC_DELIVERY_THREADS", 8),
         )
@@ -219,7 +248,13 @@ class Settings:
         shown = {}
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name in ("secret_key", "sendgrid_api_key", "twilio_auth_token"):
+            if f.name in (
+                "secret_key",
+                "sendgrid_api_key",
+                "twilio_auth_token",
+                "inbound_basic_auth",
+                "inbound_path_secret",
+            ):
                 value = "set" if value else "unset"
             elif f.name in ("database_url", "redis_url") and value:
                 value = re.sub(r"//([^:@/]+):[^@/]+@", r"//\1:***@", value)

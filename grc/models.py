@@ -9,7 +9,13 @@ from grc.claims.models import (  # noqa: F401
     SlaPolicy,
     TreatmentUnit,
 )
-from grc.contracts.models import Contract, Contractor  # noqa: F401
+from grc.contracts.models import (  # noqa: F401
+    Contract,
+    Contractor,
+    InboundAttachment,
+    InboundEmail,
+    WorkOrder,
+)
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory  # noqa: F401
 from grc.messaging.models import OutboxMessage  # noqa: F401
 from grc.people.models import ApiToken, Lease, Tenant, TenantPhone, User  # noqa: F401

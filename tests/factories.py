@@ -239,3 +239,11 @@ def claim_payload(world: World, category: str = "PLB-FUITE", **overrides: Any) -
     }
     payload.update(overrides)
     return {k: v for k, v in payload.items() if v is not None}
+
+
+def without_contracts(session: Session, w: World) -> None:
+    """No contract covers any residence: claims go to units, and the only messages are the
+    tenant's (for tests about those, not about work orders)."""
+    for contract in w.contracts.values():
+        contract.residences = []
+    session.commit()

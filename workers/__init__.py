@@ -1,7 +1,8 @@
-"""Background work: RQ queues, thin jobs and the wiring of outbox hand-over.
+"""Background work: RQ queues, thin jobs and the wiring of the after-commit hand-overs.
 
-With ``REDIS_URL`` set, committed outbox messages are enqueued on the ``notifications``
-queue and periodic jobs run from ``rq cron``; without it, the same jobs run in-process right
+With ``REDIS_URL`` set, committed outbox messages wake a delivery job on the
+``notifications`` queue, stored inbound e-mails are processed on the ``inbound`` queue,
+and periodic jobs run from ``rq cron``; without it, the same jobs run in-process right
 after the commit, so the one-command demo shows the whole loop.
 """
 
@@ -12,14 +13,22 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from grc.cli import grc_cli
+    from grc.contracts.inbound import INBOUND_DISPATCHER
     from grc.messaging import handover
     from workers import cli, dispatch
 
-    for command in (cli.worker_command, cli.sweep_command, cli.watch_sla_command):
+    for command in (
+        cli.worker_command,
+        cli.sweep_command,
+        cli.watch_sla_command,
+        cli.watch_work_orders_command,
+    ):
         grc_cli.add_command(command)
 
     settings = app.extensions["grc_settings"]
     if settings.redis_url:
         handover.set_dispatcher(app, dispatch.RqDispatcher(settings.redis_url))
+        app.extensions[INBOUND_DISPATCHER] = dispatch.RqInboundDispatcher(settings.redis_url)
     else:
         handover.set_dispatcher(app, dispatch.InProcessDispatcher(app))
+        app.extensions[INBOUND_DISPATCHER] = dispatch.InProcessInboundDispatcher(app)

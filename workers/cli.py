@@ -48,3 +48,11 @@ def watch_sla_command() -> None:
     from workers.jobs import watch_sla
 
     click.echo(watch_sla())
+
+
+@click.command("watch-work-orders")
+def watch_work_orders_command() -> None:
+    """Run the contract-deadline watch once (reminders to contractors, escalations)."""
+    from workers.jobs import watch_work_orders
+
+    click.echo(watch_work_orders())

@@ -15,3 +15,9 @@ cron.register(
 cron.register(
     jobs.watch_sla, queue_name=queues.DEFAULT, interval=60, job_timeout=queues.PERIODIC_TIMEOUT
 )
+cron.register(
+    jobs.watch_work_orders,
+    queue_name=queues.DEFAULT,
+    interval=60,
+    job_timeout=queues.PERIODIC_TIMEOUT,
+)

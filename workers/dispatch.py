@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 
 from flask import Flask, g, has_request_context
@@ -69,6 +72,24 @@ def _job_options() -> dict[str, object]:
     }
 
 
+# True while in-process work runs at a request's teardown: what that work commits is handed
+# over at once, since no later teardown would pick it up.
+_in_teardown: ContextVar[bool] = ContextVar("grc_in_teardown", default=False)
+
+
+def _during_request() -> bool:
+    return has_request_context() and not _in_teardown.get()
+
+
+@contextmanager
+def _after_request() -> Iterator[None]:
+    token = _in_teardown.set(True)
+    try:
+        yield
+    finally:
+        _in_teardown.reset(token)
+
+
 class InProcessDispatcher:
     """Without Redis: deliver in the same process once the commit is over, in a fresh
     application context (so a session and a connection of its own). During a request that
@@ -84,7 +105,7 @@ class InProcessDispatcher:
             self.deliver_soon()
 
     def deliver_soon(self) -> None:
-        if has_request_context():
+        if _during_request():
             g.grc_deliver_after_request = True
             return
         self._deliver()
@@ -97,7 +118,8 @@ class InProcessDispatcher:
             # back to the pool before the delivery takes one, or concurrent requests could
             # starve the pool.
             db.session.rollback()
-            self._deliver()
+            with _after_request():
+                self._deliver()
 
     def _deliver(self) -> None:
         from workers.jobs import DeliveryDeferred, deliver_due_messages
@@ -109,3 +131,62 @@ class InProcessDispatcher:
                 log.info("in-process delivery: %s", deferred)
             except Exception:
                 log.exception("in-process delivery failed; the sweeper will retry")
+
+
+INBOUND_JOB = "workers.jobs.process_inbound_email"
+INBOUND_RETRY = Retry(max=3, interval=[10, 60, 300])
+
+
+class RqInboundDispatcher:
+    """Each stored inbound e-mail is processed by a job of the ``inbound`` queue."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.redis_url = redis_url
+
+    def __call__(self, email_ids: list[int]) -> None:
+        queue = queues.queue(queues.INBOUND, self.redis_url)
+        with queue.connection.pipeline() as pipe:
+            for email_id in email_ids:
+                queue.enqueue(
+                    INBOUND_JOB,
+                    email_id,
+                    job_timeout=queues.DELIVERY_TIMEOUT,
+                    retry=INBOUND_RETRY,
+                    result_ttl=0,
+                    failure_ttl=7 * 86400,
+                    pipeline=pipe,
+                )
+            pipe.execute()
+
+
+class InProcessInboundDispatcher:
+    """Without Redis: process stored e-mails once the request that stored them is over."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        app.teardown_request(self._process_at_teardown)
+
+    def __call__(self, email_ids: list[int]) -> None:
+        if _during_request():
+            g.setdefault("grc_inbound_after_request", []).extend(email_ids)
+            return
+        self._process(email_ids)
+
+    def _process_at_teardown(self, _error: BaseException | None) -> None:
+        email_ids = g.pop("grc_inbound_after_request", None)
+        if email_ids:
+            from grc.extensions import db
+
+            db.session.rollback()
+            with _after_request():
+                self._process(email_ids)
+
+    def _process(self, email_ids: list[int]) -> None:
+        from workers.jobs import process_inbound_email
+
+        for email_id in email_ids:
+            with self.app.app_context():
+                try:
+                    process_inbound_email(email_id)
+                except Exception:  # kept as received; the sweeper tries again
+                    log.exception("in-process processing of inbound e-mail %s failed", email_id)

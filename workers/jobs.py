@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from grc.config import Settings
+from grc.contracts.inbound import INBOUND_DISPATCHER, emails_to_hand_over
 from grc.db import utcnow
 from grc.extensions import db
 from grc.messaging import operations as outbox
@@ -122,6 +123,7 @@ class _Sending:
             html=message.body_html,
             from_email=self.settings.email_from,
             from_name=self.settings.landlord_name,
+            reply_to=message.reply_to,
             message_key=message.message_key,
         )
 
@@ -187,7 +189,11 @@ def sweep_outbox() -> int:
             timedelta(seconds=settings.sweep_after_seconds),
             settings.max_delivery_attempts,
         )
+        unprocessed = emails_to_hand_over(db.session, now, settings.sweep_after_seconds)
         db.session.commit()
+        if unprocessed:
+            app.extensions[INBOUND_DISPATCHER](unprocessed)
+            log.info("sweeper: %d inbound e-mail(s) handed over", len(unprocessed))
         if recovered or stale:
             app.extensions["grc_outbox_dispatcher"].deliver_soon()
             log.info(
@@ -195,7 +201,49 @@ def sweep_outbox() -> int:
                 recovered,
                 len(stale),
             )
-        return recovered + len(stale)
+        return recovered + len(stale) + len(unprocessed)
+
+
+# After this many failed attempts an e-mail is set aside as unreadable, for a person.
+INBOUND_MAX_ATTEMPTS = 3
+
+
+def process_inbound_email(email_id: int) -> str:
+    """Parse, match, read and apply one stored inbound e-mail (``contractors.inbox``)."""
+    from contractors.inbox import process_inbound_email as process
+    from grc.contracts.models import InboundEmail, InboundStatus
+
+    with job_context():
+        try:
+            status = process(db.session, email_id, utcnow())
+            db.session.commit()
+        except Exception as error:
+            db.session.rollback()
+            inbound = db.session.get(InboundEmail, email_id, with_for_update=True)
+            if inbound is None or inbound.status != InboundStatus.RECEIVED:
+                raise
+            inbound.attempts += 1
+            inbound.error = f"{type(error).__name__}: {error}"[:500]
+            if inbound.attempts >= INBOUND_MAX_ATTEMPTS:
+                inbound.status = InboundStatus.UNREADABLE
+                inbound.processed_at = utcnow()
+                db.session.commit()
+                log.exception(
+                    "inbound e-mail %s set aside after %d attempts", email_id, inbound.attempts
+                )
+                return "unreadable"
+            db.session.commit()
+            raise
+        return str(status)
+
+
+def watch_work_orders() -> str:
+    from grc.contracts.work_orders import watch_work_orders as watch
+
+    with job_context():
+        report = watch(db.session, utcnow())
+        db.session.commit()
+        return f"reminders={report.reminders} escalations={report.escalations}"
 
 
 def watch_sla() -> str:

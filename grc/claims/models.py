@@ -78,6 +78,8 @@ class EventKind(StrEnum):
     COMMENT = "comment"
     APPOINTMENT = "appointment"
     MESSAGE = "message"
+    WORK_ORDER = "work_order"  # an order e-mailed to the contractor, a reminder, an escalation
+    CONTRACTOR_REPLY = "contractor_reply"  # what the contractor answered, as read
 
 
 class Visibility(StrEnum):

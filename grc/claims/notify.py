@@ -162,7 +162,7 @@ def alert_staff(session: Session, claim: Claim, purpose: Purpose, now: datetime)
     """SLA warning to the claim's unit, or breach escalation to the managers: once per claim,
     deadline and recipient. Returns how many messages were queued."""
     if purpose == Purpose.SLA_WARNING:
-        recipients = _unit_addresses(session, claim)
+        recipients = unit_addresses(session, claim)
     else:
         recipients = list(
             session.execute(
@@ -191,7 +191,7 @@ def alert_staff(session: Session, claim: Claim, purpose: Purpose, now: datetime)
     return queued
 
 
-def _unit_addresses(session: Session, claim: Claim) -> list[str]:
+def unit_addresses(session: Session, claim: Claim) -> list[str]:
     if claim.unit.email:
         return [claim.unit.email]
     return list(

@@ -32,6 +32,7 @@ from grc.claims.references import next_reference
 from grc.claims.routing import NoRoute, choose_route
 from grc.claims.sla import SlaCalendar
 from grc.clock import local_today, settings
+from grc.contracts import work_orders
 from grc.db import utcnow
 from grc.errors import Conflict, Forbidden, InvalidInput
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory
@@ -152,6 +153,8 @@ def create_claim(
             extra={"route": _route_summary(route)},
         )
         session.flush()
+        if route.kind == RouteKind.CONTRACTOR:
+            work_orders.open_work_order(session, claim, now)
         notify.notify_tenant(session, claim, Purpose.ACKNOWLEDGEMENT, now)
         notify.alert_on_call(session, claim, now)
     session.flush()
@@ -333,13 +336,21 @@ def transition_claim(
     session: Session,
     claim: Claim,
     request: TransitionRequest,
-    actor: User,
+    actor: User | None,
     now: datetime | None = None,
 ) -> Claim:
+    """Apply a lifecycle action. ``actor`` None is the contractor, through a reply or a
+    one-click link read by GRC: only starting and resolving are open to it."""
     now = now or utcnow()
     action = request.action
-    if action not in lifecycle.ACTIONS_BY_ROLE[actor.role]:
-        raise Forbidden(f"Your role ({actor.role}) may not '{action}' a claim.")
+    allowed = (
+        lifecycle.ACTIONS_BY_ROLE[actor.role]
+        if actor is not None
+        else (Action.START, Action.RESOLVE)
+    )
+    if action not in allowed:
+        role = actor.role if actor is not None else "contractor"
+        raise Forbidden(f"Your role ({role}) may not '{action}' a claim.")
     try:
         target = lifecycle.target_status(action, claim.status, claim.status_before_pause)
     except lifecycle.TransitionRefused as exc:
@@ -365,7 +376,9 @@ def transition_claim(
         claim.resolved_at = now
         claim.responded_at = claim.responded_at or now
         claim.first_contact_resolution = (
-            actor.role == Role.AGENT and previous in lifecycle.FIRST_CONTACT_STATUSES
+            actor is not None
+            and actor.role == Role.AGENT
+            and previous in lifecycle.FIRST_CONTACT_STATUSES
         )
         extra = {"first_contact_resolution": claim.first_contact_resolution}
     elif action == Action.REOPEN:

@@ -1,15 +1,16 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from grc.db import StrEnum, UTCDateTime, enum_column_type, utcnow
 from grc.extensions import db
 
 if TYPE_CHECKING:
-    from grc.claims.models import Category
+    from grc.claims.models import Category, Claim
     from grc.housing.models import Residence
 
 contract_residences = sa.Table(
@@ -64,3 +65,114 @@ class Contract(db.Model):
 
     def is_valid_on(self, day: date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+class WorkOrderStatus(StrEnum):
+    SENT = "sent"  # e-mailed to the contractor, no answer yet
+    ACKNOWLEDGED = "acknowledged"  # the contractor took it on
+    SCHEDULED = "scheduled"  # a visit is planned
+    DONE = "done"  # the contractor says the work is finished
+    CANNOT_INTERVENE = "cannot_intervene"  # tenant absent, quote needed, not covered…
+    CANCELLED = "cancelled"  # the claim was closed or rerouted
+
+
+OPEN_WORK_ORDER_STATUSES = (
+    WorkOrderStatus.SENT,
+    WorkOrderStatus.ACKNOWLEDGED,
+    WorkOrderStatus.SCHEDULED,
+    WorkOrderStatus.CANNOT_INTERVENE,
+)
+
+
+class WorkOrder(db.Model):
+    """The order e-mailed to a contractor for one claim (a claim may have several)."""
+
+    __tablename__ = "work_orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claims.id"), index=True)
+    contract_id: Mapped[int] = mapped_column(sa.ForeignKey("contracts.id"))
+    contractor_id: Mapped[int] = mapped_column(sa.ForeignKey("contractors.id"), index=True)
+    status: Mapped[WorkOrderStatus] = mapped_column(
+        enum_column_type(WorkOrderStatus, "work_order_status"), default=WorkOrderStatus.SENT
+    )
+    # What the contract promises, computed when the order leaves.
+    acknowledge_due: Mapped[datetime] = mapped_column(UTCDateTime)
+    complete_due: Mapped[datetime] = mapped_column(UTCDateTime)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    appointment_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set when a reply needs a person (question, unclear reading, cannot intervene).
+    needs_attention: Mapped[bool] = mapped_column(default=False, index=True)
+    last_reply_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    claim: Mapped[Claim] = relationship()
+    contract: Mapped[Contract] = relationship()
+    contractor: Mapped[Contractor] = relationship()
+
+
+class InboundStatus(StrEnum):
+    RECEIVED = "received"  # stored, waiting for the inbound worker
+    APPLIED = "applied"  # matched, read and applied to its claim
+    FILED = "filed"  # matched and filed on the timeline, nothing changed (auto-reply…)
+    REVIEW = "review"  # matched, but a person must read it (unclear, question, closed claim)
+    HELD = "held"  # the sender is not the work order's contractor: not applied
+    TRIAGE = "triage"  # matched nothing: a person attaches it to a claim
+    INTAKE = "intake"  # a tenant wrote to the contact address: a new request to register
+    DUPLICATE = "duplicate"  # same Message-ID as an earlier e-mail
+    UNREADABLE = "unreadable"  # could not be parsed: kept as received, can be reprocessed
+
+
+class InboundEmail(db.Model):
+    """An e-mail posted by SendGrid Inbound Parse, kept exactly as received."""
+
+    __tablename__ = "inbound_emails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # The HTTP body and its Content-Type, byte for byte: parsing happens later, in a worker.
+    content_type: Mapped[str] = mapped_column(sa.String(200))
+    raw_post: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    status: Mapped[InboundStatus] = mapped_column(
+        enum_column_type(InboundStatus, "inbound_status"), default=InboundStatus.RECEIVED
+    )
+    message_id: Mapped[str | None] = mapped_column(sa.String(300), index=True)
+    from_address: Mapped[str | None] = mapped_column(sa.String(254))
+    subject: Mapped[str | None] = mapped_column(sa.String(300))
+    # How it was matched: token, subject, thread, manual.
+    matched_by: Mapped[str | None] = mapped_column(sa.String(20))
+    work_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("work_orders.id"), index=True)
+    claim_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claims.id"), index=True)
+    tenant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenants.id"))
+    reply_kind: Mapped[str | None] = mapped_column(sa.String(30))
+    reading: Mapped[dict | None] = mapped_column(sa.JSON)
+    new_text: Mapped[str | None] = mapped_column(sa.Text)
+    # Sanitised HTML, safe to display.
+    html: Mapped[str | None] = mapped_column(sa.Text)
+    error: Mapped[str | None] = mapped_column(sa.String(500))
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+
+    work_order: Mapped[WorkOrder | None] = relationship()
+    attachments: Mapped[list[InboundAttachment]] = relationship(
+        back_populates="email", order_by="InboundAttachment.id", cascade="all, delete-orphan"
+    )
+
+
+class InboundAttachment(db.Model):
+    __tablename__ = "inbound_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("inbound_emails.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column()
+    # None when refused (type or size): the refusal is recorded, the bytes are not kept.
+    data: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    refused: Mapped[str | None] = mapped_column(sa.String(200))
+
+    email: Mapped[InboundEmail] = relationship(back_populates="attachments")

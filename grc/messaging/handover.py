@@ -21,10 +21,17 @@ log = logging.getLogger(__name__)
 
 Dispatcher = Callable[[list[tuple[int, datetime]]], None]
 _KEY = "grc_outbox_handover"
+_JOBS_KEY = "grc_after_commit_jobs"
 
 
 def after_commit(session: Session, message_id: int, available_at: datetime) -> None:
     session.info.setdefault(_KEY, []).append((message_id, available_at))
+
+
+def job_after_commit(session: Session, dispatcher_name: str, item_id: int) -> None:
+    """Another kind of work to hand over after the commit (inbound e-mail to process): given,
+    as a list of ids, to ``app.extensions[dispatcher_name]``."""
+    session.info.setdefault(_JOBS_KEY, []).append((dispatcher_name, item_id))
 
 
 def set_dispatcher(app: Flask, dispatcher: Dispatcher) -> None:
@@ -45,16 +52,25 @@ def init_app(app: Flask) -> None:
     @sa.event.listens_for(db.session, "after_commit")
     def _hand_over(session: Session) -> None:
         pending = session.info.pop(_KEY, None)
-        if not pending:
-            return
-        dispatcher = current_app.extensions.get("grc_outbox_dispatcher")
-        if dispatcher is None:
-            return
-        try:
-            dispatcher(pending)
-        except Exception:  # the sweeper will hand them over; the commit stands
-            log.exception("hand-over of %d message(s) failed; the sweeper will retry", len(pending))
+        jobs = session.info.pop(_JOBS_KEY, None)
+        if pending:
+            _dispatch("grc_outbox_dispatcher", pending)
+        for name in sorted({name for name, _ in jobs or ()}):
+            _dispatch(name, [item for job, item in jobs if job == name])
 
     @sa.event.listens_for(db.session, "after_rollback")
     def _forget(session: Session) -> None:
         session.info.pop(_KEY, None)
+        session.info.pop(_JOBS_KEY, None)
+
+
+def _dispatch(name: str, items: list) -> None:
+    dispatcher = current_app.extensions.get(name)
+    if dispatcher is None:
+        return
+    try:
+        dispatcher(items)
+    except Exception:  # the sweeper will hand them over; the commit stands
+        log.exception(
+            "hand-over of %d item(s) to %s failed; the sweeper will retry", len(items), name
+        )

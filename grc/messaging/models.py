@@ -24,6 +24,9 @@ class Purpose(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
     ON_CALL_ALERT = "on_call_alert"
+    WORK_ORDER = "work_order"
+    WORK_ORDER_REMINDER = "work_order_reminder"
+    WORK_ORDER_ESCALATION = "work_order_escalation"
 
 
 class DeliveryStatus(StrEnum):
@@ -69,6 +72,8 @@ class OutboxMessage(db.Model):
     subject: Mapped[str | None] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str | None] = mapped_column(sa.Text)
+    # Work orders: replies go to the order's own signed address.
+    reply_to: Mapped[str | None] = mapped_column(sa.String(254))
     urgent: Mapped[bool] = mapped_column(default=False)
 
     status: Mapped[DeliveryStatus] = mapped_column(

@@ -41,6 +41,7 @@ class NewMessage:
     urgent: bool = False
     locale: str = "fr"
     available_at: datetime | None = None
+    reply_to: str | None = None
 
 
 def queue_message(
@@ -56,6 +57,7 @@ def queue_message(
         "subject": new.subject,
         "body_text": new.body_text,
         "body_html": new.body_html,
+        "reply_to": new.reply_to,
         "claim_id": new.claim.id if new.claim is not None else None,
         "urgent": new.urgent,
         "locale": new.locale,

@@ -27,7 +27,7 @@ from twilio.request_validator import RequestValidator
 from grc import create_app
 from grc.extensions import db
 from grc.messaging.models import OutboxMessage
-from tests.factories import World, build_world, claim_payload
+from tests.factories import World, build_world, claim_payload, without_contracts
 
 PUBLIC_URL = "https://grc.example.fr"
 TWILIO_FROM = "+33700000000"
@@ -73,8 +73,10 @@ class Site:
 
 
 def open_site(application: Flask) -> Site:
+    """A world whose claims go to units: the messages these tests follow are the tenant's."""
     world = build_world(db.session)
     db.session.commit()
+    without_contracts(db.session, world)
     return Site(application, application.test_client(), world)
 
 

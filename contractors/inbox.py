@@ -1,0 +1,339 @@
+"""Processing of a stored inbound e-mail: parse, recognise duplicates, match, read, apply.
+
+Runs in the ``inbound`` worker (``workers.jobs.process_inbound_email``) on an e-mail the
+webhook stored as received. Matching, in order: the signed token of a work order's reply
+address among the recipients; a claim reference in the subject; ``In-Reply-To`` /
+``References`` naming a work-order e-mail we sent; a claim a person attached it to. A tenant
+writing to the landlord's contact address is an intake; anything else goes to triage.
+
+Only a confident reading from the work order's own contractor moves anything; the rest is
+filed on the claim's timeline and put in front of a person, never guessed.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from contractors.mail import (
+    ParsedEmail,
+    UnreadableEmail,
+    decode_sendgrid_fields,
+    parse_sendgrid_form,
+)
+from contractors.reading import Reading, ReplyKind, read_reply
+from grc.claims.models import Claim, EventKind
+from grc.clock import settings
+from grc.contracts import work_orders
+from grc.contracts.models import (
+    InboundAttachment,
+    InboundEmail,
+    InboundStatus,
+    WorkOrder,
+    WorkOrderStatus,
+)
+from grc.messaging.models import OutboxMessage, Purpose
+from grc.people.models import Tenant
+
+log = logging.getLogger(__name__)
+
+_REFERENCE = re.compile(r"\bR-(\d{4})-(\d{6})\b", re.IGNORECASE)
+# A reply written more than this before it reached us is read as of its arrival instead
+# (a wrong clock on the sender's side must not move "demain" by weeks).
+_MAX_DATE_SKEW = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Match:
+    how: str  # token, subject, thread, manual
+    claim: Claim
+    work_order: WorkOrder | None
+
+
+def parse_post(content_type: str, raw_post: bytes) -> ParsedEmail:
+    """The e-mail inside a stored Inbound Parse post (either mode)."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    form = email.message_from_bytes(head + raw_post, policy=email.policy.compat32)
+    if not form.is_multipart():
+        raise UnreadableEmail("the post is not multipart/form-data")
+    fields: dict[str, bytes] = {}
+    files: dict[str, tuple[str, str, bytes]] = {}
+    for part in form.get_payload():
+        name = part.get_param("name", header="content-disposition")
+        if not name:
+            continue
+        data = part.get_payload(decode=True) or b""
+        filename = part.get_filename()
+        if filename is not None:
+            files[name] = (filename, part.get_content_type(), data)
+        else:
+            fields[name] = data
+    if not fields and not files:
+        raise UnreadableEmail("the post has no fields")
+    return parse_sendgrid_form(decode_sendgrid_fields(fields), files)
+
+
+def process_inbound_email(session: Session, email_id: int, now: datetime) -> InboundStatus | None:
+    """Process one stored e-mail; repeated calls change nothing once it left ``received``."""
+    inbound = session.get(InboundEmail, email_id, with_for_update=True)
+    if inbound is None or inbound.status != InboundStatus.RECEIVED:
+        return inbound.status if inbound is not None else None
+    inbound.attempts += 1
+    try:
+        parsed = parse_post(inbound.content_type, inbound.raw_post)
+    except UnreadableEmail as error:
+        return _finish(inbound, InboundStatus.UNREADABLE, now, error=str(error))
+
+    inbound.message_id = (parsed.message_id or "")[:300] or None
+    inbound.from_address = parsed.from_address[:254] or None
+    inbound.subject = parsed.subject[:300]
+    inbound.html = parsed.html
+    if _is_duplicate(session, inbound):
+        return _finish(inbound, InboundStatus.DUPLICATE, now)
+    _keep_attachments(inbound, parsed)
+
+    written_at = parsed.date if parsed.date and abs(now - parsed.date) <= _MAX_DATE_SKEW else now
+    reading = read_reply(
+        parsed.text,
+        written_at=written_at,
+        tz=settings().tz,
+        headers=parsed.auto_reply_headers,
+        subject=parsed.subject,
+    )
+    inbound.new_text = reading.new_text
+    inbound.reply_kind = str(reading.kind)
+    inbound.reading = _reading_record(reading)
+
+    match = _match(session, inbound, parsed)
+    if match is None:
+        if reading.kind == ReplyKind.AUTO_REPLY:
+            return _finish(inbound, InboundStatus.FILED, now)
+        contact = settings().contact_address
+        if contact and contact in parsed.recipients:
+            inbound.tenant_id = _tenant_by_address(session, parsed.from_address)
+            return _finish(inbound, InboundStatus.INTAKE, now)
+        return _finish(inbound, InboundStatus.TRIAGE, now)
+    inbound.claim_id, inbound.matched_by = match.claim.id, match.how
+    inbound.work_order = match.work_order
+    return _finish(inbound, _apply(session, inbound, match, reading, parsed, now), now)
+
+
+def _finish(
+    inbound: InboundEmail, status: InboundStatus, now: datetime, *, error: str | None = None
+) -> InboundStatus:
+    inbound.status = status
+    inbound.processed_at = now
+    inbound.error = error[:500] if error else None
+    log.info("inbound e-mail %s: %s", inbound.id, status)
+    return status
+
+
+def _is_duplicate(session: Session, inbound: InboundEmail) -> bool:
+    if not inbound.message_id:
+        return False
+    earlier = session.execute(
+        sa.select(InboundEmail.id)
+        .where(
+            InboundEmail.message_id == inbound.message_id,
+            InboundEmail.id != inbound.id,
+            InboundEmail.status.not_in((InboundStatus.RECEIVED, InboundStatus.UNREADABLE)),
+        )
+        .limit(1)
+    ).first()
+    return earlier is not None
+
+
+def _keep_attachments(inbound: InboundEmail, parsed: ParsedEmail) -> None:
+    config = settings()
+    for attachment in parsed.attachments:
+        size = len(attachment.data)
+        refused = None
+        if attachment.content_type not in config.attachment_types:
+            refused = f"type {attachment.content_type} not accepted"
+        elif size > config.attachment_max_bytes:
+            refused = f"{size} bytes, over the {config.attachment_max_bytes}-byte limit"
+        inbound.attachments.append(
+            InboundAttachment(
+                filename=attachment.filename[:255],
+                content_type=attachment.content_type[:100],
+                size=size,
+                data=None if refused else attachment.data,
+                refused=refused,
+            )
+        )
+
+
+def _reading_record(reading: Reading) -> dict[str, object]:
+    appointment = reading.appointment
+    return {
+        "kind": str(reading.kind),
+        "confident": reading.confident,
+        "reason": str(reading.reason) if reading.reason else None,
+        "appointment": appointment.start.isoformat() if appointment else None,
+        "appointment_end": appointment.end.isoformat() if appointment and appointment.end else None,
+        "all_day": appointment.all_day if appointment else False,
+        "notes": list(reading.notes),
+    }
+
+
+# --- matching -------------------------------------------------------------------------------
+
+
+def _match(session: Session, inbound: InboundEmail, parsed: ParsedEmail) -> Match | None:
+    for address in parsed.recipients:
+        work_order_id = work_orders.work_order_id_from_address(address)
+        if work_order_id is not None:
+            order = session.get(WorkOrder, work_order_id)
+            if order is not None:
+                return Match("token", order.claim, order)
+    for found in _REFERENCE.finditer(parsed.subject):
+        reference = f"R-{found.group(1)}-{found.group(2)}"
+        claim = session.execute(
+            sa.select(Claim).where(Claim.reference == reference)
+        ).scalar_one_or_none()
+        if claim is not None:
+            return Match("subject", claim, work_orders.open_work_order_for_claim(session, claim.id))
+    order = _work_order_of_thread(session, (*parsed.in_reply_to, *parsed.references))
+    if order is not None:
+        return Match("thread", order.claim, order)
+    if inbound.claim_id is not None:  # attached by a person, then reprocessed
+        claim = session.get(Claim, inbound.claim_id)
+        if claim is not None:
+            return Match("manual", claim, work_orders.open_work_order_for_claim(session, claim.id))
+    return None
+
+
+def _work_order_of_thread(session: Session, message_ids: tuple[str, ...]) -> WorkOrder | None:
+    """The work order whose e-mail a reply answers. SendGrid's Message-ID starts with the id
+    its API returned (kept as the outbox row's provider id)."""
+    candidates: set[str] = set()
+    for message_id in message_ids:
+        local = message_id.strip("<>").split("@", 1)[0]
+        candidates.update({local, local.split(".", 1)[0]})
+    if not candidates:
+        return None
+    sent = session.execute(
+        sa.select(OutboxMessage)
+        .where(
+            OutboxMessage.provider_id.in_(sorted(candidates)),
+            OutboxMessage.purpose.in_((Purpose.WORK_ORDER, Purpose.WORK_ORDER_REMINDER)),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if sent is None or sent.claim_id is None:
+        return None
+    key = sent.idempotency_key.split(":")
+    if len(key) >= 2 and key[0] == "work_order" and key[1].isdigit():
+        return session.get(WorkOrder, int(key[1]))
+    return work_orders.open_work_order_for_claim(session, sent.claim_id)
+
+
+def _tenant_by_address(session: Session, address: str) -> int | None:
+    if not address:
+        return None
+    ids = list(
+        session.execute(
+            sa.select(Tenant.id).where(sa.func.lower(Tenant.email) == address.lower()).limit(2)
+        ).scalars()
+    )
+    return ids[0] if len(ids) == 1 else None  # two tenants share it: a person decides
+
+
+# --- applying -------------------------------------------------------------------------------
+
+
+def _apply(
+    session: Session,
+    inbound: InboundEmail,
+    match: Match,
+    reading: Reading,
+    parsed: ParsedEmail,
+    now: datetime,
+) -> InboundStatus:
+    claim, order = match.claim, match.work_order
+    summary = _timeline_text(reading, parsed)
+    changes = {"inbound_email_id": inbound.id, "matched_by": match.how, **_reading_record(reading)}
+    if order is not None:
+        changes["work_order_id"] = order.id
+
+    if reading.kind == ReplyKind.AUTO_REPLY:
+        work_orders.record_on_claim(
+            session,
+            claim,
+            now,
+            f"Réponse automatique reçue : {summary}",
+            changes,
+            kind=EventKind.CONTRACTOR_REPLY,
+        )
+        return InboundStatus.FILED
+    if order is None or parsed.from_address != order.contractor.email.lower():
+        # Not the contractor's own address: kept and shown, never applied.
+        work_orders.record_on_claim(
+            session,
+            claim,
+            now,
+            f"Message de {parsed.from_address or 'expéditeur inconnu'} mis de côté pour "
+            f"vérification (ce n'est pas l'adresse du prestataire) : {summary}",
+            changes,
+            kind=EventKind.CONTRACTOR_REPLY,
+        )
+        return InboundStatus.HELD
+
+    order.last_reply_at = now
+    applicable = reading.confident and reading.kind in (
+        ReplyKind.ACKNOWLEDGED,
+        ReplyKind.SCHEDULED,
+        ReplyKind.DONE,
+    )
+    if reading.kind == ReplyKind.SCHEDULED and (
+        reading.appointment is None or reading.appointment.all_day
+    ):
+        # A day without a time is not something to tell the tenant: a person confirms it.
+        applicable = False
+    if applicable:
+        update = work_orders.ContractorUpdate(
+            kind=str(reading.kind),
+            text=reading.new_text,
+            appointment_at=reading.appointment.start if reading.appointment else None,
+            appointment_end=reading.appointment.end if reading.appointment else None,
+        )
+        work_orders.record_on_claim(
+            session,
+            claim,
+            now,
+            f"Réponse du prestataire : {summary}",
+            changes,
+            kind=EventKind.CONTRACTOR_REPLY,
+        )
+        if work_orders.apply_contractor_update(session, order, update, now):
+            return InboundStatus.APPLIED
+        # The claim can no longer move (closed, resolved) or the visit is already past: a
+        # person reads it.
+        order.needs_attention = True
+        return InboundStatus.REVIEW
+
+    if reading.kind == ReplyKind.CANNOT_INTERVENE and reading.confident:
+        order.status = WorkOrderStatus.CANNOT_INTERVENE
+    order.needs_attention = True
+    work_orders.record_on_claim(
+        session,
+        claim,
+        now,
+        f"Réponse du prestataire à lire : {summary}",
+        changes,
+        kind=EventKind.CONTRACTOR_REPLY,
+    )
+    return InboundStatus.REVIEW
+
+
+def _timeline_text(reading: Reading, parsed: ParsedEmail) -> str:
+    text = reading.new_text.strip() or parsed.subject
+    return text[:2000]

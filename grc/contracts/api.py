@@ -1,0 +1,170 @@
+"""Work orders and inbound e-mail for staff: what contractors were sent and answered, the
+triage queue of e-mails nothing matched, and what a person must read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from flask_smorest.pagination import PaginationParameters
+
+from grc.auth import Permission, current_user, require
+from grc.claims.models import Claim
+from grc.claims.queries import get_claim_for
+from grc.contracts.inbound import process_after_commit
+from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
+from grc.contracts.schemas import (
+    AttachSchema,
+    InboundEmailSchema,
+    InboundListArgsSchema,
+    WorkOrderListArgsSchema,
+    WorkOrderSchema,
+)
+from grc.errors import Conflict, NotFound
+from grc.extensions import db
+from grc.people.models import Role
+
+blp = Blueprint(
+    "contractors",
+    __name__,
+    url_prefix="/api/v1",
+    description="Work orders e-mailed to contractors, and the e-mails that came back",
+)
+
+# What a person may send through processing again: whatever did not end in a change.
+_REPROCESSABLE = (
+    InboundStatus.UNREADABLE,
+    InboundStatus.TRIAGE,
+    InboundStatus.REVIEW,
+    InboundStatus.INTAKE,
+)
+
+
+def _visible_inbound() -> sa.Select[tuple[InboundEmail]]:
+    """A unit user sees the e-mails of its own claims; other roles see all, triage included."""
+    stmt = sa.select(InboundEmail)
+    user = current_user()
+    if user.role == Role.UNIT:
+        stmt = stmt.join(Claim, Claim.id == InboundEmail.claim_id).where(
+            Claim.unit_id == user.unit_id
+        )
+    return stmt
+
+
+def _inbound_or_404(email_id: int) -> InboundEmail:
+    inbound = db.session.execute(
+        _visible_inbound().where(InboundEmail.id == email_id)
+    ).scalar_one_or_none()
+    if inbound is None:
+        raise NotFound(f"No inbound e-mail with id {email_id}.")
+    return inbound
+
+
+@blp.route("/inbound-emails")
+class InboundList(MethodView):
+    @require(Permission.INBOUND_READ)
+    @blp.arguments(InboundListArgsSchema, location="query")
+    @blp.response(200, InboundEmailSchema(many=True))
+    @blp.paginate()
+    def get(
+        self, args: dict[str, Any], pagination_parameters: PaginationParameters
+    ) -> list[InboundEmail]:
+        """Newest first; ``status=triage`` is the queue of e-mails nothing matched,
+        ``review`` and ``held`` what a person must read, ``unreadable`` what failed."""
+        stmt = _visible_inbound()
+        if args.get("status"):
+            stmt = stmt.where(InboundEmail.status.in_(args["status"]))
+        if args.get("claim_id"):
+            stmt = stmt.where(InboundEmail.claim_id == args["claim_id"])
+        pagination_parameters.item_count = db.session.execute(
+            sa.select(sa.func.count()).select_from(stmt.subquery())
+        ).scalar_one()
+        return list(
+            db.session.execute(
+                stmt.order_by(InboundEmail.id.desc())
+                .limit(pagination_parameters.page_size)
+                .offset(pagination_parameters.first_item)
+            ).scalars()
+        )
+
+
+@blp.route("/inbound-emails/<int(max=2147483647):email_id>")
+class InboundItem(MethodView):
+    @require(Permission.INBOUND_READ)
+    @blp.response(200, InboundEmailSchema)
+    def get(self, email_id: int) -> InboundEmail:
+        return _inbound_or_404(email_id)
+
+
+@blp.route("/inbound-emails/<int(max=2147483647):email_id>/attach")
+class InboundAttach(MethodView):
+    @require(Permission.INBOUND_TRIAGE)
+    @blp.arguments(AttachSchema)
+    @blp.response(200, InboundEmailSchema)
+    def post(self, body: dict[str, Any], email_id: int) -> InboundEmail:
+        """File an e-mail from the triage queue on a claim; it is then read and applied as a
+        reply to that claim's work order (only if it comes from that contractor)."""
+        inbound = _inbound_or_404(email_id)
+        if inbound.status not in (InboundStatus.TRIAGE, InboundStatus.INTAKE):
+            raise Conflict(f"The e-mail is {inbound.status}: only triage e-mails are attached.")
+        claim = get_claim_for(db.session, current_user(), body["claim_id"])
+        _send_back(inbound, claim.id)
+        db.session.commit()
+        return inbound
+
+
+@blp.route("/inbound-emails/<int(max=2147483647):email_id>/reprocess")
+class InboundReprocess(MethodView):
+    @require(Permission.INBOUND_TRIAGE)
+    @blp.response(200, InboundEmailSchema)
+    def post(self, email_id: int) -> InboundEmail:
+        """Process an e-mail again from its stored original (after a fix, or a late token)."""
+        inbound = _inbound_or_404(email_id)
+        if inbound.status not in _REPROCESSABLE:
+            raise Conflict(f"The e-mail is {inbound.status}: it is not processed again.")
+        _send_back(inbound, inbound.claim_id)
+        db.session.commit()
+        return inbound
+
+
+def _send_back(inbound: InboundEmail, claim_id: int | None) -> None:
+    inbound.status = InboundStatus.RECEIVED
+    inbound.claim_id = claim_id
+    inbound.attempts = 0
+    inbound.error = None
+    # Processing starts afresh from the stored post: forget what the last pass kept.
+    inbound.attachments.clear()
+    db.session.flush()
+    process_after_commit(db.session, inbound.id)
+
+
+@blp.route("/work-orders")
+class WorkOrderList(MethodView):
+    @require(Permission.CLAIMS_READ)
+    @blp.arguments(WorkOrderListArgsSchema, location="query")
+    @blp.response(200, WorkOrderSchema(many=True))
+    @blp.paginate()
+    def get(
+        self, args: dict[str, Any], pagination_parameters: PaginationParameters
+    ) -> list[WorkOrder]:
+        """Newest first; ``needs_attention=true`` lists replies a person must read."""
+        stmt = sa.select(WorkOrder).join(Claim, Claim.id == WorkOrder.claim_id)
+        user = current_user()
+        if user.role == Role.UNIT:
+            stmt = stmt.where(Claim.unit_id == user.unit_id)
+        if args.get("claim_id"):
+            stmt = stmt.where(WorkOrder.claim_id == args["claim_id"])
+        if "needs_attention" in args:
+            stmt = stmt.where(WorkOrder.needs_attention.is_(args["needs_attention"]))
+        pagination_parameters.item_count = db.session.execute(
+            sa.select(sa.func.count()).select_from(stmt.subquery())
+        ).scalar_one()
+        return list(
+            db.session.execute(
+                stmt.order_by(WorkOrder.id.desc())
+                .limit(pagination_parameters.page_size)
+                .offset(pagination_parameters.first_item)
+            ).scalars()
+        )

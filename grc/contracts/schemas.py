@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from marshmallow import Schema, fields
+
+from grc.contracts.models import InboundStatus, WorkOrderStatus
+from grc.fields import id_field
+
+
+class InboundAttachmentSchema(Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+    refused = fields.String(allow_none=True)
+
+
+class InboundEmailSchema(Schema):
+    id = fields.Integer()
+    received_at = fields.AwareDateTime()
+    processed_at = fields.AwareDateTime(allow_none=True)
+    status = fields.Enum(InboundStatus, by_value=True)
+    message_id = fields.String(allow_none=True)
+    from_address = fields.String(allow_none=True)
+    subject = fields.String(allow_none=True)
+    matched_by = fields.String(allow_none=True)
+    claim_id = fields.Integer(allow_none=True)
+    work_order_id = fields.Integer(allow_none=True)
+    tenant_id = fields.Integer(allow_none=True)
+    reply_kind = fields.String(allow_none=True)
+    reading = fields.Dict(allow_none=True)
+    new_text = fields.String(allow_none=True)
+    html = fields.String(allow_none=True, metadata={"description": "Sanitised: safe to display."})
+    error = fields.String(allow_none=True)
+    attempts = fields.Integer()
+    attachments = fields.List(fields.Nested(InboundAttachmentSchema))
+
+
+class InboundListArgsSchema(Schema):
+    status = fields.List(fields.Enum(InboundStatus, by_value=True))
+    claim_id = id_field()
+
+
+class AttachSchema(Schema):
+    claim_id = id_field(required=True)
+
+
+class WorkOrderSchema(Schema):
+    id = fields.Integer()
+    claim_id = fields.Integer()
+    contract_id = fields.Integer()
+    contractor_id = fields.Integer()
+    status = fields.Enum(WorkOrderStatus, by_value=True)
+    acknowledge_due = fields.AwareDateTime()
+    complete_due = fields.AwareDateTime()
+    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    completed_at = fields.AwareDateTime(allow_none=True)
+    appointment_at = fields.AwareDateTime(allow_none=True)
+    appointment_end = fields.AwareDateTime(allow_none=True)
+    needs_attention = fields.Boolean()
+    last_reply_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class WorkOrderListArgsSchema(Schema):
+    claim_id = id_field()
+    needs_attention = fields.Boolean()

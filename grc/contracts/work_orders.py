@@ -1,0 +1,387 @@
+"""Work orders: e-mailed to the contractor when routing picks a contract, moved forward by the
+contractor's replies and one-click links, chased before the contract's deadlines.
+
+Every function flushes and never commits; the caller owns the transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy.orm import Session
+
+from grc.claims.models import Claim, ClaimStatus, EventKind, LocationKind, Visibility
+from grc.clock import settings
+from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderStatus
+from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
+from grc.messaging.operations import NewMessage, queue_message
+from grc.messaging.rendering import render_email
+
+# wo+<id>-<16 hex>@domain: lower case and digits only, so mail systems that fold the local
+# part's case keep it intact.
+_REPLY_ADDRESS = re.compile(r"^wo\+(\d{1,10})-([0-9a-f]{16})@(.+)$")
+_ACTION_SALT = "grc-work-order-action"
+ACTION_LINK_MAX_AGE = timedelta(days=90)
+
+
+class Action:
+    TAKE = "prise-en-charge"
+    DONE = "intervention-terminee"
+    ALL = (TAKE, DONE)
+
+
+def _signature(work_order_id: int) -> str:
+    key = settings().secret_key.encode()
+    digest = hmac.new(key, f"work-order:{work_order_id}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:16]
+
+
+def reply_address(work_order: WorkOrder) -> str:
+    return f"wo+{work_order.id}-{_signature(work_order.id)}@{settings().inbound_domain}"
+
+
+def work_order_id_from_address(address: str) -> int | None:
+    """The work order a reply address names, if its signature is right (None otherwise)."""
+    match = _REPLY_ADDRESS.match(address.strip().lower())
+    if match is None or match.group(3) != settings().inbound_domain:
+        return None
+    work_order_id = int(match.group(1))
+    if not hmac.compare_digest(match.group(2), _signature(work_order_id)):
+        return None
+    return work_order_id
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(settings().secret_key, salt=_ACTION_SALT)
+
+
+def action_token(work_order: WorkOrder, action: str) -> str:
+    return _serializer().dumps([work_order.id, action])
+
+
+def read_action_token(token: str) -> tuple[int, str] | None:
+    try:
+        work_order_id, action = _serializer().loads(
+            token, max_age=int(ACTION_LINK_MAX_AGE.total_seconds())
+        )
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if action not in Action.ALL or not isinstance(work_order_id, int):
+        return None
+    return work_order_id, action
+
+
+# --- out ------------------------------------------------------------------------------------
+
+
+def open_work_order(session: Session, claim: Claim, now: datetime) -> WorkOrder:
+    """The order for a claim routed to a contractor, and its e-mail, in the claim's transaction."""
+    contract = claim.contract
+    if contract is None or claim.contractor is None:
+        raise ValueError("only a claim routed to a contract gets a work order")
+    # The contract's deadlines run in calendar hours: contractors work to the clock, and
+    # emergencies (elevators, no heating) do not wait for Monday.
+    work_order = WorkOrder(
+        claim=claim,
+        contract=contract,
+        contractor=claim.contractor,
+        status=WorkOrderStatus.SENT,
+        acknowledge_due=now + timedelta(hours=contract.acknowledge_hours),
+        complete_due=now + timedelta(hours=contract.complete_hours),
+        created_at=now,
+    )
+    session.add(work_order)
+    session.flush()
+    _send(session, work_order, Purpose.WORK_ORDER, now, key=f"work_order:{work_order.id}")
+    record_on_claim(
+        session,
+        claim,
+        now,
+        f"Ordre de service envoyé à {claim.contractor.name} (contrat {contract.reference}).",
+        {"work_order_id": work_order.id, "contractor_id": claim.contractor.id},
+    )
+    return work_order
+
+
+def _send(
+    session: Session, work_order: WorkOrder, purpose: Purpose, now: datetime, *, key: str
+) -> OutboxMessage | None:
+    email = render_email(purpose, "fr", **work_order_context(work_order))
+    return queue_message(
+        session,
+        NewMessage(
+            idempotency_key=key,
+            channel=MessageChannel.EMAIL,
+            purpose=purpose,
+            recipient=work_order.contractor.email,
+            subject=email.subject,
+            body_text=email.text,
+            body_html=email.html,
+            claim=work_order.claim,
+            urgent=True,  # a contractor's mailbox has no quiet hours
+            reply_to=reply_address(work_order),
+        ),
+        now,
+    )
+
+
+def work_order_context(work_order: WorkOrder) -> dict[str, Any]:
+    from grc.claims.notify import local_datetime_text
+
+    claim = work_order.claim
+    building = claim.building
+    place = [f"{building.street}, {building.postcode} {building.city}"]
+    place.append(f"Résidence {claim.residence.name}, bâtiment {building.code}")
+    if building.entrance:
+        place.append(f"Entrée {building.entrance}")
+    if claim.dwelling is not None:
+        floor = "rez-de-chaussée" if claim.dwelling.floor == 0 else f"étage {claim.dwelling.floor}"
+        place.append(f"Logement {claim.dwelling.code} : {floor}, porte {claim.dwelling.door}")
+    elif claim.location_kind == LocationKind.BUILDING:
+        place.append("Parties communes")
+    # Only what the visit needs: the occupant's name and a number to arrange access to a
+    # dwelling; nothing for common areas or equipment.
+    contact = None
+    if claim.location_kind == LocationKind.DWELLING and claim.tenant is not None:
+        phone = claim.tenant.phones[0].number if claim.tenant.phones else None
+        contact = claim.tenant.full_name + (f", {phone}" if phone else "")
+    public = settings().public_url or ""
+    return {
+        "landlord": settings().landlord_name,
+        "reference": claim.reference,
+        "category": claim.category.label("fr"),
+        "priority": str(claim.priority),
+        "description": claim.description,
+        "place": place,
+        "address_line": place[0],
+        "equipment": (
+            f"{claim.equipment.label} ({claim.equipment.code})" if claim.equipment else None
+        ),
+        "contact": contact,
+        "contract": work_order.contract.reference,
+        "contractor": work_order.contractor.name,
+        "acknowledge_due": local_datetime_text(work_order.acknowledge_due, "fr"),
+        "complete_due": local_datetime_text(work_order.complete_due, "fr"),
+        "take_url": f"{public}/wo/{action_token(work_order, Action.TAKE)}",
+        "done_url": f"{public}/wo/{action_token(work_order, Action.DONE)}",
+        "unit": claim.unit.name,
+    }
+
+
+def record_on_claim(
+    session: Session,
+    claim: Claim,
+    now: datetime,
+    body: str,
+    changes: dict[str, object],
+    *,
+    kind: EventKind = EventKind.WORK_ORDER,
+) -> None:
+    from grc.claims.models import ClaimEvent
+
+    session.add(
+        ClaimEvent(
+            claim=claim,
+            kind=kind,
+            visibility=Visibility.INTERNAL,
+            body=body,
+            changes=changes,
+            created_at=now,
+        )
+    )
+
+
+# --- replies and one-click links -------------------------------------------------------------
+
+
+# schedule_appointment's own rule: a visit up to an hour ago is still recorded.
+VISIT_PAST_TOLERANCE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class ContractorUpdate:
+    """What the contractor told us, once understood: applied to the work order and the claim."""
+
+    kind: str  # acknowledged, scheduled, done
+    text: str
+    appointment_at: datetime | None = None
+    appointment_end: datetime | None = None
+    source: str = "email"  # email, link
+
+
+def apply_contractor_update(
+    session: Session, work_order: WorkOrder, update: ContractorUpdate, now: datetime
+) -> bool:
+    """Move the work order and its claim forward; False, having changed nothing, when the
+    claim can no longer move (closed, cancelled, resolved) or the visit is already past: a
+    person then reads the message."""
+    from grc.claims import operations
+    from grc.claims.lifecycle import Action as ClaimAction
+
+    claim = work_order.claim
+    if not claim.is_open or claim.status == ClaimStatus.RESOLVED:
+        return False
+    if update.kind == "scheduled" and (
+        update.appointment_at is None or update.appointment_at < now - VISIT_PAST_TOLERANCE
+    ):
+        return False
+    work_order.last_reply_at = now
+    work_order.acknowledged_at = work_order.acknowledged_at or now
+    if claim.status in (ClaimStatus.RECEIVED, ClaimStatus.ASSIGNED):
+        operations.transition_claim(
+            session,
+            claim,
+            operations.TransitionRequest(ClaimAction.START, comment=None),
+            None,
+            now,
+        )
+    if update.kind == "acknowledged":
+        if work_order.status == WorkOrderStatus.SENT:
+            work_order.status = WorkOrderStatus.ACKNOWLEDGED
+    elif update.kind == "scheduled":
+        work_order.status = WorkOrderStatus.SCHEDULED
+        work_order.appointment_at = update.appointment_at
+        work_order.appointment_end = update.appointment_end
+        operations.schedule_appointment(
+            session, claim, update.appointment_at, None, now, note=update.text[:500]
+        )
+    elif update.kind == "done":
+        work_order.status = WorkOrderStatus.DONE
+        work_order.completed_at = now
+        work_order.needs_attention = False
+        operations.transition_claim(
+            session,
+            claim,
+            operations.TransitionRequest(
+                ClaimAction.RESOLVE,
+                comment=f"Intervention terminée selon {work_order.contractor.name} : "
+                + (update.text.strip()[:1000] or "(sans commentaire)"),
+            ),
+            None,
+            now,
+        )
+    else:
+        raise ValueError(f"unknown contractor update {update.kind!r}")
+    session.flush()
+    return True
+
+
+def open_work_order_for_claim(session: Session, claim_id: int) -> WorkOrder | None:
+    """The claim's most recent work order still in progress, else its most recent one."""
+    orders = list(
+        session.execute(
+            sa.select(WorkOrder).where(WorkOrder.claim_id == claim_id).order_by(WorkOrder.id.desc())
+        ).scalars()
+    )
+    return next((o for o in orders if o.status in OPEN_WORK_ORDER_STATUSES), None) or (
+        orders[0] if orders else None
+    )
+
+
+# --- contract deadlines ------------------------------------------------------------------------
+
+_DEADLINE_WORDS = {"acknowledge": "de prise en charge", "complete": "d'intervention"}
+# A reminder leaves when this share of the time to a deadline has gone by.
+REMINDER_SHARE = 0.75
+
+
+@dataclass(frozen=True)
+class DeadlineReport:
+    reminders: int = 0
+    escalations: int = 0
+
+
+def watch_work_orders(session: Session, now: datetime) -> DeadlineReport:
+    """Remind contractors before the acknowledgement and completion deadlines, and tell the
+    supervising unit once they are missed. Each message once per order and deadline (the
+    outbox keys), so running it twice, or every minute, changes nothing."""
+    reminders = escalations = 0
+    waiting_ack = sa.and_(
+        WorkOrder.status == WorkOrderStatus.SENT, WorkOrder.acknowledged_at.is_(None)
+    )
+    not_done = WorkOrder.status.in_(OPEN_WORK_ORDER_STATUSES)
+    candidates = session.execute(
+        sa.select(WorkOrder).where(
+            sa.or_(waiting_ack, not_done),
+            WorkOrder.created_at <= now,
+        )
+    ).scalars()
+    for order in candidates:
+        if not order.claim.is_open or order.claim.status == ClaimStatus.RESOLVED:
+            continue
+        for deadline_name, due, pending in (
+            ("acknowledge", order.acknowledge_due, order.acknowledged_at is None),
+            ("complete", order.complete_due, order.status in OPEN_WORK_ORDER_STATUSES),
+        ):
+            if not pending:
+                continue
+            remind_at = order.created_at + (due - order.created_at) * REMINDER_SHARE
+            if remind_at <= now < due:
+                reminders += _remind(session, order, deadline_name, due, now)
+            elif now >= due:
+                escalations += _escalate(session, order, deadline_name, due, now)
+    return DeadlineReport(reminders, escalations)
+
+
+def _remind(
+    session: Session, order: WorkOrder, deadline_name: str, due: datetime, now: datetime
+) -> int:
+    key = f"work_order:{order.id}:reminder:{deadline_name}:{due.isoformat()}"
+    message = _send(session, order, Purpose.WORK_ORDER_REMINDER, now, key=key)
+    if message is not None:
+        record_on_claim(
+            session,
+            order.claim,
+            now,
+            f"Relance de {order.contractor.name} avant l'échéance "
+            f"{_DEADLINE_WORDS[deadline_name]}.",
+            {"work_order_id": order.id, "deadline": deadline_name},
+        )
+    return int(message is not None)
+
+
+def _escalate(
+    session: Session, order: WorkOrder, deadline_name: str, due: datetime, now: datetime
+) -> int:
+    from grc.claims.notify import unit_addresses
+
+    claim = order.claim
+    context = work_order_context(order) | {"deadline": deadline_name}
+    email = render_email(Purpose.WORK_ORDER_ESCALATION, "fr", **context)
+    sent = 0
+    for address in sorted(set(unit_addresses(session, claim))):
+        message = queue_message(
+            session,
+            NewMessage(
+                idempotency_key=(
+                    f"work_order:{order.id}:escalation:{deadline_name}:{due.isoformat()}:{address}"
+                ),
+                channel=MessageChannel.EMAIL,
+                purpose=Purpose.WORK_ORDER_ESCALATION,
+                recipient=address,
+                subject=email.subject,
+                body_text=email.text,
+                body_html=email.html,
+                claim=claim,
+            ),
+            now,
+        )
+        sent += message is not None
+    if sent:
+        order.needs_attention = True
+        record_on_claim(
+            session,
+            claim,
+            now,
+            f"Échéance {_DEADLINE_WORDS[deadline_name]} dépassée par {order.contractor.name} : "
+            f"l'unité {claim.unit.name} est alertée.",
+            {"work_order_id": order.id, "deadline": deadline_name},
+        )
+    return int(sent > 0)

@@ -1,0 +1,242 @@
+"""Work orders out and replies in, end to end: the real SendGrid and Twilio SDKs against the
+local stub, the real inbound webhook, the inbound processing run in-process after it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from grc.claims.models import Claim, ClaimEvent, ClaimStatus, EventKind
+from grc.contracts import work_orders
+from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder, WorkOrderStatus
+from grc.extensions import db
+from grc.messaging.models import OutboxMessage, Purpose
+from tests.factories import build_world
+from tests.grc.contracts.inbound_posts import INBOUND_AUTH, post_raw_email, reply
+from tests.grc.messaging.provider_apps import (
+    EMAIL_FROM,
+    LANDLORD,
+    PUBLIC_URL,
+    TWILIO_FROM,
+    Site,
+    configured_app,
+)
+from tests.stubs.providers import (
+    SENDGRID_API_KEY,
+    TWILIO_ACCOUNT_SID,
+    TWILIO_AUTH_TOKEN,
+    ProviderStub,
+)
+from workers.senders import senders
+
+PARIS = ZoneInfo("Europe/Paris")
+INBOUND_DOMAIN = "inbound.bailleur.test"
+CONTACT = "contact@bailleur.test"
+CONTRACTOR = "ordres@multiservices.test"  # the multiservice contract's contractor (factories)
+
+
+@pytest.fixture
+def site(app: Flask, app_ctx: Flask, provider_stub: ProviderStub, tmp_path) -> Iterator[Site]:
+    with configured_app(
+        app,
+        sendgrid_api_key=SENDGRID_API_KEY,
+        sendgrid_api_host=provider_stub.url,
+        twilio_account_sid=TWILIO_ACCOUNT_SID,
+        twilio_auth_token=TWILIO_AUTH_TOKEN,
+        twilio_from_number=TWILIO_FROM,
+        twilio_api_base_url=provider_stub.url,
+        email_from=EMAIL_FROM,
+        landlord_name=LANDLORD,
+        public_url=PUBLIC_URL,
+        instance_path=str(tmp_path),
+        inbound_domain=INBOUND_DOMAIN,
+        inbound_basic_auth=INBOUND_AUTH,
+        contact_address=CONTACT,
+    ) as application:
+        application.extensions.pop("grc_senders", None)
+        world = build_world(db.session)
+        db.session.commit()
+        try:
+            yield Site(application, application.test_client(), world)
+        finally:
+            senders(application)[1].close()
+
+
+def _claim(claim_id: int) -> Claim:
+    db.session.expire_all()
+    return db.session.get(Claim, claim_id)
+
+
+def _work_order(claim_id: int) -> WorkOrder:
+    db.session.expire_all()
+    return db.session.execute(
+        sa.select(WorkOrder).where(WorkOrder.claim_id == claim_id)
+    ).scalar_one()
+
+
+def _inbound() -> list[InboundEmail]:
+    db.session.expire_all()
+    return list(db.session.execute(sa.select(InboundEmail).order_by(InboundEmail.id)).scalars())
+
+
+def test_reply_by_email_schedules_then_resolves_the_claim(site, provider_stub):
+    claim = site.create_claim()  # a leak at TIL-11: the multiservice contract covers it
+    assert claim["route"]["kind"] == "contractor"
+
+    # The work order reached SendGrid through the SDK, with everything the visit needs.
+    [order_email] = [e for e in provider_stub.emails if e.to == [CONTRACTOR]]
+    assert order_email.subject.startswith(f"[{claim['reference']}] Ordre de service")
+    order = _work_order(claim["id"])
+    assert order_email.reply_to == work_orders.reply_address(order)
+    assert order_email.reply_to.startswith(f"wo+{order.id}-")
+    assert order_email.reply_to.endswith(f"@{INBOUND_DOMAIN}")
+    assert "Répondez simplement à ce message" in order_email.text
+    assert "porte" in order_email.text  # down to the door
+    assert "+33612345678" in order_email.text  # the occupant's number, for access
+    assert f"{PUBLIC_URL}/wo/" in order_email.text
+    assert order.status == WorkOrderStatus.SENT
+    [tenant_sms] = provider_stub.sms  # the acknowledgement
+    assert claim["reference"] in tenant_sms.body
+
+    # The contractor answers the e-mail: its Reply-To, in raw MIME, as SendGrid posts it.
+    now = datetime.now(UTC)
+    eml = reply(
+        to=order_email.reply_to,
+        sender=f"Multiservices Lorraine <{CONTRACTOR}>",
+        subject=f"RE: {order_email.subject}",
+        text="Bonjour, nous passerons le 12/03 à 14h\n\nCordialement,\nM. Weber",
+        date=now,
+    )
+    response = post_raw_email(site.client, eml, order_email.reply_to)
+    assert response.status_code == 200, response.json
+
+    [stored] = _inbound()
+    assert stored.status == InboundStatus.APPLIED
+    assert stored.matched_by == "token"
+    assert stored.reply_kind == "scheduled"
+    today = now.astimezone(PARIS).date()
+    year = today.year + (today > today.replace(month=3, day=12))  # the next 12 March
+    visit = datetime(year, 3, 12, 14, 0, tzinfo=PARIS)
+    current = _claim(claim["id"])
+    assert current.status == ClaimStatus.IN_PROGRESS
+    assert current.appointment_at == visit.astimezone(UTC)
+    order = _work_order(claim["id"])
+    assert (order.status, order.appointment_at) == (WorkOrderStatus.SCHEDULED, visit)
+    # The tenant is told by SMS, with the reference and the visit.
+    appointment_sms = provider_stub.sms[-1]
+    assert len(provider_stub.sms) == 2
+    assert appointment_sms.to == "+33612345678"
+    assert claim["reference"] in appointment_sms.body
+    assert f"12/03/{year}" in appointment_sms.body
+    assert "14h00" in appointment_sms.body
+
+    # Then: "Travaux terminés".
+    done = reply(
+        to=order_email.reply_to,
+        sender=CONTRACTOR,
+        subject=f"RE: {order_email.subject}",
+        text="Travaux terminés, fuite réparée.\n\nEnvoyé de mon iPhone",
+        date=datetime.now(UTC),
+    )
+    assert post_raw_email(site.client, done, order_email.reply_to).status_code == 200
+    assert [e.status for e in _inbound()] == [InboundStatus.APPLIED, InboundStatus.APPLIED]
+    current = _claim(claim["id"])
+    assert current.status == ClaimStatus.RESOLVED
+    assert "fuite réparée" in current.resolution
+    assert "iPhone" not in current.resolution
+    assert _work_order(claim["id"]).status == WorkOrderStatus.DONE
+    resolved_sms = provider_stub.sms[-1]
+    assert len(provider_stub.sms) == 3
+    assert claim["reference"] in resolved_sms.body
+
+    kinds = [
+        e.kind
+        for e in db.session.execute(
+            sa.select(ClaimEvent).where(ClaimEvent.claim_id == claim["id"]).order_by(ClaimEvent.id)
+        ).scalars()
+    ]
+    assert kinds.count(EventKind.CONTRACTOR_REPLY) == 2
+    assert EventKind.WORK_ORDER in kinds
+
+
+def test_one_click_links_confirm_on_a_page_without_login(site, provider_stub):
+    claim = site.create_claim()
+    order = _work_order(claim["id"])
+    [order_email] = [e for e in provider_stub.emails if e.to == [CONTRACTOR]]
+    take = order_email.text.split("Je prends en charge : ")[1].split()[0]
+    done = order_email.text.split("Intervention terminée : ")[1].split()[0]
+    path_take, path_done = take.removeprefix(PUBLIC_URL), done.removeprefix(PUBLIC_URL)
+
+    page = site.client.get(path_take)  # a mail scanner following the link changes nothing
+    assert page.status_code == 200
+    assert "Confirmez-vous prendre en charge" in page.get_data(as_text=True)
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert _work_order(claim["id"]).status == WorkOrderStatus.SENT
+
+    confirmed = site.client.post(path_take)
+    assert confirmed.status_code == 200
+    assert "Merci, c&#39;est enregistré." in confirmed.get_data(as_text=True)
+    order = _work_order(claim["id"])
+    assert order.status == WorkOrderStatus.ACKNOWLEDGED
+    assert _claim(claim["id"]).status == ClaimStatus.IN_PROGRESS
+    assert "déjà enregistré" in site.client.post(path_take).get_data(as_text=True)
+
+    assert site.client.post(path_done).status_code == 200
+    assert _claim(claim["id"]).status == ClaimStatus.RESOLVED
+    assert _work_order(claim["id"]).status == WorkOrderStatus.DONE
+
+    # A token altered by one character, or for another action, is refused.
+    forged = path_take[:-1] + ("A" if path_take[-1] != "A" else "B")
+    assert site.client.get(forged).status_code == 404
+    assert site.client.post(forged).status_code == 404
+    assert order.id  # the order exists; the forged link simply names nothing valid
+
+
+def test_reply_address_signature(site):
+    claim = site.create_claim()
+    order = _work_order(claim["id"])
+    with site.app.app_context():
+        good = work_orders.reply_address(order)
+        assert work_orders.work_order_id_from_address(good) == order.id
+        assert work_orders.work_order_id_from_address(good.upper()) == order.id
+        other = good.replace(f"wo+{order.id}-", f"wo+{order.id + 1}-")
+        assert work_orders.work_order_id_from_address(other) is None
+        wrong_domain = good.replace(INBOUND_DOMAIN, "evil.example")
+        assert work_orders.work_order_id_from_address(wrong_domain) is None
+
+
+def test_contract_deadlines_remind_then_escalate_once(site, provider_stub):
+    from workers.jobs import watch_work_orders
+
+    claim = site.create_claim()
+    order = _work_order(claim["id"])  # acknowledgement due in 4 h, completion in 72 h
+    created = order.created_at
+
+    def watch_at(moment: datetime) -> str:
+        from freezegun import freeze_time
+
+        with freeze_time(moment):
+            return watch_work_orders()
+
+    assert watch_at(created + timedelta(hours=1)) == "reminders=0 escalations=0"
+    assert watch_at(created + timedelta(hours=3, minutes=10)) == "reminders=1 escalations=0"
+    assert watch_at(created + timedelta(hours=3, minutes=20)) == "reminders=0 escalations=0"
+    assert watch_at(created + timedelta(hours=5)) == "reminders=0 escalations=1"
+    assert watch_at(created + timedelta(hours=6)) == "reminders=0 escalations=0"
+    db.session.expire_all()
+    purposes = [
+        (m.purpose, m.recipient)
+        for m in db.session.execute(
+            sa.select(OutboxMessage).where(OutboxMessage.claim_id == claim["id"])
+        ).scalars()
+    ]
+    assert (Purpose.WORK_ORDER_REMINDER, CONTRACTOR) in purposes
+    escalations = [r for p, r in purposes if p == Purpose.WORK_ORDER_ESCALATION]
+    assert escalations
+    assert CONTRACTOR not in escalations  # to the supervising unit
+    assert _work_order(claim["id"]).needs_attention
