@@ -33,6 +33,7 @@ from grc.claims.models import Claim, EventKind
 from grc.clock import settings
 from grc.contracts import work_orders
 from grc.contracts.models import (
+    Contractor,
     InboundAttachment,
     InboundEmail,
     InboundStatus,
@@ -90,6 +91,8 @@ def process_inbound_email(session: Session, email_id: int, now: datetime) -> Inb
         parsed = parse_post(inbound.content_type, inbound.raw_post)
     except UnreadableEmail as error:
         return _finish(inbound, InboundStatus.UNREADABLE, now, error=str(error))
+    if parsed.is_blank:
+        return _finish(inbound, InboundStatus.UNREADABLE, now, error="no readable text")
 
     inbound.message_id = (parsed.message_id or "")[:300] or None
     inbound.from_address = parsed.from_address[:254] or None
@@ -116,7 +119,8 @@ def process_inbound_email(session: Session, email_id: int, now: datetime) -> Inb
         if reading.kind == ReplyKind.AUTO_REPLY:
             return _finish(inbound, InboundStatus.FILED, now)
         contact = settings().contact_address
-        if contact and contact in parsed.recipients:
+        if contact and contact in parsed.recipients and not _is_contractor(session, parsed):
+            # Writing is an intake channel: a new request, its tenant found when possible.
             inbound.tenant_id = _tenant_by_address(session, parsed.from_address)
             return _finish(inbound, InboundStatus.INTAKE, now)
         return _finish(inbound, InboundStatus.TRIAGE, now)
@@ -234,6 +238,17 @@ def _work_order_of_thread(session: Session, message_ids: tuple[str, ...]) -> Wor
     if len(key) >= 2 and key[0] == "work_order" and key[1].isdigit():
         return session.get(WorkOrder, int(key[1]))
     return work_orders.open_work_order_for_claim(session, sent.claim_id)
+
+
+def _is_contractor(session: Session, parsed: ParsedEmail) -> bool:
+    if not parsed.from_address:
+        return False
+    found = session.execute(
+        sa.select(Contractor.id)
+        .where(sa.func.lower(Contractor.email) == parsed.from_address)
+        .limit(1)
+    ).first()
+    return found is not None
 
 
 def _tenant_by_address(session: Session, address: str) -> int | None:
