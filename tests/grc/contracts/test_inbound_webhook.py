@@ -1,0 +1,301 @@
+"""The inbound webhook's gate (authentication, size, type, database down) and the staff API
+around inbound e-mail: triage, attach, reprocess, who sees what."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from grc.claims.models import Claim, ClaimStatus
+from grc.contracts import work_orders
+from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
+from grc.extensions import db
+from notifications.memory import MemorySender
+from tests.factories import build_world, claim_payload
+from tests.grc.contracts.inbound_posts import (
+    INBOUND_AUTH,
+    URL,
+    auth_headers,
+    multipart,
+    post_form,
+    post_raw_email,
+    reply,
+)
+from tests.grc.messaging.provider_apps import configured_app
+from workers.senders import set_senders
+
+INBOUND_DOMAIN = "inbound.bailleur.test"
+CONTRACTOR = "ordres@multiservices.test"
+PATH_SECRET = "b7f0c1d2e3a4958677a8b9c0d1e2f3a4"
+
+
+@pytest.fixture
+def make_inbox(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[Any]:
+    opened = []
+
+    def make(*, with_world: bool = True, **overrides: Any) -> tuple[Flask, Any]:
+        settings = {
+            "inbound_domain": INBOUND_DOMAIN,
+            "inbound_basic_auth": INBOUND_AUTH,
+            "contact_address": f"contact@{INBOUND_DOMAIN}",
+            "instance_path": str(tmp_path),
+            **overrides,
+        }
+        context = configured_app(app, **settings)
+        application = context.__enter__()
+        opened.append(context)
+        set_senders(application, MemorySender(), MemorySender())
+        if not with_world:
+            return application, None
+        world = build_world(db.session)
+        db.session.commit()
+        return application, world
+
+    yield make
+    for context in reversed(opened):
+        context.__exit__(None, None, None)
+
+
+@pytest.fixture
+def inbox(make_inbox) -> tuple[Flask, Any]:
+    return make_inbox()
+
+
+def _stored() -> list[InboundEmail]:
+    db.session.expire_all()
+    return list(db.session.execute(sa.select(InboundEmail).order_by(InboundEmail.id)).scalars())
+
+
+def _order_for_new_claim(application: Flask, world: Any) -> WorkOrder:
+    response = application.test_client().post(
+        "/api/v1/claims", json=claim_payload(world), headers=world.headers("agent")
+    )
+    assert response.status_code == 201
+    db.session.expire_all()
+    return db.session.execute(
+        sa.select(WorkOrder).where(WorkOrder.claim_id == response.json["id"])
+    ).scalar_one()
+
+
+def _reply_to(order: WorkOrder, text: str, sender: str = CONTRACTOR) -> bytes:
+    return reply(
+        to=work_orders.reply_address(order),
+        sender=sender,
+        subject=f"RE: [{order.claim.reference}] Ordre de service",
+        text=text,
+        date=datetime.now(UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        auth_headers("sendgrid:wrong-password"),
+        auth_headers("someone:parse-secret-for-tests"),
+        {"Authorization": "Bearer parse-secret-for-tests"},
+        {"Authorization": "Basic not-base64!"},
+    ],
+    ids=["none", "wrong-password", "wrong-user", "not-basic", "garbled"],
+)
+def test_unauthenticated_posts_are_refused_and_store_nothing(inbox, headers):
+    application, world = inbox
+    order = _order_for_new_claim(application, world)
+    eml = _reply_to(order, "Travaux terminés")
+    response = post_raw_email(
+        application.test_client(), eml, work_orders.reply_address(order), headers=headers
+    )
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+    assert response.json["code"] == 401
+    assert _stored() == []
+
+
+def test_path_secret_alone_or_with_basic_auth(make_inbox):
+    application, world = make_inbox(inbound_basic_auth=None, inbound_path_secret=PATH_SECRET)
+    order = _order_for_new_claim(application, world)
+    eml = _reply_to(order, "Bien reçu, nous prenons en charge.")
+    client = application.test_client()
+    to = work_orders.reply_address(order)
+    assert post_raw_email(client, eml, to, headers={}).status_code == 401  # no secret path
+    wrong = post_raw_email(client, eml, to, headers={}, url=f"{URL}/{PATH_SECRET[:-1]}0")
+    assert wrong.status_code == 401
+    assert _stored() == []
+    assert (
+        post_raw_email(client, eml, to, headers={}, url=f"{URL}/{PATH_SECRET}").status_code == 200
+    )
+    assert [e.status for e in _stored()] == [InboundStatus.APPLIED]
+
+
+def test_nothing_configured_means_nothing_gets_in(make_inbox):
+    application, _ = make_inbox(inbound_basic_auth=None, inbound_path_secret=None)
+    body, content_type = multipart({"email": b"From: x@example.org\r\n\r\nHello"})
+    response = application.test_client().post(
+        URL, data=body, headers={"Content-Type": content_type, **auth_headers()}
+    )
+    assert response.status_code == 401
+    assert _stored() == []
+
+
+def test_a_25_mb_post_is_refused_with_413(inbox):
+    application, _ = inbox
+    body, content_type = multipart({"email": b"x" * (25 * 1024 * 1024)})
+    response = application.test_client().post(
+        URL, data=body, headers={"Content-Type": content_type, **auth_headers()}
+    )
+    assert response.status_code == 413
+    assert response.json["code"] == 413
+    assert _stored() == []
+
+
+def test_a_post_without_content_length_is_cut_at_the_limit(make_inbox):
+    application, _ = make_inbox(inbound_max_bytes=1000)
+    body, content_type = multipart({"email": b"x" * 5000})
+    response = application.test_client().post(
+        URL,
+        input_stream=io.BytesIO(body),  # streamed, no Content-Length (chunked upload)
+        headers={"Content-Type": content_type, **auth_headers()},
+        environ_overrides={"wsgi.input_terminated": True},
+    )
+    assert response.status_code == 413
+    assert _stored() == []
+
+
+def test_not_a_form_is_refused(inbox):
+    application, _ = inbox
+    response = application.test_client().post(URL, json={"email": "x"}, headers=auth_headers())
+    assert response.status_code == 415
+    assert _stored() == []
+
+
+def test_database_down_answers_503_so_sendgrid_retries(make_inbox):
+    # A database that refuses connections: the post cannot be kept, so it is not accepted.
+    application, _ = make_inbox(
+        with_world=False, database_url="postgresql://postgres@127.0.0.1:9/grc_absent"
+    )
+    body, content_type = multipart({"email": b"From: x@example.org\r\n\r\nBonjour"})
+    response = application.test_client().post(
+        URL, data=body, headers={"Content-Type": content_type, **auth_headers()}
+    )
+    assert response.status_code == 503
+    assert response.json["code"] == 503
+    assert response.headers["Retry-After"]
+
+
+def test_the_same_message_twice_is_recognised_by_its_message_id(inbox):
+    application, world = inbox
+    order = _order_for_new_claim(application, world)
+    eml = _reply_to(order, "Travaux terminés.")
+    client, to = application.test_client(), work_orders.reply_address(order)
+    assert post_raw_email(client, eml, to).status_code == 200
+    assert post_raw_email(client, eml, to).status_code == 200  # SendGrid retried
+    first, second = _stored()
+    assert (first.status, second.status) == (InboundStatus.APPLIED, InboundStatus.DUPLICATE)
+    assert first.message_id == second.message_id
+    db.session.expire_all()
+    assert db.session.get(Claim, order.claim_id).status == ClaimStatus.RESOLVED
+
+
+def test_unreadable_is_kept_shown_and_can_be_reprocessed(inbox):
+    application, world = inbox
+    client = application.test_client()
+    response = post_form(client, {"to": "x@example.org", "charsets": "{}"}, None)
+    assert response.status_code == 200
+    [stored] = _stored()
+    assert stored.status == InboundStatus.UNREADABLE
+    assert stored.error
+    listed = client.get("/api/v1/inbound-emails?status=unreadable", headers=world.headers("admin"))
+    assert [e["id"] for e in listed.json] == [stored.id]
+    again = client.post(
+        f"/api/v1/inbound-emails/{stored.id}/reprocess", headers=world.headers("admin")
+    )
+    assert again.status_code == 200
+    [stored] = _stored()
+    assert stored.status == InboundStatus.UNREADABLE  # processed again, still unreadable
+    assert stored.raw_post
+
+
+def test_triage_e_mail_attached_by_a_person_is_then_applied(inbox):
+    application, world = inbox
+    order = _order_for_new_claim(application, world)
+    client = application.test_client()
+    eml = reply(
+        to=f"contact@{INBOUND_DOMAIN}",
+        sender=CONTRACTOR,
+        subject="Intervention",
+        text="Bonjour, travaux terminés ce matin.",
+        date=datetime.now(UTC),
+    )
+    assert post_raw_email(client, eml, f"contact@{INBOUND_DOMAIN}").status_code == 200
+    [stored] = _stored()
+    assert stored.status == InboundStatus.TRIAGE
+    url = f"/api/v1/inbound-emails/{stored.id}/attach"
+    body = {"claim_id": order.claim_id}
+    assert client.post(url, json=body, headers=world.headers("manager")).status_code == 403
+    attached = client.post(url, json=body, headers=world.headers("agent"))
+    assert attached.status_code == 200, attached.json
+    [stored] = _stored()
+    assert (stored.status, stored.matched_by) == (InboundStatus.APPLIED, "manual")
+    db.session.expire_all()
+    assert db.session.get(Claim, order.claim_id).status == ClaimStatus.RESOLVED
+    refused = client.post(url, json=body, headers=world.headers("agent"))
+    assert refused.status_code == 409
+
+
+def test_inbound_api_roles_and_scope(inbox):
+    application, world = inbox
+    order = _order_for_new_claim(application, world)  # a Metz claim: unit metz_tech
+    client = application.test_client()
+    eml = _reply_to(order, "Pouvez-vous me donner le code de la porte ?")
+    assert post_raw_email(client, eml, work_orders.reply_address(order)).status_code == 200
+    [stored] = _stored()
+    assert stored.status == InboundStatus.REVIEW
+    url = f"/api/v1/inbound-emails/{stored.id}"
+    for role in ("agent", "manager", "admin", "metz_tech"):
+        assert client.get(url, headers=world.headers(role)).status_code == 200, role
+    assert client.get(url, headers=world.headers("woippy_tech")).status_code == 404
+    assert client.get(url).status_code == 401
+    listed = client.get("/api/v1/inbound-emails", headers=world.headers("woippy_tech"))
+    assert listed.json == []
+    reprocess = f"{url}/reprocess"
+    assert client.post(reprocess, headers=world.headers("manager")).status_code == 403
+    orders = client.get(
+        "/api/v1/work-orders?needs_attention=true", headers=world.headers("metz_tech")
+    )
+    assert [o["id"] for o in orders.json] == [order.id]
+    assert client.get("/api/v1/work-orders", headers=world.headers("woippy_tech")).json == []
+
+
+def test_inbound_html_is_sanitised_before_it_is_shown(inbox):
+    application, world = inbox
+    order = _order_for_new_claim(application, world)
+    to = work_orders.reply_address(order)
+    html = (
+        '<p onclick="steal()">Bien reçu</p><script>alert(1)</script>'
+        '<a href="javascript:alert(2)">lien</a><img src="https://tracker.example/p.gif">'
+    )
+    fields = {
+        "headers": f"From: {CONTRACTOR}\r\nTo: {to}\r\nSubject: RE: x\r\n"
+        f"Message-ID: <html-1@example.org>\r\n",
+        "html": html,
+        "from": CONTRACTOR,
+        "to": to,
+        "subject": "RE: x",
+        "envelope": f'{{"to":["{to}"],"from":"{CONTRACTOR}"}}',
+        "charsets": '{"html":"UTF-8","to":"UTF-8","from":"UTF-8","subject":"UTF-8"}',
+    }
+    assert post_form(application.test_client(), fields).status_code == 200
+    shown = (
+        application.test_client()
+        .get("/api/v1/inbound-emails", headers=world.headers("agent"))
+        .json[0]["html"]
+    )
+    assert "Bien reçu" in shown
+    for dangerous in ("<script", "onclick", "javascript:", "tracker.example"):
+        assert dangerous not in shown
