@@ -23,7 +23,16 @@ def metz_claim(client, world):
 
 
 @pytest.mark.parametrize(
-    "url", ["/api/v1/categories", "/api/v1/tenants?q=dupont", "/api/v1/claims", "/api/v1/claims/1"]
+    "url",
+    [
+        "/api/v1/categories",
+        "/api/v1/tenants?q=dupont",
+        "/api/v1/claims",
+        "/api/v1/claims/1",
+        "/api/v1/inbound-emails",
+        "/api/v1/inbound-emails/1",
+        "/api/v1/work-orders",
+    ],
 )
 def test_no_or_bad_token_is_401(client, world, url):
     for headers in (
