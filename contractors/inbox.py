@@ -289,6 +289,18 @@ def _apply(
             kind=EventKind.CONTRACTOR_REPLY,
         )
         return InboundStatus.FILED
+    tenant_email = (claim.tenant.email or "").lower() if claim.tenant else ""
+    if tenant_email and parsed.from_address == tenant_email:
+        # The tenant writing about their claim: their words go on the timeline, for the unit.
+        work_orders.record_on_claim(
+            session,
+            claim,
+            now,
+            f"Message du locataire par e-mail : {summary}",
+            changes,
+            kind=EventKind.COMMENT,
+        )
+        return InboundStatus.FILED
     if order is None or parsed.from_address != order.contractor.email.lower():
         # Not the contractor's own address: kept and shown, never applied.
         work_orders.record_on_claim(

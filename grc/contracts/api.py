@@ -12,16 +12,20 @@ from flask_smorest.pagination import PaginationParameters
 
 from grc.auth import Permission, current_user, require
 from grc.claims.models import Claim
+from grc.claims.operations import NewClaim
 from grc.claims.queries import get_claim_for
-from grc.contracts.inbound import process_after_commit
+from grc.claims.schemas import ClaimDetailSchema
+from grc.contracts.inbound import process_after_commit, register_intake
 from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
 from grc.contracts.schemas import (
     AttachSchema,
     InboundEmailSchema,
     InboundListArgsSchema,
+    RegisterIntakeSchema,
     WorkOrderListArgsSchema,
     WorkOrderSchema,
 )
+from grc.db import utcnow
 from grc.errors import Conflict, NotFound
 from grc.extensions import db
 from grc.people.models import Role
@@ -127,6 +131,20 @@ class InboundReprocess(MethodView):
         _send_back(inbound, inbound.claim_id)
         db.session.commit()
         return inbound
+
+
+@blp.route("/inbound-emails/<int(max=2147483647):email_id>/register")
+class InboundRegister(MethodView):
+    @require(Permission.CLAIMS_CREATE)
+    @blp.arguments(RegisterIntakeSchema)
+    @blp.response(201, ClaimDetailSchema)
+    def post(self, body: dict[str, Any], email_id: int) -> Claim:
+        """Register the claim a tenant's e-mail (``intake``) asks for: channel e-mail, the
+        e-mail's text and tenant unless given; the tenant is acknowledged as usual."""
+        inbound = _inbound_or_404(email_id)
+        claim = register_intake(db.session, inbound, NewClaim(**body), current_user(), utcnow())
+        db.session.commit()
+        return claim
 
 
 def _send_back(inbound: InboundEmail, claim_id: int | None) -> None:

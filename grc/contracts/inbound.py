@@ -13,6 +13,7 @@ import base64
 import binascii
 import hmac
 import logging
+from dataclasses import replace
 from datetime import datetime
 from http import HTTPStatus
 
@@ -20,12 +21,16 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.orm import Session
 
+from grc.claims.models import Claim
+from grc.claims.operations import NewClaim, create_claim
+from grc.claims.schemas import MAX_DESCRIPTION
 from grc.clock import settings
 from grc.contracts.models import InboundEmail, InboundStatus
 from grc.db import utcnow
-from grc.errors import error_response
+from grc.errors import Conflict, error_response
 from grc.extensions import db
 from grc.messaging import handover
+from grc.people.models import User
 
 log = logging.getLogger(__name__)
 blp = Blueprint("inbound_email", __name__, url_prefix="/webhooks/sendgrid")
@@ -122,3 +127,23 @@ def sendgrid_inbound(path_secret: str | None = None) -> Response | tuple[Respons
     return current_app.response_class(
         f'{{"id": {email_id}, "status": "received"}}\n', status=200, mimetype="application/json"
     )
+
+
+def register_intake(
+    session: Session, inbound: InboundEmail, command: NewClaim, actor: User, now: datetime
+) -> Claim:
+    """Register the claim a tenant's e-mail asks for, and file the e-mail on it."""
+    if inbound.status != InboundStatus.INTAKE:
+        raise Conflict(f"The e-mail is {inbound.status}: only intake e-mails are registered.")
+    description = command.description or (inbound.new_text or "").strip() or inbound.subject
+    command = replace(
+        command,
+        description=(description or "")[:MAX_DESCRIPTION],
+        tenant_id=command.tenant_id or inbound.tenant_id,
+    )
+    claim = create_claim(session, command, actor, now)
+    inbound.claim_id = claim.id
+    inbound.matched_by = "intake"
+    inbound.status = InboundStatus.APPLIED
+    session.flush()
+    return claim

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
+from grc.claims.models import IntakeChannel
+from grc.claims.schemas import MAX_DESCRIPTION, ClaimCreateSchema
 from grc.contracts.models import InboundStatus, WorkOrderStatus
-from grc.fields import id_field
+from grc.fields import Text, id_field
 
 
 class InboundAttachmentSchema(Schema):
@@ -42,6 +44,17 @@ class InboundListArgsSchema(Schema):
 
 class AttachSchema(Schema):
     claim_id = id_field(required=True)
+
+
+class RegisterIntakeSchema(ClaimCreateSchema):
+    """A claim registered from a tenant's e-mail: the e-mail's text and sender by default."""
+
+    channel = fields.Enum(IntakeChannel, by_value=True, load_default=IntakeChannel.EMAIL)
+    description = Text(
+        load_default=None,
+        validate=validate.Length(min=3, max=MAX_DESCRIPTION),
+        metadata={"description": "Defaults to the e-mail's new text."},
+    )
 
 
 class WorkOrderSchema(Schema):

@@ -299,3 +299,55 @@ def test_inbound_html_is_sanitised_before_it_is_shown(inbox):
     assert "Bien reçu" in shown
     for dangerous in ("<script", "onclick", "javascript:", "tracker.example"):
         assert dangerous not in shown
+
+
+def test_a_tenant_writing_to_the_contact_address_becomes_a_registered_claim(inbox):
+    application, world = inbox
+    tenant = world.tenants["TIL-11"]
+    tenant.email = "Elodie.Lefevre@Example.org"  # found whatever the case of the address
+    db.session.commit()
+    client = application.test_client()
+    eml = reply(
+        to=f"contact@{INBOUND_DOMAIN}",
+        sender="Elodie Lefevre <elodie.lefevre@example.org>",
+        subject="Fuite sous l'évier",
+        text="Bonjour, j'ai une fuite sous l'évier depuis ce matin.\n\nMerci",
+        date=datetime.now(UTC),
+    )
+    assert post_raw_email(client, eml, f"contact@{INBOUND_DOMAIN}").status_code == 200
+    [stored] = _stored()
+    assert (stored.status, stored.tenant_id) == (InboundStatus.INTAKE, tenant.id)
+    listed = client.get("/api/v1/inbound-emails?status=intake", headers=world.headers("agent"))
+    assert [e["id"] for e in listed.json] == [stored.id]
+
+    url = f"/api/v1/inbound-emails/{stored.id}/register"
+    body = {"category": "PLB-ENGORG", "dwelling_id": world.dwellings["TIL-11"].id}
+    assert client.post(url, json=body, headers=world.headers("metz_tech")).status_code == 403
+    registered = client.post(url, json=body, headers=world.headers("agent"))
+    assert registered.status_code == 201, registered.json
+    claim = registered.json
+    assert claim["channel"] == "email"
+    assert "fuite sous l'évier" in claim["description"]
+    assert claim["tenant_id"] == tenant.id
+    [stored] = _stored()
+    assert (stored.status, stored.claim_id) == (InboundStatus.APPLIED, claim["id"])
+    assert client.post(url, json=body, headers=world.headers("agent")).status_code == 409
+
+    # The tenant writes again about it: filed on the claim's timeline, nothing else moves.
+    again = reply(
+        to=f"contact@{INBOUND_DOMAIN}",
+        sender="elodie.lefevre@example.org",
+        subject=f"RE: Votre demande {claim['reference']}",
+        text="La fuite s'aggrave, merci de faire vite.",
+        date=datetime.now(UTC),
+    )
+    assert post_raw_email(client, again, f"contact@{INBOUND_DOMAIN}").status_code == 200
+    latest = _stored()[-1]
+    assert (latest.status, latest.claim_id, latest.matched_by) == (
+        InboundStatus.FILED,
+        claim["id"],
+        "subject",
+    )
+    detail = client.get(f"/api/v1/claims/{claim['id']}", headers=world.headers("agent")).json
+    assert any("La fuite s'aggrave" in (e["body"] or "") for e in detail["events"])
+    assert detail["status"] == claim["status"]
