@@ -1,0 +1,109 @@
+"""The one-click confirmation page in a real browser (Debian's Chromium driven by Playwright):
+the contractor opens the link from the e-mail, reads the page and presses the button."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from werkzeug.serving import make_server
+
+from grc.claims.models import Claim, ClaimStatus
+from grc.contracts import work_orders
+from grc.contracts.models import WorkOrder, WorkOrderStatus
+from grc.extensions import db
+from notifications.memory import MemorySender
+from tests.factories import build_world, claim_payload
+from tests.grc.messaging.provider_apps import configured_app
+from workers.senders import set_senders
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed"
+)
+
+
+@pytest.fixture
+def served(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[str, Flask, object]]:
+    """The application on a loopback port, as the contractor's browser reaches it."""
+    with configured_app(app, instance_path=str(tmp_path)) as application:
+        set_senders(application, MemorySender(), MemorySender())
+        world = build_world(db.session)
+        db.session.commit()
+        server = make_server("127.0.0.1", 0, application, threaded=True)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_port}", application, world
+        finally:
+            server.shutdown()
+            thread.join(timeout=5)
+
+
+@pytest.fixture
+def page() -> Iterator[object]:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(locale="fr-FR", timezone_id="Europe/Paris")
+        finally:
+            browser.close()
+
+
+def _order(application: Flask, world) -> WorkOrder:
+    response = application.test_client().post(
+        "/api/v1/claims", json=claim_payload(world), headers=world.headers("agent")
+    )
+    assert response.status_code == 201
+    db.session.expire_all()
+    return db.session.execute(
+        sa.select(WorkOrder).where(WorkOrder.claim_id == response.json["id"])
+    ).scalar_one()
+
+
+def test_contractor_confirms_from_the_link_in_a_browser(served, page):
+    base, application, world = served
+    order = _order(application, world)
+    token = work_orders.action_token(order, work_orders.Action.TAKE)
+
+    page.goto(f"{base}/wo/{token}")
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.get_by_role("heading", name="Prise en charge").is_visible()
+    assert page.get_by_text(f"Demande {order.claim.reference}").is_visible()
+    assert page.get_by_text("Confirmez-vous prendre en charge cette intervention ?").is_visible()
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, order.id).status == WorkOrderStatus.SENT  # just looking
+
+    page.get_by_role("button", name="Je prends en charge").click()
+    page.get_by_role("status").wait_for()
+    assert page.get_by_role("status").inner_text() == "Merci, c'est enregistré."
+    assert page.get_by_role("button").count() == 0
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, order.id).status == WorkOrderStatus.ACKNOWLEDGED
+    assert db.session.get(Claim, order.claim_id).status == ClaimStatus.IN_PROGRESS
+
+    # Pressing "back" and the button again changes nothing more.
+    page.goto(f"{base}/wo/{token}")
+    page.get_by_role("button", name="Je prends en charge").click()
+    assert "déjà enregistré" in page.get_by_role("status").inner_text()
+
+
+def test_a_wrong_link_shows_a_plain_explanation(served, page):
+    base, _, _ = served
+    response = page.goto(f"{base}/wo/not-a-valid-token")
+    assert response.status == 404
+    assert page.get_by_role("heading", name="Lien invalide").is_visible()
+    assert "Répondez simplement au message reçu" in page.content()
