@@ -364,7 +364,9 @@ _DONE = _words(
     r"work (?:is |has been )?done",
     r"all done",
     r"(?:it|that)(?:'s| is| has been) done",
-    r"completed|finished|fixed|repaired|resolved",
+    r"completed|finished|fixed|repaired|resolved|replaced",
+    r"all sorted|(?:is|are|it's|that's) (?:now )?sorted",
+    r"no more (?:leak|leaks|leaking|water|noise)",
 )
 _ACKNOWLEDGED = _words(
     r"bien (?:recue?|note)",
@@ -390,6 +392,8 @@ _TENANT_ABSENT = _words(
     r"personne (?:au domicile|sur place|a la maison)",
     r"personne (?:ne nous a ouvert|n'a repondu|ne repond)",
     r"(?:trouve )?porte (?:close|fermee)",
+    # "le numéro de la locataire ne répond pas" is about a phone, not a visit.
+    r"(?<!numero de la )(?<!numero de l')(?<!telephone de la )(?<!portable de la )"
     r"(?:locataire|occupant)e? (?:ne repond pas|n'a pas repondu|ne nous a pas ouvert)",
     r"(?:locataire|occupant|resident)e?s? n'(?:etai(?:t|ent)|est|a ete) pas (?:present|la"
     r"|chez (?:lui|elle)|au domicile)",

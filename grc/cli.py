@@ -1,8 +1,10 @@
-"""``flask --app wsgi grc …`` commands: demo data, users and API tokens."""
+"""``flask --app wsgi grc …`` commands: demo data, users and API tokens, local e-mail."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
+from typing import BinaryIO
 
 import click
 import sqlalchemy as sa
@@ -98,6 +100,40 @@ def create_token(email: str, name: str, days: int | None) -> None:
     _, secret = issue_token(user, name, expires_at)
     db.session.commit()
     click.echo(secret)
+
+
+@grc_cli.command("receive-email")
+@click.argument("eml", type=click.File("rb"))
+@click.option("--to", "envelope_to", help="SMTP recipient (a work order's reply address…).")
+def receive_email(eml: BinaryIO, envelope_to: str | None) -> None:
+    """Take an .eml as SendGrid Inbound Parse would post it (raw mode), to try the inbound
+    loop without SendGrid; it is processed like a posted one."""
+    import json
+
+    from grc.contracts.inbound import store_inbound
+
+    boundary = "grc-local-" + secrets.token_hex(8)
+    fields = {"email": eml.read()}
+    if envelope_to:
+        fields["envelope"] = json.dumps({"to": [envelope_to], "from": ""}).encode()
+    body = (
+        b"".join(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + value
+            + b"\r\n"
+            for name, value in fields.items()
+        )
+        + f"--{boundary}--\r\n".encode()
+    )
+    email_id = store_inbound(
+        db.session, f"multipart/form-data; boundary={boundary}", body, utcnow()
+    )
+    db.session.commit()
+    db.session.expire_all()
+    from grc.contracts.models import InboundEmail
+
+    stored = db.session.get(InboundEmail, email_id)
+    click.echo(f"inbound e-mail {email_id}: {stored.status if stored else 'unknown'}")
 
 
 def register_cli(app: Flask) -> None:

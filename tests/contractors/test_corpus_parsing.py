@@ -286,12 +286,8 @@ def plain_value(value: Any) -> Any:
 # Where contractors.reading disagrees with the corpus today. The corpus says what a person
 # would read; each entry is a known gap of the reader, to remove once it reads the case right.
 READING_GAPS = {
-    "gmail-fr-question-code-porte.eml": "'le numéro de la locataire ne répond pas' read as "
-    "tenant_absent: the contractor has not been there, he asks for the door code",
     "thunderbird-fr-forwarded-as-attachment.eml": "the tenant cancelling Thursday's visit is "
     "read as an appointment on Thursday; the contractor asks what to do",
-    "iphone-en-done.eml": "'All sorted – replaced the isolation valve, no more leak' has no "
-    "English done wording the reader knows",
 }
 
 READ_CASES = [

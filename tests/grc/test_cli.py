@@ -87,3 +87,29 @@ def test_user_creation_errors(app_ctx, world):
     assert "exists" in duplicate.output
     unknown = runner.invoke(args=["grc", "tokens", "create", "--email", "nobody@x.test"])
     assert unknown.exit_code == 2
+
+
+def test_receive_email_takes_a_local_eml_like_a_posted_one(app_ctx, world, tmp_path):
+    from grc.contracts import work_orders
+    from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
+    from tests.factories import claim_payload
+
+    client = app_ctx.test_client()
+    created = client.post(
+        "/api/v1/claims", json=claim_payload(world), headers=world.headers("agent")
+    )
+    assert created.status_code == 201
+    order = db.session.execute(sa.select(WorkOrder)).scalar_one()
+    address = work_orders.reply_address(order)
+    eml = tmp_path / "reply.eml"
+    eml.write_bytes(
+        f"From: {order.contractor.email}\r\nTo: {address}\r\n"
+        f"Subject: RE: [{order.claim.reference}] Ordre de service\r\n"
+        "Message-ID: <local-1@example.org>\r\n\r\nBien reçu, nous prenons en charge.\r\n".encode()
+    )
+    result = app_ctx.test_cli_runner().invoke(args=["grc", "receive-email", str(eml)])
+    assert result.exit_code == 0, result.output
+    db.session.expire_all()
+    stored = db.session.execute(sa.select(InboundEmail)).scalar_one()
+    assert f"inbound e-mail {stored.id}: applied" in result.output
+    assert (stored.status, stored.matched_by) == (InboundStatus.APPLIED, "token")

@@ -8,14 +8,27 @@ import sys
 import textwrap
 import time
 
+import pytest
 import sqlalchemy as sa
 
 from grc.extensions import db
 from grc.messaging.models import DeliveryStatus, OutboxMessage, Purpose
 from grc.people.models import Channel
-from tests.factories import claim_payload
+from tests.factories import claim_payload, without_contracts
 from tests.workers.conftest import ROOT, wait_until
 from workers.jobs import sweep_outbox
+
+
+@pytest.fixture(autouse=True)
+def _tenant_messages_only(request):
+    """Claims go to units: the messages these tests follow are the tenants' (work orders to
+    contractors are tested with the inbound e-mail). The world is built in the deployment's
+    application context, as the tests use it."""
+    if "world" not in request.fixturenames:
+        return
+    if "queued_app" in request.fixturenames:
+        request.getfixturevalue("queued_app")
+    without_contracts(db.session, request.getfixturevalue("world"))
 
 
 def _acknowledgement() -> OutboxMessage:
