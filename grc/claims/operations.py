@@ -467,7 +467,13 @@ def _reassign(
             reason_code=RouteReason.MANUAL,
             reason=f"Réaffectée par {actor.name} à {unit.name}.",
         )
+    previous_contractor = claim.contractor_id
     _apply_route(claim, route)
+    if previous_contractor is not None and route.kind != RouteKind.CONTRACTOR:
+        work_orders.cancel_open_orders(session, claim, now, f"réaffectée à {route.unit.name}")
+    elif route.kind == RouteKind.CONTRACTOR and previous_contractor is None:
+        session.flush()
+        work_orders.open_work_order(session, claim, now)
     return {
         "unit_id": [before["unit_id"], route.unit.id],
         "contractor_id": [

@@ -273,6 +273,27 @@ def apply_contractor_update(
     return True
 
 
+def cancel_open_orders(session: Session, claim: Claim, now: datetime, reason: str) -> int:
+    """The claim left the contractor (rerouted): its open orders end, so nobody chases them."""
+    cancelled = 0
+    for order in session.execute(
+        sa.select(WorkOrder).where(
+            WorkOrder.claim_id == claim.id, WorkOrder.status.in_(OPEN_WORK_ORDER_STATUSES)
+        )
+    ).scalars():
+        order.status = WorkOrderStatus.CANCELLED
+        order.needs_attention = False
+        cancelled += 1
+        record_on_claim(
+            session,
+            claim,
+            now,
+            f"Ordre de service n° {order.id} ({order.contractor.name}) annulé : {reason}",
+            {"work_order_id": order.id},
+        )
+    return cancelled
+
+
 def open_work_order_for_claim(session: Session, claim_id: int) -> WorkOrder | None:
     """The claim's most recent work order still in progress, else its most recent one."""
     orders = list(

@@ -240,3 +240,22 @@ def test_contract_deadlines_remind_then_escalate_once(site, provider_stub):
     assert escalations
     assert CONTRACTOR not in escalations  # to the supervising unit
     assert _work_order(claim["id"]).needs_attention
+
+
+def test_rerouting_to_a_unit_cancels_the_open_work_order(site, provider_stub):
+    from workers.jobs import watch_work_orders
+
+    claim = site.create_claim()
+    unit = site.world.units["METZ-technique"]  # the supervising unit takes it over
+    response = site.client.post(
+        f"/api/v1/claims/{claim['id']}/transitions",
+        json={"action": "assign", "unit_id": unit.id},
+        headers=site.world.headers("agent"),
+    )
+    assert response.status_code == 200, response.json
+    order = _work_order(claim["id"])
+    assert order.status == WorkOrderStatus.CANCELLED
+    from freezegun import freeze_time
+
+    with freeze_time(order.created_at + timedelta(hours=5)):
+        assert watch_work_orders() == "reminders=0 escalations=0"  # nobody chases it
