@@ -28,6 +28,7 @@ from grc.contracts.schemas import (
 from grc.db import utcnow
 from grc.errors import Conflict, NotFound
 from grc.extensions import db
+from grc.pagination import page_of
 from grc.people.models import Role
 
 blp = Blueprint(
@@ -82,16 +83,7 @@ class InboundList(MethodView):
             stmt = stmt.where(InboundEmail.status.in_(args["status"]))
         if args.get("claim_id"):
             stmt = stmt.where(InboundEmail.claim_id == args["claim_id"])
-        pagination_parameters.item_count = db.session.execute(
-            sa.select(sa.func.count()).select_from(stmt.subquery())
-        ).scalar_one()
-        return list(
-            db.session.execute(
-                stmt.order_by(InboundEmail.id.desc())
-                .limit(pagination_parameters.page_size)
-                .offset(pagination_parameters.first_item)
-            ).scalars()
-        )
+        return page_of(db.session, stmt, pagination_parameters, InboundEmail.id.desc())
 
 
 @blp.route("/inbound-emails/<int(max=2147483647):email_id>")
@@ -176,13 +168,4 @@ class WorkOrderList(MethodView):
             stmt = stmt.where(WorkOrder.claim_id == args["claim_id"])
         if "needs_attention" in args:
             stmt = stmt.where(WorkOrder.needs_attention.is_(args["needs_attention"]))
-        pagination_parameters.item_count = db.session.execute(
-            sa.select(sa.func.count()).select_from(stmt.subquery())
-        ).scalar_one()
-        return list(
-            db.session.execute(
-                stmt.order_by(WorkOrder.id.desc())
-                .limit(pagination_parameters.page_size)
-                .offset(pagination_parameters.first_item)
-            ).scalars()
-        )
+        return page_of(db.session, stmt, pagination_parameters, WorkOrder.id.desc())

@@ -56,6 +56,15 @@ def _page(status: int = 200, **context: object) -> Response:
     return response
 
 
+def _invalid_link() -> Response:
+    return _page(
+        HTTPStatus.NOT_FOUND,
+        title="Lien invalide",
+        message="Ce lien n'est pas valide ou a expiré. Répondez simplement au message reçu.",
+        message_class="warn",
+    )
+
+
 def _address(order: WorkOrder) -> str:
     building = order.claim.building
     return f"{building.street}, {building.postcode} {building.city}"
@@ -73,12 +82,7 @@ def _load(token: str) -> tuple[WorkOrder, str] | None:
 def confirm_page(token: str) -> Response:
     loaded = _load(token)
     if loaded is None:
-        return _page(
-            HTTPStatus.NOT_FOUND,
-            title="Lien invalide",
-            message="Ce lien n'est pas valide ou a expiré. Répondez simplement au message reçu.",
-            message_class="warn",
-        )
+        return _invalid_link()
     order, action = loaded
     title, question, button = _WORDING[action]
     return _page(title=title, order=order, address=_address(order), confirm=question, button=button)
@@ -88,12 +92,7 @@ def confirm_page(token: str) -> Response:
 def apply_action(token: str) -> Response:
     loaded = _load(token)
     if loaded is None:
-        return _page(
-            HTTPStatus.NOT_FOUND,
-            title="Lien invalide",
-            message="Ce lien n'est pas valide ou a expiré. Répondez simplement au message reçu.",
-            message_class="warn",
-        )
+        return _invalid_link()
     order, action = loaded
     title = _WORDING[action][0]
     already = (action == Action.TAKE and order.acknowledged_at is not None) or (

@@ -22,6 +22,7 @@ from grc.extensions import db
 from grc.messaging.models import DeliveryStatus, OutboxMessage
 from grc.messaging.operations import retry_message
 from grc.messaging.schemas import DevOutboxEntrySchema, MessageListArgsSchema, MessageSchema
+from grc.pagination import page_of
 
 blp = Blueprint(
     "messages",
@@ -46,16 +47,7 @@ class MessageList(MethodView):
             stmt = stmt.where(OutboxMessage.status.in_(args["status"]))
         if args.get("claim_id"):
             stmt = stmt.where(OutboxMessage.claim_id == args["claim_id"])
-        pagination_parameters.item_count = db.session.execute(
-            sa.select(sa.func.count()).select_from(stmt.subquery())
-        ).scalar_one()
-        return list(
-            db.session.execute(
-                stmt.order_by(OutboxMessage.id.desc())
-                .limit(pagination_parameters.page_size)
-                .offset(pagination_parameters.first_item)
-            ).scalars()
-        )
+        return page_of(db.session, stmt, pagination_parameters, OutboxMessage.id.desc())
 
 
 @blp.route("/messages/<int(max=2147483647):message_id>/retry")

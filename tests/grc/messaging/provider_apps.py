@@ -52,6 +52,36 @@ def configured_app(app: Flask, **overrides: Any) -> Iterator[Flask]:
             db.engine.dispose()  # nothing left open when app_ctx empties the tables
 
 
+@contextmanager
+def provider_site(
+    app: Flask, provider_stub: Any, instance_path: str, *, contracts: bool = False, **overrides: Any
+) -> Iterator[Site]:
+    """A deployment's configuration with both providers pointed at the stub, and a landlord."""
+    from tests.stubs.providers import SENDGRID_API_KEY, TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN
+    from workers.senders import senders
+
+    with configured_app(
+        app,
+        sendgrid_api_key=SENDGRID_API_KEY,
+        sendgrid_api_host=provider_stub.url,
+        twilio_account_sid=TWILIO_ACCOUNT_SID,
+        twilio_auth_token=TWILIO_AUTH_TOKEN,
+        twilio_from_number=TWILIO_FROM,
+        twilio_api_base_url=provider_stub.url,
+        email_from=EMAIL_FROM,
+        landlord_name=LANDLORD,
+        public_url=PUBLIC_URL,
+        instance_path=instance_path,
+        **overrides,
+    ) as application:
+        application.extensions.pop("grc_senders", None)  # built from the settings
+        sms_sender = senders(application)[1]
+        try:
+            yield open_site(application, contracts=contracts)
+        finally:
+            sms_sender.close()  # type: ignore[attr-defined]
+
+
 @dataclass
 class Site:
     """A configured application with its test client and a landlord built in its database."""
@@ -72,11 +102,13 @@ class Site:
         return response.json
 
 
-def open_site(application: Flask) -> Site:
-    """A world whose claims go to units: the messages these tests follow are the tenant's."""
+def open_site(application: Flask, *, contracts: bool = False) -> Site:
+    """A landlord in the application's database; without ``contracts`` its claims go to units,
+    so that the only messages are the tenant's."""
     world = build_world(db.session)
     db.session.commit()
-    without_contracts(db.session, world)
+    if not contracts:
+        without_contracts(db.session, world)
     return Site(application, application.test_client(), world)
 
 

@@ -26,6 +26,7 @@ from tests.grc.messaging.provider_apps import (
     configured_app,
     open_site,
     outbox,
+    provider_site,
     reload,
     twilio_signature,
 )
@@ -44,27 +45,11 @@ TENANT_NUMBER = "+33612345678"  # TIL-11
 @pytest.fixture
 def site(app: Flask, app_ctx: Flask, provider_stub: ProviderStub, tmp_path) -> Iterator[Site]:
     """A deployment's configuration with both providers pointed at the stub."""
-    with configured_app(
-        app,
-        sendgrid_api_key=SENDGRID_API_KEY,
-        sendgrid_api_host=provider_stub.url,
-        twilio_account_sid=TWILIO_ACCOUNT_SID,
-        twilio_auth_token=TWILIO_AUTH_TOKEN,
-        twilio_from_number=TWILIO_FROM,
-        twilio_api_base_url=provider_stub.url,
-        email_from=EMAIL_FROM,
-        landlord_name=LANDLORD,
-        public_url=PUBLIC_URL,
-        instance_path=str(tmp_path),
-    ) as application:
-        application.extensions.pop("grc_senders", None)  # built from the settings
-        email_sender, sms_sender = senders(application)
+    with provider_site(app, provider_stub, str(tmp_path)) as opened:
+        email_sender, sms_sender = senders(opened.app)
         assert isinstance(email_sender, SendGridEmailSender)
         assert isinstance(sms_sender, TwilioSmsSender)
-        try:
-            yield open_site(application)
-        finally:
-            sms_sender.close()
+        yield opened
 
 
 def _ack(claim: dict) -> OutboxMessage:
