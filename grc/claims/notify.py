@@ -19,7 +19,7 @@ from grc.claims.models import Claim, ClaimEvent, EventKind, Priority, Visibility
 from grc.clock import settings
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import NewMessage, after_quiet_hours, queue_message
-from grc.messaging.rendering import render_email, render_sms
+from grc.messaging.rendering import RenderedEmail, render_email, render_sms
 from grc.people.models import Channel, PhoneKind, Role, Tenant, User
 
 TENANT_PURPOSES = (Purpose.ACKNOWLEDGEMENT, Purpose.SCHEDULED, Purpose.RESOLVED, Purpose.QUESTION)
@@ -170,13 +170,26 @@ def alert_staff(session: Session, claim: Claim, purpose: Purpose, now: datetime)
             ).scalars()
         )
     email = render_email(purpose, "fr", **_claim_context(claim, "fr"))
-    deadline = claim.resolution_due.isoformat()
+    key = f"claim:{claim.id}:{purpose}:{claim.resolution_due.isoformat()}"
+    return email_staff(session, claim, purpose, email, recipients, key, now)
+
+
+def email_staff(
+    session: Session,
+    claim: Claim,
+    purpose: Purpose,
+    email: RenderedEmail,
+    recipients: list[str],
+    key: str,
+    now: datetime,
+) -> int:
+    """The same e-mail to each staff address, once per ``key`` and address; how many left."""
     queued = 0
     for address in sorted(set(recipients)):
         message = queue_message(
             session,
             NewMessage(
-                idempotency_key=f"claim:{claim.id}:{purpose}:{deadline}:{address}",
+                idempotency_key=f"{key}:{address}",
                 channel=MessageChannel.EMAIL,
                 purpose=purpose,
                 recipient=address,

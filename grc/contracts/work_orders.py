@@ -371,30 +371,21 @@ def _remind(
 def _escalate(
     session: Session, order: WorkOrder, deadline_name: str, due: datetime, now: datetime
 ) -> int:
-    from grc.claims.notify import unit_addresses
+    from grc.claims.notify import email_staff, unit_addresses
 
     claim = order.claim
     context = work_order_context(order) | {"deadline": deadline_name}
     email = render_email(Purpose.WORK_ORDER_ESCALATION, "fr", **context)
-    sent = 0
-    for address in sorted(set(unit_addresses(session, claim))):
-        message = queue_message(
-            session,
-            NewMessage(
-                idempotency_key=(
-                    f"work_order:{order.id}:escalation:{deadline_name}:{due.isoformat()}:{address}"
-                ),
-                channel=MessageChannel.EMAIL,
-                purpose=Purpose.WORK_ORDER_ESCALATION,
-                recipient=address,
-                subject=email.subject,
-                body_text=email.text,
-                body_html=email.html,
-                claim=claim,
-            ),
-            now,
-        )
-        sent += message is not None
+    key = f"work_order:{order.id}:escalation:{deadline_name}:{due.isoformat()}"
+    sent = email_staff(
+        session,
+        claim,
+        Purpose.WORK_ORDER_ESCALATION,
+        email,
+        unit_addresses(session, claim),
+        key,
+        now,
+    )
     if sent:
         order.needs_attention = True
         record_on_claim(
