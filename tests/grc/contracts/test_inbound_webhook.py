@@ -351,3 +351,57 @@ def test_a_tenant_writing_to_the_contact_address_becomes_a_registered_claim(inbo
     detail = client.get(f"/api/v1/claims/{claim['id']}", headers=world.headers("agent")).json
     assert any("La fuite s'aggrave" in (e["body"] or "") for e in detail["events"])
     assert detail["status"] == claim["status"]
+
+
+def test_an_e_mail_whose_hand_over_was_lost_is_processed_by_the_sweeper(inbox):
+    from datetime import timedelta
+
+    from grc.contracts.inbound import INBOUND_DISPATCHER, store_inbound
+    from workers.jobs import sweep_outbox
+
+    application, world = inbox
+    order = _order_for_new_claim(application, world)
+    body, content_type = multipart({"email": _reply_to(order, "Travaux terminés.")})
+    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)  # Redis down, process killed…
+    try:
+        email_id = store_inbound(db.session, content_type, body, datetime.now(UTC))
+        db.session.commit()
+    finally:
+        application.extensions[INBOUND_DISPATCHER] = dispatcher
+    [stored] = _stored()
+    assert stored.status == InboundStatus.RECEIVED
+    assert sweep_outbox() == 0  # too recent: the queue may still have it
+    [stored] = _stored()  # the sweep ended the session
+    stored.received_at -= timedelta(minutes=5)
+    db.session.commit()
+    assert sweep_outbox() == 1
+    db.session.expire_all()
+    assert db.session.get(InboundEmail, email_id).status == InboundStatus.APPLIED
+
+
+def test_a_processing_crash_is_retried_then_set_aside_with_its_error(inbox, monkeypatch):
+    from workers.jobs import INBOUND_MAX_ATTEMPTS, process_inbound_email
+
+    application, world = inbox
+    order = _order_for_new_claim(application, world)
+    claim_id = order.claim_id
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("reader crashed")
+
+    monkeypatch.setattr("contractors.inbox.read_reply", broken)
+    to = work_orders.reply_address(order)
+    assert post_raw_email(application.test_client(), _reply_to(order, "OK"), to).status_code == 200
+    [stored] = _stored()  # the in-process attempt failed: kept, error noted
+    assert (stored.status, stored.attempts) == (InboundStatus.RECEIVED, 1)
+    assert "reader crashed" in stored.error
+    for _ in range(INBOUND_MAX_ATTEMPTS - 2):
+        with pytest.raises(RuntimeError):
+            process_inbound_email(stored.id)
+    assert process_inbound_email(stored.id) == "unreadable"
+    [stored] = _stored()
+    assert stored.status == InboundStatus.UNREADABLE
+    assert stored.attempts == INBOUND_MAX_ATTEMPTS
+    assert stored.raw_post  # kept for a reprocess once fixed
+    db.session.expire_all()
+    assert db.session.get(Claim, claim_id).status == ClaimStatus.ASSIGNED
