@@ -105,7 +105,8 @@ class Settings:
     twilio_auth_token: str | None = None
     twilio_from_number: str | None = None
     twilio_api_base_url: str | None = None
-    # A worker that claimed a message and went silent this long is presumed dead.
+    # A worker that claimed a message and went silent this long is presumed dead: keep it
+    # above the longest batch (waves of delivery_threads calls of at most ~20 s each).
     delivery_lease_seconds: int = 120
     # Pending messages not delivered after this delay are handed to the queue again.
     sweep_after_seconds: int = 30
@@ -128,7 +129,7 @@ class Settings:
     # A delivery job takes this many due messages per round trip to the database…
     delivery_batch: int = 100
     # …and calls the providers from this many threads (real providers answer in 100–300 ms).
-    delivery_threads: int = 8
+    delivery_threads: int = 32
 
     @property
     def tz(self) -> ZoneInfo:
@@ -182,7 +183,7 @@ class Settings:
                 if t.strip()
             ),
             delivery_batch=_positive_int(env, "GRC_DELIVERY_BATCH", 100),
-            delivery_threads=_positive_int(env, "GRC_DELIVERY_THREADS", 8),
+            delivery_threads=_positive_int(env, "GRC_DELIVERY_THREADS", 32),
         )
         settings = replace(settings, **overrides)
         if not settings.database_url:

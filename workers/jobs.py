@@ -7,9 +7,9 @@ Logs name message ids and claim references, never recipients or bodies.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -60,53 +60,58 @@ def deliver_due_messages() -> str:
         started = time.monotonic()
         if settings.redis_url:
             job_started()
-        with _Sending(app, settings) as send:
-            while True:
-                batch = outbox.claim_due_messages(
-                    db.session, utcnow(), settings.delivery_batch, settings.max_delivery_attempts
-                )
-                db.session.commit()
-                if not batch:
-                    break
-                outcomes = send(batch)
-                for message, outcome in zip(batch, outcomes, strict=True):
-                    tally[_record_outcome(message, outcome, settings)] += 1
-                db.session.commit()
-                if time.monotonic() - started > DELIVERY_JOB_BUDGET_SECONDS:
-                    current_app.extensions["grc_outbox_dispatcher"].deliver_soon()
-                    break
+        send = _Sending(app, settings)
+        while True:
+            batch = outbox.claim_due_messages(
+                db.session, utcnow(), settings.delivery_batch, settings.max_delivery_attempts
+            )
+            db.session.commit()
+            if not batch:
+                break
+            outcomes = send(batch)
+            for message, outcome in zip(batch, outcomes, strict=True):
+                tally[_record_outcome(message, outcome, settings)] += 1
+            db.session.commit()
+            if time.monotonic() - started > DELIVERY_JOB_BUDGET_SECONDS:
+                current_app.extensions["grc_outbox_dispatcher"].deliver_soon()
+                break
         summary = " ".join(f"{word}={count}" for word, count in sorted(tally.items()))
         if tally["retrying"]:
             raise DeliveryDeferred(summary)
         return summary or "nothing due"
 
 
+# Delivery threads live as long as the worker process, so each keeps its SDK clients (and
+# their open connections) from one job to the next.
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(size: int) -> ThreadPoolExecutor:
+    with _pools_lock:
+        pool = _pools.get(size)
+        if pool is None:
+            pool = _pools[size] = ThreadPoolExecutor(size, "grc-delivery")
+        return pool
+
+
 class _Sending:
-    """Calls the providers for a batch: in the job's thread, or from a pool of threads each
-    with senders of its own (the SDK clients are not shared between threads)."""
+    """Calls the providers for a batch: in the job's thread, or from the process's pool of
+    threads, each with senders of its own (the SDK clients are not shared between threads)."""
 
     def __init__(self, app: Flask, settings: Settings) -> None:
         self.app, self.settings = app, settings
         self.callback_url = (
             f"{settings.public_url}/webhooks/twilio/status" if settings.public_url else None
         )
-        self.pool: ThreadPoolExecutor | None = None
 
-    def __enter__(self) -> Callable[[list[OutboxMessage]], list[SendResult | SendError]]:
-        return self.send
-
-    def __exit__(self, *_exc: object) -> None:
-        if self.pool is not None:
-            self.pool.shutdown()
-
-    def send(self, batch: list[OutboxMessage]) -> list[SendResult | SendError]:
+    def __call__(self, batch: list[OutboxMessage]) -> list[SendResult | SendError]:
         work = [self._provider_message(message) for message in batch]
         if self.settings.delivery_threads == 1 or len(work) == 1:
             shared = senders(self.app)
             return [self._call(shared, item) for item in work]
-        if self.pool is None:
-            self.pool = ThreadPoolExecutor(self.settings.delivery_threads, "grc-delivery")
-        return list(self.pool.map(lambda item: self._call(thread_senders(self.app), item), work))
+        pool = _pool(self.settings.delivery_threads)
+        return list(pool.map(lambda item: self._call(thread_senders(self.app), item), work))
 
     def _provider_message(self, message: OutboxMessage) -> SmsMessage | EmailMessage:
         if message.channel == MessageChannel.SMS:

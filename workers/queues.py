@@ -6,11 +6,13 @@ from redis import Redis
 from rq import Queue
 
 DEFAULT = "default"  # periodic jobs: outbox sweeper, SLA watch
-NOTIFICATIONS = "notifications"  # one delivery job per outbox message
+NOTIFICATIONS = "notifications"  # delivery jobs, each taking every due outbox message
 INBOUND = "inbound"  # parsing of inbound e-mail
 QUEUE_NAMES = (DEFAULT, NOTIFICATIONS, INBOUND)
 
-DELIVERY_TIMEOUT = 60
+# A delivery job stops taking batches after 30 s, but one batch against a slow provider
+# (SDK timeouts of 10 s per call, waves of GRC_DELIVERY_THREADS calls) may take longer.
+DELIVERY_TIMEOUT = 600
 PERIODIC_TIMEOUT = 300
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from pathlib import Path
 
 from flask import Flask
@@ -25,10 +26,10 @@ def thread_senders(app: Flask) -> tuple[EmailSender, SmsSender]:
     """Senders for a delivery thread: its own SDK clients, unless tests plugged senders in."""
     if app.extensions.get("grc_senders_plugged"):
         return app.extensions["grc_senders"]
-    mine = _per_thread.__dict__.setdefault("by_app", {})
-    built = mine.get(id(app))
+    mine = _per_thread.__dict__.setdefault("by_app", weakref.WeakKeyDictionary())
+    built = mine.get(app)
     if built is None:
-        built = mine[id(app)] = _build(app)
+        built = mine[app] = _build(app)
     return built
 
 
