@@ -6,19 +6,23 @@
 2. starts the SendGrid/Twilio stub of ``tests/stubs/providers.py`` in a process of its own
    (its CPU is not the workers'), which records the receive time of every request;
 3. starts TWO ``flask --app wsgi grc worker notifications`` processes (production
-   settings, senders pointed at the stub);
+   settings, senders pointed at the stub, ``GRC_DELIVERY_BATCH`` / ``GRC_DELIVERY_THREADS``
+   from ``--delivery-batch`` / ``--delivery-threads``, else the product's defaults);
 4. writes N outbox messages (~70% SMS, 30% e-mail, no claim) through the product's own
-   ``queue_message``, committing in batches so the real after-commit hand-over enqueues
-   them; the commit time of every message is noted (a session ``after_commit`` listener
-   placed before the hand-over's);
+   ``queue_message``, committing in batches so the real after-commit hand-over
+   (``RqDispatcher``: one ``deliver_due_messages`` job per burst) wakes the workers; the
+   commit time of every message is noted (a session ``after_commit`` listener placed before
+   the hand-over's);
 5. waits until the stub has N messages and the database N ``sent`` rows, then checks: every
    row sent once (1 attempt, provider id stored), N distinct message keys at the stub, no
    duplicate, provider ids at the stub == provider ids in the database;
 6. reports messages/s (first commit -> last message received at the stub) and the delay
-   commit -> provider call (p50/p95/p99), per channel too;
-7. optional diagnosis with the workers stopped: one plain burst worker on a pre-filled queue
-   (single-worker capacity), the same under cProfile (where the time of a job goes, DB
-   statements / commits / Redis round trips per job), and ``py-spy`` if given;
+   commit -> provider call (p50/p95/p99), per channel too, and the delivery jobs run;
+7. optional diagnosis with the run's workers stopped, always against an instant stub: one
+   plain burst worker on pre-queued messages woken by a single delivery job (single-worker
+   capacity), the same under cProfile with one sending thread (where a message's time goes
+   in the job), ``deliver_due_messages`` in-process on 200 rows (SQL statements, commits,
+   pool check-outs per message), and ``py-spy`` on a run worker if given;
 8. stops workers and stub, always, and writes JSON (+ logs, profile) to bench/results/.
 
 Only counts and timings are printed: the generated recipients are fake and never shown.
@@ -31,6 +35,7 @@ import argparse
 import contextlib
 import ipaddress
 import json
+import logging
 import multiprocessing as mp
 import os
 import platform
@@ -59,6 +64,7 @@ VENV_BIN = Path(sys.executable).parent
 RESULTS = ROOT / "bench" / "results"
 TARGET_PER_S = 500.0
 TARGET_P95_S = 1.0
+TRACE_MESSAGES = 200  # rows for the in-process deliver_due_messages trace
 SECRET_KEY = "bench-notifications-secret-key-0123456789-abcdefghij"  # noqa: S105 (local only)
 
 
@@ -132,8 +138,10 @@ def code_state() -> dict[str, Any]:
                               check=False)
         return done.stdout.strip()
 
+    # --no-optional-locks: never take index.lock (others may use git in this tree meanwhile).
     return {"commit": git("rev-parse", "HEAD"),
-            "changed_files": git("status", "--porcelain").splitlines()[:50]}
+            "changed_files": git("--no-optional-locks", "status", "--porcelain")
+            .splitlines()[:50]}
 
 
 def system_cpu() -> tuple[float, float]:
@@ -519,122 +527,42 @@ def redis_state(redis_conn: Any) -> dict[str, int]:
             "started": StartedJobRegistry(queue=queue).count}
 
 
-# --- Prototype of a product change (measured, NOT product code) ------------------------------
-#
-# The product enqueues one RQ job per message and each job costs two DB commits and ~50 Redis
-# round trips. The prototype below is what bench --prototype drain measures instead: the
-# hand-over enqueues one small "drain" job per commit; a drain job claims up to --drain-batch
-# due pending rows at once (SELECT ... FOR UPDATE SKIP LOCKED, so concurrent drains never take
-# the same row), commits the claim once, calls the providers (optionally from a thread pool),
-# then records every result and commits once, and loops until nothing is due. It reuses the
-# product's senders, message building and record_* operations; retries, quiet hours and the
-# SMS "needs check" path stay with the per-message job and the sweeper.
+# --- Delivery jobs: what the queue holds, what the workers ran --------------------------------
 
 
-def drain_outbox_prototype(limit: int = 100, threads: int = 1) -> str:
-    from concurrent.futures import ThreadPoolExecutor
-
-    import sqlalchemy as sa
-
-    from grc.db import utcnow
-    from grc.extensions import db
-    from grc.messaging import operations as outbox
-    from grc.messaging.models import DeliveryStatus, MessageChannel, OutboxMessage
-    from notifications.base import (
-        EmailMessage,
-        PermanentSendError,
-        SendError,
-        SmsMessage,
-        UnknownOutcomeError,
-    )
-    from workers.app import job_context
-    from workers.jobs import _status_callback_url
-    from workers.senders import senders
-
-    with job_context() as app:
-        settings = app.extensions["grc_settings"]
-        email_sender, sms_sender = senders(app)
-        callback = _status_callback_url(settings)
-
-        def send(item: tuple[int, Any]) -> tuple[int, Any]:
-            message_id, payload = item
-            try:
-                if isinstance(payload, SmsMessage):
-                    return message_id, sms_sender.send_sms(payload)
-                return message_id, email_sender.send_email(payload)
-            except SendError as error:
-                return message_id, error
-
-        pool = ThreadPoolExecutor(threads) if threads > 1 else None
-        total = 0
-        try:
-            while True:
-                now = utcnow()
-                rows = db.session.execute(
-                    sa.select(OutboxMessage)
-                    .where(OutboxMessage.status == DeliveryStatus.PENDING,
-                           OutboxMessage.available_at <= now,
-                           OutboxMessage.attempts < settings.max_delivery_attempts)
-                    .order_by(OutboxMessage.id).limit(limit)
-                    .with_for_update(skip_locked=True)
-                ).scalars().all()
-                if not rows:
-                    db.session.commit()
-                    break
-                items = []
-                for m in rows:
-                    m.status, m.locked_at, m.attempts = DeliveryStatus.SENDING, now, m.attempts + 1
-                    if m.channel == MessageChannel.SMS:
-                        payload: Any = SmsMessage(to=m.recipient, body=m.body_text,
-                                                  message_key=m.message_key,
-                                                  status_callback=callback)
-                    else:
-                        payload = EmailMessage(to=m.recipient, subject=m.subject or "",
-                                               text=m.body_text, html=m.body_html,
-                                               from_email=settings.email_from,
-                                               from_name=settings.landlord_name,
-                                               message_key=m.message_key)
-                    items.append((m.id, payload))
-                db.session.commit()  # the claim of the whole batch, before any provider call
-                results = list(pool.map(send, items) if pool else map(send, items))
-                ids = [message_id for message_id, _ in results]
-                loaded = {m.id: m for m in db.session.execute(
-                    sa.select(OutboxMessage).where(OutboxMessage.id.in_(ids))).scalars()}
-                for message_id, outcome in results:
-                    message = loaded[message_id]
-                    if isinstance(outcome, PermanentSendError):
-                        outbox.record_failure(db.session, message, str(outcome), utcnow())
-                    elif isinstance(outcome, UnknownOutcomeError):
-                        outbox.record_unknown_outcome(db.session, message, str(outcome))
-                    elif isinstance(outcome, SendError):  # left pending for the sweeper
-                        outbox.record_retry(db.session, message, str(outcome), utcnow(),
-                                            settings.max_delivery_attempts)
-                    else:
-                        outbox.record_sent(db.session, message, outcome.provider,
-                                           outcome.provider_id, utcnow())
-                db.session.commit()
-                total += len(results)
-        finally:
-            if pool is not None:
-                pool.shutdown()
-        return f"sent={total}"
+def jobs_run(log_path: Path) -> int:
+    """Jobs a worker completed, from its log (RQ writes one 'Job OK' line per job)."""
+    try:
+        return log_path.read_text(errors="replace").count("Job OK")
+    except OSError:
+        return 0
 
 
-class DrainDispatcher:
-    """Hand-over for the prototype: one drain job per commit (set on the producer's app)."""
+def reset_delivery_queue(redis_conn: Any) -> int:
+    """Empty the notifications queue and clear the 'a delivery job is waiting' flag, so the
+    next commit wakes exactly one job. Returns how many jobs were left in the queue."""
+    from rq import Queue
 
-    def __init__(self, redis_url: str, limit: int, threads: int) -> None:
-        self.redis_url, self.limit, self.threads = redis_url, limit, threads
+    from workers.dispatch import WAITING_FLAG
+
+    queue = Queue("notifications", connection=redis_conn)
+    left = queue.count
+    queue.empty()
+    redis_conn.delete(WAITING_FLAG)
+    return left
+
+
+class NoHandOver:
+    """A dispatcher that hands nothing over: rows written for the in-process trace."""
 
     def __call__(self, messages: list[tuple[Any, Any]]) -> None:
-        from workers import queues
+        return None
 
-        queue = queues.queue(queues.NOTIFICATIONS, self.redis_url)
-        queue.enqueue("bench.notifications.drain_outbox_prototype", self.limit, self.threads,
-                      job_timeout=600, result_ttl=0, failure_ttl=86400)
+    def deliver_soon(self) -> None:
+        return None
 
 
-# --- Diagnosis: one burst worker, plain and under cProfile -----------------------------------
+# --- Diagnosis: one burst worker, plain and under cProfile; an in-process trace --------------
 
 
 def _sum(stats: dict[Any, Any], path_part: str, name: str) -> tuple[int, float, float]:
@@ -645,68 +573,74 @@ def _sum(stats: dict[Any, Any], path_part: str, name: str) -> tuple[int, float, 
     return int(calls), tottime, cumtime
 
 
-def analyse_profile(path: Path, jobs: int, text_out: Path) -> dict[str, Any]:
+def analyse_profile(path: Path, messages: int, text_out: Path) -> dict[str, Any]:
+    """Calls and cumulative ms per delivered message of the functions that matter."""
     stats = pstats.Stats(str(path))
     raw = stats.stats  # type: ignore[attr-defined]
-    per_job = {}
+    per_message: dict[str, dict[str, float]] = {}
 
-    def ms_per_job(part: str, name: str) -> dict[str, float]:
+    def add(key: str, part: str, name: str) -> None:
         calls, _, cum = _sum(raw, part, name)
-        return {"calls_per_job": calls / jobs, "ms_per_job": 1000 * cum / jobs}
+        per_message[key] = {"calls_per_message": calls / messages,
+                            "ms_per_message": 1000 * cum / messages}
 
-    per_job["rq_work_loop"] = ms_per_job("rq/worker/base.py", "work")
-    per_job["rq_execute_job"] = ms_per_job("rq/worker/", "execute_job")
-    per_job["rq_perform_job"] = ms_per_job("rq/worker/", "perform_job")
-    per_job["deliver_message"] = ms_per_job("workers/jobs.py", "deliver_message")
-    per_job["claim_for_delivery"] = ms_per_job("grc/messaging/operations.py",
-                                               "claim_for_delivery")
-    per_job["record_sent"] = ms_per_job("grc/messaging/operations.py", "record_sent")
-    per_job["session_commit"] = ms_per_job("sqlalchemy/orm/session.py", "commit")
-    per_job["session_remove"] = ms_per_job("sqlalchemy/orm/scoping.py", "remove")
-    per_job["send_sms_twilio"] = ms_per_job("notifications/twilio_sms.py", "send_sms")
-    per_job["send_email_sendgrid"] = ms_per_job("notifications/sendgrid_email.py", "send_email")
-    per_job["sendgrid_build_mail"] = ms_per_job("notifications/sendgrid_email.py", "build_mail")
-    per_job["twilio_http_request"] = ms_per_job("twilio/http/http_client.py", "request")
-    per_job["psycopg_execute"] = ms_per_job("psycopg/cursor.py", "execute")
-    per_job["psycopg_commit"] = ms_per_job("psycopg/connection.py", "commit")
-    per_job["psycopg_rollback"] = ms_per_job("psycopg/connection.py", "rollback")
-    per_job["redis_send_command"] = ms_per_job("redis/connection.py", "send_packed_command")
-    per_job["redis_read_response"] = ms_per_job("redis/connection.py", "read_response")
-    per_job["logging_handle"] = ms_per_job("logging/__init__.py", "handle")
-    per_job["flask_app_context"] = ms_per_job("workers/app.py", "job_context")
-    per_job["rq_dequeue"] = ms_per_job("rq/worker/base.py", "dequeue_job_and_maintain_ttl")
-    per_job["rq_prepare_execution"] = ms_per_job("rq/worker/", "prepare_job_execution")
-    per_job["rq_handle_success"] = ms_per_job("rq/worker/", "handle_job_success")
-    per_job["rq_heartbeat"] = ms_per_job("rq/worker/", "heartbeat")
-    per_job["rq_job_fetch"] = ms_per_job("rq/job.py", "fetch")
-    per_job["rq_job_restore"] = ms_per_job("rq/job.py", "restore")
+    add("rq_work_loop", "rq/worker/base.py", "work")
+    add("rq_execute_job", "rq/worker/", "execute_job")
+    add("rq_perform_job", "rq/worker/", "perform_job")
+    add("deliver_due_messages", "workers/jobs.py", "deliver_due_messages")
+    add("job_started_flag", "workers/dispatch.py", "job_started")
+    add("claim_due_messages", "grc/messaging/operations.py", "claim_due_messages")
+    add("provider_message", "workers/jobs.py", "_provider_message")
+    add("sending_send", "workers/jobs.py", "send")
+    add("record_outcome", "workers/jobs.py", "_record_outcome")
+    add("record_sent", "grc/messaging/operations.py", "record_sent")
+    add("session_flush", "sqlalchemy/orm/session.py", "flush")
+    add("session_commit", "sqlalchemy/orm/session.py", "commit")
+    add("session_remove", "sqlalchemy/orm/scoping.py", "remove")
+    add("build_senders", "notifications/factory.py", "build_senders")
+    add("send_sms_twilio", "notifications/twilio_sms.py", "send_sms")
+    add("send_email_sendgrid", "notifications/sendgrid_email.py", "send_email")
+    add("sendgrid_build_mail", "notifications/sendgrid_email.py", "build_mail")
+    add("twilio_http_request", "twilio/http/http_client.py", "request")
+    add("psycopg_execute", "psycopg/cursor.py", "execute")
+    add("psycopg_commit", "psycopg/connection.py", "commit")
+    add("psycopg_rollback", "psycopg/connection.py", "rollback")
+    add("redis_send_command", "redis/connection.py", "send_packed_command")
+    add("redis_read_response", "redis/connection.py", "read_response")
+    add("logging_handle", "logging/__init__.py", "handle")
+    add("flask_app_context", "workers/app.py", "job_context")
+    add("rq_dequeue", "rq/worker/base.py", "dequeue_job_and_maintain_ttl")
+    add("rq_prepare_execution", "rq/worker/", "prepare_job_execution")
+    add("rq_handle_success", "rq/worker/", "handle_job_success")
+    add("rq_heartbeat", "rq/worker/", "heartbeat")
     socket_method = "<method '{}' of '_socket.socket' objects>"
-    per_job["socket_recv_into"] = ms_per_job("~", socket_method.format("recv_into"))
-    per_job["socket_connect"] = ms_per_job("~", socket_method.format("connect"))
-    per_job["psycopg_connection_wait"] = ms_per_job("psycopg/connection.py", "wait")
+    add("socket_recv_into", "~", socket_method.format("recv_into"))
+    add("socket_connect", "~", socket_method.format("connect"))
+    add("psycopg_connection_wait", "psycopg/connection.py", "wait")
     with text_out.open("w") as out:
         for order in ("cumulative", "tottime"):
             out.write(f"===== sorted by {order} =====\n")
             printer = pstats.Stats(str(path), stream=out)
             printer.sort_stats(order).print_stats(45)
-    return per_job
+    return per_message
 
 
 def trace_round_trips(producer: Producer, args: argparse.Namespace, stamp: str,
-                      count: int = 20) -> dict[str, Any]:
-    """In-process: ``workers.jobs.deliver_message`` on ``count`` fresh rows, with every SQL
-    statement, commit and pool check-out/reset counted (the job as the worker runs it, minus
-    RQ). The rows are written with a no-op hand-over so no worker sees them."""
+                      count: int) -> dict[str, Any]:
+    """In-process: ``workers.jobs.deliver_due_messages`` on ``count`` fresh rows, with every
+    SQL statement, commit and pool check-out/reset counted (the job as the worker runs it,
+    minus RQ; same batch and thread settings). The rows are written with a no-op hand-over
+    so no worker is woken; the run's workers are stopped by then anyway."""
     import sqlalchemy as sa
 
     from grc.messaging import handover
-    from workers.jobs import deliver_message
+    from workers.jobs import deliver_due_messages
 
     app = producer.app
     dispatcher = app.extensions.get("grc_outbox_dispatcher")
-    handover.set_dispatcher(app, lambda messages: None)
+    handover.set_dispatcher(app, NoHandOver())
     try:
-        produced = producer.produce(f"{stamp}-trace", count, args.sms_share, count, 0,
+        produced = producer.produce(f"{stamp}-trace", count, args.sms_share, args.batch, 0,
                                     args.seed + 3)
     finally:
         handover.set_dispatcher(app, dispatcher)
@@ -727,59 +661,80 @@ def trace_round_trips(producer: Producer, args: argparse.Namespace, stamp: str,
         ]
         for target, name, fn in listeners:
             sa.event.listen(target, name, fn)
+        # The job's per-message INFO lines would land on this terminal: keep it to counts.
+        logging.disable(logging.INFO)
+        started = time.perf_counter()
         try:
-            outcomes = Counter(deliver_message(i) for i in sorted(produced["channel"]))
+            summary = deliver_due_messages()
         finally:
+            elapsed = time.perf_counter() - started
+            logging.disable(logging.NOTSET)
             for target, name, fn in listeners:
                 sa.event.remove(target, name, fn)
-    return {"deliveries": count, "outcomes": dict(outcomes),
-            "sql_statements_per_delivery": sum(statements.values()) / count,
-            "statements": {k: v / count for k, v in statements.most_common()},
-            "events_per_delivery": {k: v / count for k, v in events.most_common()},
+    return {"messages": count, "job_summary": summary, "wall_s": elapsed,
+            "sql_statements_per_message": sum(statements.values()) / count,
+            "statements_per_message": {k: v / count for k, v in statements.most_common()},
+            "statements_total": dict(statements.most_common()),
+            "events_per_message": {k: v / count for k, v in events.most_common()},
+            "events_total": dict(events.most_common()),
+            "produced_ids": [min(produced["channel"]), max(produced["channel"])],
+            "_produced": produced,
             "note": "pool_pre_ping adds a ping per check-out that is not a cursor execute"}
 
 
-def diagnose(args: argparse.Namespace, env: dict[str, str], producer: Producer,
-             stub: StubProcess, db_url: str, stamp: str) -> dict[str, Any]:
-    result: dict[str, Any] = {}
+def burst_worker(env: dict[str, str], producer: Producer, stub: StubProcess, redis_conn: Any,
+                 args: argparse.Namespace, tag: str, seed: int, log_path: Path,
+                 prefix: list[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Pre-fill ``--profile-messages`` rows while no worker runs (the real hand-over wakes a
+    single delivery job: the first commit enqueues it, the others find it waiting), then run
+    one ``--burst`` worker until the queue is empty."""
     count = args.profile_messages
+    figures: dict[str, Any] = {"leftover_jobs_emptied": reset_delivery_queue(redis_conn)}
     base = stub.received
-    # a. one plain burst worker, queue pre-filled while no worker runs.
-    produced = producer.produce(f"{stamp}-single", count, args.sms_share, args.batch, 0,
-                                args.seed + 1)
-    log(f"diagnosis: {count} messages pre-filled; one plain burst worker")
-    worker = Worker(env, RESULTS / f"notifications-{stamp}-single.log", "--burst")
+    produced = producer.produce(tag, count, args.sms_share, args.batch, 0, seed)
+    figures["jobs_queued"] = redis_state(redis_conn)["queued"]
+    figures["ids"] = [min(produced["channel"]), max(produced["channel"])]
+    worker = Worker(env, log_path, "--burst", prefix=prefix)
     try:
         started = time.time()
-        code = worker.wait(300)
-        result["single_worker_wall_s"] = time.time() - started
-        result["single_worker_exit"] = code
+        figures["exit"] = worker.wait(900)
+        figures["wall_s"] = time.time() - started
     finally:
         worker.stop()
+    figures["jobs_run"] = jobs_run(log_path)
     wait_for_stub(stub, base + count, 30, 10, [])
-    base = stub.received
-    result["single_worker_ids"] = [min(produced["channel"]), max(produced["channel"])]
-    # b. the same under cProfile.
-    produced_p = producer.produce(f"{stamp}-profile", count, args.sms_share, args.batch, 0,
-                                  args.seed + 2)
+    return figures, produced
+
+
+def diagnose(args: argparse.Namespace, env: dict[str, str], producer: Producer,
+             stub: StubProcess, redis_conn: Any, stamp: str) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    count = args.profile_messages
+    # a. one plain burst worker, the run's settings.
+    log(f"diagnosis: {count} messages pre-queued; one plain burst worker")
+    result["single_worker"], produced = burst_worker(
+        env, producer, stub, redis_conn, args, f"{stamp}-single", args.seed + 1,
+        RESULTS / f"notifications-{stamp}-single.log")
+    # b. the same under cProfile, one sending thread: cProfile sees only the job's thread.
     prof = RESULTS / f"notifications-{stamp}-worker.prof"
-    log(f"diagnosis: {count} messages pre-filled; one burst worker under cProfile")
-    worker = Worker(env, RESULTS / f"notifications-{stamp}-profiled.log", "--burst",
-                    prefix=[sys.executable, "-m", "cProfile", "-o", str(prof)])
-    try:
-        code = worker.wait(600)
-        result["profiled_worker_exit"] = code
-    finally:
-        worker.stop()
-    wait_for_stub(stub, base + count, 30, 10, [])
-    result["profiled_ids"] = [min(produced_p["channel"]), max(produced_p["channel"])]
+    log(f"diagnosis: {count} messages pre-queued; one burst worker under cProfile "
+        "(GRC_DELIVERY_THREADS=1)")
+    result["profiled_worker"], produced_p = burst_worker(
+        {**env, "GRC_DELIVERY_THREADS": "1"}, producer, stub, redis_conn, args,
+        f"{stamp}-profile", args.seed + 2, RESULTS / f"notifications-{stamp}-profiled.log",
+        prefix=[sys.executable, "-m", "cProfile", "-o", str(prof)])
     if prof.exists():
-        result["profile_per_job"] = analyse_profile(
+        result["profile_per_message"] = analyse_profile(
             prof, count, RESULTS / f"notifications-{stamp}-profile.txt")
         result["profile_file"] = str(prof.relative_to(ROOT))
-    result["in_process_trace"] = trace_round_trips(producer, args, stamp)
+    # c. deliver_due_messages in-process, every statement counted.
+    log(f"diagnosis: deliver_due_messages in-process on {TRACE_MESSAGES} rows")
+    base = stub.received
+    result["in_process_trace"] = trace_round_trips(producer, args, stamp, TRACE_MESSAGES)
+    wait_for_stub(stub, base + TRACE_MESSAGES, 30, 10, [])
     result["_produced_single"] = produced
     result["_produced_profile"] = produced_p
+    result["_produced_trace"] = result["in_process_trace"].pop("_produced")
     return result
 
 
@@ -806,9 +761,11 @@ def summarise_py_spy(raw: Path, top: int = 25) -> dict[str, Any]:
         joined = stack
         if "send_sms" in joined or "send_email" in joined:
             bucket = "provider HTTP (SDK + socket)"
-        elif "claim_for_delivery" in joined or "record_sent" in joined or "commit" in joined \
-                or "psycopg" in joined or "sqlalchemy" in joined:
+        elif "claim_due_messages" in joined or "_record_outcome" in joined \
+                or "commit" in joined or "psycopg" in joined or "sqlalchemy" in joined:
             bucket = "database (SQLAlchemy + psycopg)"
+        elif "concurrent/futures" in joined or "threading.py" in joined:
+            bucket = "thread pool hand-off"
         elif "logging" in joined:
             bucket = "logging"
         elif "dequeue_job_and_maintain_ttl" in joined:
@@ -848,25 +805,25 @@ def main(argv: list[str] | None = None) -> int:
                         help="Redis database number used (and FLUSHDB'd) by the bench")
     parser.add_argument("--timeout", type=float, default=300,
                         help="give up waiting for the deliveries after this many seconds")
+    parser.add_argument("--delivery-batch", type=int, default=None,
+                        help="GRC_DELIVERY_BATCH for the workers: messages claimed per round "
+                             "trip (None: unset, the product's default)")
+    parser.add_argument("--delivery-threads", type=int, default=None,
+                        help="GRC_DELIVERY_THREADS for the workers: concurrent provider calls "
+                             "per delivery job (None: unset, the product's default)")
     parser.add_argument("--profile-messages", type=int, default=1000,
                         help="after the run: one burst worker, plain then under cProfile, on "
-                             "this many pre-filled messages (0: skip)")
+                             "this many pre-queued messages, then an in-process trace (0: skip)")
     parser.add_argument("--py-spy", default=shutil.which("py-spy") or "",
                         help="py-spy executable: record one worker during the run ('' skips)")
-    parser.add_argument("--prototype", choices=("none", "drain"), default="none",
-                        help="none: the product as it is; drain: measure the batch-drain "
-                             "PROTOTYPE defined in this file instead (no diagnosis then)")
-    parser.add_argument("--drain-batch", type=int, default=100,
-                        help="prototype: rows claimed per drain round")
-    parser.add_argument("--drain-threads", type=int, default=1,
-                        help="prototype: concurrent provider calls per drain job")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     args = parser.parse_args(argv)
     if args.messages < 1 or args.batch < 1 or not 0 <= args.sms_share <= 1:
         parser.error("--messages and --batch must be positive, --sms-share within 0..1")
-    if args.prototype != "none":
-        args.profile_messages = 0
+    for name in ("delivery_batch", "delivery_threads"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name.replace('_', '-')} must be positive")
 
     def on_sigterm(signum: int, frame: Any) -> None:
         result["error"] = "terminated (SIGTERM)"
@@ -910,10 +867,11 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, ValueError, IndexError):
             pass
 
-        stub = StubProcess(args.provider_delay_ms / 1000,
-                           args.messages + 2 * args.profile_messages)
+        # The delay applies to the run's N requests only: the diagnosis measures CPU.
+        stub = StubProcess(args.provider_delay_ms / 1000, args.messages)
         log(f"provider stub on {stub.url} (pid {stub.process.pid})")
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "SENDGRID_"))}
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("TWILIO_", "SENDGRID_", "GRC_DELIVERY_"))}
         env.update({
             "DATABASE_URL": db_url, "REDIS_URL": redis_url, "GRC_ENV": "production",
             "SECRET_KEY": SECRET_KEY, "GRC_INSTANCE_PATH": str(instance),
@@ -926,18 +884,22 @@ def main(argv: list[str] | None = None) -> int:
             "GRC_PUBLIC_URL": "http://127.0.0.1:9",
             "PYTHONUNBUFFERED": "1",
         })
+        if args.delivery_batch is not None:
+            env["GRC_DELIVERY_BATCH"] = str(args.delivery_batch)
+        if args.delivery_threads is not None:
+            env["GRC_DELIVERY_THREADS"] = str(args.delivery_threads)
         result["migrate_s"] = run_flask(env, "db", "upgrade")
         log(f"migrations applied in {result['migrate_s']:.1f} s")
 
+        for name in [k for k in os.environ if k.startswith("GRC_DELIVERY_")]:
+            del os.environ[name]
         os.environ.update(env)  # the producer's create_app() reads the same settings
         producer = Producer()
-        if args.prototype == "drain":
-            from grc.messaging import handover
-
-            handover.set_dispatcher(producer.app, DrainDispatcher(
-                redis_url, args.drain_batch, args.drain_threads))
-            log(f"PROTOTYPE drain: batches of {args.drain_batch}, "
-                f"{args.drain_threads} sending thread(s) per job")
+        settings = producer.app.extensions["grc_settings"]
+        result["delivery_settings"] = {"GRC_DELIVERY_BATCH": settings.delivery_batch,
+                                       "GRC_DELIVERY_THREADS": settings.delivery_threads}
+        log(f"delivery jobs claim {settings.delivery_batch} messages per round and send from "
+            f"{settings.delivery_threads} thread(s)")
         # Warm the producer (imports, pool, first statements) without writing a message.
         with producer.app.app_context():
             producer.db.session.execute(sa.text("SELECT 1"))
@@ -1011,11 +973,12 @@ def main(argv: list[str] | None = None) -> int:
         for worker in workers:
             worker.stop()
         workers_logs = [str(w.log_path.relative_to(ROOT)) for w in workers]
+        result["delivery_jobs_run_per_worker"] = [jobs_run(w.log_path) for w in workers]
         workers = []
 
         diagnosis: dict[str, Any] = {}
         if args.profile_messages > 0 and complete:
-            diagnosis = diagnose(args, env, producer, stub, db_url, stamp)
+            diagnosis = diagnose(args, env, producer, stub, redis_conn, stamp)
 
         rows = stub.stop()
         result["check"] = check_delivery(db_url, produced, rows)
@@ -1040,24 +1003,30 @@ def main(argv: list[str] | None = None) -> int:
         if diagnosis:
             single = diagnosis.pop("_produced_single")
             profiled = diagnosis.pop("_produced_profile")
-            single_rows = [r for r in rows if r[2] and r[2].startswith("grc-outbox-")
-                           and int(r[2].removeprefix("grc-outbox-")) in single["channel"]]
-            times = sorted(r[4] for r in single_rows)
-            if len(times) > 1:
-                diagnosis["single_worker_per_s"] = (len(times) - 1) / (times[-1] - times[0])
-                diagnosis["single_worker_ms_per_job"] = 1000 * (times[-1] - times[0]) / (
-                    len(times) - 1)
+            traced = diagnosis.pop("_produced_trace")
+            for key, produced_here in (("single_worker", single), ("profiled_worker", profiled)):
+                times = sorted(r[4] for r in rows if r[2] and r[2].startswith("grc-outbox-")
+                               and int(r[2].removeprefix("grc-outbox-"))
+                               in produced_here["channel"])
+                if len(times) > 1:  # first to last receipt at the stub
+                    span = times[-1] - times[0]
+                    diagnosis[key]["per_s"] = (len(times) - 1) / span
+                    diagnosis[key]["ms_per_message"] = 1000 * span / (len(times) - 1)
             diagnosis["single_worker_check"] = check_delivery(db_url, single, rows)
             diagnosis["profiled_check"] = check_delivery(db_url, profiled, rows)
+            diagnosis["in_process_trace_check"] = check_delivery(db_url, traced, rows)
             result["diagnosis"] = diagnosis
 
         run = result["run"]
         met_rate = run.get("messages_per_s", 0) >= TARGET_PER_S
         met_p95 = run.get("delay_s", {}).get("p95", 1e9) < TARGET_P95_S
+        checks = [result["check"]["ok"]] + [
+            diagnosis[k]["ok"] for k in ("single_worker_check", "profiled_check",
+                                         "in_process_trace_check") if k in diagnosis]
         result["outcome"] = {"messages_per_s_target_met": met_rate,
                              "p95_delay_target_met": met_p95,
-                             "checks_ok": result["check"]["ok"]}
-        exit_code = 0 if result["check"]["ok"] else 2
+                             "checks_ok": all(checks)}
+        exit_code = 0 if all(checks) else 2
     except KeyboardInterrupt:
         result["error"] = "interrupted"
         exit_code = 130
@@ -1099,15 +1068,30 @@ def summarise(result: dict[str, Any]) -> list[str]:
         f"{delay.get('p95', 0) * 1000:.0f} ms, p99 {delay.get('p99', 0) * 1000:.0f} ms, max "
         f"{delay.get('max', 0) * 1000:.0f} ms (target p95 < {TARGET_P95_S * 1000:.0f} ms)",
         f"CPU per message (ms): {json.dumps(result.get('cpu_ms_per_message'))}",
+        f"delivery jobs run per worker: {result.get('delivery_jobs_run_per_worker')}; "
+        f"machine: load {result.get('loadavg_before')} -> {result.get('loadavg_after')}, "
+        f"others' CPU during the run "
+        f"{(result.get('machine_cpu_during_run') or {}).get('others_cpu_s', 0):.1f} s",
     ]
     diag = result.get("diagnosis") or {}
-    if "single_worker_per_s" in diag:
-        lines.append(f"one burst worker alone: {diag['single_worker_per_s']:.0f} msg/s "
-                     f"({diag['single_worker_ms_per_job']:.2f} ms/job)")
-    prof = diag.get("profile_per_job")
+    for key, label in (("single_worker", "one burst worker alone"),
+                       ("profiled_worker", "the same under cProfile, 1 thread")):
+        figures = diag.get(key) or {}
+        if "per_s" in figures:
+            lines.append(f"{label}: {figures['per_s']:.0f} msg/s "
+                         f"({figures['ms_per_message']:.2f} ms/message, "
+                         f"{figures.get('jobs_queued')} job queued, "
+                         f"{figures.get('jobs_run')} run)")
+    prof = diag.get("profile_per_message")
     if prof:
-        lines.append("profiled worker, per job: " + ", ".join(
-            f"{k} {v['ms_per_job']:.2f} ms/{v['calls_per_job']:.1f}x" for k, v in prof.items()))
+        lines.append("profiled worker, per message: " + ", ".join(
+            f"{k} {v['ms_per_message']:.3f} ms/{v['calls_per_message']:.2f}x"
+            for k, v in prof.items() if v["calls_per_message"]))
+    trace = diag.get("in_process_trace")
+    if trace:
+        lines.append(f"in-process deliver_due_messages on {trace['messages']} rows "
+                     f"({trace['job_summary']}): {trace['sql_statements_per_message']:.2f} SQL "
+                     f"statements/message, events/message {trace['events_per_message']}")
     if result.get("py_spy_worker0"):
         lines.append(f"py-spy worker 0: {result['py_spy_worker0']['share']}")
     return lines
