@@ -62,12 +62,14 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.contracts.views import blp as work_order_links_blp
     from grc.docs import blp as docs_blp
     from grc.messaging import handover
+    from grc.messaging.views import blp as dev_outbox_page_blp
     from grc.messaging.webhooks import blp as webhooks_blp
 
     app.register_blueprint(docs_blp)
     app.register_blueprint(webhooks_blp)
     app.register_blueprint(inbound_blp)
     app.register_blueprint(work_order_links_blp)
+    app.register_blueprint(dev_outbox_page_blp)
     handover.init_app(app)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
