@@ -12,15 +12,16 @@ filed on the claim's timeline and put in front of a person, never guessed.
 
 from __future__ import annotations
 
-import email
+import email.parser
 import email.policy
 import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.message import Message
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from contractors.mail import (
     ParsedEmail,
@@ -40,6 +41,7 @@ from grc.contracts.models import (
     WorkOrder,
     WorkOrderStatus,
 )
+from grc.housing.models import Residence
 from grc.messaging.models import OutboxMessage, Purpose
 from grc.people.models import Tenant
 
@@ -60,25 +62,52 @@ class Match:
 
 def parse_post(content_type: str, raw_post: bytes) -> ParsedEmail:
     """The e-mail inside a stored Inbound Parse post (either mode)."""
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    form = email.message_from_bytes(head + raw_post, policy=email.policy.compat32)
-    if not form.is_multipart():
-        raise UnreadableEmail("the post is not multipart/form-data")
     fields: dict[str, bytes] = {}
     files: dict[str, tuple[str, str, bytes]] = {}
-    for part in form.get_payload():
-        name = part.get_param("name", header="content-disposition")
-        if not name:
+    for headers, data in _form_parts(content_type, raw_post):
+        name = headers.get_param("name", header="content-disposition")
+        if not isinstance(name, str) or not name:
             continue
-        data = part.get_payload(decode=True) or b""
-        filename = part.get_filename()
+        filename = headers.get_filename()
         if filename is not None:
-            files[name] = (filename, part.get_content_type(), data)
+            files[name] = (filename, headers.get_content_type(), data)
         else:
             fields[name] = data
     if not fields and not files:
         raise UnreadableEmail("the post has no fields")
     return parse_sendgrid_form(decode_sendgrid_fields(fields), files)
+
+
+_HEADER_PARSER = email.parser.BytesHeaderParser(policy=email.policy.compat32)
+
+
+def _form_parts(content_type: str, raw_post: bytes) -> list[tuple[Message, bytes]]:
+    """The parts of a multipart/form-data body, their bytes untouched.
+
+    Split on the boundary rather than handed to a MIME parser: form-data parts carry no
+    transfer encoding, and the raw-mode ``email`` field (the whole message, often
+    megabytes) must reach the e-mail parser byte for byte, and only once.
+    """
+    holder = Message()
+    holder["Content-Type"] = content_type
+    boundary = holder.get_param("boundary")
+    if holder.get_content_type() != "multipart/form-data" or not isinstance(boundary, str):
+        raise UnreadableEmail("the post is not multipart/form-data")
+    delimiter = b"--" + boundary.encode("latin-1")
+    chunks = raw_post.split(b"\r\n" + delimiter)
+    start = chunks[0].find(delimiter)  # a preamble may come first
+    if start < 0:
+        raise UnreadableEmail("the post's multipart body lacks its boundary")
+    chunks[0] = chunks[0][start + len(delimiter) :]
+    parts = []
+    for chunk in chunks:
+        if chunk.startswith(b"--"):
+            break  # the closing delimiter
+        head, separator, data = chunk.partition(b"\r\n\r\n")
+        if not separator:
+            continue
+        parts.append((_HEADER_PARSER.parsebytes(head.lstrip(b"\r\n")), data))
+    return parts
 
 
 def process_inbound_email(session: Session, email_id: int, now: datetime) -> InboundStatus | None:
@@ -98,7 +127,9 @@ def process_inbound_email(session: Session, email_id: int, now: datetime) -> Inb
     inbound.from_address = parsed.from_address[:254] or None
     inbound.subject = parsed.subject[:300]
     inbound.html = parsed.html
-    if _is_duplicate(session, inbound):
+    with session.no_autoflush:  # the row is written once, at the end
+        duplicate = _is_duplicate(session, inbound)
+    if duplicate:
         return _finish(inbound, InboundStatus.DUPLICATE, now)
     _keep_attachments(inbound, parsed)
 
@@ -114,7 +145,8 @@ def process_inbound_email(session: Session, email_id: int, now: datetime) -> Inb
     inbound.reply_kind = str(reading.kind)
     inbound.reading = _reading_record(reading)
 
-    match = _match(session, inbound, parsed)
+    with session.no_autoflush:
+        match = _match(session, inbound, parsed)
     if match is None:
         if reading.kind == ReplyKind.AUTO_REPLY:
             return _finish(inbound, InboundStatus.FILED, now)
@@ -194,7 +226,7 @@ def _match(session: Session, inbound: InboundEmail, parsed: ParsedEmail) -> Matc
     for address in parsed.recipients:
         work_order_id = work_orders.work_order_id_from_address(address)
         if work_order_id is not None:
-            order = session.get(WorkOrder, work_order_id)
+            order = session.get(WorkOrder, work_order_id, options=_WORK_ORDER_LOADS)
             if order is not None:
                 return Match("token", order.claim, order)
     for found in _REFERENCE.finditer(parsed.subject):
@@ -212,6 +244,22 @@ def _match(session: Session, inbound: InboundEmail, parsed: ParsedEmail) -> Matc
         if claim is not None:
             return Match("manual", claim, work_orders.open_work_order_for_claim(session, claim.id))
     return None
+
+
+# Reading and applying a reply needs the claim's tenant, place, unit and category, and the
+# order's contractor: one query instead of a lazy load each.
+_WORK_ORDER_LOADS = [
+    joinedload(WorkOrder.contractor),
+    joinedload(WorkOrder.claim).options(
+        joinedload(Claim.tenant).selectinload(Tenant.phones),
+        joinedload(Claim.category),
+        joinedload(Claim.unit),
+        joinedload(Claim.contractor),
+        joinedload(Claim.building),
+        joinedload(Claim.dwelling),
+        joinedload(Claim.residence).joinedload(Residence.agency),
+    ),
+]
 
 
 def _work_order_of_thread(session: Session, message_ids: tuple[str, ...]) -> WorkOrder | None:

@@ -14,7 +14,7 @@ import binascii
 import hmac
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from http import HTTPStatus
 
 import sqlalchemy as sa
@@ -56,16 +56,20 @@ def process_after_commit(session: Session, email_id: int) -> None:
     handover.job_after_commit(session, INBOUND_DISPATCHER, email_id)
 
 
+INBOUND_SWEEP_GRACE = timedelta(minutes=5)
+
+
 def emails_to_hand_over(session: Session, now: datetime, after_seconds: int) -> list[int]:
     """Stored e-mails nobody processed (Redis was down, the process died after the commit)."""
-    from datetime import timedelta
-
     return list(
         session.execute(
             sa.select(InboundEmail.id)
             .where(
                 InboundEmail.status == InboundStatus.RECEIVED,
-                InboundEmail.received_at <= now - timedelta(seconds=after_seconds),
+                # Well past the sweep delay: a backlog in the queue is not a lost hand-over
+                # (processing twice is harmless, but costs the workers when they are behind).
+                InboundEmail.received_at
+                <= now - max(timedelta(seconds=after_seconds), INBOUND_SWEEP_GRACE),
                 InboundEmail.attempts < 5,
             )
             .order_by(InboundEmail.id)

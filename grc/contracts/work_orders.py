@@ -37,6 +37,9 @@ class Action:
     ALL = (TAKE, DONE)
 
 
+PRIORITY_WORDS = {"urgent": "urgente", "high": "haute", "normal": "normale", "low": "basse"}
+
+
 def _signature(work_order_id: int) -> str:
     key = settings().secret_key.encode()
     digest = hmac.new(key, f"work-order:{work_order_id}".encode(), hashlib.sha256)
@@ -157,7 +160,7 @@ def work_order_context(work_order: WorkOrder) -> dict[str, Any]:
         "landlord": settings().landlord_name,
         "reference": claim.reference,
         "category": claim.category.label("fr"),
-        "priority": str(claim.priority),
+        "priority": PRIORITY_WORDS.get(str(claim.priority), str(claim.priority)),
         "description": claim.description,
         "place": place,
         "address_line": place[0],

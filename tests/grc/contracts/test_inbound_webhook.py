@@ -372,7 +372,7 @@ def test_an_e_mail_whose_hand_over_was_lost_is_processed_by_the_sweeper(inbox):
     assert stored.status == InboundStatus.RECEIVED
     assert sweep_outbox() == 0  # too recent: the queue may still have it
     [stored] = _stored()  # the sweep ended the session
-    stored.received_at -= timedelta(minutes=5)
+    stored.received_at -= timedelta(minutes=6)
     db.session.commit()
     assert sweep_outbox() == 1
     db.session.expire_all()
