@@ -237,7 +237,8 @@ def apply_contractor_update(
         return False
     work_order.last_reply_at = now
     work_order.acknowledged_at = work_order.acknowledged_at or now
-    if claim.status in (ClaimStatus.RECEIVED, ClaimStatus.ASSIGNED):
+    # "Done" resolves straight from assigned (one status change, not two).
+    if update.kind != "done" and claim.status in (ClaimStatus.RECEIVED, ClaimStatus.ASSIGNED):
         operations.transition_claim(
             session,
             claim,
