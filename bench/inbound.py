@@ -42,7 +42,6 @@ import binascii
 import contextlib
 import cProfile
 import http.client
-import ipaddress
 import json
 import logging
 import os
@@ -53,8 +52,6 @@ import re
 import secrets
 import shutil
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -67,7 +64,6 @@ from email.header import Header
 from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import psycopg
@@ -75,9 +71,22 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from benchlib import (  # noqa: E402
+    CLK_TCK,
+    RESULTS,
+    VENV_BIN,
+    code_state,
+    cpu_seconds,
+    create_database,
+    database_url,
+    free_port,
+    log,
+    percentiles,
+    require_loopback,
+    run_flask,
+    system_cpu,
+)
 
-VENV_BIN = Path(sys.executable).parent
-RESULTS = ROOT / "bench" / "results"
 TARGET_PER_S = 100.0
 PARIS = ZoneInfo("Europe/Paris")
 INBOUND_DOMAIN = "inbound.bailleur-bench.invalid"
@@ -96,42 +105,14 @@ EXPECTED_CLAIM = {"scheduled": "in_progress", "done": "resolved", "acknowledged"
 # --- Small helpers -------------------------------------------------------------------------
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def percentiles(samples: list[float]) -> dict[str, float]:
-    if not samples:
-        return {"n": 0}
-    ordered = sorted(samples)
-
-    def pick(q: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-    return {"n": len(ordered), "mean": statistics.fmean(ordered), "min": ordered[0],
-            "p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": ordered[-1]}
 
 
-def require_loopback(url: str, what: str) -> None:
-    host = urlsplit(url).hostname or ""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
-        raise SystemExit(f"refusing a non-loopback {what} host: {host!r}")
 
 
-def database_url(admin_url: str, name: str) -> str:
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def create_database(admin_url: str, name: str) -> None:
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
-        raise SystemExit(f"database name must be a plain identifier, got {name!r}")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def drop_database(admin_url: str, name: str) -> None:
@@ -142,33 +123,12 @@ def drop_database(admin_url: str, name: str) -> None:
         pass
 
 
-def run_flask(env: dict[str, str], *args: str) -> float:
-    started = time.perf_counter()
-    done = subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
-    if done.returncode:
-        # Only the end of stderr: the demo prints its API tokens on stdout.
-        sys.stderr.write(done.stderr[-4000:])
-        raise SystemExit(f"flask {' '.join(args)} failed with exit code {done.returncode}")
-    return time.perf_counter() - started
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """user + system CPU time of one process (from /proc), None once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
 
 def group_cpu(pgid: int) -> dict[int, float]:
@@ -182,7 +142,7 @@ def group_cpu(pgid: int) -> dict[int, float]:
         except OSError:
             continue
         if int(fields[2]) == pgid:
-            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / _CLK_TCK
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
     return found
 
 
@@ -191,11 +151,6 @@ def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
     return sum(value - before.get(pid, 0.0) for pid, value in after.items())
 
 
-def system_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies of the whole machine, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
 
 
 def backend_cpu(admin_url: str, database: str) -> dict[int, float]:
@@ -210,17 +165,6 @@ def backend_cpu(admin_url: str, database: str) -> dict[int, float]:
     return found
 
 
-def code_state() -> dict[str, Any]:
-    """The commit measured and the files changed since (read-only git commands)."""
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False)
-        return done.stdout.strip()
-
-    # --no-optional-locks: never take index.lock (others use git in this tree meanwhile).
-    return {"commit": git("rev-parse", "HEAD"),
-            "changed_files": git("--no-optional-locks", "status", "--porcelain")
-            .splitlines()[:50]}
 
 
 class _IgnoreMissing:
@@ -1467,8 +1411,8 @@ def main(argv: list[str] | None = None) -> int:
                "postgres backends": pg_cpu, "redis-server (shared)": redis_cpu,
                "load generator + poller (this process)": self_cpu}
         result["loadavg_after_run"] = os.getloadavg()
-        busy = (system_after[0] - system_before[0]) / _CLK_TCK
-        total_cpu = (system_after[1] - system_before[1]) / _CLK_TCK
+        busy = (system_after[0] - system_before[0]) / CLK_TCK
+        total_cpu = (system_after[1] - system_before[1]) / CLK_TCK
         ours = sum(cpu.values())
         result["machine_cpu_during_run"] = {
             "wall_s": total_cpu / (os.cpu_count() or 1), "busy_share": busy / total_cpu,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
 import json
 import multiprocessing as mp
 import os
@@ -27,8 +26,6 @@ import random
 import re
 import secrets
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -39,19 +36,27 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchlib import (  # noqa: E402
+    RESULTS,
+    VENV_BIN,
+    create_database,
+    database_url,
+    free_port,
+    log,
+    percentiles,
+    require_loopback,
+    run_flask,
+)
 
 from grc.demo import FIRST_NAMES, LAST_NAMES  # noqa: E402
 from grc.text import search_key  # noqa: E402
 
-VENV_BIN = Path(sys.executable).parent
-RESULTS = ROOT / "bench" / "results"
 TARGET_CLAIMS_PER_S = 300
 TARGET_SEARCH_P95_MS = 30.0
 
@@ -59,66 +64,25 @@ TARGET_SEARCH_P95_MS = 30.0
 # --- Small helpers -------------------------------------------------------------------------
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def percentiles(samples: list[float]) -> dict[str, float]:
-    if not samples:
-        return {"n": 0}
-    ordered = sorted(samples)
-
-    def pick(q: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-    return {"n": len(ordered), "mean": statistics.fmean(ordered), "p50": pick(0.50),
-            "p95": pick(0.95), "p99": pick(0.99), "max": ordered[-1]}
 
 
 def ms(stats: dict[str, float], key: str) -> str:
     return f"{stats.get(key, float('nan')) * 1000:.1f}"
 
 
-def require_loopback(url: str) -> None:
-    host = urlsplit(url).hostname or ""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
-        raise SystemExit(f"refusing a non-loopback host: {host!r}")
 
 
-def database_url(admin_url: str, name: str) -> str:
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # --- Database and application --------------------------------------------------------------
 
 
-def create_database(admin_url: str, name: str) -> None:
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
-        raise SystemExit(f"database name must be a plain identifier, got {name!r}")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def run_flask(env: dict[str, str], *args: str) -> float:
-    started = time.perf_counter()
-    done = subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
-    if done.returncode:
-        # The demo's own output (with its API tokens) is only shown when something failed.
-        sys.stderr.write(done.stdout + done.stderr)
-        raise SystemExit(f"flask {' '.join(args)} failed with exit code {done.returncode}")
-    return time.perf_counter() - started
 
 
 @dataclass
@@ -577,10 +541,10 @@ def main(argv: list[str] | None = None) -> int:
         log(f"Creating database {args.db}, migrating, loading the demo "
             f"({args.dwellings:,} dwellings, {args.demo_claims:,} claims)…")
         create_database(args.pg_admin, args.db)
-        result["migrate_s"] = run_flask(env, "db", "upgrade")
+        result["migrate_s"] = run_flask(env, "db", "upgrade", show_stdout=True)
         result["demo_load_s"] = run_flask(env, "grc", "demo", "--dwellings", str(args.dwellings),
                                           "--claims", str(args.demo_claims), "--seed",
-                                          str(args.seed))
+                                          str(args.seed), show_stdout=True)
         tokens = json.loads((instance / "demo-tokens.json").read_text())
         tokens_file.write_text(json.dumps(tokens))
         tokens_file.chmod(0o600)

@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ipaddress
 import json
 import logging
 import multiprocessing as mp
@@ -41,10 +40,8 @@ import os
 import platform
 import pstats
 import random
-import re
 import shutil
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,9 +56,22 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+from benchlib import (  # noqa: E402
+    CLK_TCK,
+    RESULTS,
+    VENV_BIN,
+    backend_pids,
+    code_state,
+    cpu_seconds,
+    create_database,
+    database_url,
+    log,
+    percentiles,
+    require_loopback,
+    run_flask,
+    system_cpu,
+)
 
-VENV_BIN = Path(sys.executable).parent
-RESULTS = ROOT / "bench" / "results"
 TARGET_PER_S = 500.0
 TARGET_P95_S = 1.0
 TRACE_MESSAGES = 200  # rows for the in-process deliver_due_messages trace
@@ -71,91 +81,26 @@ SECRET_KEY = "bench-notifications-secret-key-0123456789-abcdefghij"  # noqa: S10
 # --- Small helpers -------------------------------------------------------------------------
 
 
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-def percentiles(samples: list[float]) -> dict[str, float]:
-    if not samples:
-        return {"n": 0}
-    ordered = sorted(samples)
-
-    def pick(q: float) -> float:
-        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
-
-    return {"n": len(ordered), "mean": statistics.fmean(ordered), "min": ordered[0],
-            "p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": ordered[-1]}
 
 
-def require_loopback(url: str, what: str) -> None:
-    host = urlsplit(url).hostname or ""
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if not loopback:
-        raise SystemExit(f"refusing a non-loopback {what} host: {host!r}")
 
 
-def database_url(admin_url: str, name: str) -> str:
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def create_database(admin_url: str, name: str) -> None:
-    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
-        raise SystemExit(f"database name must be a plain identifier, got {name!r}")
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
-def run_flask(env: dict[str, str], *args: str) -> float:
-    started = time.perf_counter()
-    done = subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
-    if done.returncode:
-        sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
-        raise SystemExit(f"flask {' '.join(args)} failed with exit code {done.returncode}")
-    return time.perf_counter() - started
 
 
-_CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """user + system CPU time of one process (from /proc), None once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
 
 
-def code_state() -> dict[str, Any]:
-    """The commit measured and the files changed since (read-only git commands)."""
-    def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False)
-        return done.stdout.strip()
-
-    # --no-optional-locks: never take index.lock (others may use git in this tree meanwhile).
-    return {"commit": git("rev-parse", "HEAD"),
-            "changed_files": git("--no-optional-locks", "status", "--porcelain")
-            .splitlines()[:50]}
 
 
-def system_cpu() -> tuple[float, float]:
-    """(busy, total) jiffies of the whole machine, from /proc/stat."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
 
 
-def backend_pids(admin_url: str, database: str) -> list[int]:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
-                            (database,)).fetchall()
-    return [pid for (pid,) in rows]
 
 
 def message_key_of(url: str | None) -> str | None:
@@ -942,8 +887,8 @@ def main(argv: list[str] | None = None) -> int:
         redis_cpu = (redis_cpu_after - redis_cpu_before
                      if redis_cpu_after is not None and redis_cpu_before is not None else 0.0)
         ours = sum((cpu_after[p] or 0) - (cpu_before[p] or 0) for p in cpu_before)
-        busy = (system_after[0] - system_before[0]) / _CLK_TCK
-        total = (system_after[1] - system_before[1]) / _CLK_TCK
+        busy = (system_after[0] - system_before[0]) / CLK_TCK
+        total = (system_after[1] - system_before[1]) / CLK_TCK
         result["machine_cpu_during_run"] = {
             "busy_share": busy / total if total else None,
             "busy_cpu_s": busy, "ours_cpu_s": ours + pg_cpu + cpu_self + redis_cpu,

@@ -1,0 +1,115 @@
+"""What every bench script needs: loopback checks, a fresh database, the flask CLI, timing
+percentiles, CPU accounting from /proc and the state of the code measured."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV_BIN = Path(sys.executable).parent
+RESULTS = ROOT / "bench" / "results"
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    if not samples:
+        return {"n": 0}
+    ordered = sorted(samples)
+
+    def pick(q: float) -> float:
+        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
+
+    return {"n": len(ordered), "mean": statistics.fmean(ordered), "min": ordered[0],
+            "p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": ordered[-1]}
+
+
+def require_loopback(url: str, what: str = "") -> None:
+    host = urlsplit(url).hostname or ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if not loopback:
+        raise SystemExit(f"refusing a non-loopback {what + ' ' if what else ''}host: {host!r}")
+
+
+def database_url(admin_url: str, name: str) -> str:
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def create_database(admin_url: str, name: str) -> None:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", name):
+        raise SystemExit(f"database name must be a plain identifier, got {name!r}")
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run_flask(env: dict[str, str], *args: str, show_stdout: bool = False) -> float:
+    """``flask --app wsgi …``; its time in seconds. On failure only the end of stderr is
+    shown unless ``show_stdout``: the demo prints its API tokens on stdout."""
+    started = time.perf_counter()
+    done = subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, check=False)
+    if done.returncode:
+        sys.stderr.write((done.stdout[-4000:] if show_stdout else "") + done.stderr[-4000:])
+        raise SystemExit(f"flask {' '.join(args)} failed with exit code {done.returncode}")
+    return time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """user + system CPU time of one process (from /proc), None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def system_cpu() -> tuple[float, float]:
+    """(busy, total) jiffies of the whole machine, from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]
+    return sum(values) - idle, sum(values)
+
+
+def backend_pids(admin_url: str, database: str) -> list[int]:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
+                            (database,)).fetchall()
+    return [pid for (pid,) in rows]
+
+
+def code_state() -> dict[str, Any]:
+    """The commit measured and the files changed since (read-only git commands)."""
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
+                              check=False)
+        return done.stdout.strip()
+
+    # --no-optional-locks: never take index.lock (others may use git in this tree meanwhile).
+    return {"commit": git("rev-parse", "HEAD"),
+            "changed_files": git("--no-optional-locks", "status", "--porcelain")
+            .splitlines()[:50]}
