@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
+from typing import Any
 
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
@@ -101,3 +102,21 @@ def reply(
         message[name] = value
     message.set_content(text)
     return message.as_bytes()
+
+
+def claim_with_work_order(application: Any, world: Any) -> Any:
+    """A leak at TIL-11, which the multiservice contract covers: its work order."""
+    import sqlalchemy as sa
+
+    from grc.contracts.models import WorkOrder
+    from grc.extensions import db
+    from tests.factories import claim_payload
+
+    response = application.test_client().post(
+        "/api/v1/claims", json=claim_payload(world), headers=world.headers("agent")
+    )
+    assert response.status_code == 201, response.json
+    db.session.expire_all()
+    return db.session.execute(
+        sa.select(WorkOrder).where(WorkOrder.claim_id == response.json["id"])
+    ).scalar_one()

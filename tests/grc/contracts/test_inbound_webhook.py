@@ -17,11 +17,12 @@ from grc.contracts import work_orders
 from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
 from grc.extensions import db
 from notifications.memory import MemorySender
-from tests.factories import build_world, claim_payload
+from tests.factories import build_world
 from tests.grc.contracts.inbound_posts import (
     INBOUND_AUTH,
     URL,
     auth_headers,
+    claim_with_work_order,
     multipart,
     post_form,
     post_raw_email,
@@ -72,17 +73,6 @@ def _stored() -> list[InboundEmail]:
     return list(db.session.execute(sa.select(InboundEmail).order_by(InboundEmail.id)).scalars())
 
 
-def _order_for_new_claim(application: Flask, world: Any) -> WorkOrder:
-    response = application.test_client().post(
-        "/api/v1/claims", json=claim_payload(world), headers=world.headers("agent")
-    )
-    assert response.status_code == 201
-    db.session.expire_all()
-    return db.session.execute(
-        sa.select(WorkOrder).where(WorkOrder.claim_id == response.json["id"])
-    ).scalar_one()
-
-
 def _reply_to(order: WorkOrder, text: str, sender: str = CONTRACTOR) -> bytes:
     return reply(
         to=work_orders.reply_address(order),
@@ -106,7 +96,7 @@ def _reply_to(order: WorkOrder, text: str, sender: str = CONTRACTOR) -> bytes:
 )
 def test_unauthenticated_posts_are_refused_and_store_nothing(inbox, headers):
     application, world = inbox
-    order = _order_for_new_claim(application, world)
+    order = claim_with_work_order(application, world)
     eml = _reply_to(order, "Travaux terminés")
     response = post_raw_email(
         application.test_client(), eml, work_orders.reply_address(order), headers=headers
@@ -119,7 +109,7 @@ def test_unauthenticated_posts_are_refused_and_store_nothing(inbox, headers):
 
 def test_path_secret_alone_or_with_basic_auth(make_inbox):
     application, world = make_inbox(inbound_basic_auth=None, inbound_path_secret=PATH_SECRET)
-    order = _order_for_new_claim(application, world)
+    order = claim_with_work_order(application, world)
     eml = _reply_to(order, "Bien reçu, nous prenons en charge.")
     client = application.test_client()
     to = work_orders.reply_address(order)
@@ -190,7 +180,7 @@ def test_database_down_answers_503_so_sendgrid_retries(make_inbox):
 
 def test_the_same_message_twice_is_recognised_by_its_message_id(inbox):
     application, world = inbox
-    order = _order_for_new_claim(application, world)
+    order = claim_with_work_order(application, world)
     eml = _reply_to(order, "Travaux terminés.")
     client, to = application.test_client(), work_orders.reply_address(order)
     assert post_raw_email(client, eml, to).status_code == 200
@@ -223,7 +213,7 @@ def test_unreadable_is_kept_shown_and_can_be_reprocessed(inbox):
 
 def test_triage_e_mail_attached_by_a_person_is_then_applied(inbox):
     application, world = inbox
-    order = _order_for_new_claim(application, world)
+    order = claim_with_work_order(application, world)
     client = application.test_client()
     eml = reply(
         to=f"contact@{INBOUND_DOMAIN}",
@@ -250,7 +240,7 @@ def test_triage_e_mail_attached_by_a_person_is_then_applied(inbox):
 
 def test_inbound_api_roles_and_scope(inbox):
     application, world = inbox
-    order = _order_for_new_claim(application, world)  # a Metz claim: unit metz_tech
+    order = claim_with_work_order(application, world)  # a Metz claim: unit metz_tech
     client = application.test_client()
     eml = _reply_to(order, "Pouvez-vous me donner le code de la porte ?")
     assert post_raw_email(client, eml, work_orders.reply_address(order)).status_code == 200
@@ -274,7 +264,7 @@ def test_inbound_api_roles_and_scope(inbox):
 
 def test_inbound_html_is_sanitised_before_it_is_shown(inbox):
     application, world = inbox
-    order = _order_for_new_claim(application, world)
+    order = claim_with_work_order(application, world)
     to = work_orders.reply_address(order)
     html = (
         '<p onclick="steal()">Bien reçu</p><script>alert(1)</script>'
@@ -360,7 +350,7 @@ def test_an_e_mail_whose_hand_over_was_lost_is_processed_by_the_sweeper(inbox):
     from workers.jobs import sweep_outbox
 
     application, world = inbox
-    order = _order_for_new_claim(application, world)
+    order = claim_with_work_order(application, world)
     body, content_type = multipart({"email": _reply_to(order, "Travaux terminés.")})
     dispatcher = application.extensions.pop(INBOUND_DISPATCHER)  # Redis down, process killed…
     try:
@@ -383,7 +373,7 @@ def test_a_processing_crash_is_retried_then_set_aside_with_its_error(inbox, monk
     from workers.jobs import INBOUND_MAX_ATTEMPTS, process_inbound_email
 
     application, world = inbox
-    order = _order_for_new_claim(application, world)
+    order = claim_with_work_order(application, world)
     claim_id = order.claim_id
 
     def broken(*args, **kwargs):

@@ -3,36 +3,23 @@ the contractor opens the link from the e-mail, reads the page and presses the bu
 
 from __future__ import annotations
 
-import shutil
-import threading
 from collections.abc import Iterator
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask
-from werkzeug.serving import make_server
 
 from grc.claims.models import Claim, ClaimStatus
 from grc.contracts import work_orders
 from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.extensions import db
 from notifications.memory import MemorySender
-from tests.factories import build_world, claim_payload
+from tests.browser import chromium, needs_chromium, serving
+from tests.factories import build_world
+from tests.grc.contracts.inbound_posts import claim_with_work_order
 from tests.grc.messaging.provider_apps import configured_app
 from workers.senders import set_senders
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -42,41 +29,19 @@ def served(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[str, Flask, o
         set_senders(application, MemorySender(), MemorySender())
         world = build_world(db.session)
         db.session.commit()
-        server = make_server("127.0.0.1", 0, application, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}", application, world
-        finally:
-            server.shutdown()
-            thread.join(timeout=5)
+        with serving(application) as base:
+            yield base, application, world
 
 
 @pytest.fixture
 def page() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page(locale="fr-FR", timezone_id="Europe/Paris")
-        finally:
-            browser.close()
-
-
-def _order(application: Flask, world) -> WorkOrder:
-    response = application.test_client().post(
-        "/api/v1/claims", json=claim_payload(world), headers=world.headers("agent")
-    )
-    assert response.status_code == 201
-    db.session.expire_all()
-    return db.session.execute(
-        sa.select(WorkOrder).where(WorkOrder.claim_id == response.json["id"])
-    ).scalar_one()
+    with chromium() as browser:
+        yield browser.new_page(locale="fr-FR", timezone_id="Europe/Paris")
 
 
 def test_contractor_confirms_from_the_link_in_a_browser(served, page):
     base, application, world = served
-    order = _order(application, world)
+    order = claim_with_work_order(application, world)
     token = work_orders.action_token(order, work_orders.Action.TAKE)
 
     page.goto(f"{base}/wo/{token}")

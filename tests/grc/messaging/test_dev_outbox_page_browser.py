@@ -3,22 +3,17 @@ an administrator sees the acknowledgement of a claim just created, with no provi
 
 from __future__ import annotations
 
-import shutil
-import threading
 from collections.abc import Iterator
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
 from grc.extensions import db
+from tests.browser import chromium, needs_chromium, serving
 from tests.factories import build_world, claim_payload
-from tests.grc.contracts.test_work_order_page_browser import CHROMIUM, CHROMIUM_ARGS
 from tests.grc.messaging.provider_apps import configured_app
 
-pytestmark = pytest.mark.skipif(
-    shutil.which(CHROMIUM) is None, reason="Debian's chromium is not installed"
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture
@@ -29,25 +24,14 @@ def served(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[str, Flask, o
         application.extensions.pop("grc_senders_plugged", None)
         world = build_world(db.session)
         db.session.commit()
-        server = make_server("127.0.0.1", 0, application, threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            yield f"http://127.0.0.1:{server.server_port}", application, world
-        finally:
-            server.shutdown()
-            thread.join(timeout=5)
+        with serving(application) as base:
+            yield base, application, world
 
 
 @pytest.fixture
 def browser() -> Iterator[object]:
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    with playwright_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with chromium() as launched:
+        yield launched
 
 
 def test_admin_sees_the_acknowledgement_in_the_dev_outbox_page(served, browser):
