@@ -150,7 +150,7 @@ class RqInboundDispatcher:
                 queue.enqueue(
                     INBOUND_JOB,
                     email_id,
-                    job_timeout=queues.DELIVERY_TIMEOUT,
+                    job_timeout=queues.INBOUND_TIMEOUT,
                     retry=INBOUND_RETRY,
                     result_ttl=0,
                     failure_ttl=7 * 86400,
