@@ -34,12 +34,12 @@ test: install-test lint
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q
 
 lint: install-test
-	$(VENV)/bin/ruff check grc workers notifications tests bench migrations wsgi.py
-	$(VENV)/bin/ruff format --check grc workers notifications tests migrations/env.py wsgi.py
+	$(VENV)/bin/ruff check grc workers notifications contractors tests bench migrations wsgi.py
+	$(VENV)/bin/ruff format --check grc workers notifications contractors tests migrations/env.py wsgi.py
 
 format: install-test
-	$(VENV)/bin/ruff check --fix grc workers notifications tests bench migrations wsgi.py
-	$(VENV)/bin/ruff format grc tests bench migrations/env.py wsgi.py
+	$(VENV)/bin/ruff check --fix grc workers notifications contractors tests bench migrations wsgi.py
+	$(VENV)/bin/ruff format grc workers notifications contractors tests bench migrations/env.py wsgi.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -17,14 +17,14 @@
 4. posts the replies from ``--concurrency`` keep-alive-less ``http.client`` threads as fast
    as the webhook takes them (or at ``--rate``), then waits until no row is ``received``;
 5. reports webhook posts/s and latency, end-to-end e-mails/s (first post -> last
-   ``processed_at``, and first post -> last commit from the workers' "Successfully completed"
-   log lines), the steady 10-90% rate and the rate once posting is over, the post ->
-   processed and post -> committed delays, RQ's job durations, the statuses;
+   ``processed_at``, and first post -> last commit from the line the workers log for each
+   e-mail after its commit), the steady 10-90% rate and the rate once posting is over, the
+   post -> processed and post -> committed delays, how many RQ jobs ran, the statuses;
    checks every e-mail was processed once (1 attempt, token match on its own work order),
    what each reply meant against what was read, the claims moved, no ``unreadable``, no
    failed RQ job;
-6. diagnosis with the run's workers stopped: one worker alone on pre-queued jobs (capacity
-   and CPU per e-mail), then ``workers.jobs.process_inbound_email`` in-process on a few
+6. diagnosis with the run's workers stopped: one worker alone on stored e-mails (capacity
+   and CPU per e-mail), then ``workers.jobs.process_received_emails`` in-process on a few
    hundred stored e-mails: plain (wall time, SQL statements per e-mail), then under cProfile
    (parse / read / match / apply / SQL);
 7. stops every process it started, always, and writes JSON (+ logs, profile) to
@@ -809,26 +809,26 @@ def redis_state(redis_conn: Any) -> dict[str, int]:
             "scheduled_retries": ScheduledJobRegistry(queue=queue).count}
 
 
-_COMPLETED = re.compile(
-    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) INFO rq\.worker Successfully completed "
-    r"workers\.jobs\.process_inbound_email\((\d+)\) job in (\d+):(\d\d):(\d\d(?:\.\d+)?)s",
-    re.MULTILINE)
+_PROCESSED_LINE = re.compile(
+    r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) INFO workers\.jobs inbound e-mail (\d+): "
+    r"(\w+)$", re.MULTILINE)
 
 
-def completions(paths: list[Path]) -> dict[int, tuple[float, float]]:
-    """e-mail id -> (when its job ended, after the commit; how long RQ says it ran), from
-    the workers' logs (local time, millisecond resolution)."""
-    found: dict[int, tuple[float, float]] = {}
+def completions(paths: list[Path]) -> tuple[dict[int, float], int]:
+    """e-mail id -> when its processing was committed (the job logs each e-mail after its
+    commit; local time, millisecond resolution), and how many such lines there were."""
+    found: dict[int, float] = {}
+    lines = 0
     for path in paths:
         try:
             text = path.read_text(errors="replace")
         except OSError:
             continue
-        for stamp, millis, email_id, hours, minutes, seconds in _COMPLETED.findall(text):
+        for stamp, millis, email_id, _status in _PROCESSED_LINE.findall(text):
             ended = time.mktime(time.strptime(stamp, "%Y-%m-%d %H:%M:%S")) + int(millis) / 1000
-            ran = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
-            found[int(email_id)] = (ended, ran)
-    return found
+            found[int(email_id)] = ended
+            lines += 1
+    return found, lines
 
 
 def log_lines(paths: list[Path]) -> dict[str, int]:
@@ -840,7 +840,7 @@ def log_lines(paths: list[Path]) -> dict[str, int]:
             continue
         lines += text.count("\n")
         jobs_ok += text.count("Job OK")
-    return {"lines": lines, "jobs_ok": jobs_ok}
+    return {"lines": lines, "rq_jobs_ok": jobs_ok}
 
 
 # --- Load generator ---------------------------------------------------------------------------
@@ -945,7 +945,7 @@ def fetch_rows(db_url: str, ids: list[int]) -> dict[int, dict[str, Any]]:
 
 def run_figures(replies: list[Reply], posts: list[dict[str, Any]],
                 rows: dict[int, dict[str, Any]], all_seen_at: float | None,
-                done: dict[int, tuple[float, float]]) -> dict[str, Any]:
+                done: dict[int, float], rq_jobs: int) -> dict[str, Any]:
     ok = [p for p in posts if p["status"] == 200]
     first_post = min(p["sent_at"] for p in posts)
     last_answer = max(p["answered_at"] for p in posts)
@@ -969,10 +969,11 @@ def run_figures(replies: list[Reply], posts: list[dict[str, Any]],
                 delays.append(float(row["processed_at"]) - post["sent_at"])
         timeline = Counter(int(t - first_post) for t in processed)
         if done:
-            ended = sorted(at for at, _ in done.values())
+            ended = sorted(done.values())
             m = len(ended)
             figures["completed"] = {
-                "jobs": m,
+                "emails": m,
+                "rq_jobs": rq_jobs,
                 "emails_per_s": m / (ended[-1] - first_post),
                 "steady_per_s_10_90": (((9 * m) // 10 - m // 10)
                                        / (ended[(9 * m) // 10] - ended[m // 10])
@@ -981,10 +982,9 @@ def run_figures(replies: list[Reply], posts: list[dict[str, Any]],
                                           / (ended[-1] - last_answer)
                                           if ended[-1] > last_answer + 1 else None),
                 "delay_post_to_committed_s": percentiles(
-                    [done[p["id"]][0] - p["sent_at"] for p in ok if p["id"] in done]),
-                "job_duration_s": percentiles([ran for _, ran in done.values()]),
-                "note": "from the workers' logs: RQ's 'Successfully completed' line, written "
-                        "after the job's commit, and the job's duration as RQ measured it"}
+                    [done[p["id"]] - p["sent_at"] for p in ok if p["id"] in done]),
+                "note": "from the workers' logs: the line the job writes for each e-mail after "
+                        "its commit; rq_jobs is how many RQ jobs (batches) ran"}
         figures.update({
             "processed": n,
             "end_to_end_s": processed[-1] - first_post,
@@ -1007,7 +1007,7 @@ def run_figures(replies: list[Reply], posts: list[dict[str, Any]],
 
 def check_run(replies: list[Reply], posts: list[dict[str, Any]],
               rows: dict[int, dict[str, Any]], redis_after: dict[str, int],
-              jobs_ok: int) -> dict[str, Any]:
+              processed_lines: int) -> dict[str, Any]:
     by_id = {p["id"]: replies[p["index"]] for p in posts if p["id"] is not None}
     statuses = Counter(r["status"] for r in rows.values())
     attempts = Counter(r["attempts"] for r in rows.values())
@@ -1033,7 +1033,7 @@ def check_run(replies: list[Reply], posts: list[dict[str, Any]],
           and attempts.get(1, 0) == len(rows) and wrong_order == 0
           and matched_by.get("token", 0) == len(rows)
           and redis_after["failed"] == 0 and redis_after["queued"] == 0
-          and redis_after["started"] == 0 and jobs_ok == len(rows)
+          and redis_after["started"] == 0 and processed_lines == len(rows)
           and not claim_wrong and kept_jpegs == expected_jpegs)
     return {"ok": ok, "rows": len(rows), "distinct_ids": distinct_ids,
             "statuses": dict(statuses), "attempts": {str(k): v for k, v in attempts.items()},
@@ -1044,7 +1044,7 @@ def check_run(replies: list[Reply], posts: list[dict[str, Any]],
             "claims_not_moved_as_expected": dict(claim_wrong),
             "claims_of_applied": dict(applied_claims),
             "jpegs_sent": expected_jpegs, "attachments_kept": kept_jpegs,
-            "rq": redis_after, "jobs_ok_in_worker_logs": jobs_ok,
+            "rq": redis_after, "processed_lines_in_worker_logs": processed_lines,
             "note": "read_not_as_written counts replies the reader classified differently from "
                     "what the generator wrote (not a failure of the pipeline: they go to review)"}
 
@@ -1077,7 +1077,7 @@ def store_in_process(app: Any, replies: list[Reply], *, hand_over: bool) -> list
 
 def single_worker(app: Any, env: dict[str, str], replies: list[Reply], db_url: str,
                   redis_conn: Any, stamp: str) -> dict[str, Any]:
-    """One worker alone on pre-queued jobs: its capacity and CPU per e-mail."""
+    """One worker alone on e-mails stored beforehand: its capacity and CPU per e-mail."""
     ids = store_in_process(app, replies, hand_over=False)
     workers = start_workers(env, 1, stamp, "single", redis_conn)
     try:
@@ -1113,7 +1113,10 @@ def _sum(stats: dict[Any, Any], path_part: str, name: str) -> tuple[int, float]:
 
 
 PROFILED = (
-    ("job: workers.jobs.process_inbound_email", "workers/jobs.py", "process_inbound_email"),
+    ("job: workers.jobs.process_received_emails", "workers/jobs.py", "process_received_emails"),
+    ("claim a batch: inbound.claim_received_emails", "grc/contracts/inbound.py",
+     "claim_received_emails"),
+    ("one e-mail: jobs._process_claimed_email", "workers/jobs.py", "_process_claimed_email"),
     ("processing: contractors.inbox.process_inbound_email", "contractors/inbox.py",
      "process_inbound_email"),
     ("lock + load the row (Session.get FOR UPDATE)", "sqlalchemy/orm/session.py", "get"),
@@ -1146,22 +1149,20 @@ PROFILED = (
 
 def in_process(app: Any, replies: list[Reply], stamp: str, admin_url: str,
                database: str) -> dict[str, Any]:
-    """``workers.jobs.process_inbound_email`` called in-process: first half plain, timed,
-    with every SQL statement, commit and pool check-out counted; second half under cProfile."""
+    """``workers.jobs.process_received_emails`` run in-process on stored e-mails: first on
+    half of them plain, timed, with every SQL statement, commit and pool check-out counted;
+    then on the other half under cProfile."""
     import sqlalchemy as sa
 
     from grc.extensions import db
-    from workers.jobs import process_inbound_email
+    from workers.jobs import process_received_emails
 
-    ids = store_in_process(app, replies, hand_over=False)
-    half = len(ids) // 2
-    plain_ids, profiled_ids = ids[:half], ids[half:]
+    half = len(replies) // 2
     statements: Counter[str] = Counter()
     events: Counter[str] = Counter()
-    durations: list[float] = []
-    outcome: Counter[str] = Counter()
     logging.disable(logging.INFO)  # the job's INFO lines would land on this terminal
     try:
+        plain_ids = store_in_process(app, replies[:half], hand_over=False)
         with app.app_context():
             engine = db.engine
 
@@ -1179,29 +1180,22 @@ def in_process(app: Any, replies: list[Reply], stamp: str, admin_url: str,
                 sa.event.listen(target, name, fn)
             pg_before = backend_cpu(admin_url, database)
             cpu_before = time.process_time()
+            t0 = time.perf_counter()
             try:
-                for email_id in plain_ids:
-                    t0 = time.perf_counter()
-                    outcome[process_inbound_email(email_id)] += 1
-                    durations.append(time.perf_counter() - t0)
+                plain_summary = process_received_emails()
             finally:
+                plain_wall = time.perf_counter() - t0
                 cpu_used = time.process_time() - cpu_before
                 pg_used = cpu_delta(pg_before, backend_cpu(admin_url, database))
                 for target, name, fn in listeners:
                     sa.event.remove(target, name, fn)
 
-            # What a second job for an e-mail already processed costs (the sweeper hands over
-            # every row still `received` after GRC_SWEEP_AFTER_SECONDS, queued or not).
-            t0 = time.perf_counter()
-            for email_id in plain_ids:
-                process_inbound_email(email_id)
-            repeat_ms = 1000 * (time.perf_counter() - t0) / len(plain_ids)
-
+        profiled_ids = store_in_process(app, replies[half:], hand_over=False)
+        with app.app_context():
             profiler = cProfile.Profile()
             t0 = time.perf_counter()
             profiler.enable()
-            for email_id in profiled_ids:
-                outcome[process_inbound_email(email_id)] += 1
+            profiled_summary = process_received_emails()
             profiler.disable()
             profiled_wall = time.perf_counter() - t0
             db.session.remove()
@@ -1223,20 +1217,22 @@ def in_process(app: Any, replies: list[Reply], stamp: str, admin_url: str,
                             "calls_per_email": round(calls / count, 2)}
     n = len(plain_ids)
     return {
-        "plain": {"emails": n, "ms_per_email": percentiles([1000 * d for d in durations]),
-                  "per_s_one_process": n / sum(durations),
+        "plain": {"emails": n, "job_summary": plain_summary,
+                  "ms_per_email": 1000 * plain_wall / n,
+                  "per_s_one_process": n / plain_wall,
                   "cpu_ms_per_email_this_process": 1000 * cpu_used / n,
                   "cpu_ms_per_email_postgres_backend": 1000 * pg_used / n,
-                  "repeat_job_on_processed_email_ms": repeat_ms,
                   "sql_statements_per_email": sum(statements.values()) / n,
                   "statements_per_email": {k: round(v / n, 3)
                                            for k, v in statements.most_common()},
                   "events_per_email": {k: v / n for k, v in events.most_common()}},
-        "profiled": {"emails": count, "ms_per_email_under_cprofile": 1000 * profiled_wall / count,
+        "profiled": {"emails": count, "job_summary": profiled_summary,
+                     "ms_per_email_under_cprofile": 1000 * profiled_wall / count,
                      "breakdown": breakdown, "profile_file": str(prof_path.relative_to(ROOT)),
                      "profile_text": str(text_path.relative_to(ROOT))},
-        "outcomes": dict(outcome),
-        "note": "pool_pre_ping adds a ping per check-out that is not a cursor execute",
+        "note": "one job on all the stored e-mails, as a worker runs it (claims of 10 "
+                "included); pool_pre_ping adds a ping per check-out that is not a cursor "
+                "execute",
     }
 
 
@@ -1433,10 +1429,11 @@ def main(argv: list[str] | None = None) -> int:
         logs = log_lines([w.log_path for w in workers])
         result["worker_log"] = {**logs, "lines_per_email": logs["lines"] / processed_n}
         result["gunicorn_log_lines"] = log_lines([gunicorn.log_path])["lines"]
-        done = completions([w.log_path for w in workers])
-        result["run"] = run_figures(run_replies, posts, rows, all_seen_at, done)
+        done, processed_lines = completions([w.log_path for w in workers])
+        result["run"] = run_figures(run_replies, posts, rows, all_seen_at, done,
+                                    logs["rq_jobs_ok"])
         result["run"]["complete"] = complete
-        result["check"] = check_run(run_replies, posts, rows, redis_after, logs["jobs_ok"])
+        result["check"] = check_run(run_replies, posts, rows, redis_after, processed_lines)
         with psycopg.connect(db_url, autocommit=True) as conn:
             result["outbox_pending_by_purpose"] = dict(conn.execute(
                 "SELECT purpose, count(*) FROM outbox_messages WHERE status = 'pending' "
@@ -1450,7 +1447,7 @@ def main(argv: list[str] | None = None) -> int:
             diagnosis["single_worker"] = single_worker(app, env, single_replies, db_url,
                                                        redis_conn, stamp)
         if profile_replies and complete:
-            log(f"diagnosis: process_inbound_email in-process on {len(profile_replies)} "
+            log(f"diagnosis: process_received_emails in-process on {len(profile_replies)} "
                 "e-mails (half plain, half under cProfile)")
             diagnosis["in_process"] = in_process(app, profile_replies, stamp, args.admin_url,
                                                  args.database)
@@ -1497,12 +1494,12 @@ def _rate(value: float | None) -> str:
 def _completed_lines(completed: dict[str, Any]) -> list[str]:
     if not completed:
         return []
-    delay, job = completed["delay_post_to_committed_s"], completed["job_duration_s"]
+    delay = completed["delay_post_to_committed_s"]
     return [f"committed (workers' logs): {completed['emails_per_s']:.0f} e-mails/s first post -> "
             f"last commit, steady 10-90% {_rate(completed['steady_per_s_10_90'])}, "
             f"{_rate(completed['per_s_after_last_post'])} once posting is over; delay post "
             f"-> committed p50 {delay['p50'] * 1000:.0f} ms, p95 {delay['p95'] * 1000:.0f} ms; "
-            f"job p50 {job['p50'] * 1000:.1f} ms, p95 {job['p95'] * 1000:.1f} ms"]
+            f"{completed['rq_jobs']} RQ jobs"]
 
 
 def summarise(result: dict[str, Any]) -> list[str]:
@@ -1536,7 +1533,7 @@ def summarise(result: dict[str, Any]) -> list[str]:
         f"read not as written {check['read_not_as_written']}",
         f"checks {'OK' if check['ok'] else 'FAILED'}: attempts {check['attempts']}, matched "
         f"{check['matched_by']}, wrong work order {check['wrong_work_order']}, RQ {check['rq']}, "
-        f"jobs OK in logs {check['jobs_ok_in_worker_logs']}, attachments "
+        f"processed lines in logs {check['processed_lines_in_worker_logs']}, attachments "
         f"{check['attachments_kept']}/{check['jpegs_sent']}",
         "CPU ms per e-mail: " + ", ".join(
             f"{k} {v:.1f}" for k, v in (result.get("cpu_ms_per_email") or {}).items()),
@@ -1550,8 +1547,7 @@ def summarise(result: dict[str, Any]) -> list[str]:
     inproc = diag.get("in_process")
     if inproc:
         plain = inproc["plain"]
-        lines.append(f"in-process job: p50 {plain['ms_per_email']['p50']:.1f} ms, mean "
-                     f"{plain['ms_per_email']['mean']:.1f} ms, CPU "
+        lines.append(f"in-process job: {plain['ms_per_email']:.1f} ms per e-mail, CPU "
                      f"{plain['cpu_ms_per_email_this_process']:.1f} ms + PostgreSQL "
                      f"{plain['cpu_ms_per_email_postgres_backend']:.1f} ms, "
                      f"{plain['sql_statements_per_email']:.1f} SQL statements/e-mail, "

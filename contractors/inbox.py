@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -44,8 +43,6 @@ from grc.contracts.models import (
 from grc.housing.models import Residence
 from grc.messaging.models import OutboxMessage, Purpose
 from grc.people.models import Tenant
-
-log = logging.getLogger(__name__)
 
 _REFERENCE = re.compile(r"\bR-(\d{4})-(\d{6})\b", re.IGNORECASE)
 # A reply written more than this before it reached us is read as of its arrival instead
@@ -111,11 +108,11 @@ def _form_parts(content_type: str, raw_post: bytes) -> list[tuple[Message, bytes
 
 
 def process_inbound_email(session: Session, email_id: int, now: datetime) -> InboundStatus | None:
-    """Process one stored e-mail; repeated calls change nothing once it left ``received``."""
+    """Process one stored e-mail (its attempt already counted by ``claim_received_emails``);
+    repeated calls change nothing once it left ``received``."""
     inbound = session.get(InboundEmail, email_id, with_for_update=True)
     if inbound is None or inbound.status != InboundStatus.RECEIVED:
         return inbound.status if inbound is not None else None
-    inbound.attempts += 1
     try:
         parsed = parse_post(inbound.content_type, inbound.raw_post)
     except UnreadableEmail as error:
@@ -166,8 +163,8 @@ def _finish(
 ) -> InboundStatus:
     inbound.status = status
     inbound.processed_at = now
+    inbound.next_attempt_at = None
     inbound.error = error[:500] if error else None
-    log.info("inbound e-mail %s: %s", inbound.id, status)
     return status
 
 

@@ -21,11 +21,29 @@ DELIVERY_JOB = "workers.jobs.deliver_due_messages"
 # A delivery job that met temporary provider errors is run again by RQ after the same waits
 # as the messages' own (``grc.messaging.operations.RETRY_DELAYS``).
 DELIVERY_RETRY = Retry(max=len(RETRY_DELAYS), interval=list(RETRY_DELAYS))
-# Set while a delivery job waits in the queue: further commits need not enqueue another,
-# since that job takes every message due when it starts. Expires in case the job is lost;
-# the sweeper covers that gap.
+# Set while a job waits in its queue: further commits need not enqueue another, since that
+# job takes everything due when it starts. Expires in case the job is lost; the sweeper
+# covers that gap.
 WAITING_FLAG = "grc:delivery-job-waiting"
+INBOUND_WAITING_FLAG = "grc:inbound-job-waiting"
 WAITING_FLAG_TTL = timedelta(seconds=30)
+
+
+def wake_one_job(queue_name: str, redis_url: str, flag: str, job: str, **options: object) -> None:
+    """Enqueue ``job`` unless one is already waiting in the queue (its ``flag`` is set)."""
+    queue = queues.queue(queue_name, redis_url)
+    if queue.connection.set(flag, 1, nx=True, ex=WAITING_FLAG_TTL):
+        queue.enqueue(job, **options)
+
+
+def job_started(flag: str = WAITING_FLAG) -> None:
+    """Called by a batch job before it looks for work: a commit after this point must wake
+    another job, since this one may not see it."""
+    from flask import current_app
+
+    redis_url = current_app.extensions["grc_settings"].redis_url
+    if redis_url:
+        queues.connection(redis_url).delete(flag)
 
 
 class RqDispatcher:
@@ -48,19 +66,9 @@ class RqDispatcher:
                 pipe.execute()
 
     def deliver_soon(self) -> None:
-        queue = queues.queue(queues.NOTIFICATIONS, self.redis_url)
-        if queue.connection.set(WAITING_FLAG, 1, nx=True, ex=WAITING_FLAG_TTL):
-            queue.enqueue(DELIVERY_JOB, **_job_options())
-
-
-def job_started() -> None:
-    """Called by the delivery job before it looks for due messages: a commit after this point
-    must wake another job, since this one may not see it."""
-    from flask import current_app
-
-    redis_url = current_app.extensions["grc_settings"].redis_url
-    if redis_url:
-        queues.connection(redis_url).delete(WAITING_FLAG)
+        wake_one_job(
+            queues.NOTIFICATIONS, self.redis_url, WAITING_FLAG, DELIVERY_JOB, **_job_options()
+        )
 
 
 def _job_options() -> dict[str, object]:
@@ -90,103 +98,106 @@ def _after_request() -> Iterator[None]:
         _in_teardown.reset(token)
 
 
-class InProcessDispatcher:
-    """Without Redis: deliver in the same process once the commit is over, in a fresh
-    application context (so a session and a connection of its own). During a request that
-    is at its teardown, when the request's connection is back in the pool; elsewhere (CLI)
-    at once. Delayed messages wait for the sweeper (``flask grc sweep``)."""
+class _InProcessJob:
+    """Without Redis: run a batch job in the same process once the commit is over, in a
+    fresh application context (so a session and a connection of its own). During a request
+    that is at its teardown, when the request's connection is back in the pool; elsewhere
+    (CLI) at once. What it leaves for later waits for the sweeper (``flask grc sweep``)."""
+
+    what = "job"
 
     def __init__(self, app: Flask) -> None:
         self.app = app
-        app.teardown_request(self._deliver_at_teardown)
+        self._flag = f"grc_after_request_{type(self).__name__}"
+        app.teardown_request(self._run_at_teardown)
 
-    def __call__(self, messages: list[tuple[int, datetime]]) -> None:
-        if any(available_at <= utcnow() for _, available_at in messages):
-            self.deliver_soon()
-
-    def deliver_soon(self) -> None:
+    def run_soon(self) -> None:
         if _during_request():
-            g.grc_deliver_after_request = True
+            setattr(g, self._flag, True)
             return
-        self._deliver()
+        self._run()
 
-    def _deliver_at_teardown(self, _error: BaseException | None) -> None:
-        if g.pop("grc_deliver_after_request", False):
+    def _run_at_teardown(self, _error: BaseException | None) -> None:
+        if g.pop(self._flag, False):
             from grc.extensions import db
 
             # The request has committed: end whatever read followed so its connection goes
-            # back to the pool before the delivery takes one, or concurrent requests could
-            # starve the pool.
+            # back to the pool before the job takes one, or concurrent requests could starve
+            # the pool.
             db.session.rollback()
             with _after_request():
-                self._deliver()
+                self._run()
 
-    def _deliver(self) -> None:
-        from workers.jobs import DeliveryDeferred, deliver_due_messages
-
+    def _run(self) -> None:
         with self.app.app_context():
             try:
-                deliver_due_messages()
-            except DeliveryDeferred as deferred:  # pending again; the sweeper retries
-                log.info("in-process delivery: %s", deferred)
+                self._job()
             except Exception:
-                log.exception("in-process delivery failed; the sweeper will retry")
+                log.exception("in-process %s failed; the sweeper will retry", self.what)
+
+    def _job(self) -> None:
+        raise NotImplementedError
 
 
-INBOUND_JOB = "workers.jobs.process_inbound_email"
-INBOUND_RETRY = Retry(max=3, interval=[10, 60, 300])
+class InProcessDispatcher(_InProcessJob):
+    """Delivers committed outbox messages that are due now; delayed ones (quiet hours) wait
+    for the sweeper."""
+
+    what = "delivery"
+
+    def __call__(self, messages: list[tuple[int, datetime]]) -> None:
+        if any(available_at <= utcnow() for _, available_at in messages):
+            self.run_soon()
+
+    def deliver_soon(self) -> None:
+        self.run_soon()
+
+    def _job(self) -> None:
+        from workers.jobs import DeliveryDeferred, deliver_due_messages
+
+        try:
+            deliver_due_messages()
+        except DeliveryDeferred as deferred:  # pending again; the sweeper retries
+            log.info("in-process delivery: %s", deferred)
+
+
+INBOUND_JOB = "workers.jobs.process_received_emails"
 
 
 class RqInboundDispatcher:
-    """Each stored inbound e-mail is processed by a job of the ``inbound`` queue."""
+    """Stored e-mails wake one processing job of the ``inbound`` queue (unless one is
+    already waiting): each job takes every e-mail due, in batches."""
 
     def __init__(self, redis_url: str) -> None:
         self.redis_url = redis_url
 
-    def __call__(self, email_ids: list[int]) -> None:
-        queue = queues.queue(queues.INBOUND, self.redis_url)
-        with queue.connection.pipeline() as pipe:
-            for email_id in email_ids:
-                queue.enqueue(
-                    INBOUND_JOB,
-                    email_id,
-                    job_timeout=queues.INBOUND_TIMEOUT,
-                    retry=INBOUND_RETRY,
-                    result_ttl=0,
-                    failure_ttl=7 * 86400,
-                    pipeline=pipe,
-                )
-            pipe.execute()
+    def __call__(self, _email_ids: list[int]) -> None:
+        self.process_soon()
+
+    def process_soon(self) -> None:
+        wake_one_job(
+            queues.INBOUND,
+            self.redis_url,
+            INBOUND_WAITING_FLAG,
+            INBOUND_JOB,
+            job_timeout=queues.INBOUND_TIMEOUT,
+            result_ttl=0,
+            failure_ttl=7 * 86400,
+        )
 
 
-class InProcessInboundDispatcher:
-    """Without Redis: process stored e-mails once the request that stored them is over."""
+class InProcessInboundDispatcher(_InProcessJob):
+    """Processes stored e-mails once the request that stored them is over."""
 
-    def __init__(self, app: Flask) -> None:
-        self.app = app
-        app.teardown_request(self._process_at_teardown)
+    what = "processing of inbound e-mail"
 
-    def __call__(self, email_ids: list[int]) -> None:
-        if _during_request():
-            g.setdefault("grc_inbound_after_request", []).extend(email_ids)
-            return
-        self._process(email_ids)
+    def __call__(self, _email_ids: list[int]) -> None:
+        self.run_soon()
 
-    def _process_at_teardown(self, _error: BaseException | None) -> None:
-        email_ids = g.pop("grc_inbound_after_request", None)
-        if email_ids:
-            from grc.extensions import db
+    def process_soon(self) -> None:
+        self.run_soon()
 
-            db.session.rollback()
-            with _after_request():
-                self._process(email_ids)
+    def _job(self) -> None:
+        from workers.jobs import process_received_emails
 
-    def _process(self, email_ids: list[int]) -> None:
-        from workers.jobs import process_inbound_email
-
-        for email_id in email_ids:
-            with self.app.app_context():
-                try:
-                    process_inbound_email(email_id)
-                except Exception:  # kept as received; the sweeper tries again
-                    log.exception("in-process processing of inbound e-mail %s failed", email_id)
+        process_received_emails()

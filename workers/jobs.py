@@ -17,7 +17,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from grc.config import Settings
-from grc.contracts.inbound import INBOUND_DISPATCHER, emails_to_hand_over
+from grc.contracts.inbound import (
+    INBOUND_DISPATCHER,
+    claim_received_emails,
+    emails_to_hand_over,
+    record_failure,
+    set_aside_abandoned,
+)
 from grc.db import utcnow
 from grc.extensions import db
 from grc.messaging import operations as outbox
@@ -32,7 +38,7 @@ from notifications.base import (
     UnknownOutcomeError,
 )
 from workers.app import job_context
-from workers.dispatch import job_started
+from workers.dispatch import INBOUND_WAITING_FLAG, job_started
 from workers.senders import senders, thread_senders
 
 log = logging.getLogger(__name__)
@@ -194,8 +200,11 @@ def sweep_outbox() -> int:
             timedelta(seconds=settings.sweep_after_seconds),
             settings.max_delivery_attempts,
         )
+        abandoned = set_aside_abandoned(db.session, now)
         unprocessed = emails_to_hand_over(db.session, now, settings.sweep_after_seconds)
         db.session.commit()
+        if abandoned:
+            log.warning("sweeper: %d inbound e-mail(s) set aside as unreadable", abandoned)
         if unprocessed:
             app.extensions[INBOUND_DISPATCHER](unprocessed)
             log.info("sweeper: %d inbound e-mail(s) handed over", len(unprocessed))
@@ -206,40 +215,64 @@ def sweep_outbox() -> int:
                 recovered,
                 len(stale),
             )
-        return recovered + len(stale) + len(unprocessed)
+        return recovered + len(stale) + abandoned + len(unprocessed)
 
 
-# After this many failed attempts an e-mail is set aside as unreadable, for a person.
-INBOUND_MAX_ATTEMPTS = 3
+# Stored e-mails taken per claim: small, so that jobs running side by side share a burst.
+INBOUND_BATCH = 10
+# A processing job hands over to a fresh one after this long (see DELIVERY_JOB_BUDGET_SECONDS).
+INBOUND_JOB_BUDGET_SECONDS = 30
 
 
-def process_inbound_email(email_id: int) -> str:
-    """Parse, match, read and apply one stored inbound e-mail (``contractors.inbox``)."""
-    from contractors.inbox import process_inbound_email as process
-    from grc.contracts.models import InboundEmail, InboundStatus
+def process_received_emails() -> str:
+    """Parse, match, read and apply every stored e-mail that is due (``contractors.inbox``).
 
-    with job_context():
-        try:
-            status = process(db.session, email_id, utcnow())
+    E-mails are claimed a few at a time (``claim_received_emails``, committed), then each is
+    processed and committed on its own: one e-mail's failure never undoes another's. A
+    failure is recorded on the e-mail, which is tried again after a wait and set aside as
+    unreadable after its last attempt. Several such jobs run side by side without ever
+    taking the same e-mail.
+    """
+    with job_context() as app:
+        settings: Settings = app.extensions["grc_settings"]
+        if settings.redis_url:
+            job_started(INBOUND_WAITING_FLAG)
+        tally: Counter[str] = Counter()
+        started = time.monotonic()
+        while True:
+            claimed = claim_received_emails(db.session, utcnow(), INBOUND_BATCH)
             db.session.commit()
-        except Exception as error:
-            db.session.rollback()
-            inbound = db.session.get(InboundEmail, email_id, with_for_update=True)
-            if inbound is None or inbound.status != InboundStatus.RECEIVED:
-                raise
-            inbound.attempts += 1
-            inbound.error = f"{type(error).__name__}: {error}"[:500]
-            if inbound.attempts >= INBOUND_MAX_ATTEMPTS:
-                inbound.status = InboundStatus.UNREADABLE
-                inbound.processed_at = utcnow()
-                db.session.commit()
-                log.exception(
-                    "inbound e-mail %s set aside after %d attempts", email_id, inbound.attempts
-                )
-                return "unreadable"
-            db.session.commit()
-            raise
-        return str(status)
+            if not claimed:
+                break
+            for email_id in claimed:
+                tally[_process_claimed_email(email_id)] += 1
+            if time.monotonic() - started > INBOUND_JOB_BUDGET_SECONDS:
+                app.extensions[INBOUND_DISPATCHER].process_soon()
+                break
+        summary = " ".join(f"{word}={count}" for word, count in sorted(tally.items()))
+        return summary or "nothing due"
+
+
+def _process_claimed_email(email_id: int) -> str:
+    from contractors.inbox import process_inbound_email
+
+    try:
+        status = process_inbound_email(db.session, email_id, utcnow())
+        db.session.commit()
+    except Exception as error:
+        db.session.rollback()
+        set_aside = record_failure(
+            db.session, email_id, f"{type(error).__name__}: {error}", utcnow()
+        )
+        db.session.commit()
+        log.exception(
+            "inbound e-mail %s: processing failed%s",
+            email_id,
+            ", set aside as unreadable" if set_aside else "; tried again later",
+        )
+        return "unreadable" if set_aside else "failed"
+    log.info("inbound e-mail %s: %s", email_id, status)
+    return str(status)
 
 
 def watch_work_orders() -> str:

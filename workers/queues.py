@@ -13,8 +13,9 @@ QUEUE_NAMES = (DEFAULT, NOTIFICATIONS, INBOUND)
 # A delivery job stops taking batches after 30 s, but one batch against a slow provider
 # (SDK timeouts of 10 s per call, waves of GRC_DELIVERY_THREADS calls) may take longer.
 DELIVERY_TIMEOUT = 600
-# Parsing and applying one inbound e-mail takes milliseconds; a minute means it is stuck.
-INBOUND_TIMEOUT = 60
+# A processing job stops claiming e-mails after 30 s; each takes milliseconds, so another
+# minute and a half means one is stuck (its lease then runs out and it is tried again).
+INBOUND_TIMEOUT = 120
 PERIODIC_TIMEOUT = 300
 
 

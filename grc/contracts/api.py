@@ -15,7 +15,7 @@ from grc.claims.models import Claim
 from grc.claims.operations import NewClaim
 from grc.claims.queries import get_claim_for
 from grc.claims.schemas import ClaimDetailSchema
-from grc.contracts.inbound import process_after_commit, register_intake
+from grc.contracts.inbound import register_intake, send_back
 from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
 from grc.contracts.schemas import (
     AttachSchema,
@@ -106,7 +106,7 @@ class InboundAttach(MethodView):
         if inbound.status not in (InboundStatus.TRIAGE, InboundStatus.INTAKE):
             raise Conflict(f"The e-mail is {inbound.status}: only triage e-mails are attached.")
         claim = get_claim_for(db.session, current_user(), body["claim_id"])
-        _send_back(inbound, claim.id)
+        send_back(db.session, inbound, claim.id)
         db.session.commit()
         return inbound
 
@@ -120,7 +120,7 @@ class InboundReprocess(MethodView):
         inbound = _inbound_or_404(email_id)
         if inbound.status not in _REPROCESSABLE:
             raise Conflict(f"The e-mail is {inbound.status}: it is not processed again.")
-        _send_back(inbound, inbound.claim_id)
+        send_back(db.session, inbound, inbound.claim_id)
         db.session.commit()
         return inbound
 
@@ -137,17 +137,6 @@ class InboundRegister(MethodView):
         claim = register_intake(db.session, inbound, NewClaim(**body), current_user(), utcnow())
         db.session.commit()
         return claim
-
-
-def _send_back(inbound: InboundEmail, claim_id: int | None) -> None:
-    inbound.status = InboundStatus.RECEIVED
-    inbound.claim_id = claim_id
-    inbound.attempts = 0
-    inbound.error = None
-    # Processing starts afresh from the stored post: forget what the last pass kept.
-    inbound.attachments.clear()
-    db.session.flush()
-    process_after_commit(db.session, inbound.id)
 
 
 @blp.route("/work-orders")

@@ -56,26 +56,114 @@ def process_after_commit(session: Session, email_id: int) -> None:
     handover.job_after_commit(session, INBOUND_DISPATCHER, email_id)
 
 
+def send_back(session: Session, inbound: InboundEmail, claim_id: int | None) -> None:
+    """Process the e-mail again from its stored post, as if it had just arrived (after a fix,
+    a late token, or a person attaching it to ``claim_id``)."""
+    inbound.status = InboundStatus.RECEIVED
+    inbound.claim_id = claim_id
+    inbound.attempts = 0
+    inbound.next_attempt_at = None
+    inbound.error = None
+    # Processing starts afresh from the stored post: forget what the last pass kept.
+    inbound.attachments.clear()
+    session.flush()
+    process_after_commit(session, inbound.id)
+
+
 INBOUND_SWEEP_GRACE = timedelta(minutes=5)
+# After this many attempts that failed or never finished, an e-mail is set aside as
+# unreadable, for a person (it keeps its raw post and can be reprocessed once fixed).
+MAX_ATTEMPTS = 3
+# Wait before the second and third attempts after a failure.
+RETRY_DELAYS = (timedelta(seconds=10), timedelta(minutes=1))
+# A claimed e-mail whose worker went silent (killed, host lost) is tried again after this.
+PROCESSING_LEASE = timedelta(minutes=5)
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        InboundEmail.status == InboundStatus.RECEIVED,
+        sa.or_(InboundEmail.next_attempt_at.is_(None), InboundEmail.next_attempt_at <= now),
+        InboundEmail.attempts < MAX_ATTEMPTS,
+    )
+
+
+def claim_received_emails(session: Session, now: datetime, limit: int) -> list[int]:
+    """Take up to ``limit`` stored e-mails for one processing attempt each, oldest first.
+
+    One ``UPDATE … RETURNING`` counts the attempt and leases the rows for
+    ``PROCESSING_LEASE``; on PostgreSQL they are picked with ``FOR UPDATE SKIP LOCKED``, so
+    jobs running side by side take disjoint batches. The caller commits the claim, then
+    processes each e-mail in a transaction of its own.
+    """
+    due = sa.select(InboundEmail.id).where(_due(now)).order_by(InboundEmail.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    claimed = session.scalars(
+        sa.update(InboundEmail)
+        .where(InboundEmail.id.in_(due.scalar_subquery()))
+        .values(attempts=InboundEmail.attempts + 1, next_attempt_at=now + PROCESSING_LEASE)
+        .returning(InboundEmail.id)
+    ).all()
+    return sorted(claimed)
+
+
+def record_failure(session: Session, email_id: int, error: str, now: datetime) -> bool:
+    """An attempt crashed: tried again after a wait, or set aside as unreadable once its
+    attempts are used up (True)."""
+    inbound = session.get(InboundEmail, email_id, with_for_update=True)
+    if inbound is None or inbound.status != InboundStatus.RECEIVED:
+        return False
+    inbound.error = error[:500]
+    if inbound.attempts >= MAX_ATTEMPTS:
+        inbound.status = InboundStatus.UNREADABLE
+        inbound.processed_at = now
+        inbound.next_attempt_at = None
+        return True
+    inbound.next_attempt_at = now + RETRY_DELAYS[min(inbound.attempts, len(RETRY_DELAYS)) - 1]
+    return False
 
 
 def emails_to_hand_over(session: Session, now: datetime, after_seconds: int) -> list[int]:
-    """Stored e-mails nobody processed (Redis was down, the process died after the commit)."""
+    """Stored e-mails due for processing that no job may be about to take: a retry whose
+    wait is over, a lease that ran out, or a first attempt whose hand-over was lost (Redis
+    was down, the process died after the commit)."""
+    # A first attempt is left alone well past the sweep delay: a backlog in the queue is not
+    # a lost hand-over.
+    grace = max(timedelta(seconds=after_seconds), INBOUND_SWEEP_GRACE)
     return list(
         session.execute(
             sa.select(InboundEmail.id)
             .where(
-                InboundEmail.status == InboundStatus.RECEIVED,
-                # Well past the sweep delay: a backlog in the queue is not a lost hand-over
-                # (processing twice is harmless, but costs the workers when they are behind).
-                InboundEmail.received_at
-                <= now - max(timedelta(seconds=after_seconds), INBOUND_SWEEP_GRACE),
-                InboundEmail.attempts < 5,
+                _due(now),
+                sa.or_(
+                    InboundEmail.next_attempt_at.is_not(None),
+                    InboundEmail.received_at <= now - grace,
+                ),
             )
             .order_by(InboundEmail.id)
             .limit(1000)
         ).scalars()
     )
+
+
+def set_aside_abandoned(session: Session, now: datetime) -> int:
+    """E-mails whose every attempt was interrupted (the worker killed each time, a job
+    timeout): unreadable, for a person, instead of being tried for ever."""
+    return session.execute(
+        sa.update(InboundEmail)
+        .where(
+            InboundEmail.status == InboundStatus.RECEIVED,
+            InboundEmail.attempts >= MAX_ATTEMPTS,
+            InboundEmail.next_attempt_at <= now,
+        )
+        .values(
+            status=InboundStatus.UNREADABLE,
+            processed_at=now,
+            next_attempt_at=None,
+            error=f"processing was interrupted {MAX_ATTEMPTS} times",
+        )
+    ).rowcount
 
 
 def _authenticated(path_secret: str | None) -> bool:

@@ -136,7 +136,9 @@ class InboundEmail(db.Model):
     content_type: Mapped[str] = mapped_column(sa.String(200))
     raw_post: Mapped[bytes] = mapped_column(sa.LargeBinary)
     status: Mapped[InboundStatus] = mapped_column(
-        enum_column_type(InboundStatus, "inbound_status"), default=InboundStatus.RECEIVED
+        enum_column_type(InboundStatus, "inbound_status"),
+        default=InboundStatus.RECEIVED,
+        index=True,
     )
     message_id: Mapped[str | None] = mapped_column(sa.String(300), index=True)
     from_address: Mapped[str | None] = mapped_column(sa.String(254))
@@ -153,7 +155,10 @@ class InboundEmail(db.Model):
     html: Mapped[str | None] = mapped_column(sa.Text)
     error: Mapped[str | None] = mapped_column(sa.String(500))
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Attempts started (each processing job counts its own before it begins), and when the
+    # next may start: after a failure's wait, or once a silent worker's lease has run out.
     attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     work_order: Mapped[WorkOrder | None] = relationship()
     attachments: Mapped[list[InboundAttachment]] = relationship(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,6 +14,7 @@ from flask import Flask
 
 from grc.claims.models import Claim, ClaimStatus
 from grc.contracts import work_orders
+from grc.contracts.inbound import INBOUND_DISPATCHER
 from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
 from grc.extensions import db
 from notifications.memory import MemorySender
@@ -344,9 +345,7 @@ def test_a_tenant_writing_to_the_contact_address_becomes_a_registered_claim(inbo
 
 
 def test_an_e_mail_whose_hand_over_was_lost_is_processed_by_the_sweeper(inbox):
-    from datetime import timedelta
-
-    from grc.contracts.inbound import INBOUND_DISPATCHER, store_inbound
+    from grc.contracts.inbound import store_inbound
     from workers.jobs import sweep_outbox
 
     application, world = inbox
@@ -369,8 +368,19 @@ def test_an_e_mail_whose_hand_over_was_lost_is_processed_by_the_sweeper(inbox):
     assert db.session.get(InboundEmail, email_id).status == InboundStatus.APPLIED
 
 
+def _due_now(email_id: int) -> None:
+    """Let the wait before the e-mail's next attempt run out."""
+    from datetime import timedelta
+
+    db.session.expire_all()
+    stored = db.session.get(InboundEmail, email_id)
+    stored.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)
+    db.session.commit()
+
+
 def test_a_processing_crash_is_retried_then_set_aside_with_its_error(inbox, monkeypatch):
-    from workers.jobs import INBOUND_MAX_ATTEMPTS, process_inbound_email
+    from grc.contracts.inbound import MAX_ATTEMPTS
+    from workers.jobs import process_received_emails
 
     application, world = inbox
     order = claim_with_work_order(application, world)
@@ -381,17 +391,158 @@ def test_a_processing_crash_is_retried_then_set_aside_with_its_error(inbox, monk
 
     monkeypatch.setattr("contractors.inbox.read_reply", broken)
     to = work_orders.reply_address(order)
+    posted_at = datetime.now(UTC)
     assert post_raw_email(application.test_client(), _reply_to(order, "OK"), to).status_code == 200
-    [stored] = _stored()  # the in-process attempt failed: kept, error noted
+    [stored] = _stored()  # the in-process attempt failed: kept, error noted, tried again later
     assert (stored.status, stored.attempts) == (InboundStatus.RECEIVED, 1)
     assert "reader crashed" in stored.error
-    for _ in range(INBOUND_MAX_ATTEMPTS - 2):
-        with pytest.raises(RuntimeError):
-            process_inbound_email(stored.id)
-    assert process_inbound_email(stored.id) == "unreadable"
+    assert stored.next_attempt_at >= posted_at + timedelta(seconds=10)
+    assert process_received_emails() == "nothing due"  # not before its wait is over
+    for attempt in range(2, MAX_ATTEMPTS):
+        _due_now(stored.id)
+        assert process_received_emails() == "failed=1"
+        [stored] = _stored()
+        assert (stored.status, stored.attempts) == (InboundStatus.RECEIVED, attempt)
+    _due_now(stored.id)
+    assert process_received_emails() == "unreadable=1"
     [stored] = _stored()
     assert stored.status == InboundStatus.UNREADABLE
-    assert stored.attempts == INBOUND_MAX_ATTEMPTS
+    assert stored.attempts == MAX_ATTEMPTS
+    assert stored.next_attempt_at is None
     assert stored.raw_post  # kept for a reprocess once fixed
     db.session.expire_all()
     assert db.session.get(Claim, claim_id).status == ClaimStatus.ASSIGNED
+
+
+def test_one_e_mail_crashing_does_not_hold_up_the_others(inbox, monkeypatch):
+    """Each e-mail of a batch is its own transaction: the crash is recorded on its row, the
+    replies before and after it are applied."""
+    from contractors import inbox as inbox_module
+    from workers.jobs import process_received_emails
+
+    application, world = inbox
+    orders = [claim_with_work_order(application, world) for _ in range(3)]
+    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)  # stored, not yet processed
+    try:
+        for order in orders:
+            to = work_orders.reply_address(order)
+            response = post_raw_email(
+                application.test_client(), _reply_to(order, "Travaux terminés."), to
+            )
+            assert response.status_code == 200
+    finally:
+        application.extensions[INBOUND_DISPATCHER] = dispatcher
+    real_read = inbox_module.read_reply
+    crashing = orders[1].claim.reference
+    claim_ids = [order.claim_id for order in orders]
+
+    def read_but_crash_on_one(text, **kwargs):
+        if crashing in kwargs["subject"]:
+            raise RuntimeError("reader crashed")
+        return real_read(text, **kwargs)
+
+    monkeypatch.setattr("contractors.inbox.read_reply", read_but_crash_on_one)
+    assert process_received_emails() == "applied=2 failed=1"
+    stored = _stored()
+    assert [(e.status, e.attempts) for e in stored] == [
+        (InboundStatus.APPLIED, 1),
+        (InboundStatus.RECEIVED, 1),
+        (InboundStatus.APPLIED, 1),
+    ]
+    statuses = [db.session.get(Claim, claim_id).status for claim_id in claim_ids]
+    assert statuses == [ClaimStatus.RESOLVED, ClaimStatus.ASSIGNED, ClaimStatus.RESOLVED]
+
+
+def test_claimed_e_mails_are_leased_and_taken_oldest_first(inbox):
+    from grc.contracts.inbound import (
+        PROCESSING_LEASE,
+        claim_received_emails,
+        set_aside_abandoned,
+        store_inbound,
+    )
+
+    application, _world = inbox
+    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)
+    now = datetime.now(UTC)
+    try:
+        ids = [
+            store_inbound(db.session, "multipart/form-data; boundary=x", b"--x--", now)
+            for _ in range(5)
+        ]
+        db.session.commit()
+    finally:
+        application.extensions[INBOUND_DISPATCHER] = dispatcher
+    assert claim_received_emails(db.session, now, 3) == ids[:3]
+    assert claim_received_emails(db.session, now, 3) == ids[3:]
+    assert claim_received_emails(db.session, now, 3) == []  # all leased
+    db.session.commit()
+    stored = _stored()
+    assert {(e.attempts, e.next_attempt_at) for e in stored} == {(1, now + PROCESSING_LEASE)}
+
+    # Their worker went silent: once the lease is over they are taken again, and set aside
+    # once every attempt was interrupted.
+    later = now + PROCESSING_LEASE
+    assert claim_received_emails(db.session, later, 10) == ids
+    assert claim_received_emails(db.session, later + PROCESSING_LEASE, 10) == ids
+    assert set_aside_abandoned(db.session, later + PROCESSING_LEASE) == 0  # still leased
+    assert claim_received_emails(db.session, later + 2 * PROCESSING_LEASE, 10) == []
+    assert set_aside_abandoned(db.session, later + 2 * PROCESSING_LEASE) == 5
+    db.session.commit()
+    assert {(e.status, e.attempts) for e in _stored()} == {(InboundStatus.UNREADABLE, 3)}
+    assert all("interrupted 3 times" in e.error for e in _stored())
+
+
+def test_concurrent_jobs_claim_disjoint_batches(inbox, backend):
+    """Two jobs claiming at the same moment never get the same e-mail (PostgreSQL's
+    FOR UPDATE SKIP LOCKED; SQLite has one writer at a time)."""
+    if backend != "postgresql":
+        pytest.skip("row locks: PostgreSQL only")
+    from sqlalchemy.orm import Session
+
+    from grc.contracts.inbound import claim_received_emails, store_inbound
+
+    application, _world = inbox
+    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)
+    now = datetime.now(UTC)
+    try:
+        ids = [
+            store_inbound(db.session, "multipart/form-data; boundary=x", b"--x--", now)
+            for _ in range(6)
+        ]
+        db.session.commit()
+    finally:
+        application.extensions[INBOUND_DISPATCHER] = dispatcher
+    with Session(db.engine) as first, Session(db.engine) as second:
+        taken_first = claim_received_emails(first, now, 4)  # its transaction still open
+        taken_second = claim_received_emails(second, now, 4)
+        first.commit()
+        second.commit()
+    assert taken_first == ids[:4]
+    assert taken_second == ids[4:]
+
+
+def test_the_sweeper_hands_over_a_retry_once_its_wait_is_over(inbox, monkeypatch):
+    from workers.jobs import sweep_outbox
+
+    application, world = inbox
+    order = claim_with_work_order(application, world)
+    claim_id = order.claim_id
+    to = work_orders.reply_address(order)
+    with monkeypatch.context() as patched:
+        patched.setattr("contractors.inbox.read_reply", _crash)
+        response = post_raw_email(
+            application.test_client(), _reply_to(order, "Travaux terminés."), to
+        )
+        assert response.status_code == 200
+    [stored] = _stored()
+    assert (stored.status, stored.attempts) == (InboundStatus.RECEIVED, 1)
+    assert sweep_outbox() == 0  # still waiting before its second attempt
+    _due_now(stored.id)
+    assert sweep_outbox() == 1  # no five-minute grace for a retry: it is not in any queue
+    [stored] = _stored()
+    assert (stored.status, stored.attempts, stored.error) == (InboundStatus.APPLIED, 2, None)
+    assert db.session.get(Claim, claim_id).status == ClaimStatus.RESOLVED
+
+
+def _crash(*args, **kwargs):
+    raise RuntimeError("reader crashed")
