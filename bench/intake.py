@@ -43,8 +43,11 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchlib import (  # noqa: E402
+    CLK_TCK,
     RESULTS,
     VENV_BIN,
+    backend_pids,
+    cpu_seconds,
     create_database,
     database_url,
     free_port,
@@ -52,6 +55,7 @@ from benchlib import (  # noqa: E402
     percentiles,
     require_loopback,
     run_flask,
+    system_cpu,
 )
 
 from grc.demo import FIRST_NAMES, LAST_NAMES  # noqa: E402
@@ -202,8 +206,20 @@ def _intake_worker(base_url: str, token: str, dwellings: list[int], categories: 
     out.close()
 
 
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _cpu_by_party(parties: dict[str, list[int]]) -> dict[str, float]:
+    return {name: sum(cpu_seconds(pid) or 0.0 for pid in pids) for name, pids in parties.items()}
+
+
 def bench_intake(base_url: str, token: str, dwellings: list[int], categories: list[str],
-                 processes: int, threads: int, warmup: float, duration: float) -> dict[str, Any]:
+                 processes: int, threads: int, warmup: float, duration: float,
+                 server_pid: int, admin_url: str, database: str) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     pipes, workers = [], []
     for p in range(processes):
@@ -214,6 +230,15 @@ def bench_intake(base_url: str, token: str, dwellings: list[int], categories: li
         sender.close()
         pipes.append(receiver)
         workers.append(worker)
+    # CPU of each party over the measured window (the workers time it from their own start,
+    # a few milliseconds later: close enough over 30 s).
+    time.sleep(warmup)
+    parties = {"gunicorn (master + workers)": [server_pid, *_children(server_pid)],
+               "postgres backends": backend_pids(admin_url, database),
+               "load generator": [w.pid for w in workers if w.pid]}
+    cpu_before, machine_before = _cpu_by_party(parties), system_cpu()
+    time.sleep(duration)
+    cpu_after, machine_after = _cpu_by_party(parties), system_cpu()
     latencies: list[float] = []
     failures: list[str] = []
     for receiver in pipes:
@@ -223,10 +248,19 @@ def bench_intake(base_url: str, token: str, dwellings: list[int], categories: li
     for worker in workers:
         worker.join()
     stats = percentiles(latencies)
+    created = max(1, len(latencies))
+    cpu_ms = {name: 1000 * (cpu_after[name] - cpu_before[name]) / created for name in parties}
+    busy = (machine_after[0] - machine_before[0]) / CLK_TCK
+    ours = sum(cpu_after[name] - cpu_before[name] for name in parties)
+    cpu_ms["all of the above"] = 1000 * ours / created
     return {"created": len(latencies), "failed": len(failures),
             "failure_kinds": dict(sorted({f: failures.count(f) for f in set(failures)}.items())),
             "duration_s": duration, "claims_per_s": len(latencies) / duration,
-            "latency_s": stats, "processes": processes, "threads_per_process": threads}
+            "latency_s": stats, "processes": processes, "threads_per_process": threads,
+            "cpu_ms_per_claim": cpu_ms,
+            "machine_cpu_s": {"busy": busy, "others": busy - ours,
+                              "note": "others: anything else on the machine, PostgreSQL's "
+                                      "background processes and the kernel included"}}
 
 
 # --- b. One million tenants ----------------------------------------------------------------
@@ -562,12 +596,16 @@ def main(argv: list[str] | None = None) -> int:
                 f"{args.warmup:.0f} s warm-up + {args.duration:.0f} s on {len(dwellings):,} "
                 f"occupied dwellings, {len(categories)} categories…")
             intake = bench_intake(server.base_url, tokens["agent"], dwellings, categories,
-                                  args.processes, args.clients, args.warmup, args.duration)
+                                  args.processes, args.clients, args.warmup, args.duration,
+                                  server.process.pid, args.pg_admin, args.db)
             result["intake"] = intake
             lat = intake["latency_s"]
             log(f"  {intake['claims_per_s']:.0f} claims/s, p50 {ms(lat, 'p50')} ms, "
                 f"p95 {ms(lat, 'p95')} ms, p99 {ms(lat, 'p99')} ms; "
                 f"{intake['failed']} failures {intake['failure_kinds'] or ''}")
+            log("  CPU ms per claim: " + ", ".join(
+                f"{name} {value:.2f}" for name, value in intake["cpu_ms_per_claim"].items())
+                + f"; others on the machine {intake['machine_cpu_s']['others']:.1f} CPU-s")
             if intake["failed"]:
                 exit_code = 1
         if not args.skip_search:

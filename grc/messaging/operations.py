@@ -67,13 +67,15 @@ def queue_message(
     }
     # One statement whatever happens: a repeated key (a retried request, a job run twice)
     # inserts nothing and returns no id, with no SELECT beforehand and no race between the two.
-    session.flush()
+    # The claim row exists already (its id is in the values), so nothing pending needs to be
+    # written first: the caller's next flush or commit writes the rest in one go.
     insert = _insert_for(session).values(values)
-    message_id = session.execute(
-        insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
-            OutboxMessage.id
-        )
-    ).scalar_one_or_none()
+    with session.no_autoflush:
+        message_id = session.execute(
+            insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+                OutboxMessage.id
+            )
+        ).scalar_one_or_none()
     if message_id is None:
         return None
     message = OutboxMessage(id=message_id, **values)
