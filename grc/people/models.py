@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from grc.db import StrEnum, UTCDateTime, enum_column_type, utcnow
 from grc.extensions import db
@@ -81,6 +81,12 @@ class Tenant(db.Model):
 
     def refresh_search_name(self) -> None:
         self.search_name = search_key(self.last_name, self.first_name)
+
+    @validates("email")
+    def _normalise_email(self, _key: str, email: str | None) -> str | None:
+        # Stored lower case, so finding a tenant by the sender of an e-mail is an equality
+        # on the indexed column.
+        return email.strip().lower() or None if email else None
 
     def current_lease(self, on: date) -> Lease | None:
         for lease in reversed(self.leases):

@@ -17,6 +17,7 @@ from grc.contracts import work_orders
 from grc.contracts.inbound import INBOUND_DISPATCHER
 from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
 from grc.extensions import db
+from grc.people.models import Tenant
 from notifications.memory import MemorySender
 from tests.factories import build_world
 from tests.grc.contracts.inbound_posts import (
@@ -295,8 +296,13 @@ def test_inbound_html_is_sanitised_before_it_is_shown(inbox):
 def test_a_tenant_writing_to_the_contact_address_becomes_a_registered_claim(inbox):
     application, world = inbox
     tenant = world.tenants["TIL-11"]
-    tenant.email = "Elodie.Lefevre@Example.org"  # found whatever the case of the address
+    tenant.email = " Elodie.Lefevre@Example.org"  # found whatever the case of the address
     db.session.commit()
+    # Stored lower case, so the lookup is an equality on the indexed column.
+    assert (
+        db.session.execute(sa.select(Tenant.email).where(Tenant.id == tenant.id)).scalar_one()
+        == "elodie.lefevre@example.org"
+    )
     client = application.test_client()
     eml = reply(
         to=f"contact@{INBOUND_DOMAIN}",
