@@ -443,6 +443,16 @@ _CANNOT_OTHER = _words(
     r"(?:cannot|can't|can not|could not|couldn't|won't be able to|will not be able to"
     r"|unable to|not able to) (?:come|attend|make it|intervene|visit|access|get in|carry out)",
 )
+# A visit called off: a date in the same clause is the old appointment, not a new one
+# ("la locataire annule le rendez-vous de jeudi").
+_CALLED_OFF = _words(
+    r"annul\w*",
+    r"decommand\w*",
+    r"report(?:e|es|ee|ees|er|ons|ez) (?:le |la |du |de la |notre |votre )?(?:rendez[- ]vous|rdv"
+    r"|passage|visite|intervention)",
+    r"cancel\w*",
+    r"call(?:ed|s|ing)? off",
+)
 # An announced visit: enough for an acknowledgement even without a date.
 _VISIT_INTENT = _words(
     r"(?:re)?passer(?:ons|a|ai)",
@@ -563,6 +573,7 @@ class _Signals:
     reasons: list[tuple[int, CannotReason]] = field(default_factory=list)
     # Clauses where a visit is called off ("nous ne pourrons pas passer demain").
     cancelling_clauses: set[int] = field(default_factory=set)
+    called_off: bool = False  # a visit cancelled or postponed
 
 
 def _asserted(
@@ -612,6 +623,9 @@ def _signals(layout: _Layout) -> _Signals:
             signals.reasons.append((match.start(), reason))
             if reason is CannotReason.OTHER:
                 signals.cancelling_clauses.add(layout.clause_of(match.start()))
+    for match in _asserted(layout, _CALLED_OFF.finditer(text), negatable=True, past_only=False):
+        signals.called_off = True
+        signals.cancelling_clauses.add(layout.clause_of(match.start()))
     signals.reasons.sort(key=lambda found: found[0])
     return signals
 
@@ -939,6 +953,11 @@ def read_reply(
     if signals.acknowledged or signals.intent:
         if signals.intent:
             notes.append(NOTE_VISIT_WITHOUT_DATE)
+        if signals.called_off:
+            # "Rendez-vous annulé", "nous annulons jeudi et passerons vendredi": what happens
+            # next, a person reads.
+            notes.append(NOTE_VISIT_CANCELLED)
+            return Reading(ReplyKind.ACKNOWLEDGED, new_text, confident=False, notes=_unique(notes))
         return Reading(ReplyKind.ACKNOWLEDGED, new_text, notes=_unique(notes))
     notes.append(NOTE_NO_SIGNAL)
     return Reading(ReplyKind.UNCLEAR, new_text, confident=False, notes=_unique(notes))

@@ -923,6 +923,49 @@ def test_a_cancelled_visit_replaced_by_another_is_scheduled() -> None:
 
 
 @pytest.mark.parametrize(
+    "text",
+    [
+        "La locataire annule le rendez-vous de jeudi.",
+        "Rendez-vous de jeudi 14h décommandé par l'occupant.",
+        "Nous annulons jeudi et passerons vendredi à 9h.",
+        "The tenant cancelled Thursday's appointment.",
+    ],
+)
+def test_a_visit_called_off_is_never_an_appointment(text: str) -> None:
+    reading = read(text)
+
+    assert reading.kind is ReplyKind.ACKNOWLEDGED
+    assert reading.appointment is None
+    assert not reading.confident  # a person reads what happens next
+    assert "visit cancelled" in reading.notes
+
+
+def test_a_called_off_visit_with_a_new_date_in_its_own_sentence_is_scheduled() -> None:
+    reading = read("Le rendez-vous de jeudi est annulé. Nous passerons vendredi 13/03 à 9h.")
+
+    assert reading.kind is ReplyKind.SCHEDULED
+    assert reading.appointment == Appointment(at(13, 9), None)
+    assert reading.confident
+
+
+def test_a_visit_that_is_not_called_off_is_scheduled() -> None:
+    reading = read("Le rendez-vous de jeudi à 14h n'est pas annulé, nous serons là.")
+
+    assert reading.kind is ReplyKind.SCHEDULED
+    assert reading.appointment == Appointment(at(12, 14), None)
+
+
+def test_a_forwarded_cancellation_with_a_question_is_a_question() -> None:
+    reading = read(
+        "Je vous transfère le message de la locataire qui annule le rendez-vous de jeudi.\n"
+        "Devons-nous reprogrammer de notre côté ou attendez-vous qu'elle vous recontacte ?"
+    )
+
+    assert reading.kind is ReplyKind.QUESTION
+    assert reading.appointment is None
+
+
+@pytest.mark.parametrize(
     ("text", "reason", "appointment"),
     [
         ("Travaux terminés mais locataire absent.", CannotReason.TENANT_ABSENT, None),
