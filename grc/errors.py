@@ -49,6 +49,12 @@ class Conflict(DomainError):
     status_code = HTTPStatus.CONFLICT
 
 
+class TooLarge(DomainError):
+    """What was sent is over a size limit (an attachment, a photo)."""
+
+    status_code = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+
+
 def error_response(status: HTTPStatus, message: str, errors: Any = None) -> Response:
     body: dict[str, Any] = {"code": status.value, "status": status.phrase, "message": message}
     if errors is not None:

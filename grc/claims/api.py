@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Response, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy.orm import joinedload
 
 from grc.auth import Permission, current_user, require
-from grc.claims import operations, queries
-from grc.claims.models import Category, Claim
+from grc.claims import operations, photos, queries
+from grc.claims.models import Category, Claim, ClaimPhoto
 from grc.claims.schemas import (
     AppointmentSchema,
     CategorySchema,
@@ -22,9 +26,13 @@ from grc.claims.schemas import (
     ClaimSchema,
     CommentSchema,
     EventSchema,
+    PhotoSchema,
+    PhotoUploadSchema,
     TransitionSchema,
 )
+from grc.clock import settings
 from grc.db import utcnow
+from grc.errors import NotFound, error_response
 from grc.extensions import db
 
 catalogue_blp = Blueprint(
@@ -146,3 +154,60 @@ class ClaimAppointment(MethodView):
         )
         db.session.commit()
         return claim
+
+
+# Room for the multipart envelope (boundary, part headers) around the photo itself.
+_MULTIPART_ALLOWANCE = 64 * 1024
+
+
+def _upload_within_limit(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse an oversized upload from its Content-Length, before the body is read."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        photo_limit = settings().attachment_max_bytes
+        if (request.content_length or 0) > photo_limit + _MULTIPART_ALLOWANCE:
+            return error_response(
+                HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
+                f"The photo is over the {photo_limit}-byte limit.",
+            )
+        # A body without Content-Length is cut there by Werkzeug (a JSON 413 as well).
+        request.max_content_length = photo_limit + _MULTIPART_ALLOWANCE
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+@blp.route("/<int(max=2147483647):claim_id>/photos")
+class ClaimPhotos(MethodView):
+    @require(Permission.CLAIMS_COMMENT)
+    @_upload_within_limit
+    @blp.arguments(PhotoUploadSchema, location="files")
+    @blp.response(201, PhotoSchema)
+    @blp.alt_response(409, description="The claim is closed or cancelled, or has 10 photos")
+    @blp.alt_response(413, description="The photo is over GRC_ATTACHMENT_MAX_BYTES")
+    def post(self, files: dict[str, Any], claim_id: int) -> ClaimPhoto:
+        """Add a photo (multipart ``file``: JPEG, PNG or WebP). It is kept upright, at most
+        2048 px, re-encoded as JPEG without any metadata (no GPS position)."""
+        user = current_user()
+        claim = queries.get_claim_for(db.session, user, claim_id)
+        upload = files["file"]
+        data = upload.stream.read(settings().attachment_max_bytes + 1)
+        photo = photos.add_photo(db.session, claim, upload.filename or "", data, user, utcnow())
+        db.session.commit()
+        return photo
+
+
+@blp.route("/<int(max=2147483647):claim_id>/photos/<int(max=2147483647):photo_id>")
+class ClaimPhotoItem(MethodView):
+    @require(Permission.CLAIMS_READ)
+    @blp.response(
+        200, {"type": "string", "format": "binary"}, content_type="image/jpeg", description="JPEG"
+    )
+    def get(self, claim_id: int, photo_id: int) -> Response:
+        """The photo itself (image/jpeg)."""
+        claim = queries.get_claim_for(db.session, current_user(), claim_id)
+        photo = photos.photo_of_claim(db.session, claim.id, photo_id)
+        if photo is None:
+            raise NotFound(f"No photo with id {photo_id} on this claim.")
+        return photos.photo_response(photo)

@@ -304,6 +304,9 @@ class Claim(db.Model):
     events: Mapped[list[ClaimEvent]] = relationship(
         back_populates="claim", order_by="ClaimEvent.id", passive_deletes="all"
     )
+    photos: Mapped[list[ClaimPhoto]] = relationship(
+        back_populates="claim", order_by="ClaimPhoto.id", passive_deletes="all"
+    )
 
     @property
     def route(self) -> Route:
@@ -348,6 +351,34 @@ class ClaimEvent(db.Model):
 
     claim: Mapped[Claim] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class PhotoSource(StrEnum):
+    UPLOAD = "upload"  # sent by staff through the API
+    EMAIL = "email"  # attached to the tenant's e-mail that became the claim
+
+
+class ClaimPhoto(db.Model):
+    """A photo of the problem, kept normalised: a JPEG without metadata, at most 2048 px."""
+
+    __tablename__ = "claim_photos"
+    __table_args__ = (sa.CheckConstraint("source IN ('upload', 'email')", name="source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claims.id"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(50))
+    size: Mapped[int]
+    width: Mapped[int]
+    height: Mapped[int]
+    # Up to a few megabytes: loaded only when the image itself is served, never with a list.
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    source: Mapped[str] = mapped_column(sa.String(10))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    claim: Mapped[Claim] = relationship(back_populates="photos")
+    uploaded_by: Mapped[User | None] = relationship()
 
 
 @sa.event.listens_for(ClaimEvent, "before_update")

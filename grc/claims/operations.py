@@ -110,6 +110,7 @@ def create_claim(
         created_by=actor,
         created_at=now,
         updated_at=now,
+        photos=[],  # known empty: the response lists them without asking the database
     )
     _apply_route(claim, route)
     session.add(claim)

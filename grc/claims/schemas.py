@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import url_for
+from flask_smorest.fields import Upload
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from grc.auth import current_user
@@ -166,8 +168,34 @@ class ClaimSchema(Schema):
     updated_at = fields.AwareDateTime()
 
 
+class PhotoSchema(Schema):
+    id = fields.Integer()
+    filename = fields.String()
+    content_type = fields.String(metadata={"description": "Always image/jpeg once normalised"})
+    size = fields.Integer(metadata={"description": "Bytes of the stored JPEG"})
+    width = fields.Integer()
+    height = fields.Integer()
+    source = fields.String(metadata={"description": "upload (staff) or email (the tenant's)"})
+    created_at = fields.AwareDateTime()
+    url = fields.Function(
+        lambda p: url_for("claims.ClaimPhotoItem", claim_id=p.claim_id, photo_id=p.id),
+        metadata={"description": "Where the image itself is served"},
+    )
+
+
+class PhotoUploadSchema(Schema):
+    file = Upload(
+        required=True,
+        metadata={"description": "A JPEG, PNG or WebP photo, up to GRC_ATTACHMENT_MAX_BYTES"},
+    )
+
+
 class ClaimDetailSchema(ClaimSchema):
     events = fields.List(fields.Nested(EventSchema))
+    photos = fields.List(
+        fields.Nested(PhotoSchema),
+        metadata={"description": "The claim's photos (their details; each image at its url)"},
+    )
     allowed_actions = fields.Function(
         lambda c: [str(a) for a in allowed_actions(c.status, current_user().role)],
         metadata={"description": "What the caller may do next"},

@@ -21,8 +21,10 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.orm import Session
 
-from grc.claims.models import Claim
+from grc.claims.models import Claim, ClaimEvent, EventKind, PhotoSource, Visibility
 from grc.claims.operations import NewClaim, create_claim
+from grc.claims.photos import REFUSALS as PHOTO_REFUSALS
+from grc.claims.photos import add_photo
 from grc.claims.schemas import MAX_DESCRIPTION
 from grc.clock import settings
 from grc.contracts.models import InboundEmail, InboundStatus
@@ -224,7 +226,13 @@ def sendgrid_inbound(path_secret: str | None = None) -> Response | tuple[Respons
 def register_intake(
     session: Session, inbound: InboundEmail, command: NewClaim, actor: User, now: datetime
 ) -> Claim:
-    """Register the claim a tenant's e-mail asks for, and file the e-mail on it."""
+    """Register the claim a tenant's e-mail asks for, and file the e-mail on it.
+
+    The e-mail's kept images become the claim's photos (source ``email``). One that
+    ``add_photo`` refuses (a format it cannot read, such as HEIC, a damaged file, one over
+    the ten photos a claim takes) does not stop the registration: it is skipped, and named
+    in one internal timeline event so that the agent knows to look at the e-mail.
+    """
     if inbound.status != InboundStatus.INTAKE:
         raise Conflict(f"The e-mail is {inbound.status}: only intake e-mails are registered.")
     description = command.description or (inbound.new_text or "").strip() or inbound.subject
@@ -237,5 +245,45 @@ def register_intake(
     inbound.claim_id = claim.id
     inbound.matched_by = "intake"
     inbound.status = InboundStatus.APPLIED
+    _copy_photos(session, inbound, claim, actor, now)
     session.flush()
     return claim
+
+
+def _copy_photos(
+    session: Session, inbound: InboundEmail, claim: Claim, actor: User, now: datetime
+) -> None:
+    skipped = []
+    for attachment in inbound.attachments:
+        if attachment.data is None or not attachment.content_type.startswith("image/"):
+            continue
+        try:
+            # A refusal comes before anything is written: nothing to undo.
+            add_photo(
+                session,
+                claim,
+                attachment.filename,
+                attachment.data,
+                actor,
+                now,
+                source=PhotoSource.EMAIL,
+            )
+        except PHOTO_REFUSALS:
+            skipped.append(attachment)
+    if skipped:
+        session.add(
+            ClaimEvent(
+                claim=claim,
+                kind=EventKind.COMMENT,
+                visibility=Visibility.INTERNAL,
+                body=(
+                    "Pièce jointe de l'e-mail non reprise comme photo : "
+                    if len(skipped) == 1
+                    else "Pièces jointes de l'e-mail non reprises comme photos : "
+                )
+                + ", ".join(a.filename for a in skipped),
+                changes={"inbound_attachment_ids": [a.id for a in skipped]},
+                actor=actor,
+                created_at=now,
+            )
+        )

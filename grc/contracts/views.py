@@ -1,7 +1,8 @@
-"""The one-click links of a work-order e-mail: a small confirmation page, no login.
+"""The links of a work-order e-mail, no login: a small confirmation page per one-click
+action, and the page of the claim's photos.
 
 The signed token in the address is the only credential (it names one work order and one
-action, and expires); nothing rides on cookies, so there is no session a forged form could
+purpose, and expires); nothing rides on cookies, so there is no session a forged form could
 borrow. GET only shows the page; the change needs the POST of its button, so a mail
 scanner that follows links changes nothing.
 """
@@ -13,6 +14,7 @@ from http import HTTPStatus
 from flask import Blueprint, Response, make_response, render_template
 
 from grc.claims.models import ClaimStatus
+from grc.claims.photos import photo_of_claim, photo_response
 from grc.clock import settings
 from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.contracts.work_orders import (
@@ -42,14 +44,20 @@ _WORDING = {
 
 
 def _page(status: int = 200, **context: object) -> Response:
-    response = make_response(
-        render_template(
-            "work_order_action.html",
-            landlord=settings().landlord_name,
-            **{"order": None, "confirm": None, "message": None, **context},
-        ),
-        status,
+    return _private(
+        make_response(
+            render_template(
+                "work_order_action.html",
+                landlord=settings().landlord_name,
+                **{"order": None, "confirm": None, "message": None, **context},
+            ),
+            status,
+        )
     )
+
+
+def _private(response: Response) -> Response:
+    # The token in the address is a credential: kept out of caches, referrers and indexes.
     response.headers["Cache-Control"] = "no-store"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["X-Robots-Tag"] = "noindex"
@@ -141,3 +149,44 @@ def apply_action(token: str) -> Response:
         message="Merci, c'est enregistré.",
         message_class="done",
     )
+
+
+def _order_for_photos(token: str) -> WorkOrder | None:
+    found = read_action_token(token, allowed=(Action.PHOTOS,))
+    order = db.session.get(WorkOrder, found[0]) if found else None
+    # An order taken back (the claim went to someone else) no longer shows the claim.
+    if order is None or order.status == WorkOrderStatus.CANCELLED:
+        return None
+    return order
+
+
+@blp.get("/<token>/photos")
+def photos_page(token: str) -> Response:
+    order = _order_for_photos(token)
+    if order is None:
+        return _invalid_link()
+    return _private(
+        make_response(
+            render_template(
+                "work_order_photos.html",
+                landlord=settings().landlord_name,
+                title="Photos de la demande",
+                order=order,
+                address=_address(order),
+                photos=order.claim.photos,
+                token=token,
+            )
+        )
+    )
+
+
+@blp.get("/<token>/photos/<int(max=2147483647):photo_id>")
+def photo_image(token: str, photo_id: int) -> Response:
+    order = _order_for_photos(token)
+    photo = photo_of_claim(db.session, order.claim_id, photo_id) if order else None
+    if photo is None:
+        return _invalid_link()
+    response = photo_response(photo)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response

@@ -34,7 +34,10 @@ ACTION_LINK_MAX_AGE = timedelta(days=90)
 class Action:
     TAKE = "prise-en-charge"
     DONE = "intervention-terminee"
+    # The confirmations a page button applies.
     ALL = (TAKE, DONE)
+    # Not an action: opens the page of the claim's photos, and nothing else.
+    PHOTOS = "photos"
 
 
 PRIORITY_WORDS = {"urgent": "urgente", "high": "haute", "normal": "normale", "low": "basse"}
@@ -69,14 +72,16 @@ def action_token(work_order: WorkOrder, action: str) -> str:
     return _serializer().dumps([work_order.id, action])
 
 
-def read_action_token(token: str) -> tuple[int, str] | None:
+def read_action_token(token: str, allowed: tuple[str, ...] = Action.ALL) -> tuple[int, str] | None:
+    """The work order and purpose a link names, if signed, unexpired and one of ``allowed``:
+    each token serves one purpose only (a photos link confirms nothing, and the reverse)."""
     try:
         work_order_id, action = _serializer().loads(
             token, max_age=int(ACTION_LINK_MAX_AGE.total_seconds())
         )
     except (BadSignature, ValueError, TypeError):
         return None
-    if action not in Action.ALL or not isinstance(work_order_id, int):
+    if action not in allowed or not isinstance(work_order_id, int):
         return None
     return work_order_id, action
 
@@ -174,6 +179,8 @@ def work_order_context(work_order: WorkOrder) -> dict[str, Any]:
         "complete_due": local_datetime_text(work_order.complete_due, "fr"),
         "take_url": f"{public}/wo/{action_token(work_order, Action.TAKE)}",
         "done_url": f"{public}/wo/{action_token(work_order, Action.DONE)}",
+        # Always given: the order usually leaves before any photo is added to the claim.
+        "photos_url": f"{public}/wo/{action_token(work_order, Action.PHOTOS)}/photos",
         "unit": claim.unit.name,
     }
 

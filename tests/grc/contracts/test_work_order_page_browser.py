@@ -1,5 +1,6 @@
-"""The one-click confirmation page in a real browser (Debian's Chromium driven by Playwright):
-the contractor opens the link from the e-mail, reads the page and presses the button."""
+"""The work order's pages in a real browser (Debian's Chromium driven by Playwright): the
+contractor opens the link from the e-mail, reads the page and presses the button, or looks
+at the claim's photos."""
 
 from __future__ import annotations
 
@@ -9,12 +10,15 @@ import pytest
 from flask import Flask
 
 from grc.claims.models import Claim, ClaimStatus
+from grc.claims.photos import add_photo
 from grc.contracts import work_orders
 from grc.contracts.models import WorkOrder, WorkOrderStatus
+from grc.db import utcnow
 from grc.extensions import db
 from notifications.memory import MemorySender
 from tests.browser import chromium, needs_chromium, serving
 from tests.factories import build_world
+from tests.grc.claims.photo_files import phone_jpeg
 from tests.grc.contracts.inbound_posts import claim_with_work_order
 from tests.grc.messaging.provider_apps import configured_app
 from workers.senders import set_senders
@@ -72,3 +76,26 @@ def test_a_wrong_link_shows_a_plain_explanation(served, page):
     assert response.status == 404
     assert page.get_by_role("heading", name="Lien invalide").is_visible()
     assert "Répondez simplement au message reçu" in page.content()
+
+
+def test_contractor_sees_the_claims_photos_in_a_browser(served, page):
+    base, application, world = served
+    order = claim_with_work_order(application, world)
+    add_photo(db.session, order.claim, "évier.jpg", phone_jpeg(1600, 1200), None, utcnow())
+    db.session.commit()
+    token = work_orders.action_token(order, work_orders.Action.PHOTOS)
+
+    response = page.goto(f"{base}/wo/{token}/photos")
+
+    assert response.status == 200
+    assert page.get_by_role("heading", name="Photos de la demande").is_visible()
+    assert page.get_by_text(f"Demande {order.claim.reference}").is_visible()
+    image = page.get_by_role("img", name="Photo 1 : évier.jpg")
+    image.scroll_into_view_if_needed()
+    assert image.is_visible()
+    # Really decoded and drawn by the browser, upright (portrait), not a broken-image icon.
+    page.wait_for_function("() => [...document.images].every(i => i.complete)")
+    natural = image.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert natural == [1200, 1600]
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, order.id).status == WorkOrderStatus.SENT  # just looking
