@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -73,6 +74,28 @@ def inbox(make_inbox) -> tuple[Flask, Any]:
 def _stored() -> list[InboundEmail]:
     db.session.expire_all()
     return list(db.session.execute(sa.select(InboundEmail).order_by(InboundEmail.id)).scalars())
+
+
+@contextmanager
+def _no_hand_over(application: Flask) -> Iterator[None]:
+    """Stored e-mails stay ``received``: no job is told (Redis down, a process killed…)."""
+    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)
+    try:
+        yield
+    finally:
+        application.extensions[INBOUND_DISPATCHER] = dispatcher
+
+
+def _store_blank_posts(application: Flask, count: int, now: datetime) -> list[int]:
+    from grc.contracts.inbound import store_inbound
+
+    with _no_hand_over(application):
+        ids = [
+            store_inbound(db.session, "multipart/form-data; boundary=x", b"--x--", now)
+            for _ in range(count)
+        ]
+        db.session.commit()
+    return ids
 
 
 def _reply_to(order: WorkOrder, text: str, sender: str = CONTRACTOR) -> bytes:
@@ -357,12 +380,9 @@ def test_an_e_mail_whose_hand_over_was_lost_is_processed_by_the_sweeper(inbox):
     application, world = inbox
     order = claim_with_work_order(application, world)
     body, content_type = multipart({"email": _reply_to(order, "Travaux terminés.")})
-    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)  # Redis down, process killed…
-    try:
+    with _no_hand_over(application):
         email_id = store_inbound(db.session, content_type, body, datetime.now(UTC))
         db.session.commit()
-    finally:
-        application.extensions[INBOUND_DISPATCHER] = dispatcher
     [stored] = _stored()
     assert stored.status == InboundStatus.RECEIVED
     assert sweep_outbox() == 0  # too recent: the queue may still have it
@@ -428,16 +448,13 @@ def test_one_e_mail_crashing_does_not_hold_up_the_others(inbox, monkeypatch):
 
     application, world = inbox
     orders = [claim_with_work_order(application, world) for _ in range(3)]
-    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)  # stored, not yet processed
-    try:
+    with _no_hand_over(application):  # stored, not yet processed
         for order in orders:
             to = work_orders.reply_address(order)
             response = post_raw_email(
                 application.test_client(), _reply_to(order, "Travaux terminés."), to
             )
             assert response.status_code == 200
-    finally:
-        application.extensions[INBOUND_DISPATCHER] = dispatcher
     real_read = inbox_module.read_reply
     crashing = orders[1].claim.reference
     claim_ids = [order.claim_id for order in orders]
@@ -464,20 +481,11 @@ def test_claimed_e_mails_are_leased_and_taken_oldest_first(inbox):
         PROCESSING_LEASE,
         claim_received_emails,
         set_aside_abandoned,
-        store_inbound,
     )
 
     application, _world = inbox
-    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)
     now = datetime.now(UTC)
-    try:
-        ids = [
-            store_inbound(db.session, "multipart/form-data; boundary=x", b"--x--", now)
-            for _ in range(5)
-        ]
-        db.session.commit()
-    finally:
-        application.extensions[INBOUND_DISPATCHER] = dispatcher
+    ids = _store_blank_posts(application, 5, now)
     assert claim_received_emails(db.session, now, 3) == ids[:3]
     assert claim_received_emails(db.session, now, 3) == ids[3:]
     assert claim_received_emails(db.session, now, 3) == []  # all leased
@@ -505,19 +513,11 @@ def test_concurrent_jobs_claim_disjoint_batches(inbox, backend):
         pytest.skip("row locks: PostgreSQL only")
     from sqlalchemy.orm import Session
 
-    from grc.contracts.inbound import claim_received_emails, store_inbound
+    from grc.contracts.inbound import claim_received_emails
 
     application, _world = inbox
-    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)
     now = datetime.now(UTC)
-    try:
-        ids = [
-            store_inbound(db.session, "multipart/form-data; boundary=x", b"--x--", now)
-            for _ in range(6)
-        ]
-        db.session.commit()
-    finally:
-        application.extensions[INBOUND_DISPATCHER] = dispatcher
+    ids = _store_blank_posts(application, 6, now)
     with Session(db.engine) as first, Session(db.engine) as second:
         taken_first = claim_received_emails(first, now, 4)  # its transaction still open
         taken_second = claim_received_emails(second, now, 4)
