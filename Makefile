@@ -24,11 +24,15 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
+# Links in work-order e-mails (one-click pages, photos) point at this server unless
+# GRC_PUBLIC_URL says otherwise.
+RUN_ENV = GRC_PUBLIC_URL=$${GRC_PUBLIC_URL:-http://$(HOST):$(PORT)}
+
 run: install
 	$(FLASK) db upgrade
-	$(FLASK) grc demo --if-empty
+	$(RUN_ENV) $(FLASK) grc demo --if-empty
 	@echo "API docs: http://$(HOST):$(PORT)/api/docs   (tokens: instance/demo-tokens.json)"
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(FLASK) run --host $(HOST) --port $(PORT)
 
 test: install-test lint
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile -q

@@ -22,6 +22,9 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     _configure_logging(app)
+    if settings.environment == "production" and not settings.public_url:
+        # Work-order e-mails would carry relative links a contractor cannot open.
+        app.logger.warning("GRC_PUBLIC_URL is not set: links in e-mails will not work")
 
     from grc import errors
     from grc.extensions import api, db, migrate

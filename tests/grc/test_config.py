@@ -46,3 +46,17 @@ def test_environment_is_read_and_validated(tmp_path):
 def test_bad_settings_stop_the_start(tmp_path, env, message):
     with pytest.raises(ConfigError, match=message):
         Settings.from_env(env, instance_path=str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("public_url", "warned"), [(None, True), ("https://grc.example.fr", False)]
+)
+def test_production_without_a_public_url_is_warned_about(tmp_path, caplog, public_url, warned):
+    from grc import create_app
+
+    env = {"GRC_ENV": "production", "SECRET_KEY": "k" * 40, "GRC_INSTANCE_PATH": str(tmp_path)}
+    if public_url:
+        env["GRC_PUBLIC_URL"] = public_url
+    with caplog.at_level("WARNING"):
+        create_app(Settings.from_env(env))
+    assert ("GRC_PUBLIC_URL is not set" in caplog.text) is warned
