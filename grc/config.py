@@ -221,7 +221,9 @@ class Settings:
         database_url = self.database_url
         if database_url.startswith("postgresql://"):
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
-        engine_options: dict[str, Any] = {"pool_pre_ping": True}
+        # Statement parameters are names, phone numbers and messages: never in an error's
+        # text, so never in a logged traceback.
+        engine_options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
         if database_url.startswith("postgresql"):
             engine_options |= {
                 "pool_size": 10,

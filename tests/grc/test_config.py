@@ -60,3 +60,19 @@ def test_production_without_a_public_url_is_warned_about(tmp_path, caplog, publi
     with caplog.at_level("WARNING"):
         create_app(Settings.from_env(env))
     assert ("GRC_PUBLIC_URL is not set" in caplog.text) is warned
+
+
+def test_database_errors_never_carry_the_statement_parameters(app_ctx):
+    """A failed statement's error (and so any logged traceback) shows the SQL, not the
+    tenant data it was given."""
+    import sqlalchemy as sa
+
+    from grc.extensions import db
+
+    with pytest.raises(sa.exc.DBAPIError) as raised:
+        db.session.execute(
+            sa.text("SELECT CAST(:phone AS INTEGER) + missing_column"), {"phone": "+33612345678"}
+        )
+    db.session.rollback()
+    assert "+33612345678" not in str(raised.value)
+    assert "hidden due to hide_parameters" in str(raised.value)
