@@ -17,6 +17,10 @@ _HOURS_RE = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
 _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+# A JSON request is a few kilobytes: a megabyte leaves room and keeps a flood out of memory.
+MAX_REQUEST_BYTES = 1024 * 1024
+
+
 class ConfigError(ValueError):
     """The configuration cannot run the product; the message says which setting and why."""
 
@@ -244,6 +248,9 @@ class Settings:
             "OPENAPI_SWAGGER_UI_PATH": "/docs",
             "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
             "API_SPEC_OPTIONS": {"security": [{"bearer": []}]},
+            # Any request body; the routes that take files (inbound e-mail, photos) raise it
+            # for themselves to their own limits.
+            "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
         }
 
     def describe(self) -> dict[str, str]:

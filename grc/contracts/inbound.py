@@ -208,6 +208,7 @@ def sendgrid_inbound(path_secret: str | None = None) -> Response | tuple[Respons
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Inbound Parse posts are multipart/form-data."
         )
     # Read the body ourselves, never past the limit (a post may come without Content-Length).
+    request.max_content_length = limit + 1
     raw = request.stream.read(limit + 1)
     if len(raw) > limit:
         return error_response(

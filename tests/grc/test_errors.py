@@ -46,3 +46,17 @@ def test_openapi_document_and_docs_page(client):
     assert asset.status_code == 200
     assert asset.get_data()[:100]
     asset.close()
+
+
+def test_an_oversized_body_is_refused_with_a_json_413_before_it_is_read(client, world):
+    from grc.config import MAX_REQUEST_BYTES
+
+    flood = b'{"description": "' + b"x" * MAX_REQUEST_BYTES + b'"}'
+    response = client.post(
+        "/api/v1/claims",
+        data=flood,
+        headers={**world.headers("agent"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.is_json
+    assert response.json["code"] == 413
