@@ -26,29 +26,78 @@ from grc.contracts.work_orders import (
 )
 from grc.db import utcnow
 from grc.extensions import db
+from grc.pages import page_language
 
 blp = Blueprint("work_order_links", __name__, url_prefix="/wo")
 
-_WORDING = {
-    Action.TAKE: (
-        "Prise en charge",
-        "Confirmez-vous prendre en charge cette intervention ?",
-        "Je prends en charge",
-    ),
-    Action.DONE: (
-        "Intervention terminée",
-        "Confirmez-vous que l'intervention est terminée ?",
-        "L'intervention est terminée",
-    ),
+WORDS = {
+    "fr": {
+        Action.TAKE: (
+            "Prise en charge",
+            "Confirmez-vous prendre en charge cette intervention ?",
+            "Je prends en charge",
+        ),
+        Action.DONE: (
+            "Intervention terminée",
+            "Confirmez-vous que l'intervention est terminée ?",
+            "L'intervention est terminée",
+        ),
+        "invalid_title": "Lien invalide",
+        "invalid": "Ce lien n'est pas valide ou a expiré. Répondez simplement au message reçu.",
+        "already": "C'est déjà enregistré. Merci.",
+        "closed": "Cette demande est clôturée : rien n'a été modifié. Répondez au message si "
+        "besoin.",
+        "resolved": "Cette demande est déjà résolue : rien n'a été modifié.",
+        "thanks": "Merci, c'est enregistré.",
+        "photos_title": "Photos de la demande",
+        "claim": "Demande",
+        "contractor": "Prestataire",
+        "no_photos": "Aucune photo pour le moment.",
+        "open_photo": "Touchez une photo pour l'ouvrir en grand.",
+        "photo_of": "Photo {n} sur {total}",
+        "photo_alt": "Photo {n} : {name}",
+        "other_language": "English",
+    },
+    "en": {
+        Action.TAKE: (
+            "Taking the job",
+            "Do you confirm you are taking this job?",
+            "I am taking it",
+        ),
+        Action.DONE: (
+            "Job done",
+            "Do you confirm the job is done?",
+            "The job is done",
+        ),
+        "invalid_title": "Invalid link",
+        "invalid": "This link is not valid or has expired. Simply reply to the message.",
+        "already": "This is already recorded. Thank you.",
+        "closed": "This claim is closed: nothing was changed. Reply to the message if needed.",
+        "resolved": "This claim is already resolved: nothing was changed.",
+        "thanks": "Thank you, it is recorded.",
+        "photos_title": "Photos of the claim",
+        "claim": "Claim",
+        "contractor": "Contractor",
+        "no_photos": "No photos yet.",
+        "open_photo": "Tap a photo to open it full size.",
+        "photo_of": "Photo {n} of {total}",
+        "photo_alt": "Photo {n}: {name}",
+        "other_language": "Français",
+    },
 }
 
 
-def _page(status: int = 200, **context: object) -> Response:
+def _page(
+    template: str = "work_order_action.html", status: int = 200, **context: object
+) -> Response:
+    lang = page_language()
     return _private(
         make_response(
             render_template(
-                "work_order_action.html",
+                template,
                 landlord=settings().landlord_name,
+                lang=lang,
+                t=WORDS[lang],
                 **{"order": None, "confirm": None, "message": None, **context},
             ),
             status,
@@ -64,11 +113,15 @@ def _private(response: Response) -> Response:
     return response
 
 
+def _words() -> dict:
+    return WORDS[page_language()]
+
+
 def _invalid_link() -> Response:
     return _page(
-        HTTPStatus.NOT_FOUND,
-        title="Lien invalide",
-        message="Ce lien n'est pas valide ou a expiré. Répondez simplement au message reçu.",
+        status=HTTPStatus.NOT_FOUND,
+        title=_words()["invalid_title"],
+        message=_words()["invalid"],
         message_class="warn",
     )
 
@@ -92,7 +145,7 @@ def confirm_page(token: str) -> Response:
     if loaded is None:
         return _invalid_link()
     order, action = loaded
-    title, question, button = _WORDING[action]
+    title, question, button = _words()[action]
     return _page(title=title, order=order, address=_address(order), confirm=question, button=button)
 
 
@@ -102,7 +155,8 @@ def apply_action(token: str) -> Response:
     if loaded is None:
         return _invalid_link()
     order, action = loaded
-    title = _WORDING[action][0]
+    words = _words()
+    title = words[action][0]
     already = (action == Action.TAKE and order.acknowledged_at is not None) or (
         action == Action.DONE and order.status == WorkOrderStatus.DONE
     )
@@ -111,17 +165,19 @@ def apply_action(token: str) -> Response:
             title=title,
             order=order,
             address=_address(order),
-            message="C'est déjà enregistré. Merci.",
+            message=words["already"],
             message_class="done",
         )
     now = utcnow()
     kind = "acknowledged" if action == Action.TAKE else "done"
     text = "Confirmé par le lien du message." if action == Action.TAKE else "Confirmé par le lien."
+    # The timeline is read by the landlord's staff: in French, whatever the page spoke.
     record_on_claim(
         db.session,
         order.claim,
         now,
-        f"{order.contractor.name} : « {title} » confirmé par le lien de l'ordre de service.",
+        f"{order.contractor.name} : « {WORDS['fr'][action][0]} » confirmé par le lien de "
+        "l'ordre de service.",
         {"work_order_id": order.id, "action": action, "source": "link"},
     )
     if not apply_contractor_update(
@@ -130,15 +186,11 @@ def apply_action(token: str) -> Response:
         db.session.rollback()
         closed = order.claim.status in (ClaimStatus.CLOSED, ClaimStatus.CANCELLED)
         return _page(
-            HTTPStatus.CONFLICT,
+            status=HTTPStatus.CONFLICT,
             title=title,
             order=order,
             address=_address(order),
-            message=(
-                "Cette demande est clôturée : rien n'a été modifié. Répondez au message si besoin."
-                if closed
-                else "Cette demande est déjà résolue : rien n'a été modifié."
-            ),
+            message=words["closed"] if closed else words["resolved"],
             message_class="warn",
         )
     db.session.commit()
@@ -146,7 +198,7 @@ def apply_action(token: str) -> Response:
         title=title,
         order=order,
         address=_address(order),
-        message="Merci, c'est enregistré.",
+        message=words["thanks"],
         message_class="done",
     )
 
@@ -165,18 +217,13 @@ def photos_page(token: str) -> Response:
     order = _order_for_photos(token)
     if order is None:
         return _invalid_link()
-    return _private(
-        make_response(
-            render_template(
-                "work_order_photos.html",
-                landlord=settings().landlord_name,
-                title="Photos de la demande",
-                order=order,
-                address=_address(order),
-                photos=order.claim.photos,
-                token=token,
-            )
-        )
+    return _page(
+        "work_order_photos.html",
+        title=_words()["photos_title"],
+        order=order,
+        address=_address(order),
+        photos=order.claim.photos,
+        token=token,
     )
 
 

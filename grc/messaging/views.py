@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import secrets
 
-from flask import Blueprint, Response, make_response, render_template, request
+from flask import Blueprint, Response, make_response, render_template
+
+from grc.pages import page_language
 
 blp = Blueprint("dev_outbox_page", __name__, url_prefix="/admin")
 
@@ -50,16 +52,9 @@ WORDS = {
 }
 
 
-def _language() -> str:
-    asked = request.args.get("lang")
-    if asked in WORDS:
-        return asked
-    return request.accept_languages.best_match(["fr", "en"], default="fr") or "fr"
-
-
 @blp.get("/dev-outbox")
 def dev_outbox_page() -> Response:
-    lang = _language()
+    lang = page_language()
     nonce = secrets.token_urlsafe(16)
     response = make_response(
         render_template(

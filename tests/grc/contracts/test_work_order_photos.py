@@ -346,3 +346,18 @@ def test_a_photos_link_expires(client, world, app_ctx, monkeypatch):
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(later))
 
     assert client.get(f"/wo/{token}/photos").status_code == 404
+
+
+def test_the_photos_page_speaks_english_on_request(site):
+    application, world = site
+    order = claim_with_work_order(application, world)
+    client = application.test_client()
+    empty = client.get(f"{_photos_path(order)}?lang=en").get_data(as_text=True)
+    assert "Photos of the claim" in empty
+    assert "No photos yet." in empty
+    _add(order, small_png(), "salon.png")
+    page = client.get(_photos_path(order), headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert '<html lang="en">' in html
+    assert "Photo 1 of 1 – salon.jpg" in html
+    assert 'alt="Photo 1: salon.jpg"' in html

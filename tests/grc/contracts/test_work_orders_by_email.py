@@ -240,3 +240,34 @@ def test_rerouting_to_a_unit_cancels_the_open_work_order(site, provider_stub):
 
     with freeze_time(order.created_at + timedelta(hours=5)):
         assert watch_work_orders() == "reminders=0 escalations=0"  # nobody chases it
+
+
+def test_the_one_click_page_speaks_english_on_request(site, provider_stub):
+    claim = site.create_claim()
+    [order_email] = [e for e in provider_stub.emails if e.to == [CONTRACTOR]]
+    take = order_email.text.split("Je prends en charge : ")[1].split()[0]
+    path = take.removeprefix(PUBLIC_URL)
+
+    french = site.client.get(path).get_data(as_text=True)  # French by default
+    assert '<html lang="fr">' in french
+    assert 'href="?lang=en">English</a>' in french
+    by_browser = site.client.get(path, headers={"Accept-Language": "en-GB,en;q=0.9"})
+    assert "Do you confirm you are taking this job?" in by_browser.get_data(as_text=True)
+
+    page = site.client.get(f"{path}?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in page
+    assert "Do you confirm you are taking this job?" in page
+    assert 'action="?lang=en"' in page  # the answer comes back in English too
+    assert "Prestataire" not in page
+    assert "Contractor:" in page
+
+    confirmed = site.client.post(f"{path}?lang=en")
+    assert "Thank you, it is recorded." in confirmed.get_data(as_text=True)
+    assert _claim(claim["id"]).status == ClaimStatus.IN_PROGRESS
+    # The landlord's staff read the timeline in French, whatever the contractor's page spoke.
+    db.session.expire_all()
+    bodies = [e.body or "" for e in _claim(claim["id"]).events]
+    assert any("« Prise en charge » confirmé par le lien" in body for body in bodies)
+    invalid = site.client.get("/wo/not-a-token?lang=en")
+    assert invalid.status_code == 404
+    assert "This link is not valid or has expired." in invalid.get_data(as_text=True)
