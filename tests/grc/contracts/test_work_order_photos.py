@@ -245,15 +245,22 @@ def _tenant_email_with_attachments(sender: str, to: str) -> bytes:
     return message.as_bytes()
 
 
-def test_the_photos_a_tenant_e_mails_go_with_the_claim_registered_from_it(site):
-    application, world = site
+def _tenant_writes_with_photos(application: Flask, world: World, sender: str) -> FlaskClient:
+    """The TIL-11 tenant e-mails the contact address with photos attached; the client that
+    posted it."""
     client = application.test_client()
     tenant = world.tenants["TIL-11"]
     tenant.email = "elodie.lefevre@example.org"
     db.session.commit()
     contact = f"contact@{INBOUND_DOMAIN}"
-    eml = _tenant_email_with_attachments(f"Elodie Lefevre <{tenant.email}>", contact)
+    eml = _tenant_email_with_attachments(sender.format(email=tenant.email), contact)
     assert post_raw_email(client, eml, contact).status_code == 200
+    return client
+
+
+def test_the_photos_a_tenant_e_mails_go_with_the_claim_registered_from_it(site):
+    application, world = site
+    client = _tenant_writes_with_photos(application, world, "Elodie Lefevre <{email}>")
     db.session.expire_all()
     [inbound] = db.session.execute(sa.select(InboundEmail)).scalars()
     assert inbound.status == InboundStatus.INTAKE, inbound.error
@@ -297,13 +304,7 @@ def test_the_photos_a_tenant_e_mails_go_with_the_claim_registered_from_it(site):
 def test_an_intake_resolved_at_once_still_takes_its_photos(site):
     """A first-contact resolution (resolved, not closed) keeps the tenant's photos."""
     application, world = site
-    client = application.test_client()
-    tenant = world.tenants["TIL-11"]
-    tenant.email = "elodie.lefevre@example.org"
-    db.session.commit()
-    contact = f"contact@{INBOUND_DOMAIN}"
-    eml = _tenant_email_with_attachments(tenant.email, contact)
-    assert post_raw_email(client, eml, contact).status_code == 200
+    client = _tenant_writes_with_photos(application, world, "{email}")
     inbound_id = db.session.execute(sa.select(InboundEmail.id)).scalar_one()
 
     registered = client.post(
