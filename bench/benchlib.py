@@ -102,6 +102,26 @@ def backend_pids(admin_url: str, database: str) -> list[int]:
     return [pid for (pid,) in rows]
 
 
+def pids_cpu(pids: list[int]) -> dict[int, float]:
+    """CPU seconds of each of these processes still alive."""
+    found = {}
+    for pid in pids:
+        value = cpu_seconds(pid)
+        if value is not None:
+            found[pid] = value
+    return found
+
+
+def backend_cpu(admin_url: str, database: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend connected to ``database``."""
+    return pids_cpu(backend_pids(admin_url, database))
+
+
+def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU used between two samples; processes born in between count from zero."""
+    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
 def code_state() -> dict[str, Any]:
     """The commit measured and the files changed since (read-only git commands)."""
     def git(*args: str) -> str:

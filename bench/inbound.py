@@ -75,7 +75,9 @@ from benchlib import (  # noqa: E402
     CLK_TCK,
     RESULTS,
     VENV_BIN,
+    backend_cpu,
     code_state,
+    cpu_delta,
     cpu_seconds,
     create_database,
     database_url,
@@ -146,33 +148,8 @@ def group_cpu(pgid: int) -> dict[int, float]:
     return found
 
 
-def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
-    """CPU used between two samples; processes born in between count from zero."""
-    return sum(value - before.get(pid, 0.0) for pid, value in after.items())
-
-
-
-
-def backend_cpu(admin_url: str, database: str) -> dict[int, float]:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
-                            (database,)).fetchall()
-    found = {}
-    for (pid,) in rows:
-        value = cpu_seconds(pid)
-        if value is not None:
-            found[pid] = value
-    return found
-
-
-
-
-class _IgnoreMissing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, *rest: Any) -> bool:
-        return kind is not None and issubclass(kind, ProcessLookupError | PermissionError)
+# A process group already gone, or never ours to signal.
+_GONE = (ProcessLookupError, PermissionError)
 
 
 class Group:
@@ -200,11 +177,11 @@ class Group:
 
     def stop(self, grace: float = 20) -> None:
         if self.process.poll() is None:
-            with _IgnoreMissing():
+            with contextlib.suppress(*_GONE):
                 os.killpg(self.pid, signal.SIGTERM)  # gunicorn / RQ: graceful stop
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=grace)
-        with _IgnoreMissing():  # whatever is left in the group (workers of a dead master)
+        with contextlib.suppress(*_GONE):  # what is left in the group (a dead master's workers)
             os.killpg(self.pid, signal.SIGKILL)
         if self.process.poll() is None:
             self.process.wait(timeout=10)

@@ -47,12 +47,13 @@ from benchlib import (  # noqa: E402
     RESULTS,
     VENV_BIN,
     backend_pids,
-    cpu_seconds,
+    cpu_delta,
     create_database,
     database_url,
     free_port,
     log,
     percentiles,
+    pids_cpu,
     require_loopback,
     run_flask,
     system_cpu,
@@ -213,8 +214,8 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def _cpu_by_party(parties: dict[str, list[int]]) -> dict[str, float]:
-    return {name: sum(cpu_seconds(pid) or 0.0 for pid in pids) for name, pids in parties.items()}
+def _cpu_by_party(parties: dict[str, list[int]]) -> dict[str, dict[int, float]]:
+    return {name: pids_cpu(pids) for name, pids in parties.items()}
 
 
 def bench_intake(base_url: str, token: str, dwellings: list[int], categories: list[str],
@@ -249,9 +250,10 @@ def bench_intake(base_url: str, token: str, dwellings: list[int], categories: li
         worker.join()
     stats = percentiles(latencies)
     created = max(1, len(latencies))
-    cpu_ms = {name: 1000 * (cpu_after[name] - cpu_before[name]) / created for name in parties}
+    used = {name: cpu_delta(cpu_before[name], cpu_after[name]) for name in parties}
+    cpu_ms = {name: 1000 * seconds / created for name, seconds in used.items()}
     busy = (machine_after[0] - machine_before[0]) / CLK_TCK
-    ours = sum(cpu_after[name] - cpu_before[name] for name in parties)
+    ours = sum(used.values())
     cpu_ms["all of the above"] = 1000 * ours / created
     return {"created": len(latencies), "failed": len(failures),
             "failure_kinds": dict(sorted({f: failures.count(f) for f in set(failures)}.items())),

@@ -60,8 +60,9 @@ from benchlib import (  # noqa: E402
     CLK_TCK,
     RESULTS,
     VENV_BIN,
-    backend_pids,
+    backend_cpu,
     code_state,
+    cpu_delta,
     cpu_seconds,
     create_database,
     database_url,
@@ -862,7 +863,7 @@ def main(argv: list[str] | None = None) -> int:
         redis_pid = int(redis_conn.info("server").get("process_id", 0))
         redis_cpu_before = cpu_seconds(redis_pid) if redis_pid else None
         cpu_self_before = time.process_time()
-        pg_before = {pid: cpu_seconds(pid) for pid in backend_pids(args.admin_url, args.database)}
+        pg_before = backend_cpu(args.admin_url, args.database)
         system_before = system_cpu()
         result["loadavg_before"] = os.getloadavg()
         if args.py_spy:  # stopped with SIGINT once the run is over
@@ -881,8 +882,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu_self = time.process_time() - cpu_self_before
         system_after = system_cpu()
         result["loadavg_after"] = os.getloadavg()
-        pg_after = {pid: cpu_seconds(pid) for pid in backend_pids(args.admin_url, args.database)}
-        pg_cpu = sum((after or 0) - (pg_before.get(pid) or 0) for pid, after in pg_after.items())
+        pg_cpu = cpu_delta(pg_before, backend_cpu(args.admin_url, args.database))
         redis_cpu_after = cpu_seconds(redis_pid) if redis_pid else None
         redis_cpu = (redis_cpu_after - redis_cpu_before
                      if redis_cpu_after is not None and redis_cpu_before is not None else 0.0)
