@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
 
 from grc.claims.models import (
     OPEN_STATUSES,
@@ -18,13 +19,29 @@ from grc.errors import NotFound
 from grc.people.models import Role, Tenant, User
 from grc.text import search_key
 
+T = TypeVar("T", bound=tuple[Any, ...])
+
+
+def _seen_by_unit(user: User) -> sa.ColumnElement[bool] | None:
+    """A unit user sees their unit's queue; other roles see every claim (None)."""
+    return Claim.unit_id == user.unit_id if user.role == Role.UNIT else None
+
 
 def visible_claims(user: User) -> sa.Select[tuple[Claim]]:
-    """Claims ``user`` may see: a unit user sees their unit's queue, other roles see all."""
+    """Claims ``user`` may see."""
     stmt = sa.select(Claim)
-    if user.role == Role.UNIT:
-        stmt = stmt.where(Claim.unit_id == user.unit_id)
-    return stmt
+    condition = _seen_by_unit(user)
+    return stmt if condition is None else stmt.where(condition)
+
+
+def restrict_to_visible_claims(
+    stmt: sa.Select[T], claim_id: sa.ColumnElement[int] | InstrumentedAttribute[int], user: User
+) -> sa.Select[T]:
+    """Rows about a claim (``claim_id``) ``user`` may see, as ``visible_claims`` decides."""
+    condition = _seen_by_unit(user)
+    if condition is None:
+        return stmt
+    return stmt.join(Claim, Claim.id == claim_id).where(condition)
 
 
 def get_claim_for(

@@ -13,7 +13,7 @@ from flask_smorest.pagination import PaginationParameters
 from grc.auth import Permission, current_user, require
 from grc.claims.models import Claim
 from grc.claims.operations import NewClaim
-from grc.claims.queries import get_claim_for
+from grc.claims.queries import get_claim_for, restrict_to_visible_claims
 from grc.claims.schemas import ClaimDetailSchema
 from grc.contracts.inbound import register_intake, send_back
 from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
@@ -29,7 +29,6 @@ from grc.db import utcnow
 from grc.errors import Conflict, NotFound
 from grc.extensions import db
 from grc.pagination import page_of
-from grc.people.models import Role
 
 blp = Blueprint(
     "contractors",
@@ -48,14 +47,11 @@ _REPROCESSABLE = (
 
 
 def _visible_inbound() -> sa.Select[tuple[InboundEmail]]:
-    """A unit user sees the e-mails of its own claims; other roles see all, triage included."""
-    stmt = sa.select(InboundEmail)
-    user = current_user()
-    if user.role == Role.UNIT:
-        stmt = stmt.join(Claim, Claim.id == InboundEmail.claim_id).where(
-            Claim.unit_id == user.unit_id
-        )
-    return stmt
+    """The e-mails of the claims the user may see; triage (no claim) only for roles that
+    see every claim."""
+    return restrict_to_visible_claims(
+        sa.select(InboundEmail), InboundEmail.claim_id, current_user()
+    )
 
 
 def _inbound_or_404(email_id: int) -> InboundEmail:
@@ -149,10 +145,7 @@ class WorkOrderList(MethodView):
         self, args: dict[str, Any], pagination_parameters: PaginationParameters
     ) -> list[WorkOrder]:
         """Newest first; ``needs_attention=true`` lists replies a person must read."""
-        stmt = sa.select(WorkOrder).join(Claim, Claim.id == WorkOrder.claim_id)
-        user = current_user()
-        if user.role == Role.UNIT:
-            stmt = stmt.where(Claim.unit_id == user.unit_id)
+        stmt = restrict_to_visible_claims(sa.select(WorkOrder), WorkOrder.claim_id, current_user())
         if args.get("claim_id"):
             stmt = stmt.where(WorkOrder.claim_id == args["claim_id"])
         if "needs_attention" in args:
