@@ -10,6 +10,7 @@ scanner that follows links changes nothing.
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 from flask import Blueprint, Response, make_response, render_template
 
@@ -113,15 +114,16 @@ def _private(response: Response) -> Response:
     return response
 
 
-def _words() -> dict:
+def _words() -> dict[str, Any]:
     return WORDS[page_language()]
 
 
 def _invalid_link() -> Response:
+    words = _words()
     return _page(
         status=HTTPStatus.NOT_FOUND,
-        title=_words()["invalid_title"],
-        message=_words()["invalid"],
+        title=words["invalid_title"],
+        message=words["invalid"],
         message_class="warn",
     )
 
