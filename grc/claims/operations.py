@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from grc.claims import lifecycle, notify
 from grc.claims.lifecycle import Action
@@ -90,30 +91,44 @@ def create_claim(
 
     policy = _policy_for(category)
     calendar = sla_calendar(residence)
-    claim = Claim(
-        reference=next_reference(session, today.year),
-        status=ClaimStatus.RECEIVED,
-        channel=command.channel,
-        priority=command.priority or category.default_priority,
-        category=category,
-        description=command.description.strip(),
-        tenant=tenant,
-        location_kind=location.kind,
-        dwelling=location.dwelling,
-        equipment=location.equipment,
-        building=location.building,
-        residence_id=residence.id,
-        agency_id=residence.agency_id,
-        sla_clock=policy.clock,
-        response_due=calendar.add(now, timedelta(hours=policy.response_hours), policy.clock),
-        resolution_due=calendar.add(now, timedelta(hours=policy.resolution_hours), policy.clock),
-        created_by=actor,
-        created_at=now,
-        updated_at=now,
-        photos=[],  # known empty: the response lists them without asking the database
-    )
-    _apply_route(claim, route)
-    session.add(claim)
+    description = command.description.strip()
+    resolution = (command.resolution or "").strip() if command.resolve_now else None
+    values = {
+        "reference": next_reference(session, today.year),
+        "status": ClaimStatus.RESOLVED if command.resolve_now else ClaimStatus.ASSIGNED,
+        "channel": command.channel,
+        "priority": command.priority or category.default_priority,
+        "category_id": category.id,
+        "description": description,
+        "tenant_id": tenant.id if tenant else None,
+        "location_kind": location.kind,
+        "dwelling_id": location.dwelling.id if location.dwelling else None,
+        "equipment_id": location.equipment.id if location.equipment else None,
+        "building_id": location.building.id,
+        "residence_id": residence.id,
+        "agency_id": residence.agency_id,
+        "sla_clock": policy.clock,
+        "response_due": calendar.add(now, timedelta(hours=policy.response_hours), policy.clock),
+        "resolution_due": calendar.add(now, timedelta(hours=policy.resolution_hours), policy.clock),
+        "created_by_id": actor.id if actor else None,
+        "created_at": now,
+        "updated_at": now,
+        "route_kind": route.kind,
+        "unit_id": route.unit.id,
+        "contractor_id": route.contractor.id if route.contractor else None,
+        "contract_id": route.contract.id if route.contract else None,
+        "route_reason_code": route.reason_code,
+        "route_reason": route.reason,
+        "resolution": resolution,
+        "resolved_at": now if command.resolve_now else None,
+        "responded_at": now if command.resolve_now else None,
+        "first_contact_resolution": command.resolve_now,
+    }
+    # One INSERT … RETURNING instead of the unit of work: the claim comes back persistent,
+    # and its many-to-one relations resolve from the objects loaded above without SQL.
+    claim = session.scalars(sa.insert(Claim).returning(Claim), [values]).one()
+    set_committed_value(claim, "events", [])
+    set_committed_value(claim, "photos", [])
     _record(
         session,
         claim,
@@ -121,39 +136,36 @@ def create_claim(
         actor,
         now,
         to_status=ClaimStatus.RECEIVED,
-        body=claim.description,
+        body=description,
         visibility=Visibility.TENANT,
     )
-
+    summary = {"route": _route_summary(route)}
     if command.resolve_now:
-        _change_status(
+        _record(
             session,
             claim,
-            Action.RESOLVE,
-            ClaimStatus.RESOLVED,
+            EventKind.STATUS_CHANGED,
             actor,
             now,
+            action=str(Action.RESOLVE),
+            from_status=ClaimStatus.RECEIVED,
+            to_status=ClaimStatus.RESOLVED,
             body=command.resolution,
-            extra={"route": _route_summary(route)},
+            changes=summary,
         )
-        claim.resolution = (command.resolution or "").strip()
-        claim.resolved_at = claim.responded_at = now
-        claim.first_contact_resolution = True
-        session.flush()
         notify.notify_tenant(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
     else:
-        _change_status(
+        _record(
             session,
             claim,
-            None,
-            ClaimStatus.ASSIGNED,
+            EventKind.ROUTED,
             actor,
             now,
-            kind=EventKind.ROUTED,
+            from_status=ClaimStatus.RECEIVED,
+            to_status=ClaimStatus.ASSIGNED,
             body=route.reason,
-            extra={"route": _route_summary(route)},
+            changes=summary,
         )
-        session.flush()
         if route.kind == RouteKind.CONTRACTOR:
             work_orders.open_work_order(session, claim, now)
         notify.notify_tenant(session, claim, Purpose.ACKNOWLEDGEMENT, now)
