@@ -83,6 +83,15 @@ def _empty_all_tables() -> None:
         if conn.dialect.name == "postgresql":
             truncate = f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
             conn.execute(sa.text(truncate))
+            # Claim references restart too, as SQLite's counter rows go with their table.
+            sequences = conn.execute(
+                sa.text(
+                    "SELECT sequencename FROM pg_sequences "
+                    "WHERE sequencename LIKE 'claim\\_reference\\_%'"
+                )
+            ).scalars()
+            for name in sequences:
+                conn.execute(sa.text(f"ALTER SEQUENCE {name} RESTART"))
         else:
             for table in tables:
                 conn.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608

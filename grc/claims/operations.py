@@ -29,7 +29,7 @@ from grc.claims.models import (
     TreatmentUnit,
     Visibility,
 )
-from grc.claims.references import next_reference
+from grc.claims.references import reference_for_insert
 from grc.claims.routing import NoRoute, choose_route
 from grc.claims.sla import SlaCalendar
 from grc.clock import local_today, settings
@@ -94,7 +94,7 @@ def create_claim(
     description = command.description.strip()
     resolution = (command.resolution or "").strip() if command.resolve_now else None
     values = {
-        "reference": next_reference(session, today.year),
+        "reference": reference_for_insert(session, today.year),
         "status": ClaimStatus.RESOLVED if command.resolve_now else ClaimStatus.ASSIGNED,
         "channel": command.channel,
         "priority": command.priority or category.default_priority,
@@ -126,7 +126,7 @@ def create_claim(
     }
     # One INSERT … RETURNING instead of the unit of work: the claim comes back persistent,
     # and its many-to-one relations resolve from the objects loaded above without SQL.
-    claim = session.scalars(sa.insert(Claim).returning(Claim), [values]).one()
+    claim = session.scalars(sa.insert(Claim).values(values).returning(Claim)).one()
     set_committed_value(claim, "events", [])
     set_committed_value(claim, "photos", [])
     _record(

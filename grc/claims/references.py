@@ -4,6 +4,8 @@ PostgreSQL: one SEQUENCE per year. ``nextval`` never blocks and is not rolled ba
 concurrent intakes never wait on each other (a failed intake only leaves a gap). The year's
 sequence is created on first use, outside the request's transaction, on a connection of its
 own (never one from the pool: requests holding pool connections could otherwise starve it).
+The reference is an SQL expression computed by the claim's own INSERT: no round trip of its
+own.
 
 SQLite serialises writers anyway: a counter row per year, bumped inside the intake's
 transaction.
@@ -34,24 +36,28 @@ def format_reference(year: int, number: int) -> str:
     return f"R-{year}-{number:06d}"
 
 
-def next_reference(session: Session, year: int) -> str:
+def reference_for_insert(session: Session, year: int) -> str | sa.ColumnElement[str]:
+    """The next reference of ``year``, as a value for the claim's INSERT: an expression on
+    PostgreSQL (``nextval`` runs inside that INSERT), a string on SQLite."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         _ensure_sequence(bind.engine, year)
-        number = session.execute(sa.text(f"SELECT nextval('{sequence_name(year)}')")).scalar_one()
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+        number = sa.select(sa.func.nextval(sequence_name(year)).label("n")).subquery()
+        digits = sa.cast(number.c.n, sa.Text)
+        # format_reference in SQL: six digits at least, never cut beyond a million.
+        padded = sa.func.lpad(digits, sa.func.greatest(6, sa.func.length(digits)), "0")
+        return sa.select(sa.literal(f"R-{year}-") + padded).scalar_subquery()
+    from sqlalchemy.dialects.sqlite import insert
 
-        stmt = (
-            insert(_counter)
-            .values(year=year, last_value=1)
-            .on_conflict_do_update(
-                index_elements=[_counter.c.year], set_={"last_value": _counter.c.last_value + 1}
-            )
-            .returning(_counter.c.last_value)
+    stmt = (
+        insert(_counter)
+        .values(year=year, last_value=1)
+        .on_conflict_do_update(
+            index_elements=[_counter.c.year], set_={"last_value": _counter.c.last_value + 1}
         )
-        number = session.execute(stmt).scalar_one()
-    return format_reference(year, number)
+        .returning(_counter.c.last_value)
+    )
+    return format_reference(year, session.execute(stmt).scalar_one())
 
 
 def _ensure_sequence(engine: sa.Engine, year: int) -> None:
