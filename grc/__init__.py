@@ -27,9 +27,12 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         app.logger.warning("GRC_PUBLIC_URL is not set: links in e-mails will not work")
 
     from grc import errors
+    from grc.db import ping_idle_connections
     from grc.extensions import api, db, migrate
 
     db.init_app(app)
+    with app.app_context():
+        ping_idle_connections(db.engine)
     migrate.init_app(
         app,
         db,

@@ -227,7 +227,8 @@ class Settings:
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
         # Statement parameters are names, phone numbers and messages: never in an error's
         # text, so never in a logged traceback.
-        engine_options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
+        # Idle connections are pinged before use (grc.db.ping_idle_connections), not all.
+        engine_options: dict[str, Any] = {"hide_parameters": True}
         if database_url.startswith("postgresql"):
             engine_options |= {
                 "pool_size": 10,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
+import time
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -43,6 +45,31 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+# A connection used in the last few seconds is alive: pinging it before every request, as
+# pool_pre_ping does, would cost a round trip per request. One idle for longer may have been
+# cut (a database restart, a firewall's idle timeout): it is pinged, and replaced if dead. A
+# restart during a busy period fails the request that meets the dead connection (a 503); the
+# pool then drops every connection opened before it.
+PING_AFTER_IDLE_S = 10.0
+
+
+def ping_idle_connections(engine: sa.Engine) -> None:
+    @sa.event.listens_for(engine, "checkin")
+    def remember_idle_since(dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def ping_if_idle(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and checks out another.
+            raise sa.exc.DisconnectionError("connection lost while idle") from exc
+
+
 def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
     """A portable enum: a VARCHAR with a CHECK constraint listing the allowed values."""
     return sa.Enum(
@@ -56,4 +83,4 @@ def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
     )
 
 
-__all__ = ["StrEnum", "UTCDateTime", "enum_column_type", "utcnow"]
+__all__ = ["StrEnum", "UTCDateTime", "enum_column_type", "ping_idle_connections", "utcnow"]
