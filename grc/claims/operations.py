@@ -93,8 +93,8 @@ def create_claim(
     calendar = sla_calendar(residence)
     description = command.description.strip()
     resolution = (command.resolution or "").strip() if command.resolve_now else None
+    reference = reference_for_insert(session, today.year)
     values = {
-        "reference": reference_for_insert(session, today.year),
         "status": ClaimStatus.RESOLVED if command.resolve_now else ClaimStatus.ASSIGNED,
         "channel": command.channel,
         "priority": command.priority or category.default_priority,
@@ -126,7 +126,9 @@ def create_claim(
     }
     # One INSERT … RETURNING instead of the unit of work: the claim comes back persistent,
     # and its many-to-one relations resolve from the objects loaded above without SQL.
-    claim = session.scalars(sa.insert(Claim).values(values).returning(Claim)).one()
+    claim = session.scalars(
+        sa.insert(Claim).values(reference=reference).returning(Claim), [values]
+    ).one()
     set_committed_value(claim, "events", [])
     set_committed_value(claim, "photos", [])
     _record(

@@ -13,6 +13,7 @@ transaction.
 
 from __future__ import annotations
 
+import functools
 import threading
 
 import sqlalchemy as sa
@@ -42,11 +43,7 @@ def reference_for_insert(session: Session, year: int) -> str | sa.ColumnElement[
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         _ensure_sequence(bind.engine, year)
-        number = sa.select(sa.func.nextval(sequence_name(year)).label("n")).subquery()
-        digits = sa.cast(number.c.n, sa.Text)
-        # format_reference in SQL: six digits at least, never cut beyond a million.
-        padded = sa.func.lpad(digits, sa.func.greatest(6, sa.func.length(digits)), "0")
-        return sa.select(sa.literal(f"R-{year}-") + padded).scalar_subquery()
+        return _reference_expression(year)
     from sqlalchemy.dialects.sqlite import insert
 
     stmt = (
@@ -58,6 +55,16 @@ def reference_for_insert(session: Session, year: int) -> str | sa.ColumnElement[
         .returning(_counter.c.last_value)
     )
     return format_reference(year, session.execute(stmt).scalar_one())
+
+
+@functools.cache
+def _reference_expression(year: int) -> sa.ScalarSelect[str]:
+    # Built once per year: the INSERT that embeds it then hits SQLAlchemy's compiled cache.
+    number = sa.select(sa.func.nextval(sequence_name(year)).label("n")).subquery()
+    digits = sa.cast(number.c.n, sa.Text)
+    # format_reference in SQL: six digits at least, never cut beyond a million.
+    padded = sa.func.lpad(digits, sa.func.greatest(6, sa.func.length(digits)), "0")
+    return sa.select(sa.literal(f"R-{year}-") + padded).scalar_subquery()
 
 
 def _ensure_sequence(engine: sa.Engine, year: int) -> None:
