@@ -15,7 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from grc.claims.models import Claim, ClaimEvent, EventKind, Priority, Visibility
+from grc.claims import timeline
+from grc.claims.models import Claim, EventKind, Priority, Visibility
 from grc.clock import settings
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import NewMessage, after_quiet_hours, queue_message
@@ -113,20 +114,19 @@ def notify_tenant(
         now,
     )
     if message is not None:
-        session.add(
-            ClaimEvent(
-                claim=claim,
-                kind=EventKind.MESSAGE,
-                visibility=Visibility.TENANT,
-                body=text if channel == MessageChannel.SMS else f"{subject}\n\n{text}",
-                changes={
-                    "outbox_id": message.id,
-                    "channel": str(channel),
-                    "purpose": str(purpose),
-                    "available_at": available_at.isoformat(),
-                },
-                created_at=now,
-            )
+        timeline.add_event(
+            session,
+            claim,
+            EventKind.MESSAGE,
+            now,
+            visibility=Visibility.TENANT,
+            body=text if channel == MessageChannel.SMS else f"{subject}\n\n{text}",
+            changes={
+                "outbox_id": message.id,
+                "channel": str(channel),
+                "purpose": str(purpose),
+                "available_at": available_at.isoformat(),
+            },
         )
     return message
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from grc.claims import lifecycle, notify
+from grc.claims import lifecycle, notify, timeline
 from grc.claims.lifecycle import Action
 from grc.claims.models import (
     Category,
@@ -131,25 +131,25 @@ def create_claim(
     ).one()
     set_committed_value(claim, "events", [])
     set_committed_value(claim, "photos", [])
-    _record(
+    timeline.add_event(
         session,
         claim,
         EventKind.CREATED,
-        actor,
         now,
+        actor=actor,
         to_status=ClaimStatus.RECEIVED,
         body=description,
         visibility=Visibility.TENANT,
     )
     summary = {"route": _route_summary(route)}
     if command.resolve_now:
-        _record(
+        timeline.add_event(
             session,
             claim,
             EventKind.STATUS_CHANGED,
-            actor,
             now,
-            action=str(Action.RESOLVE),
+            actor=actor,
+            action=Action.RESOLVE,
             from_status=ClaimStatus.RECEIVED,
             to_status=ClaimStatus.RESOLVED,
             body=command.resolution,
@@ -157,12 +157,12 @@ def create_claim(
         )
         notify.notify_tenant(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
     else:
-        _record(
+        timeline.add_event(
             session,
             claim,
             EventKind.ROUTED,
-            actor,
             now,
+            actor=actor,
             from_status=ClaimStatus.RECEIVED,
             to_status=ClaimStatus.ASSIGNED,
             body=route.reason,
@@ -444,12 +444,12 @@ def schedule_appointment(
     claim.appointment_at = at
     claim.updated_at = now
     claim.responded_at = claim.responded_at or now
-    _record(
+    timeline.add_event(
         session,
         claim,
         EventKind.APPOINTMENT,
-        actor,
         now,
+        actor=actor,
         body=note,
         visibility=Visibility.TENANT,
         changes={"appointment_at": [previous.isoformat() if previous else None, at.isoformat()]},
@@ -530,8 +530,14 @@ def add_comment(
     if visibility == Visibility.TENANT and claim.responded_at is None:
         claim.responded_at = now
     claim.updated_at = now
-    event = _record(
-        session, claim, EventKind.COMMENT, actor, now, body=body.strip(), visibility=visibility
+    event = timeline.add_event(
+        session,
+        claim,
+        EventKind.COMMENT,
+        now,
+        actor=actor,
+        body=body.strip(),
+        visibility=visibility,
     )
     session.flush()
     return event
@@ -552,48 +558,18 @@ def _change_status(
     previous = claim.status
     claim.status = target
     claim.updated_at = now
-    _record(
+    timeline.add_event(
         session,
         claim,
         kind,
-        actor,
         now,
-        action=str(action) if action else None,
+        actor=actor,
+        action=action,
         from_status=previous,
         to_status=target,
         body=body,
         changes=extra or None,
     )
-
-
-def _record(
-    session: Session,
-    claim: Claim,
-    kind: EventKind,
-    actor: User | None,
-    now: datetime,
-    *,
-    action: str | None = None,
-    from_status: ClaimStatus | None = None,
-    to_status: ClaimStatus | None = None,
-    body: str | None = None,
-    visibility: Visibility = Visibility.INTERNAL,
-    changes: dict[str, object] | None = None,
-) -> ClaimEvent:
-    event = ClaimEvent(
-        claim=claim,
-        kind=kind,
-        action=action,
-        from_status=str(from_status) if from_status else None,
-        to_status=str(to_status) if to_status else None,
-        body=body,
-        visibility=visibility,
-        changes=changes,
-        actor=actor,
-        created_at=now,
-    )
-    session.add(event)
-    return event
 
 
 @dataclass(frozen=True)

@@ -24,14 +24,13 @@ from flask import Response, send_file
 from PIL import Image, ImageOps
 from sqlalchemy.orm import Session, undefer
 
+from grc.claims import timeline
 from grc.claims.models import (
     Claim,
-    ClaimEvent,
     ClaimPhoto,
     ClaimStatus,
     EventKind,
     PhotoSource,
-    Visibility,
 )
 from grc.clock import settings
 from grc.errors import Conflict, DomainError, TooLarge
@@ -124,16 +123,14 @@ def add_photo(
     session.add(photo)
     session.flush()
     claim.updated_at = now
-    session.add(
-        ClaimEvent(
-            claim=claim,
-            kind=EventKind.COMMENT,
-            visibility=Visibility.INTERNAL,
-            body=f"Photo ajoutée : {name}",
-            changes={"photo_id": photo.id},
-            actor=actor,
-            created_at=now,
-        )
+    timeline.add_event(
+        session,
+        claim,
+        EventKind.COMMENT,
+        now,
+        actor=actor,
+        body=f"Photo ajoutée : {name}",
+        changes={"photo_id": photo.id},
     )
     session.flush()
     return photo

@@ -21,7 +21,8 @@ import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, request
 from sqlalchemy.orm import Session
 
-from grc.claims.models import Claim, ClaimEvent, EventKind, PhotoSource, Visibility
+from grc.claims import timeline
+from grc.claims.models import Claim, EventKind, PhotoSource
 from grc.claims.operations import NewClaim, create_claim
 from grc.claims.photos import REFUSALS as PHOTO_REFUSALS
 from grc.claims.photos import add_photo
@@ -272,19 +273,17 @@ def _copy_photos(
         except PHOTO_REFUSALS:
             skipped.append(attachment)
     if skipped:
-        session.add(
-            ClaimEvent(
-                claim=claim,
-                kind=EventKind.COMMENT,
-                visibility=Visibility.INTERNAL,
-                body=(
-                    "Pièce jointe de l'e-mail non reprise comme photo : "
-                    if len(skipped) == 1
-                    else "Pièces jointes de l'e-mail non reprises comme photos : "
-                )
-                + ", ".join(a.filename for a in skipped),
-                changes={"inbound_attachment_ids": [a.id for a in skipped]},
-                actor=actor,
-                created_at=now,
+        timeline.add_event(
+            session,
+            claim,
+            EventKind.COMMENT,
+            now,
+            actor=actor,
+            body=(
+                "Pièce jointe de l'e-mail non reprise comme photo : "
+                if len(skipped) == 1
+                else "Pièces jointes de l'e-mail non reprises comme photos : "
             )
+            + ", ".join(a.filename for a in skipped),
+            changes={"inbound_attachment_ids": [a.id for a in skipped]},
         )

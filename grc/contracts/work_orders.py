@@ -17,7 +17,8 @@ import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
 
-from grc.claims.models import Claim, ClaimStatus, EventKind, LocationKind, Visibility
+from grc.claims import timeline
+from grc.claims.models import Claim, ClaimStatus, EventKind, LocationKind
 from grc.clock import settings
 from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderStatus
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
@@ -194,18 +195,7 @@ def record_on_claim(
     *,
     kind: EventKind = EventKind.WORK_ORDER,
 ) -> None:
-    from grc.claims.models import ClaimEvent
-
-    session.add(
-        ClaimEvent(
-            claim=claim,
-            kind=kind,
-            visibility=Visibility.INTERNAL,
-            body=body,
-            changes=changes,
-            created_at=now,
-        )
-    )
+    timeline.add_event(session, claim, kind, now, body=body, changes=changes)
 
 
 # --- replies and one-click links -------------------------------------------------------------

@@ -15,7 +15,8 @@ from http import HTTPStatus
 import sqlalchemy as sa
 from flask import Blueprint, Response, request
 
-from grc.claims.models import OPEN_STATUSES, Claim, ClaimEvent, EventKind, Visibility
+from grc.claims import timeline
+from grc.claims.models import OPEN_STATUSES, Claim, EventKind, Visibility
 from grc.clock import settings
 from grc.db import utcnow
 from grc.errors import error_response
@@ -106,15 +107,14 @@ def _file_tenant_sms(tenants: list[Tenant], body: str, provider_id: str, now) ->
     if claim is None:
         log.info("inbound SMS %s from a tenant with no open claim", provider_id)
         return
-    db.session.add(
-        ClaimEvent(
-            claim=claim,
-            kind=EventKind.MESSAGE,
-            visibility=Visibility.TENANT,
-            body=body[:2000],
-            changes={"channel": "sms", "direction": "in", "provider_id": provider_id},
-            created_at=now,
-        )
+    timeline.add_event(
+        db.session,
+        claim,
+        EventKind.MESSAGE,
+        now,
+        visibility=Visibility.TENANT,
+        body=body[:2000],
+        changes={"channel": "sms", "direction": "in", "provider_id": provider_id},
     )
     claim.updated_at = now
 

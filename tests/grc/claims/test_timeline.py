@@ -1,0 +1,80 @@
+"""Adding to a claim's timeline: the event is visible at once on a loaded timeline, read from
+the database otherwise, and never rewrites the claim's own row."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from grc.claims import timeline
+from grc.claims.models import Claim, EventKind, Visibility
+from grc.db import utcnow
+from grc.extensions import db
+from tests.factories import claim_payload
+
+
+def new_claim_id(app_ctx, world) -> int:
+    response = app_ctx.test_client().post(
+        "/api/v1/claims", json=claim_payload(world), headers=world.headers("agent")
+    )
+    assert response.status_code == 201, response.json
+    db.session.remove()
+    return response.json["id"]
+
+
+def statements_during(action) -> list[str]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args) -> None:
+        seen.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_an_event_joins_a_loaded_timeline_without_touching_the_claim_row(app_ctx, world, sent):
+    claim = db.session.get(Claim, new_claim_id(app_ctx, world))
+    before = [e.id for e in claim.events]
+    agent = world.users["agent"]
+
+    event = timeline.add_event(
+        db.session, claim, EventKind.COMMENT, utcnow(), actor=agent, body="Rappelé le locataire."
+    )
+
+    assert claim.events[-1] is event
+    assert event.claim is claim
+    assert event.actor is agent
+    assert claim not in db.session.dirty
+    written = statements_during(db.session.flush)
+    assert any(s.startswith("INSERT INTO claim_events") for s in written)
+    assert not any("claims" in s.split("claim_events")[0] for s in written), written
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Claim, claim.id).events
+    assert [e.id for e in stored] == [*before, event.id]
+    assert stored[-1].body == "Rappelé le locataire."
+    assert stored[-1].actor_id == agent.id
+
+
+def test_an_unloaded_timeline_stays_unloaded_and_reads_the_event_later(app_ctx, world, sent):
+    claim = db.session.get(Claim, new_claim_id(app_ctx, world))
+    assert "events" in sa.inspect(claim).unloaded
+
+    loads = statements_during(
+        lambda: timeline.add_event(
+            db.session,
+            claim,
+            EventKind.MESSAGE,
+            utcnow(),
+            visibility=Visibility.TENANT,
+            body="Réponse du locataire par SMS.",
+        )
+    )
+
+    assert loads == []
+    assert "events" in sa.inspect(claim).unloaded
+    assert claim.events[-1].body == "Réponse du locataire par SMS."  # autoflushed, then read
+    assert claim.events[-1].visibility == Visibility.TENANT
