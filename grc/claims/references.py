@@ -60,7 +60,11 @@ def reference_for_insert(session: Session, year: int) -> str | sa.ColumnElement[
 @functools.cache
 def _reference_expression(year: int) -> sa.ScalarSelect[str]:
     # Built once per year: the INSERT that embeds it then hits SQLAlchemy's compiled cache.
-    number = sa.select(sa.func.nextval(sequence_name(year)).label("n")).subquery()
+    # The sequence is named as a regclass literal (sequence_name only yields safe names), so
+    # PostgreSQL resolves it when planning, not on every call.
+    number = sa.select(
+        sa.literal_column(f"nextval('{sequence_name(year)}'::regclass)").label("n")
+    ).subquery()
     digits = sa.cast(number.c.n, sa.Text)
     # format_reference in SQL: six digits at least, never cut beyond a million.
     padded = sa.func.lpad(digits, sa.func.greatest(6, sa.func.length(digits)), "0")
