@@ -124,13 +124,30 @@ def create_claim(
         "responded_at": now if command.resolve_now else None,
         "first_contact_resolution": command.resolve_now,
     }
-    # One INSERT … RETURNING instead of the unit of work: the claim comes back persistent,
-    # and its many-to-one relations resolve from the objects loaded above without SQL.
+    # One INSERT … RETURNING instead of the unit of work: the claim comes back persistent.
     claim = session.scalars(
         sa.insert(Claim).values(reference=reference).returning(Claim), [values]
     ).one()
-    set_committed_value(claim, "events", [])
-    set_committed_value(claim, "photos", [])
+    # RETURNING gives the claim ids only: hand it the objects loaded above, so nothing that
+    # reads it (the messages, the response after the commit) lazy-loads them again, and
+    # they stay referenced (the session's identity map alone would let them be collected).
+    related = {
+        "category": category,
+        "tenant": tenant,
+        "dwelling": location.dwelling,
+        "equipment": location.equipment,
+        "building": location.building,
+        "residence": residence,
+        "agency": residence.agency,
+        "unit": route.unit,
+        "contractor": route.contractor,
+        "contract": route.contract,
+        "created_by": actor,
+        "events": [],
+        "photos": [],
+    }
+    for name, value in related.items():
+        set_committed_value(claim, name, value)
     timeline.add_event(
         session,
         claim,
