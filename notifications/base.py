@@ -170,6 +170,7 @@ _GSM7_BASIC = frozenset(
 )
 # GSM 03.38 extension table: each character costs two septets (escape + code).
 _GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+_GSM7_ALL = _GSM7_BASIC | _GSM7_EXTENSION
 
 _GSM7_SINGLE, _GSM7_PART = 160, 153  # septets; a multipart header takes 7 septets
 _UCS2_SINGLE, _UCS2_PART = 70, 67  # UTF-16 code units
@@ -181,9 +182,7 @@ def sms_encoding(text: str) -> str:
     A single ``ê`` or ``ç`` (not in GSM 03.38) switches the whole message to UCS-2 and cuts
     the room per segment by more than half, which is why templates are worth checking.
     """
-    if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENSION for ch in text):
-        return "GSM-7"
-    return "UCS-2"
+    return "GSM-7" if _GSM7_ALL.issuperset(text) else "UCS-2"
 
 
 def sms_segments(text: str) -> int:
@@ -196,14 +195,20 @@ def sms_segments(text: str) -> int:
     """
     if not text:
         return 0
+    # Every message is measured, often several times while it is shortened to fit: the
+    # common case (it fits in one segment) is counted without a loop over its characters.
     if sms_encoding(text) == "GSM-7":
-        units = [2 if ch in _GSM7_EXTENSION else 1 for ch in text]
+        total = len(text) + sum(text.count(ch) for ch in _GSM7_EXTENSION)
         single, part = _GSM7_SINGLE, _GSM7_PART
+        if total <= single:
+            return 1
+        units = [2 if ch in _GSM7_EXTENSION else 1 for ch in text]
     else:
-        units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
+        total = len(text.encode("utf-16-le", "surrogatepass")) // 2
         single, part = _UCS2_SINGLE, _UCS2_PART
-    if sum(units) <= single:
-        return 1
+        if total <= single:
+            return 1
+        units = [2 if ord(ch) > 0xFFFF else 1 for ch in text]
     segments, used = 1, 0
     for unit in units:
         if used + unit > part:

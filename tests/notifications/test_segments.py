@@ -80,3 +80,34 @@ def test_a_degree_sign_triples_a_typical_notice() -> None:
 
     assert (sms_encoding(plain), sms_segments(plain)) == ("GSM-7", 1)
     assert (sms_encoding(degree), sms_segments(degree)) == ("UCS-2", 3)
+
+
+def _segments_by_definition(text: str) -> int:
+    """Character by character, straight from the rules in sms_segments' docstring."""
+    if not text:
+        return 0
+    if all(ch in _GSM7_BASIC or ch in _GSM7_EXTENSION for ch in text):
+        units, single, part = [2 if ch in _GSM7_EXTENSION else 1 for ch in text], 160, 153
+    else:
+        units, single, part = [2 if ord(ch) > 0xFFFF else 1 for ch in text], 70, 67
+    if sum(units) <= single:
+        return 1
+    segments, used = 1, 0
+    for unit in units:
+        if used + unit > part:
+            segments, used = segments + 1, 0
+        used += unit
+    return segments
+
+
+def test_counts_agree_with_the_definition_around_every_boundary() -> None:
+    import random
+
+    rng = random.Random(303)
+    alphabet = "abc XYZ01é€[]^ê🙂\ud800" + "".join(sorted(_GSM7_BASIC))[:20]
+    for _ in range(3000):
+        length = rng.choice((rng.randrange(0, 340), 69, 70, 71, 152, 153, 159, 160, 161, 306))
+        text = "".join(
+            rng.choice(alphabet[: rng.randrange(1, len(alphabet) + 1)]) for _ in range(length)
+        )
+        assert sms_segments(text) == _segments_by_definition(text), repr(text)
