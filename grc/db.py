@@ -6,10 +6,12 @@ import enum
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
 
@@ -70,6 +72,33 @@ def ping_idle_connections(engine: sa.Engine) -> None:
             raise sa.exc.DisconnectionError("connection lost while idle") from exc
 
 
+Row = TypeVar("Row")
+
+
+def insert_returning(
+    session: Session,
+    model: type[Row],
+    values: dict[str, Any],
+    related: dict[str, Any],
+    *,
+    statement: sa.Insert | None = None,
+) -> Row:
+    """Write one row with a single INSERT … RETURNING, bypassing the unit of work, and get it
+    back persistent with its relationships set from objects the caller already holds
+    (``related``: name → object, or list for a collection known to be empty).
+
+    Holding them matters: found only through the session's identity map, which keeps
+    objects weakly, a collected one would be lazy-loaded again, possibly after the commit
+    in a transaction of its own. ``statement`` is the INSERT when some of its values are
+    SQL expressions; ``values`` are then its parameters.
+    """
+    insert = statement if statement is not None else sa.insert(model)
+    row = session.scalars(insert.returning(model), [values]).one()
+    for name, value in related.items():
+        set_committed_value(row, name, value)
+    return row
+
+
 def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
     """A portable enum: a VARCHAR with a CHECK constraint listing the allowed values."""
     return sa.Enum(
@@ -83,4 +112,11 @@ def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
     )
 
 
-__all__ = ["StrEnum", "UTCDateTime", "enum_column_type", "ping_idle_connections", "utcnow"]
+__all__ = [
+    "StrEnum",
+    "UTCDateTime",
+    "enum_column_type",
+    "insert_returning",
+    "ping_idle_connections",
+    "utcnow",
+]

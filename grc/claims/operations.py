@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from grc.claims import lifecycle, notify, timeline
 from grc.claims.lifecycle import Action
@@ -34,7 +33,7 @@ from grc.claims.routing import NoRoute, choose_route
 from grc.claims.sla import SlaCalendar
 from grc.clock import local_today, settings
 from grc.contracts import work_orders
-from grc.db import utcnow
+from grc.db import insert_returning, utcnow
 from grc.errors import Conflict, Forbidden, InvalidInput
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory
 from grc.messaging.models import Purpose
@@ -124,30 +123,29 @@ def create_claim(
         "responded_at": now if command.resolve_now else None,
         "first_contact_resolution": command.resolve_now,
     }
-    # One INSERT … RETURNING instead of the unit of work: the claim comes back persistent.
-    claim = session.scalars(
-        sa.insert(Claim).values(reference=reference).returning(Claim), [values]
-    ).one()
-    # RETURNING gives the claim ids only: hand it the objects loaded above, so nothing that
-    # reads it (the messages, the response after the commit) lazy-loads them again, and
-    # they stay referenced (the session's identity map alone would let them be collected).
-    related = {
-        "category": category,
-        "tenant": tenant,
-        "dwelling": location.dwelling,
-        "equipment": location.equipment,
-        "building": location.building,
-        "residence": residence,
-        "agency": residence.agency,
-        "unit": route.unit,
-        "contractor": route.contractor,
-        "contract": route.contract,
-        "created_by": actor,
-        "events": [],
-        "photos": [],
-    }
-    for name, value in related.items():
-        set_committed_value(claim, name, value)
+    # The messages and the response read the claim's relations: it gets the objects loaded
+    # above, so none is read again.
+    claim = insert_returning(
+        session,
+        Claim,
+        values,
+        {
+            "category": category,
+            "tenant": tenant,
+            "dwelling": location.dwelling,
+            "equipment": location.equipment,
+            "building": location.building,
+            "residence": residence,
+            "agency": residence.agency,
+            "unit": route.unit,
+            "contractor": route.contractor,
+            "contract": route.contract,
+            "created_by": actor,
+            "events": [],
+            "photos": [],
+        },
+        statement=sa.insert(Claim).values(reference=reference),
+    )
     timeline.add_event(
         session,
         claim,

@@ -21,6 +21,7 @@ from grc.claims import timeline
 from grc.claims.models import Claim, ClaimStatus, EventKind, LocationKind
 from grc.clock import settings
 from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderStatus
+from grc.db import insert_returning
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import NewMessage, queue_message
 from grc.messaging.rendering import render_email
@@ -97,17 +98,20 @@ def open_work_order(session: Session, claim: Claim, now: datetime) -> WorkOrder:
         raise ValueError("only a claim routed to a contract gets a work order")
     # The contract's deadlines run in calendar hours: contractors work to the clock, and
     # emergencies (elevators, no heating) do not wait for Monday.
-    work_order = WorkOrder(
-        claim=claim,
-        contract=contract,
-        contractor=claim.contractor,
-        status=WorkOrderStatus.SENT,
-        acknowledge_due=now + timedelta(hours=contract.acknowledge_hours),
-        complete_due=now + timedelta(hours=contract.complete_hours),
-        created_at=now,
+    work_order = insert_returning(
+        session,
+        WorkOrder,
+        {
+            "claim_id": claim.id,
+            "contract_id": contract.id,
+            "contractor_id": claim.contractor.id,
+            "status": WorkOrderStatus.SENT,
+            "acknowledge_due": now + timedelta(hours=contract.acknowledge_hours),
+            "complete_due": now + timedelta(hours=contract.complete_hours),
+            "created_at": now,
+        },
+        {"claim": claim, "contract": contract, "contractor": claim.contractor},
     )
-    session.add(work_order)
-    session.flush()
     _send(session, work_order, Purpose.WORK_ORDER, now, key=f"work_order:{work_order.id}")
     record_on_claim(
         session,

@@ -11,12 +11,19 @@ import sqlalchemy as sa
 
 from grc.claims.models import Claim, IntakeChannel
 from grc.claims.operations import NewClaim, create_claim
+from grc.contracts import work_orders
+from grc.contracts.models import WorkOrder
 from grc.extensions import db
 from tests.factories import claim_payload
 
 
 @pytest.mark.parametrize("dwelling", ["TIL-11", "PARC-11"])  # a contract's, a unit's
-def test_a_new_claim_has_every_relation_in_hand(app_ctx, world, sent, dwelling):
+def test_a_new_claim_has_every_relation_in_hand(app_ctx, world, sent, dwelling, monkeypatch):
+    orders: list[WorkOrder] = []
+    real_open = work_orders.open_work_order
+    monkeypatch.setattr(
+        work_orders, "open_work_order", lambda *args: orders.append(real_open(*args))
+    )
     agent = db.session.merge(world.users["agent"])
     claim = create_claim(
         db.session,
@@ -33,6 +40,13 @@ def test_a_new_claim_has_every_relation_in_hand(app_ctx, world, sent, dwelling):
     assert claim.category.code == "PLB-FUITE"
     assert claim.created_by is agent
     assert claim.agency is claim.residence.agency
+    if dwelling == "TIL-11":  # covered by the multiservice contract
+        (order,) = orders
+        assert {"claim", "contract", "contractor"} & sa.inspect(order).unloaded == set()
+        assert order.claim is claim
+        assert order.contractor is claim.contractor
+    else:
+        assert orders == []
 
 
 def test_the_intake_request_reads_nothing_after_its_commit(app_ctx, world, sent):
