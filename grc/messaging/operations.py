@@ -6,6 +6,7 @@ handed to the queue only after the transaction that wrote it commits (see ``hand
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -69,13 +70,9 @@ def queue_message(
     # inserts nothing and returns no id, with no SELECT beforehand and no race between the two.
     # The claim row exists already (its id is in the values), so nothing pending needs to be
     # written first: the caller's next flush or commit writes the rest in one go.
-    insert = _insert_for(session).values(values)
+    insert = _idempotent_insert(session.get_bind().dialect.name)
     with session.no_autoflush:
-        message_id = session.execute(
-            insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
-                OutboxMessage.id
-            )
-        ).scalar_one_or_none()
+        message_id = session.execute(insert, values).scalar_one_or_none()
     if message_id is None:
         return None
     message = OutboxMessage(id=message_id, **values)
@@ -85,9 +82,12 @@ def queue_message(
     return message
 
 
-def _insert_for(session: Session) -> postgresql.Insert | sqlite.Insert:
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(OutboxMessage)
+@functools.cache
+def _idempotent_insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    # Built once, the values given as parameters: the compiled form is reused by every call.
+    table = OutboxMessage.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
 
 
 def after_quiet_hours(now: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> datetime:
