@@ -594,7 +594,8 @@ def main(argv: list[str] | None = None) -> int:
     # Other work on this small machine skews every figure: record how busy it was.
     result["load_average_at_start"] = os.getloadavg()
 
-    tokens_file = RESULTS / ".bench-tokens.json"
+    # One file per database: --reuse-db must find the tokens of the database it reuses.
+    tokens_file = RESULTS / f".bench-tokens-{args.db}.json"
     if args.reuse_db and tokens_file.exists():
         tokens = json.loads(tokens_file.read_text())
         log(f"Reusing database {args.db}.")
