@@ -3,9 +3,12 @@ percentiles, CPU accounting from /proc and the state of the code measured."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import ipaddress
 import os
 import re
+import signal
 import socket
 import statistics
 import subprocess
@@ -120,6 +123,91 @@ def backend_cpu(admin_url: str, database: str) -> dict[int, float]:
 def cpu_delta(before: dict[int, float], after: dict[int, float]) -> float:
     """CPU used between two samples; processes born in between count from zero."""
     return sum(value - before.get(pid, 0.0) for pid, value in after.items())
+
+
+def group_cpu(pgid: int) -> dict[int, float]:
+    """CPU seconds of every live process of a process group."""
+    found: dict[int, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:
+            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
+    return found
+
+
+# A process group already gone, or never ours to signal.
+_GONE = (ProcessLookupError, PermissionError)
+
+
+class Group:
+    """A process started in a process group of its own; stopping it stops the whole group
+    (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, command: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.log_path = log_path
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def cpu(self) -> dict[int, float]:
+        return group_cpu(self.pid)
+
+    def tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def stop(self, grace: float = 20) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(*_GONE):
+                os.killpg(self.pid, signal.SIGTERM)  # gunicorn / RQ: graceful stop
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=grace)
+        with contextlib.suppress(*_GONE):  # what is left in the group (a dead master's workers)
+            os.killpg(self.pid, signal.SIGKILL)
+        if self.process.poll() is None:
+            self.process.wait(timeout=10)
+        self._log.close()
+
+
+def start_gunicorn(env: dict[str, str], workers: int, log_path: Path, *, threads: int = 1,
+                   target: str = "wsgi:app") -> tuple[Group, str]:
+    """gunicorn on a free loopback port, in a process group of its own, once it answers:
+    the group and its ``host:port``."""
+    port = free_port()
+    command = [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind",
+               f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"]
+    if threads > 1:
+        command += ["--worker-class", "gthread", "--threads", str(threads)]
+    group = Group([*command, target], env, log_path)
+    deadline = time.monotonic() + 30
+    while True:
+        if group.process.poll() is not None:
+            group.stop()
+            raise SystemExit(f"gunicorn exited with {group.process.returncode}:\n{group.tail()}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/openapi.json")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return group, f"127.0.0.1:{port}"
+            conn.close()
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            group.stop()
+            raise SystemExit(f"gunicorn did not answer within 30 s:\n{group.tail()}")
+        time.sleep(0.2)
 
 
 def code_state() -> dict[str, Any]:

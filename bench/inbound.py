@@ -39,7 +39,6 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import contextlib
 import cProfile
 import http.client
 import json
@@ -52,7 +51,6 @@ import re
 import secrets
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -75,17 +73,18 @@ from benchlib import (  # noqa: E402
     CLK_TCK,
     RESULTS,
     VENV_BIN,
+    Group,
     backend_cpu,
     code_state,
     cpu_delta,
     cpu_seconds,
     create_database,
     database_url,
-    free_port,
     log,
     percentiles,
     require_loopback,
     run_flask,
+    start_gunicorn,
     system_cpu,
 )
 
@@ -107,85 +106,12 @@ EXPECTED_CLAIM = {"scheduled": "in_progress", "done": "resolved", "acknowledged"
 # --- Small helpers -------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
 def drop_database(admin_url: str, name: str) -> None:
     try:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     except psycopg.Error:
         pass
-
-
-
-
-
-
-
-
-
-
-def group_cpu(pgid: int) -> dict[int, float]:
-    """CPU seconds of every live process of a process group."""
-    found: dict[int, float] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid:
-            found[int(entry.name)] = (int(fields[11]) + int(fields[12])) / CLK_TCK
-    return found
-
-
-# A process group already gone, or never ours to signal.
-_GONE = (ProcessLookupError, PermissionError)
-
-
-class Group:
-    """A process started in a process group of its own; stopping it stops the whole group
-    (SIGTERM, then SIGKILL)."""
-
-    def __init__(self, command: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def cpu(self) -> dict[int, float]:
-        return group_cpu(self.pid)
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop(self, grace: float = 20) -> None:
-        if self.process.poll() is None:
-            with contextlib.suppress(*_GONE):
-                os.killpg(self.pid, signal.SIGTERM)  # gunicorn / RQ: graceful stop
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=grace)
-        with contextlib.suppress(*_GONE):  # what is left in the group (a dead master's workers)
-            os.killpg(self.pid, signal.SIGKILL)
-        if self.process.poll() is None:
-            self.process.wait(timeout=10)
-        self._log.close()
 
 
 # --- The world: demo landlord, claims routed to the multiservice contractor ------------------
@@ -731,29 +657,6 @@ def describe_replies(replies: list[Reply]) -> dict[str, Any]:
 
 
 # --- Services ---------------------------------------------------------------------------------
-
-
-def start_gunicorn(env: dict[str, str], workers: int, log_path: Path) -> tuple[Group, str]:
-    port = free_port()
-    command = [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind",
-               f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60", "wsgi:app"]
-    group = Group(command, env, log_path)
-    deadline = time.monotonic() + 30
-    while True:
-        if group.process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {group.process.returncode}:\n{group.tail()}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/api/openapi.json")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return group, f"127.0.0.1:{port}"
-            conn.close()
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit(f"gunicorn did not answer within 30 s:\n{group.tail()}")
-        time.sleep(0.2)
 
 
 def start_workers(env: dict[str, str], count: int, stamp: str, tag: str, redis_conn: Any

@@ -27,7 +27,6 @@ import re
 import secrets
 import signal
 import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -46,17 +45,18 @@ sys.path.insert(0, str(ROOT))
 from benchlib import (  # noqa: E402
     CLK_TCK,
     RESULTS,
-    VENV_BIN,
+    Group,
     backend_pids,
     cpu_delta,
     create_database,
     database_url,
-    free_port,
+    group_cpu,
     log,
     percentiles,
     pids_cpu,
     require_loopback,
     run_flask,
+    start_gunicorn,
     system_cpu,
 )
 
@@ -70,79 +70,37 @@ TARGET_SEARCH_P95_MS = 30.0
 # --- Small helpers -------------------------------------------------------------------------
 
 
-
-
-
-
 def ms(stats: dict[str, float], key: str) -> str:
     return f"{stats.get(key, float('nan')) * 1000:.1f}"
-
-
-
-
-
-
 
 
 # --- Database and application --------------------------------------------------------------
 
 
-
-
-
-
 @dataclass
 class Server:
-    process: subprocess.Popen[bytes]
+    group: Group
     base_url: str
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)  # gunicorn: graceful stop of its workers
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
 
 
 @contextlib.contextmanager
 def gunicorn(env: dict[str, str], workers: int, threads: int, log_path: Path,
              target: str = "wsgi:app") -> Iterator[Server]:
-    port = free_port()
-    command = [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind",
-               f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"]
-    if threads > 1:
-        command += ["--worker-class", "gthread", "--threads", str(threads)]
-    command.append(target)
-    with log_path.open("wb") as server_log:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=server_log,
-                                   stderr=subprocess.STDOUT)
-    server = Server(process, f"http://127.0.0.1:{port}")
+    group, address = start_gunicorn(env, workers, log_path, threads=threads, target=target)
+    server = Server(group, f"http://{address}")
     # A SIGTERM/SIGINT to the bench must still stop the server it started.
     previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
 
     def on_signal(signum: int, frame: Any) -> None:
-        server.stop()
+        group.stop()
         raise SystemExit(128 + signum)
 
     for s in previous:
         signal.signal(s, on_signal)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {process.returncode}; see {log_path}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{server.base_url}/api/openapi.json", timeout=2).status_code == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit(f"gunicorn did not answer within 30 s; see {log_path}")
-            time.sleep(0.2)
         yield server
     finally:
-        server.stop()
+        group.stop()
         for s, handler in previous.items():
             signal.signal(s, handler)
 
@@ -232,13 +190,6 @@ def _intake_worker(base_url: str, token: str, dwellings: list[int], categories: 
     out.close()
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 def _cpu_by_party(parties: dict[str, list[int]]) -> dict[str, dict[int, float]]:
     return {name: pids_cpu(pids) for name, pids in parties.items()}
 
@@ -259,7 +210,7 @@ def bench_intake(base_url: str, token: str, dwellings: list[int], categories: li
     # CPU of each party over the measured window (the workers time it from their own start,
     # a few milliseconds later: close enough over 30 s).
     time.sleep(warmup)
-    parties = {"gunicorn (master + workers)": [server_pid, *_children(server_pid)],
+    parties = {"gunicorn (master + workers)": list(group_cpu(server_pid)),
                "postgres backends": backend_pids(admin_url, database),
                "load generator": [w.pid for w in workers if w.pid]}
     cpu_before, machine_before = _cpu_by_party(parties), system_cpu()
@@ -625,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"occupied dwellings, {len(categories)} categories…")
             intake = bench_intake(server.base_url, tokens["agent"], dwellings, categories,
                                   args.processes, args.clients, args.warmup, args.duration,
-                                  server.process.pid, args.pg_admin, args.db)
+                                  server.group.pid, args.pg_admin, args.db)
             result["intake"] = intake
             lat = intake["latency_s"]
             log(f"  {intake['claims_per_s']:.0f} claims/s, p50 {ms(lat, 'p50')} ms, "

@@ -60,6 +60,7 @@ from benchlib import (  # noqa: E402
     CLK_TCK,
     RESULTS,
     VENV_BIN,
+    Group,
     backend_cpu,
     code_state,
     cpu_delta,
@@ -201,55 +202,20 @@ class StubProcess:
 # --- Workers --------------------------------------------------------------------------------
 
 
-class Worker:
-    """One ``flask grc worker notifications`` process in a process group of its own."""
+class Worker(Group):
+    """One ``flask grc worker notifications`` process in a process group of its own; stopping
+    it is RQ's warm shutdown (the current job finishes first), then SIGKILL."""
 
     def __init__(self, env: dict[str, str], log_path: Path, *extra: str,
                  prefix: list[str] | None = None) -> None:
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        command = [*(prefix or []), str(VENV_BIN / "flask"), "--app", "wsgi", "grc", "worker",
-                   "notifications", *extra]
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    def tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return ""
+        super().__init__([*(prefix or []), str(VENV_BIN / "flask"), "--app", "wsgi", "grc",
+                          "worker", "notifications", *extra], env, log_path)
 
     def wait(self, timeout: float) -> int | None:
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            # SIGTERM: RQ's warm shutdown, the current job finishes first.
-            with _IgnoreMissing():
-                os.killpg(self.process.pid, signal.SIGTERM)
-            if self.wait(20) is None:
-                with _IgnoreMissing():
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.wait(10)
-        else:
-            with _IgnoreMissing():  # anything the worker left behind in its group
-                os.killpg(self.process.pid, signal.SIGKILL)
-        self._log.close()
-
-
-class _IgnoreMissing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, *rest: Any) -> bool:
-        return kind is not None and issubclass(kind, ProcessLookupError | PermissionError)
 
 
 def wait_for_workers(redis_conn: Any, workers: list[Worker], timeout: float = 60) -> float:
@@ -977,7 +943,7 @@ def main(argv: list[str] | None = None) -> int:
         exit_code = 130
     finally:
         if spy is not None and spy.poll() is None:
-            with _IgnoreMissing():
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(spy.pid, signal.SIGKILL)
         for worker in workers:
             worker.stop()
