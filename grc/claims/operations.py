@@ -112,12 +112,7 @@ def create_claim(
         "created_by_id": actor.id if actor else None,
         "created_at": now,
         "updated_at": now,
-        "route_kind": route.kind,
-        "unit_id": route.unit.id,
-        "contractor_id": route.contractor.id if route.contractor else None,
-        "contract_id": route.contract.id if route.contract else None,
-        "route_reason_code": route.reason_code,
-        "route_reason": route.reason,
+        **_route_columns(route),
         "resolution": resolution,
         "resolved_at": now if command.resolve_now else None,
         "responded_at": now if command.resolve_now else None,
@@ -201,13 +196,23 @@ def _route_summary(route: Route) -> dict[str, object]:
     }
 
 
+def _route_columns(route: Route) -> dict[str, object]:
+    """What a route writes on its claim."""
+    return {
+        "route_kind": route.kind,
+        "unit_id": route.unit.id,
+        "contractor_id": route.contractor.id if route.contractor else None,
+        "contract_id": route.contract.id if route.contract else None,
+        "route_reason_code": route.reason_code,
+        "route_reason": route.reason,
+    }
+
+
 def _apply_route(claim: Claim, route: Route) -> None:
-    claim.route_kind = route.kind
-    claim.unit = route.unit
-    claim.contractor = route.contractor
-    claim.contract = route.contract
-    claim.route_reason_code = route.reason_code
-    claim.route_reason = route.reason
+    for name, value in _route_columns(route).items():
+        setattr(claim, name, value)
+    # The relations too, so that what is read before the next flush is the new route.
+    claim.unit, claim.contractor, claim.contract = route.unit, route.contractor, route.contract
 
 
 def _intake_category(session: Session, code: str) -> Category:
