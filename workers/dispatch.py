@@ -27,6 +27,8 @@ DELIVERY_RETRY = Retry(max=len(RETRY_DELAYS), interval=list(RETRY_DELAYS))
 WAITING_FLAG = "grc:delivery-job-waiting"
 INBOUND_WAITING_FLAG = "grc:inbound-job-waiting"
 WAITING_FLAG_TTL = timedelta(seconds=30)
+# Batch jobs keep no result; a failed one stays a week in RQ's failed registry, to be read.
+BATCH_JOB_TTLS = {"result_ttl": 0, "failure_ttl": int(timedelta(days=7).total_seconds())}
 
 
 def wake_one_job(queue_name: str, redis_url: str, flag: str, job: str, **options: object) -> None:
@@ -75,8 +77,7 @@ def _job_options() -> dict[str, object]:
     return {
         "job_timeout": queues.DELIVERY_TIMEOUT,
         "retry": DELIVERY_RETRY,
-        "result_ttl": 0,
-        "failure_ttl": 7 * 86400,
+        **BATCH_JOB_TTLS,
     }
 
 
@@ -181,8 +182,7 @@ class RqInboundDispatcher:
             INBOUND_WAITING_FLAG,
             INBOUND_JOB,
             job_timeout=queues.INBOUND_TIMEOUT,
-            result_ttl=0,
-            failure_ttl=7 * 86400,
+            **BATCH_JOB_TTLS,
         )
 
 
