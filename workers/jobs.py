@@ -10,8 +10,10 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import Flask, current_app
@@ -42,6 +44,7 @@ from workers.dispatch import INBOUND_WAITING_FLAG, job_started
 from workers.senders import senders, thread_senders
 
 log = logging.getLogger(__name__)
+Item = TypeVar("Item")
 
 # A delivery job hands over to a fresh one after this long, so no job nears its timeout
 # while a steady stream keeps messages coming.
@@ -62,29 +65,58 @@ def deliver_due_messages() -> str:
     """
     with job_context() as app:
         settings: Settings = app.extensions["grc_settings"]
-        tally: Counter[str] = Counter()
-        started = time.monotonic()
         if settings.redis_url:
             job_started()
         send = _Sending(app, settings)
-        while True:
-            batch = outbox.claim_due_messages(
-                db.session, utcnow(), settings.delivery_batch, settings.max_delivery_attempts
-            )
-            db.session.commit()
-            if not batch:
-                break
+
+        def deliver(batch: list[OutboxMessage]) -> list[str]:
             outcomes = send(batch)
-            for message, outcome in zip(batch, outcomes, strict=True):
-                tally[_record_outcome(message, outcome, settings)] += 1
+            words = [
+                _record_outcome(message, outcome, settings)
+                for message, outcome in zip(batch, outcomes, strict=True)
+            ]
             db.session.commit()
-            if time.monotonic() - started > DELIVERY_JOB_BUDGET_SECONDS:
-                current_app.extensions["grc_outbox_dispatcher"].deliver_soon()
-                break
-        summary = " ".join(f"{word}={count}" for word, count in sorted(tally.items()))
+            return words
+
+        tally = _in_batches(
+            lambda: outbox.claim_due_messages(
+                db.session, utcnow(), settings.delivery_batch, settings.max_delivery_attempts
+            ),
+            deliver,
+            DELIVERY_JOB_BUDGET_SECONDS,
+            lambda: current_app.extensions["grc_outbox_dispatcher"].deliver_soon(),
+        )
+        summary = _summary(tally)
         if tally["retrying"]:
             raise DeliveryDeferred(summary)
         return summary or "nothing due"
+
+
+def _in_batches(
+    take: Callable[[], list[Item]],
+    handle: Callable[[list[Item]], list[str]],
+    budget_seconds: float,
+    hand_over: Callable[[], None],
+) -> Counter[str]:
+    """The loop of a batch job: take a batch (committed before anything is done with it),
+    handle it, until nothing is due; past its time budget the job wakes a fresh one and
+    stops, so that no job nears its timeout while work keeps coming. Counts the words
+    ``handle`` returns, one per item."""
+    tally: Counter[str] = Counter()
+    started = time.monotonic()
+    while True:
+        batch = take()
+        db.session.commit()
+        if not batch:
+            return tally
+        tally.update(handle(batch))
+        if time.monotonic() - started > budget_seconds:
+            hand_over()
+            return tally
+
+
+def _summary(tally: Counter[str]) -> str:
+    return " ".join(f"{word}={count}" for word, count in sorted(tally.items()))
 
 
 # Delivery threads live as long as the worker process, so each keeps its SDK clients (and
@@ -237,20 +269,13 @@ def process_received_emails() -> str:
         settings: Settings = app.extensions["grc_settings"]
         if settings.redis_url:
             job_started(INBOUND_WAITING_FLAG)
-        tally: Counter[str] = Counter()
-        started = time.monotonic()
-        while True:
-            claimed = claim_received_emails(db.session, utcnow(), INBOUND_BATCH)
-            db.session.commit()
-            if not claimed:
-                break
-            for email_id in claimed:
-                tally[_process_claimed_email(email_id)] += 1
-            if time.monotonic() - started > INBOUND_JOB_BUDGET_SECONDS:
-                app.extensions[INBOUND_DISPATCHER].process_soon()
-                break
-        summary = " ".join(f"{word}={count}" for word, count in sorted(tally.items()))
-        return summary or "nothing due"
+        tally = _in_batches(
+            lambda: claim_received_emails(db.session, utcnow(), INBOUND_BATCH),
+            lambda claimed: [_process_claimed_email(email_id) for email_id in claimed],
+            INBOUND_JOB_BUDGET_SECONDS,
+            lambda: app.extensions[INBOUND_DISPATCHER].process_soon(),
+        )
+        return _summary(tally) or "nothing due"
 
 
 def _process_claimed_email(email_id: int) -> str:
