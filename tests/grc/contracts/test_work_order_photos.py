@@ -115,7 +115,10 @@ def test_the_page_shows_each_photo_and_serves_its_image(client: FlaskClient, wor
     second = _add(order, small_png(), "compteur.png")
     events_before = db.session.scalar(sa.select(sa.func.count()).select_from(ClaimEvent))
 
-    page = client.get(_photos_path(order))
+    # The page links each image under the token it was opened with; minting a second one
+    # here would differ as soon as a second ticks over.
+    token = action_token(order, Action.PHOTOS)
+    page = client.get(f"/wo/{token}/photos")
 
     assert page.status_code == 200
     _assert_private_page(page)
@@ -126,7 +129,6 @@ def test_the_page_shows_each_photo_and_serves_its_image(client: FlaskClient, wor
     assert "Photo 1 : évier.jpg" in html
     assert "Photo 2 : compteur.jpg" in html
     assert "Aucune photo" not in html
-    token = action_token(order, Action.PHOTOS)
     images = _image_paths(html)
     assert images == [f"/wo/{token}/photos/{first.id}", f"/wo/{token}/photos/{second.id}"]
 
@@ -332,11 +334,10 @@ def test_an_uploaded_photo_shows_on_the_contractors_page(client, world, app_ctx)
     )
     assert uploaded.status_code == 201, uploaded.json
 
-    html = client.get(_photos_path(order)).get_data(as_text=True)
+    token = action_token(order, Action.PHOTOS)
+    html = client.get(f"/wo/{token}/photos").get_data(as_text=True)
 
-    assert _image_paths(html) == [
-        f"/wo/{action_token(order, Action.PHOTOS)}/photos/{uploaded.json['id']}"
-    ]
+    assert _image_paths(html) == [f"/wo/{token}/photos/{uploaded.json['id']}"]
 
 
 def test_a_photos_link_expires(client, world, app_ctx, monkeypatch):
