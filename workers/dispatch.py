@@ -26,16 +26,32 @@ DELIVERY_RETRY = Retry(max=len(RETRY_DELAYS), interval=list(RETRY_DELAYS))
 # covers that gap.
 WAITING_FLAG = "grc:delivery-job-waiting"
 INBOUND_WAITING_FLAG = "grc:inbound-job-waiting"
+# Set when a delivery job is scheduled for a moment (a POSIX timestamp): see deliver_at.
+SCHEDULED_FLAG = "grc:delivery-scheduled:{}"
 WAITING_FLAG_TTL = timedelta(seconds=30)
 # Batch jobs keep no result; a failed one stays a week in RQ's failed registry, to be read.
 BATCH_JOB_TTLS = {"result_ttl": 0, "failure_ttl": int(timedelta(days=7).total_seconds())}
 
 
-def wake_one_job(queue_name: str, redis_url: str, flag: str, job: str, **options: object) -> None:
-    """Enqueue ``job`` unless one is already waiting in the queue (its ``flag`` is set)."""
+def wake_one_job(
+    queue_name: str,
+    redis_url: str,
+    flag: str,
+    job: str,
+    *,
+    at: datetime | None = None,
+    flag_ttl: timedelta = WAITING_FLAG_TTL,
+    **options: object,
+) -> None:
+    """Enqueue ``job`` (scheduled for ``at`` if given) unless one is already waiting for it:
+    its ``flag`` is set, for ``flag_ttl``, by the first caller only."""
     queue = queues.queue(queue_name, redis_url)
-    if queue.connection.set(flag, 1, nx=True, ex=WAITING_FLAG_TTL):
+    if not queue.connection.set(flag, 1, nx=True, ex=max(1, int(flag_ttl.total_seconds()))):
+        return
+    if at is None:
         queue.enqueue(job, **options)
+    else:
+        queue.enqueue_at(at, job, **options)
 
 
 def job_started(flag: str = WAITING_FLAG) -> None:
@@ -50,7 +66,8 @@ def job_started(flag: str = WAITING_FLAG) -> None:
 
 class RqDispatcher:
     """Messages due now wake one delivery job (unless one is already waiting); messages due
-    later (quiet hours) get a job scheduled for their time by RQ's scheduler."""
+    later (quiet hours) get a job scheduled for their time by RQ's scheduler, one per time
+    however many commits ask for it."""
 
     def __init__(self, redis_url: str) -> None:
         self.redis_url = redis_url
@@ -60,16 +77,30 @@ class RqDispatcher:
         later = sorted({available_at for _, available_at in messages if available_at > now})
         if len(later) < len(messages):
             self.deliver_soon()
-        if later:
-            queue = queues.queue(queues.NOTIFICATIONS, self.redis_url)
-            with queue.connection.pipeline() as pipe:
-                for moment in later:
-                    queue.enqueue_at(moment, DELIVERY_JOB, pipeline=pipe, **_job_options())
-                pipe.execute()
+        for moment in later:
+            self.deliver_at(moment, now)
 
     def deliver_soon(self) -> None:
         wake_one_job(
             queues.NOTIFICATIONS, self.redis_url, WAITING_FLAG, DELIVERY_JOB, **_job_options()
+        )
+
+    def deliver_at(self, moment: datetime, now: datetime) -> None:
+        """Schedule a delivery job at ``moment`` unless one is already scheduled for it.
+
+        Every text held by the night's quiet hours is due at the same morning minute: one
+        job then takes them all, where a job per claim would wake thousands of workers for
+        nothing. The flag outlives the moment by a margin; if the job were lost with it set,
+        the sweeper would still hand the messages over.
+        """
+        wake_one_job(
+            queues.NOTIFICATIONS,
+            self.redis_url,
+            SCHEDULED_FLAG.format(int(moment.timestamp())),
+            DELIVERY_JOB,
+            at=moment,
+            flag_ttl=moment - now + WAITING_FLAG_TTL,
+            **_job_options(),
         )
 
 

@@ -230,6 +230,35 @@ def test_quiet_hours_sms_is_scheduled_in_rq(queued_app, world, redis_server):
         2026, 3, 11, 7, 0, tzinfo=UTC
     )
 
+    # The rest of the night's texts are due at the same minute: that job takes them too.
+    for moment in (
+        datetime(2026, 3, 10, 23, 5, tzinfo=UTC),
+        datetime(2026, 3, 11, 4, 0, tzinfo=UTC),
+    ):
+        with freeze_time(moment):
+            again = queued_app.test_client().post(
+                "/api/v1/claims",
+                json=claim_payload(world, category="PLB-ROBINET"),
+                headers=world.headers("agent"),
+            )
+        assert again.status_code == 201
+    assert queue.scheduled_job_registry.get_job_ids() == [job_id]
+    # The next night's get a job of their own.
+    with freeze_time(datetime(2026, 3, 11, 22, 0, tzinfo=UTC)):
+        queued_app.test_client().post(
+            "/api/v1/claims",
+            json=claim_payload(world, category="PLB-ROBINET"),
+            headers=world.headers("agent"),
+        )
+    times = [
+        queue.scheduled_job_registry.get_scheduled_time(j)
+        for j in queue.scheduled_job_registry.get_job_ids()
+    ]
+    assert sorted(times) == [
+        datetime(2026, 3, 11, 7, 0, tzinfo=UTC),
+        datetime(2026, 3, 12, 7, 0, tzinfo=UTC),
+    ]
+
 
 def test_provider_error_is_retried_by_rq(queued_app, world, workers, stub, redis_server):
     from rq import Queue
