@@ -11,7 +11,7 @@ from grc.auth import Permission, require
 from grc.clock import local_today
 from grc.db import utcnow
 from grc.extensions import db
-from grc.people.schemas import TenantMatchSchema, TenantSearchArgsSchema, current_dwelling
+from grc.people.schemas import TenantMatchSchema, TenantSearchArgsSchema, lease_dwelling
 from grc.people.search import search_tenants
 
 blp = Blueprint("tenants", __name__, url_prefix="/api/v1/tenants", description="Tenants")
@@ -29,7 +29,7 @@ class TenantSearch(MethodView):
             {
                 "matched_by": m.matched_by,
                 "tenant": m.tenant,
-                "dwelling": current_dwelling(m.tenant, today),
+                "dwelling": lease_dwelling(m.lease),
             }
             for m in search_tenants(db.session, args["q"], today)
         ]

@@ -88,12 +88,6 @@ class Tenant(db.Model):
         # on the indexed column.
         return email.strip().lower() or None if email else None
 
-    def current_lease(self, on: date) -> Lease | None:
-        for lease in reversed(self.leases):
-            if lease.is_active(on):
-                return lease
-        return None
-
 
 class TenantPhone(db.Model):
     __tablename__ = "tenant_phones"
@@ -125,9 +119,6 @@ class Lease(db.Model):
 
     tenant: Mapped[Tenant] = relationship(back_populates="leases")
     dwelling: Mapped[Dwelling] = relationship()
-
-    def is_active(self, on: date) -> bool:
-        return self.start_date <= on and (self.end_date is None or self.end_date >= on)
 
 
 class User(db.Model):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from marshmallow import Schema, fields, validate
 
 from grc.fields import Text
-from grc.people.models import Channel, Tenant
+from grc.people.models import Channel, Lease
 
 
 class TenantSearchArgsSchema(Schema):
@@ -19,8 +18,8 @@ class TenantSearchArgsSchema(Schema):
     )
 
 
-def current_dwelling(tenant: Tenant, today: date) -> dict[str, Any] | None:
-    lease = tenant.current_lease(today)
+def lease_dwelling(lease: Lease | None) -> dict[str, Any] | None:
+    """Where a lease's tenant lives, for the search's answer."""
     if lease is None:
         return None
     dwelling = lease.dwelling

@@ -9,7 +9,7 @@ from datetime import date
 
 import phonenumbers
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from grc.housing.models import Building, Dwelling
 from grc.people.models import Lease, Tenant
@@ -24,6 +24,8 @@ MIN_PHONE_DIGITS = 9
 class TenantMatch:
     tenant: Tenant
     matched_by: str
+    # The lease current on the day searched, with its dwelling, building and residence.
+    lease: Lease | None
 
 
 def normalise_phone(raw: str, region: str = "FR") -> str | None:
@@ -94,23 +96,35 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
 
     if not found:
         return []
+    # Two queries for the answer: the tenants with their phones, and their current leases
+    # with where they live (not every lease they ever held).
     tenants = (
         session.execute(
-            sa.select(Tenant)
-            .where(Tenant.id.in_(found))
-            .options(
-                selectinload(Tenant.phones),
-                selectinload(Tenant.leases)
-                .joinedload(Lease.dwelling)
-                .joinedload(Dwelling.building)
-                .joinedload(Building.residence),
-            )
+            sa.select(Tenant).where(Tenant.id.in_(found)).options(joinedload(Tenant.phones))
         )
+        .unique()
         .scalars()
         .all()
     )
+    current_leases = session.execute(
+        sa.select(Lease)
+        .where(Lease.tenant_id.in_(found), *_current_on(today))
+        .order_by(Lease.start_date, Lease.id)
+        .options(
+            joinedload(Lease.dwelling).joinedload(Dwelling.building).joinedload(Building.residence)
+        )
+    ).scalars()
+    # Two current leases (a move within the landlord's stock): the one that started last.
+    lease_of = {lease.tenant_id: lease for lease in current_leases}
     by_id = {t.id: t for t in tenants}
-    return [TenantMatch(by_id[i], how) for i, how in found.items() if i in by_id]
+    return [TenantMatch(by_id[i], how, lease_of.get(i)) for i, how in found.items() if i in by_id]
+
+
+def _current_on(today: date) -> tuple[sa.ColumnElement[bool], ...]:
+    return (
+        Lease.start_date <= today,
+        sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
+    )
 
 
 def _search_by_text(session: Session, words: list[str], today: date, limit: int, add) -> None:  # type: ignore[no-untyped-def]
@@ -148,9 +162,7 @@ def _search_by_text(session: Session, words: list[str], today: date, limit: int,
         buildings = (
             sa.select(Building.id).where(_like_all(Building.search_address, words)).limit(200)
         )
-        current = sa.and_(
-            Lease.start_date <= today, sa.or_(Lease.end_date.is_(None), Lease.end_date >= today)
-        )
+        current = sa.and_(*_current_on(today))
         # The first ``limit`` occupied dwellings hold the first ``limit`` current leases, so
         # only their leases are read, not those of every dwelling of a street (with decades
         # of former tenants each, that was tens of thousands of rows for "rue …").

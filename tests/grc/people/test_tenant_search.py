@@ -103,6 +103,48 @@ def test_former_tenants_have_no_current_dwelling(client, world):
     ]
 
 
+def test_a_tenant_who_moved_is_found_where_they_live_now(client, world):
+    from datetime import date, timedelta
+
+    from grc.clock import local_today
+    from grc.db import utcnow
+    from grc.extensions import db
+    from grc.people.models import Lease, TenantPhone
+
+    today = local_today(utcnow())
+    tenant = world.tenants["BELL-12"]
+    tenant.leases[0].end_date = today + timedelta(days=3)  # moving out this week
+    tenant.phones.append(TenantPhone(number="+33387000000"))
+    db.session.add_all(
+        [
+            Lease(
+                reference="BAIL-MOVE",
+                tenant=tenant,
+                dwelling=world.dwellings["HAUS-11"],
+                start_date=today - timedelta(days=2),
+            ),
+            Lease(
+                reference="BAIL-LATER",
+                tenant=tenant,
+                dwelling=world.dwellings["PARC-11"],
+                start_date=today + timedelta(days=60),
+            ),
+            Lease(
+                reference="BAIL-1999",
+                tenant=tenant,
+                dwelling=world.dwellings["TIL-11"],
+                start_date=date(1999, 1, 1),
+                end_date=date(2004, 12, 31),
+            ),
+        ]
+    )
+    db.session.commit()
+    (result,) = _search(client, world, "roux")
+    assert result["dwelling"]["id"] == world.dwellings["HAUS-11"].id
+    assert result["dwelling"]["lease_reference"] == "BAIL-MOVE"
+    assert sorted(result["tenant"]["phones"]) == ["+33387000000", "+33633333333"]
+
+
 def test_nothing_found_is_an_empty_list(client, world):
     assert _search(client, world, "zzzyyyxxx") == []
     assert _search(client, world, "07 99 99 99 99") == []
