@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from flask import Response, g, request
 
+from grc.claims import catalogue_cache
 from grc.db import StrEnum, utcnow
 from grc.errors import error_response
 from grc.extensions import db
@@ -110,21 +111,33 @@ def issue_token(user: User, name: str, expires_at: datetime | None = None) -> tu
     return token, secret
 
 
+# Every API request starts with this query: built once, so that SQLAlchemy need not build
+# it and compute its cache key again on every request. It also reads the catalogue's stamp,
+# which a claim's intake needs next.
+_LIVE_TOKEN_HOLDER = (
+    sa.select(User, catalogue_cache.STAMP_COLUMN)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(
+        ApiToken.token_hash == sa.bindparam("token_hash"),
+        ApiToken.revoked_at.is_(None),
+        sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > sa.bindparam("now")),
+        User.active,
+    )
+)
+
+
 def user_for_token(secret: str, now: datetime) -> User | None:
     """The active user holding this live token (not revoked, not expired), else None."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    # Every API request starts here: one row, one entity, the checks done by the database.
-    return db.session.execute(
-        sa.select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == hash_token(secret),
-            ApiToken.revoked_at.is_(None),
-            sa.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
-            User.active,
-        )
-    ).scalar_one_or_none()
+    row = db.session.execute(
+        _LIVE_TOKEN_HOLDER, {"token_hash": hash_token(secret), "now": now}
+    ).one_or_none()
+    if row is None:
+        return None
+    user, stamp = row
+    catalogue_cache.note_stamp(db.session, stamp)
+    return user
 
 
 def current_user() -> User:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import functools
 import time
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -90,13 +91,23 @@ def insert_returning(
     Holding them matters: found only through the session's identity map, which keeps
     objects weakly, a collected one would be lazy-loaded again, possibly after the commit
     in a transaction of its own. ``statement`` is the INSERT when some of its values are
-    SQL expressions; ``values`` are then its parameters.
+    SQL expressions; ``values`` are then its parameters. Give the same statement object
+    each time: statements are prepared once per object.
     """
-    insert = statement if statement is not None else sa.insert(model)
-    row = session.scalars(insert.returning(model), [values]).one()
+    row = session.execute(_returning(model, statement), values).scalar_one()
     for name, value in related.items():
         set_committed_value(row, name, value)
     return row
+
+
+@functools.lru_cache(maxsize=64)
+def _returning(model: type, statement: sa.Insert | None) -> sa.Select:
+    # Built once per model and statement: SQLAlchemy then need not build the statement and
+    # compute its cache key again on every call. A table INSERT read back as the entity
+    # skips the ORM's bulk-insert machinery, which is built for many rows.
+    table = model.__table__  # type: ignore[attr-defined]
+    insert = statement if statement is not None else sa.insert(table)
+    return sa.select(model).from_statement(insert.returning(*table.c))
 
 
 def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:

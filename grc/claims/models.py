@@ -210,6 +210,17 @@ class RoutingRule(db.Model):
     territory: Mapped[Territory | None] = relationship()
 
 
+class CatalogueVersion(db.Model):
+    """One row whose stamp changes, by database trigger, whenever a row of the catalogue or
+    routing tables changes: processes keep those tables in memory while the stamp holds
+    (``grc.claims.catalogue_cache``)."""
+
+    __tablename__ = "catalogue_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    stamp: Mapped[str] = mapped_column(sa.String(32))
+
+
 class ClaimReferenceCounter(db.Model):
     """Last number handed out per year for references R-YYYY-NNNNNN (gaps are allowed)."""
 

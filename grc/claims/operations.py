@@ -3,13 +3,16 @@ flushes; the caller (a view, a job, the CLI) owns the commit."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from grc.claims import lifecycle, notify, timeline
+from grc.claims import catalogue_cache, lifecycle, notify, timeline
+from grc.claims.catalogue_cache import Catalogue
 from grc.claims.lifecycle import Action
 from grc.claims.models import (
     Category,
@@ -28,12 +31,12 @@ from grc.claims.models import (
     TreatmentUnit,
     Visibility,
 )
-from grc.claims.references import reference_for_insert
+from grc.claims.references import claim_insert
 from grc.claims.routing import NoRoute, choose_route
 from grc.claims.sla import SlaCalendar
 from grc.clock import local_today, settings
 from grc.contracts import work_orders
-from grc.db import insert_returning, utcnow
+from grc.db import StrEnum, insert_returning, utcnow
 from grc.errors import Conflict, Forbidden, InvalidInput
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory
 from grc.messaging.models import Purpose
@@ -76,15 +79,15 @@ def create_claim(
 
     if not command.description.strip():
         raise InvalidInput({"description": ["Describe the problem."]})
-    category = _intake_category(session, command.category)
-    location = _resolve_location(session, category, command)
-    tenant = _resolve_tenant(session, command, location, today)
+    catalogue = catalogue_cache.catalogue(session)
+    category = _intake_category(catalogue, command.category)
+    location, tenant = _resolve_location_and_tenant(session, category, command, today)
     if command.resolve_now and not (command.resolution or "").strip():
         raise InvalidInput({"resolution": ["A resolution is required to resolve at once."]})
 
     residence = location.building.residence
     try:
-        route = choose_route(session, category, residence, today)
+        route = choose_route(catalogue, category, residence, today)
     except NoRoute as exc:
         raise Conflict(f"No treatment unit can take this claim: {exc}.") from exc
 
@@ -92,7 +95,7 @@ def create_claim(
     calendar = sla_calendar(residence)
     description = command.description.strip()
     resolution = (command.resolution or "").strip() if command.resolve_now else None
-    reference = reference_for_insert(session, today.year)
+    statement, reference = claim_insert(session, today.year)
     values = {
         "status": ClaimStatus.RESOLVED if command.resolve_now else ClaimStatus.ASSIGNED,
         "channel": command.channel,
@@ -117,6 +120,7 @@ def create_claim(
         "resolved_at": now if command.resolve_now else None,
         "responded_at": now if command.resolve_now else None,
         "first_contact_resolution": command.resolve_now,
+        **reference,
     }
     # The messages and the response read the claim's relations: it gets the objects loaded
     # above, so none is read again.
@@ -139,7 +143,7 @@ def create_claim(
             "events": [],
             "photos": [],
         },
-        statement=sa.insert(Claim).values(reference=reference),
+        statement=statement,
     )
     timeline.add_event(
         session,
@@ -215,16 +219,8 @@ def _apply_route(claim: Claim, route: Route) -> None:
     claim.unit, claim.contractor, claim.contract = route.unit, route.contractor, route.contract
 
 
-def _intake_category(session: Session, code: str) -> Category:
-    # The SLA policy may sit on the category or on its domain: load both in the same query.
-    category = session.execute(
-        sa.select(Category)
-        .where(Category.code == code.strip().upper())
-        .options(
-            joinedload(Category.sla_policy),
-            joinedload(Category.parent).joinedload(Category.sla_policy),
-        )
-    ).scalar_one_or_none()
+def _intake_category(catalogue: Catalogue, code: str) -> Category:
+    category = catalogue.category(code.strip().upper())
     if category is None or not category.active:
         raise InvalidInput({"category": [f"Unknown category '{code}'."]})
     if category.location_kind is None:
@@ -260,7 +256,9 @@ _LOCATION_LOADS = {
 }
 
 
-def _resolve_location(session: Session, category: Category, command: NewClaim) -> _Location:
+def _resolve_location_and_tenant(
+    session: Session, category: Category, command: NewClaim, today: date
+) -> tuple[_Location, Tenant | None]:
     given = {
         name: value
         for name, value in (
@@ -275,11 +273,87 @@ def _resolve_location(session: Session, category: Category, command: NewClaim) -
             {"location": ["Give exactly one of dwelling_id, building_id, equipment_id."]}
         )
     field, value = next(iter(given.items()))
-    model, chain = _LOCATION_LOADS[field]
-    target = session.get(model, value, options=[chain])
-    if target is None:
+    # A claim about a dwelling is its occupant's: they come in the same query, with the
+    # phones the acknowledgement needs.
+    if field != "dwelling_id" or category.location_kind != LocationKind.DWELLING:
+        occupant = _Occupant.NONE
+    elif command.tenant_id is None:
+        occupant = _Occupant.CURRENT
+    else:
+        occupant = _Occupant.NAMED
+    row = (
+        session.execute(
+            _location_statement(field, occupant),
+            {"location_id": value, "today": today, "tenant_id": command.tenant_id},
+        )
+        .unique()
+        .one_or_none()
+    )
+    if row is None:
         raise InvalidInput({field: [f"No {field.removesuffix('_id')} with id {value}."]})
+    location = _check_location(category, row[0])
 
+    if occupant != _Occupant.NONE:
+        tenant = row[1]
+        if command.tenant_id is not None:
+            if tenant is None:
+                raise InvalidInput({"tenant_id": [f"No tenant with id {command.tenant_id}."]})
+            if not row[2]:
+                raise InvalidInput(
+                    {"tenant_id": ["This tenant has no current lease on that dwelling."]}
+                )
+        return location, tenant
+    if command.tenant_id is None:
+        return location, None
+    tenant = session.get(Tenant, command.tenant_id)
+    if tenant is None:
+        raise InvalidInput({"tenant_id": [f"No tenant with id {command.tenant_id}."]})
+    return location, tenant
+
+
+class _Occupant(StrEnum):
+    NONE = "none"
+    CURRENT = "current"  # the tenant holding the dwelling's current lease, if any
+    NAMED = "named"  # the tenant named, and whether they hold a current lease on it
+
+
+@functools.cache
+def _location_statement(field: str, occupant: _Occupant) -> sa.Select:
+    """The location's query, with the tenant when the claim is about a dwelling. Built once
+    per shape: parameters ``location_id``, ``today`` and ``tenant_id``."""
+    model, chain = _LOCATION_LOADS[field]
+    statement = sa.select(model).where(model.id == sa.bindparam("location_id")).options(chain)
+    if occupant == _Occupant.NONE:
+        return statement
+    today = sa.bindparam("today", type_=sa.Date)
+    current = (
+        Lease.dwelling_id == Dwelling.id,
+        Lease.start_date <= today,
+        sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
+    )
+    if occupant == _Occupant.CURRENT:
+        tenant_id = (
+            sa.select(Lease.tenant_id)
+            .where(*current)
+            .order_by(Lease.start_date.desc())
+            .limit(1)
+            .correlate(Dwelling)
+            .scalar_subquery()
+        )
+        extra: tuple[Any, ...] = (Tenant,)
+    else:
+        tenant_id = sa.bindparam("tenant_id", type_=sa.Integer)
+        holds_lease = sa.exists().where(Lease.tenant_id == tenant_id, *current).correlate(Dwelling)
+        extra = (Tenant, holds_lease)
+    return (
+        statement.outerjoin(Tenant, Tenant.id == tenant_id)
+        .add_columns(*extra)
+        .options(joinedload(Tenant.phones))
+    )
+
+
+def _check_location(category: Category, target: Dwelling | Building | Equipment) -> _Location:
+    """Where the claim is, as its category wants it."""
     wanted = category.location_kind
     if wanted == LocationKind.EQUIPMENT:
         if not isinstance(target, Equipment):
@@ -313,51 +387,6 @@ def _resolve_location(session: Session, category: Category, command: NewClaim) -
     if isinstance(target, Dwelling):
         return _Location(LocationKind.BUILDING, target.building, target, None)
     return _Location(LocationKind.BUILDING, target, None, None)
-
-
-def _resolve_tenant(
-    session: Session, command: NewClaim, location: _Location, today: date
-) -> Tenant | None:
-    if command.tenant_id is None:
-        if location.dwelling is None or location.kind != LocationKind.DWELLING:
-            return None
-        # A claim on a dwelling is the current occupant's unless said otherwise.
-        return (
-            session.execute(
-                sa.select(Tenant)
-                .join(Lease)
-                # The acknowledgement needs the tenant's phones: fetch them with the tenant.
-                .options(joinedload(Tenant.phones))
-                .where(
-                    Lease.dwelling_id == location.dwelling.id,
-                    Lease.start_date <= today,
-                    sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
-                )
-                .order_by(Lease.start_date.desc())
-                .limit(1)
-            )
-            .unique()
-            .scalar_one_or_none()
-        )
-    tenant = session.get(Tenant, command.tenant_id)
-    if tenant is None:
-        raise InvalidInput({"tenant_id": [f"No tenant with id {command.tenant_id}."]})
-    if location.kind == LocationKind.DWELLING and location.dwelling is not None:
-        holds_lease = session.execute(
-            sa.select(sa.literal(True))
-            .where(
-                Lease.tenant_id == tenant.id,
-                Lease.dwelling_id == location.dwelling.id,
-                Lease.start_date <= today,
-                sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
-            )
-            .limit(1)
-        ).scalar_one_or_none()
-        if not holds_lease:
-            raise InvalidInput(
-                {"tenant_id": ["This tenant has no current lease on that dwelling."]}
-            )
-    return tenant
 
 
 @dataclass(frozen=True)
@@ -487,7 +516,12 @@ def _reassign(
         if claim.status != ClaimStatus.RECEIVED:
             raise InvalidInput({"unit_id": ["Name the unit the claim is rerouted to."]})
         try:
-            route = choose_route(session, claim.category, claim.residence, local_today(now))
+            route = choose_route(
+                catalogue_cache.catalogue(session),
+                claim.category,
+                claim.residence,
+                local_today(now),
+            )
         except NoRoute as exc:
             raise Conflict(f"No treatment unit can take this claim: {exc}.") from exc
     else:

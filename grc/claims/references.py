@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 
-from grc.claims.models import ClaimReferenceCounter
+from grc.claims.models import Claim, ClaimReferenceCounter
 
 _counter = ClaimReferenceCounter.__table__
 _known_sequences: set[tuple[str, int]] = set()
@@ -37,13 +37,18 @@ def format_reference(year: int, number: int) -> str:
     return f"R-{year}-{number:06d}"
 
 
-def reference_for_insert(session: Session, year: int) -> str | sa.ColumnElement[str]:
-    """The next reference of ``year``, as a value for the claim's INSERT: an expression on
-    PostgreSQL (``nextval`` runs inside that INSERT), a string on SQLite."""
+def claim_insert(session: Session, year: int) -> tuple[sa.Insert | None, dict[str, str]]:
+    """How a claim of ``year`` gets its reference: on PostgreSQL, an INSERT statement that
+    computes it (``nextval`` runs inside that INSERT); on SQLite, the reference as a value
+    for a plain INSERT."""
     bind = session.get_bind()
     if bind.dialect.name == "postgresql":
         _ensure_sequence(bind.engine, year)
-        return _reference_expression(year)
+        return _claim_insert_statement(year), {}
+    return None, {"reference": _next_counted_reference(session, year)}
+
+
+def _next_counted_reference(session: Session, year: int) -> str:
     from sqlalchemy.dialects.sqlite import insert
 
     stmt = (
@@ -58,8 +63,12 @@ def reference_for_insert(session: Session, year: int) -> str | sa.ColumnElement[
 
 
 @functools.cache
+def _claim_insert_statement(year: int) -> sa.Insert:
+    # Built once per year: it then hits SQLAlchemy's compiled cache.
+    return sa.insert(Claim.__table__).values(reference=_reference_expression(year))
+
+
 def _reference_expression(year: int) -> sa.ScalarSelect[str]:
-    # Built once per year: the INSERT that embeds it then hits SQLAlchemy's compiled cache.
     # The sequence is named as a regclass literal (sequence_name only yields safe names), so
     # PostgreSQL resolves it when planning, not on every call.
     number = sa.select(

@@ -10,18 +10,14 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload
-
+from grc.claims.catalogue_cache import Catalogue
 from grc.claims.models import (
     Category,
     Route,
     RouteKind,
     RouteReason,
     RoutingRule,
-    TreatmentUnit,
 )
-from grc.contracts.models import Contract, contract_categories, contract_residences
 from grc.housing.models import Residence
 
 SUPERVISING_UNIT_KIND = "technique"
@@ -31,10 +27,13 @@ class NoRoute(Exception):
     """No unit can take the claim: the organisation is missing a unit or a routing rule."""
 
 
-def choose_route(session: Session, category: Category, residence: Residence, day: date) -> Route:
-    contract = covering_contract(session, category, residence, day)
+def choose_route(
+    catalogue: Catalogue, category: Category, residence: Residence, day: date
+) -> Route:
+    """``residence`` comes with its agency; routing itself reads only the catalogue."""
+    contract = catalogue.covering_contract(category.id, residence.id, day)
     if contract is not None:
-        unit = unit_of_kind(session, SUPERVISING_UNIT_KIND, residence.agency_id)
+        unit = catalogue.unit_of_kind(SUPERVISING_UNIT_KIND, residence.agency_id)
         if unit is None:
             raise NoRoute(f"agency {residence.agency.code} has no technical unit to supervise")
         return Route(
@@ -50,20 +49,21 @@ def choose_route(session: Session, category: Category, residence: Residence, day
             ),
         )
 
-    rule = most_specific_rule(session, category, residence)
+    rule = most_specific_rule(catalogue, category, residence)
     if rule is not None:
+        unit = catalogue.unit(rule.unit_id)
         return Route(
             kind=RouteKind.UNIT,
-            unit=rule.unit,
+            unit=unit,
             reason_code=RouteReason.RULE,
             reason=(
-                f"Règle de routage n° {rule.id} ({_scope_label(rule)}, catégorie "
-                f"« {rule.category.label_fr} ») : {rule.unit.name}."
+                f"Règle de routage n° {rule.id} ({_scope_label(rule, residence)}, catégorie "
+                f"« {catalogue.category_label(rule.category_id)} ») : {unit.name}."
             ),
         )
 
     kind = default_unit_kind(category)
-    unit = unit_of_kind(session, kind, residence.agency_id)
+    unit = catalogue.unit_of_kind(kind, residence.agency_id)
     if unit is None:
         raise NoRoute(f"no '{kind}' unit for agency {residence.agency.code} nor company-wide")
     why = (
@@ -80,27 +80,6 @@ def choose_route(session: Session, category: Category, residence: Residence, day
     )
 
 
-def covering_contract(
-    session: Session, category: Category, residence: Residence, day: date
-) -> Contract | None:
-    stmt = (
-        sa.select(Contract)
-        .join(contract_residences, contract_residences.c.contract_id == Contract.id)
-        .join(contract_categories, contract_categories.c.contract_id == Contract.id)
-        .where(
-            contract_residences.c.residence_id == residence.id,
-            contract_categories.c.category_id == category.id,
-            Contract.starts_on <= day,
-            sa.or_(Contract.ends_on.is_(None), Contract.ends_on >= day),
-        )
-        # Several contracts may overlap while one is renewed: the most recent one wins.
-        .order_by(Contract.starts_on.desc(), Contract.id.desc())
-        .limit(1)
-        .options(joinedload(Contract.contractor))
-    )
-    return session.execute(stmt).scalar_one_or_none()
-
-
 def _category_lineage(category: Category) -> list[int]:
     lineage, node = [], category
     while node is not None:
@@ -109,48 +88,47 @@ def _category_lineage(category: Category) -> list[int]:
     return lineage
 
 
+def _scope(rule: RoutingRule) -> int:
+    return 3 if rule.residence_id else 2 if rule.agency_id else 1 if rule.territory_id else 0
+
+
 def most_specific_rule(
-    session: Session, category: Category, residence: Residence
+    catalogue: Catalogue, category: Category, residence: Residence
 ) -> RoutingRule | None:
     lineage = _category_lineage(category)
     territory_id = residence.agency.territory_id
-    candidates = (
-        session.execute(
-            sa.select(RoutingRule).where(
-                RoutingRule.category_id.in_(lineage),
-                sa.or_(
-                    RoutingRule.residence_id == residence.id,
-                    RoutingRule.agency_id == residence.agency_id,
-                    RoutingRule.territory_id == territory_id,
-                    sa.and_(
-                        RoutingRule.residence_id.is_(None),
-                        RoutingRule.agency_id.is_(None),
-                        RoutingRule.territory_id.is_(None),
-                    ),
-                ),
-            )
-        )
-        .scalars()
-        .all()
-    )
+    # The scopes that contain this residence, everywhere included.
+    scopes = {
+        (residence.id, None, None),
+        (None, residence.agency_id, None),
+        (None, None, territory_id),
+        (None, None, None),
+    }
+    candidates = [
+        rule
+        for rule in catalogue.rules_for(lineage)
+        if (rule.residence_id, rule.agency_id, rule.territory_id) in scopes
+    ]
     if not candidates:
         return None
 
     def specificity(rule: RoutingRule) -> tuple[int, int, int]:
-        scope = 3 if rule.residence_id else 2 if rule.agency_id else 1 if rule.territory_id else 0
         # A rule on the category itself beats one on its domain; the newest rule breaks ties.
-        return scope, -lineage.index(rule.category_id), rule.id
+        return _scope(rule), -lineage.index(rule.category_id), rule.id
 
     return max(candidates, key=specificity)
 
 
-def _scope_label(rule: RoutingRule) -> str:
-    if rule.residence is not None:
-        return f"résidence {rule.residence.name}"
-    if rule.agency is not None:
-        return f"agence {rule.agency.name}"
-    if rule.territory is not None:
-        return f"territoire {rule.territory.name}"
+def _scope_label(rule: RoutingRule, residence: Residence) -> str:
+    """The rule applies to this residence: its scope is the residence, its agency or its
+    territory."""
+    scope = _scope(rule)
+    if scope == 3:
+        return f"résidence {residence.name}"
+    if scope == 2:
+        return f"agence {residence.agency.name}"
+    if scope == 1:
+        return f"territoire {residence.agency.territory.name}"
     return "tout le patrimoine"
 
 
@@ -163,19 +141,3 @@ def default_unit_kind(category: Category) -> str:
             return SUPERVISING_UNIT_KIND
         node = node.parent
     return SUPERVISING_UNIT_KIND if category.technical else "gestion_locative"
-
-
-def unit_of_kind(session: Session, kind: str, agency_id: int) -> TreatmentUnit | None:
-    """The agency's unit of that kind, else the company-wide one."""
-    units = (
-        session.execute(
-            sa.select(TreatmentUnit).where(
-                TreatmentUnit.kind == kind,
-                sa.or_(TreatmentUnit.agency_id == agency_id, TreatmentUnit.agency_id.is_(None)),
-            )
-        )
-        .scalars()
-        .all()
-    )
-    units.sort(key=lambda u: u.agency_id is None)
-    return units[0] if units else None

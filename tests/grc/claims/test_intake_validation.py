@@ -3,11 +3,16 @@ half-written claim."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 import sqlalchemy as sa
 
 from grc.claims.models import Claim, ClaimEvent
+from grc.clock import local_today
+from grc.db import utcnow
 from grc.extensions import db
+from grc.people.models import Lease
 from tests.factories import claim_payload
 
 
@@ -126,6 +131,70 @@ def test_dwelling_claim_defaults_to_the_current_occupant(client, world):
         "/api/v1/claims", json=claim_payload(world), headers=world.headers("agent")
     )
     assert response.json["tenant_id"] == world.tenants["TIL-11"].id
+
+
+def test_the_occupant_is_the_holder_of_the_lease_current_today(client, world):
+    dwelling = world.dwellings["TIL-11"]
+    today = local_today(utcnow())
+    former, future = world.tenants["TIL-12"], world.tenants["PARC-11"]
+    db.session.add_all(
+        [
+            Lease(
+                reference="BAIL-OLD",
+                tenant=former,
+                dwelling=dwelling,
+                start_date=date(2015, 1, 1),
+                end_date=date(2019, 12, 31),
+            ),
+            Lease(
+                reference="BAIL-NEXT",
+                tenant=future,
+                dwelling=dwelling,
+                start_date=today + timedelta(days=30),
+            ),
+        ]
+    )
+    db.session.commit()
+    response = client.post(
+        "/api/v1/claims", json=claim_payload(world), headers=world.headers("agent")
+    )
+    assert response.json["tenant_id"] == world.tenants["TIL-11"].id
+    # Naming the next tenant before their lease starts is refused, as is a stranger.
+    for tenant_id in (future.id, former.id):
+        refused = client.post(
+            "/api/v1/claims",
+            json=claim_payload(world, tenant_id=tenant_id),
+            headers=world.headers("agent"),
+        )
+        assert refused.status_code == 422
+        assert refused.json["errors"]["json"]["tenant_id"] == [
+            "This tenant has no current lease on that dwelling."
+        ]
+
+    current = db.session.execute(
+        sa.select(Lease)
+        .where(Lease.reference != "BAIL-OLD", Lease.dwelling_id == dwelling.id)
+        .where(Lease.reference != "BAIL-NEXT")
+    ).scalar_one()
+    current.end_date = today - timedelta(days=1)
+    db.session.commit()
+    vacant = client.post(
+        "/api/v1/claims", json=claim_payload(world), headers=world.headers("agent")
+    )
+    assert vacant.status_code == 201, vacant.json
+    assert vacant.json["tenant_id"] is None
+
+
+def test_the_named_occupant_is_acknowledged_on_their_phone(client, world, sent):
+    response = client.post(
+        "/api/v1/claims",
+        json=claim_payload(world, tenant_id=world.tenants["TIL-11"].id),
+        headers=world.headers("agent"),
+    )
+    assert response.status_code == 201, response.json
+    assert response.json["tenant_id"] == world.tenants["TIL-11"].id
+    (sms,) = [m for m in sent.sms if response.json["reference"] in m.body]
+    assert sms.to == world.tenants["TIL-11"].phones[0].number
 
 
 @pytest.mark.parametrize(

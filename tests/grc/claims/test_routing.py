@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
+from grc.claims.catalogue_cache import catalogue
 from grc.claims.models import Claim, ClaimEvent, RouteKind, RouteReason
 from grc.claims.routing import NoRoute, choose_route
 from grc.contracts.models import Contract, Contractor
@@ -32,7 +33,9 @@ PARC_LEAK_REASON = (
 
 
 def route(world, category: str, residence: str, day: date = DAY):
-    return choose_route(db.session, world.category(category), world.residences[residence], day)
+    return choose_route(
+        catalogue(db.session), world.category(category), world.residences[residence], day
+    )
 
 
 def unit_code(r) -> str:
