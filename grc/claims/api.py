@@ -65,7 +65,7 @@ class CategoryList(MethodView):
 @blp.route("")
 class ClaimCollection(MethodView):
     @require(Permission.CLAIMS_READ)
-    @blp.arguments(ClaimListArgsSchema, location="query")
+    @blp.arguments(ClaimListArgsSchema(), location="query")
     @blp.response(200, ClaimSchema(many=True))
     @blp.paginate()
     def get(self, args: dict[str, Any], pagination_parameters: PaginationParameters) -> list[Claim]:
@@ -89,7 +89,7 @@ class ClaimCollection(MethodView):
         return list(db.session.execute(page).unique().scalars())
 
     @require(Permission.CLAIMS_CREATE)
-    @blp.arguments(ClaimCreateSchema)
+    @blp.arguments(ClaimCreateSchema())
     @blp.response(201, ClaimDetailSchema)
     def post(self, payload: dict[str, Any]) -> Claim:
         """Register a claim: located, routed, with its SLA deadlines (or resolved at once)."""
@@ -110,7 +110,7 @@ class ClaimItem(MethodView):
 @blp.route("/<int(max=2147483647):claim_id>/transitions")
 class ClaimTransitions(MethodView):
     @require(Permission.CLAIMS_ACT)
-    @blp.arguments(TransitionSchema)
+    @blp.arguments(TransitionSchema())
     @blp.response(200, ClaimDetailSchema)
     @blp.alt_response(409, description="The lifecycle refuses this action from the current status")
     def post(self, payload: dict[str, Any], claim_id: int) -> Claim:
@@ -127,7 +127,7 @@ class ClaimTransitions(MethodView):
 @blp.route("/<int(max=2147483647):claim_id>/comments")
 class ClaimComments(MethodView):
     @require(Permission.CLAIMS_COMMENT)
-    @blp.arguments(CommentSchema)
+    @blp.arguments(CommentSchema())
     @blp.response(201, EventSchema)
     def post(self, payload: dict[str, Any], claim_id: int) -> Any:
         """Add a comment, internal or visible to the tenant."""
@@ -143,7 +143,7 @@ class ClaimComments(MethodView):
 @blp.route("/<int(max=2147483647):claim_id>/appointment")
 class ClaimAppointment(MethodView):
     @require(Permission.CLAIMS_ACT)
-    @blp.arguments(AppointmentSchema)
+    @blp.arguments(AppointmentSchema())
     @blp.response(200, ClaimDetailSchema)
     def post(self, payload: dict[str, Any], claim_id: int) -> Claim:
         """Record the visit planned with the tenant; the tenant is told (SMS or e-mail)."""
@@ -182,7 +182,7 @@ def _upload_within_limit(view: Callable[..., Any]) -> Callable[..., Any]:
 class ClaimPhotos(MethodView):
     @require(Permission.CLAIMS_COMMENT)
     @_upload_within_limit
-    @blp.arguments(PhotoUploadSchema, location="files")
+    @blp.arguments(PhotoUploadSchema(), location="files")
     @blp.response(201, PhotoSchema)
     @blp.alt_response(409, description="The claim is closed or cancelled, or has 10 photos")
     @blp.alt_response(413, description="The photo is over GRC_ATTACHMENT_MAX_BYTES")

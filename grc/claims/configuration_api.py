@@ -63,7 +63,7 @@ class RoutingRuleCollection(MethodView):
         )
 
     @require(Permission.CATALOGUE_WRITE)
-    @blp.arguments(RoutingRuleCreateSchema)
+    @blp.arguments(RoutingRuleCreateSchema())
     @blp.response(201, RoutingRuleSchema)
     def post(self, payload: dict[str, Any]) -> RoutingRule:
         """Add a routing rule for a category (or a whole domain) within a scope."""
@@ -88,7 +88,7 @@ class RoutingRuleItem(MethodView):
 @blp.route("/categories/<string:code>")
 class CategoryItem(MethodView):
     @require(Permission.CATALOGUE_WRITE)
-    @blp.arguments(CategoryChangeSchema)
+    @blp.arguments(CategoryChangeSchema())
     @blp.response(200, CategorySchema)
     def patch(self, payload: dict[str, Any], code: str) -> Category:
         """Change a category's labels, default priority, SLA policy or whether it is offered."""

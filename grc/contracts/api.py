@@ -66,7 +66,7 @@ def _inbound_or_404(email_id: int) -> InboundEmail:
 @blp.route("/inbound-emails")
 class InboundList(MethodView):
     @require(Permission.INBOUND_READ)
-    @blp.arguments(InboundListArgsSchema, location="query")
+    @blp.arguments(InboundListArgsSchema(), location="query")
     @blp.response(200, InboundEmailSchema(many=True))
     @blp.paginate()
     def get(
@@ -93,7 +93,7 @@ class InboundItem(MethodView):
 @blp.route("/inbound-emails/<int(max=2147483647):email_id>/attach")
 class InboundAttach(MethodView):
     @require(Permission.INBOUND_TRIAGE)
-    @blp.arguments(AttachSchema)
+    @blp.arguments(AttachSchema())
     @blp.response(200, InboundEmailSchema)
     def post(self, body: dict[str, Any], email_id: int) -> InboundEmail:
         """File an e-mail from the triage queue on a claim; it is then read and applied as a
@@ -124,7 +124,7 @@ class InboundReprocess(MethodView):
 @blp.route("/inbound-emails/<int(max=2147483647):email_id>/register")
 class InboundRegister(MethodView):
     @require(Permission.CLAIMS_CREATE)
-    @blp.arguments(RegisterIntakeSchema)
+    @blp.arguments(RegisterIntakeSchema())
     @blp.response(201, ClaimDetailSchema)
     def post(self, body: dict[str, Any], email_id: int) -> Claim:
         """Register the claim a tenant's e-mail (``intake``) asks for: channel e-mail, the
@@ -138,7 +138,7 @@ class InboundRegister(MethodView):
 @blp.route("/work-orders")
 class WorkOrderList(MethodView):
     @require(Permission.CLAIMS_READ)
-    @blp.arguments(WorkOrderListArgsSchema, location="query")
+    @blp.arguments(WorkOrderListArgsSchema(), location="query")
     @blp.response(200, WorkOrderSchema(many=True))
     @blp.paginate()
     def get(

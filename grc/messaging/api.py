@@ -35,7 +35,7 @@ blp = Blueprint(
 @blp.route("/messages")
 class MessageList(MethodView):
     @require(Permission.MESSAGES_READ)
-    @blp.arguments(MessageListArgsSchema, location="query")
+    @blp.arguments(MessageListArgsSchema(), location="query")
     @blp.response(200, MessageSchema(many=True))
     @blp.paginate()
     def get(

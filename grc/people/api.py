@@ -20,7 +20,7 @@ blp = Blueprint("tenants", __name__, url_prefix="/api/v1/tenants", description="
 @blp.route("")
 class TenantSearch(MethodView):
     @require(Permission.TENANTS_SEARCH)
-    @blp.arguments(TenantSearchArgsSchema, location="query")
+    @blp.arguments(TenantSearchArgsSchema(), location="query")
     @blp.response(200, TenantMatchSchema(many=True))
     def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
         """Find tenants by phone (any format), part of a name, address or claim reference."""
