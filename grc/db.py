@@ -5,13 +5,14 @@ from __future__ import annotations
 import enum
 import functools
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
 
@@ -93,21 +94,86 @@ def insert_returning(
     in a transaction of its own. ``statement`` is the INSERT when some of its values are
     SQL expressions; ``values`` are then its parameters. Give the same statement object
     each time: statements are prepared once per object.
+
+    Only what the database computes (the key, SQL expressions, defaults) comes back: see
+    ``as_written`` for the rest.
     """
-    row = session.execute(_returning(model, statement), values).scalar_one()
-    for name, value in related.items():
+    table = model.__table__  # type: ignore[attr-defined]
+    insert = _returning(table, statement, frozenset(values))
+    returned = session.execute(insert, values).one()._mapping
+    return as_written(session, model, values, returned, related)
+
+
+def as_written(
+    session: Session,
+    model: type[Row],
+    values: dict[str, Any],
+    returned: Any,
+    related: dict[str, Any] | None = None,
+) -> Row:
+    """The row just inserted with ``values`` (the database gave back ``returned``: its key,
+    computed columns), persistent in ``session``, holding what a SELECT would have loaded,
+    without one: each value goes through its column type both ways (a datetime comes back in
+    UTC, a string as its enum member). A column in neither is expired, read when first used.
+    Only for tables whose triggers do not change the row being inserted."""
+    row = _as_read(model, session.get_bind().dialect, values, returned)
+    # Added before its relationships are set: the session then has nothing to cascade to.
+    session.add(row)
+    for name, value in (related or {}).items():
         set_committed_value(row, name, value)
     return row
 
 
 @functools.lru_cache(maxsize=64)
-def _returning(model: type, statement: sa.Insert | None) -> sa.Select:
-    # Built once per model and statement: SQLAlchemy then need not build the statement and
-    # compute its cache key again on every call. A table INSERT read back as the entity
-    # skips the ORM's bulk-insert machinery, which is built for many rows.
-    table = model.__table__  # type: ignore[attr-defined]
+def _returning(table: sa.Table, statement: sa.Insert | None, given: frozenset[str]) -> sa.Insert:
+    # Built once per statement and set of given columns: SQLAlchemy then need not build the
+    # statement and compute its cache key again on every call.
     insert = statement if statement is not None else sa.insert(table)
-    return sa.select(model).from_statement(insert.returning(*table.c))
+    return insert.returning(*(column for column in table.c if column.key not in given))
+
+
+def _as_read(model: type[Row], dialect: Dialect, values: dict[str, Any], returned: Any) -> Row:
+    mapper = sa.inspect(model)
+    to_attribute = _attribute_keys(mapper)
+    round_trip = _round_trips(mapper.local_table, dialect)
+    row = mapper.class_manager.new_instance()
+    loaded = row.__dict__
+    for key, value in values.items():
+        convert = round_trip[key]
+        loaded[to_attribute[key]] = value if convert is None or value is None else convert(value)
+    for key, value in returned.items():
+        loaded[to_attribute[key]] = value
+    # What is set becomes the instance's committed state, the rest is expired: added to the
+    # session, it is persistent and clean, with nothing to flush.
+    make_transient_to_detached(row)
+    return row
+
+
+@functools.cache
+def _attribute_keys(mapper: sa.orm.Mapper[Any]) -> dict[str, str]:
+    return {c.key: mapper.get_property_by_column(c).key for c in mapper.local_table.c}
+
+
+@functools.cache
+def _round_trips(table: sa.Table, dialect: Dialect) -> dict[str, Callable[[Any], Any] | None]:
+    """Per column, what writing a value and reading it back does to it in Python (None:
+    nothing): our own column types convert both ways (a datetime comes back in UTC), an
+    enum column gives its member; a DBAPI-level conversion (JSON, numbers) gives back what
+    it was given."""
+    trips: dict[str, Callable[[Any], Any] | None] = {}
+    for column in table.c:
+        column_type = column.type
+        if isinstance(column_type, TypeDecorator):
+            trips[column.key] = functools.partial(_decorated, column_type, dialect)
+        elif isinstance(column_type, sa.Enum) and column_type.enum_class is not None:
+            trips[column.key] = column_type.enum_class
+        else:
+            trips[column.key] = None
+    return trips
+
+
+def _decorated(column_type: TypeDecorator[Any], dialect: Dialect, value: Any) -> Any:
+    return column_type.process_result_value(column_type.process_bind_param(value, dialect), dialect)
 
 
 def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
@@ -126,6 +192,7 @@ def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
 __all__ = [
     "StrEnum",
     "UTCDateTime",
+    "as_written",
     "enum_column_type",
     "insert_returning",
     "ping_idle_connections",

@@ -13,10 +13,10 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from grc.claims.models import Claim
-from grc.db import utcnow
+from grc.db import as_written, utcnow
 from grc.messaging import handover
 from grc.messaging.models import (
     DeliveryStatus,
@@ -75,9 +75,7 @@ def queue_message(
         message_id = session.execute(insert, values).scalar_one_or_none()
     if message_id is None:
         return None
-    message = OutboxMessage(id=message_id, **values)
-    make_transient_to_detached(message)
-    session.add(message)
+    message = as_written(session, OutboxMessage, values, {"id": message_id})
     handover.after_commit(session, message.id, message.available_at)
     return message
 
