@@ -104,6 +104,21 @@ def insert_returning(
     return as_written(session, model, values, returned, related)
 
 
+def insert_rows(
+    session: Session, model: type[Row], rows: list[dict[str, Any]], related: dict[str, Any]
+) -> list[Row]:
+    """``insert_returning`` for several rows (the same columns given in each), in one
+    statement where the database keeps RETURNING in the order of VALUES (PostgreSQL); the
+    objects come back in the order of ``rows``."""
+    table = model.__table__  # type: ignore[attr-defined]
+    insert = _returning(table, None, frozenset(rows[0]))
+    returned = session.execute(insert, rows).mappings().all()
+    return [
+        as_written(session, model, values, back, related)
+        for values, back in zip(rows, returned, strict=True)
+    ]
+
+
 def as_written(
     session: Session,
     model: type[Row],
@@ -129,7 +144,8 @@ def _returning(table: sa.Table, statement: sa.Insert | None, given: frozenset[st
     # Built once per statement and set of given columns: SQLAlchemy then need not build the
     # statement and compute its cache key again on every call.
     insert = statement if statement is not None else sa.insert(table)
-    return insert.returning(*(column for column in table.c if column.key not in given))
+    computed = [column for column in table.c if column.key not in given]
+    return insert.returning(*computed, sort_by_parameter_order=True)
 
 
 def _as_read(model: type[Row], dialect: Dialect, values: dict[str, Any], returned: Any) -> Row:
@@ -195,6 +211,7 @@ __all__ = [
     "as_written",
     "enum_column_type",
     "insert_returning",
+    "insert_rows",
     "ping_idle_connections",
     "utcnow",
 ]

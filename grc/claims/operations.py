@@ -145,43 +145,30 @@ def create_claim(
         },
         statement=statement,
     )
-    timeline.add_event(
-        session,
-        claim,
-        EventKind.CREATED,
-        now,
-        actor=actor,
-        to_status=ClaimStatus.RECEIVED,
-        body=description,
-        visibility=Visibility.TENANT,
+    created = timeline.NewEvent(
+        EventKind.CREATED, Visibility.TENANT, description, to_status=ClaimStatus.RECEIVED
     )
     summary = {"route": _route_summary(route)}
     if command.resolve_now:
-        timeline.add_event(
-            session,
-            claim,
+        resolved = timeline.NewEvent(
             EventKind.STATUS_CHANGED,
-            now,
-            actor=actor,
+            body=command.resolution,
+            changes=summary,
             action=Action.RESOLVE,
             from_status=ClaimStatus.RECEIVED,
             to_status=ClaimStatus.RESOLVED,
-            body=command.resolution,
-            changes=summary,
         )
+        timeline.add_events(session, claim, now, [created, resolved], actor=actor)
         notify.notify_tenant(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
     else:
-        timeline.add_event(
-            session,
-            claim,
+        routed = timeline.NewEvent(
             EventKind.ROUTED,
-            now,
-            actor=actor,
-            from_status=ClaimStatus.RECEIVED,
-            to_status=ClaimStatus.ASSIGNED,
             body=route.reason,
             changes=summary,
+            from_status=ClaimStatus.RECEIVED,
+            to_status=ClaimStatus.ASSIGNED,
         )
+        timeline.add_events(session, claim, now, [created, routed], actor=actor)
         if route.kind == RouteKind.CONTRACTOR:
             work_orders.open_work_order(session, claim, now)
         notify.notify_tenant(session, claim, Purpose.ACKNOWLEDGEMENT, now)

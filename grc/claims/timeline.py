@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -9,8 +10,19 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grc.claims.models import Claim, ClaimEvent, EventKind, Visibility
-from grc.db import insert_returning
+from grc.db import insert_rows
 from grc.people.models import User
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    kind: EventKind
+    visibility: Visibility = Visibility.INTERNAL
+    body: str | None = None
+    changes: dict[str, object] | None = None
+    action: str | None = None
+    from_status: str | None = None
+    to_status: str | None = None
 
 
 def add_event(
@@ -27,31 +39,49 @@ def add_event(
     from_status: str | None = None,
     to_status: str | None = None,
 ) -> ClaimEvent:
-    """Write one event on ``claim``'s timeline, at once, with one INSERT.
+    """Write one event on ``claim``'s timeline: see ``add_events``."""
+    new = NewEvent(kind, visibility, body, changes, action, from_status, to_status)
+    [event] = add_events(session, claim, now, [new], actor=actor)
+    return event
 
-    The event names its claim by id rather than through the relationship, so the claim row
-    is not marked as changed. It skips the unit of work: a claim's intake writes two or
+
+def add_events(
+    session: Session,
+    claim: Claim,
+    now: datetime,
+    events: list[NewEvent],
+    *,
+    actor: User | None = None,
+) -> list[ClaimEvent]:
+    """Write events on ``claim``'s timeline, in this order, at once, with one INSERT (one
+    per event on SQLite, which does not promise to return rows in the order given).
+
+    The events name their claim by id rather than through the relationship, so the claim
+    row is not marked as changed. They skip the unit of work: a claim's intake writes two or
     three events, which through a flush cost more than the rest of the request's writes. A
-    timeline already loaded gets the event appended; one not loaded yet will read it from
-    the database.
+    timeline already loaded gets the events appended; one not loaded yet will read them
+    from the database.
     """
-    event = insert_returning(
+    written = insert_rows(
         session,
         ClaimEvent,
-        {
-            "claim_id": claim.id,
-            "kind": kind,
-            "action": str(action) if action else None,
-            "from_status": str(from_status) if from_status else None,
-            "to_status": str(to_status) if to_status else None,
-            "visibility": visibility,
-            "body": body,
-            "changes": changes,
-            "actor_id": actor.id if actor is not None else None,
-            "created_at": now,
-        },
+        [
+            {
+                "claim_id": claim.id,
+                "kind": new.kind,
+                "action": str(new.action) if new.action else None,
+                "from_status": str(new.from_status) if new.from_status else None,
+                "to_status": str(new.to_status) if new.to_status else None,
+                "visibility": new.visibility,
+                "body": new.body,
+                "changes": new.changes,
+                "actor_id": actor.id if actor is not None else None,
+                "created_at": now,
+            }
+            for new in events
+        ],
         {"claim": claim, "actor": actor},
     )
     if "events" not in sa.inspect(claim).unloaded:
-        set_committed_value(claim, "events", [*claim.events, event])
-    return event
+        set_committed_value(claim, "events", [*claim.events, *written])
+    return written

@@ -91,3 +91,29 @@ def test_an_unloaded_timeline_stays_unloaded_and_reads_the_event_later(app_ctx, 
     assert "events" in sa.inspect(claim).unloaded
     assert claim.events[-1].body == "Réponse du locataire par SMS."  # read from the database
     assert claim.events[-1].visibility == Visibility.TENANT
+
+
+def test_several_events_take_one_insert_on_postgresql_and_keep_their_order(app_ctx, world, sent):
+    claim = db.session.get(Claim, new_claim_id(app_ctx, world))
+    before = [e.id for e in claim.events]
+    news = [
+        timeline.NewEvent(EventKind.COMMENT, body=f"Note {n}", visibility=Visibility.INTERNAL)
+        for n in range(1, 6)
+    ]
+
+    added: list = []
+    written = statements_during(
+        lambda: added.extend(timeline.add_events(db.session, claim, utcnow(), news))
+    )
+
+    # SQLite does not promise RETURNING rows in VALUES order: SQLAlchemy then sends one
+    # INSERT per row there, to keep each id with its event.
+    assert len(written) == (1 if db.engine.dialect.name == "postgresql" else len(news))
+    assert all(s.startswith("INSERT INTO claim_events") for s in written)
+    assert [e.body for e in added] == [f"Note {n}" for n in range(1, 6)]
+    assert [e.id for e in added] == sorted(e.id for e in added)
+    assert claim.events[-5:] == added
+    db.session.commit()
+    db.session.expire_all()
+    stored = db.session.get(Claim, claim.id).events
+    assert [(e.id, e.body) for e in stored[len(before) :]] == [(e.id, e.body) for e in added]
