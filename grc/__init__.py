@@ -6,7 +6,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from grc.config import Settings
 
@@ -16,6 +17,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     settings = config if isinstance(config, Settings) else Settings.from_env(**(config or {}))
 
     app = Flask(__name__, instance_path=str(Path(settings.instance_path).resolve()))
+    app.session_interface = _SessionOnlyWithCookie()
     app.config.from_mapping(settings.flask_config())
     app.extensions["grc_settings"] = settings
     if settings.database_url.startswith("sqlite:///"):
@@ -99,3 +101,13 @@ def _configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+
+
+class _SessionOnlyWithCookie(SecureCookieSessionInterface):
+    """Flask's cookie session, without building its signer for requests that carry no
+    session cookie: every API call and every contractor link (none uses the session)."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if self.get_cookie_name(app) not in request.cookies:
+            return self.session_class()
+        return super().open_session(app, request)
