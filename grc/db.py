@@ -110,6 +110,8 @@ def insert_rows(
     """``insert_returning`` for several rows (the same columns given in each), in one
     statement where the database keeps RETURNING in the order of VALUES (PostgreSQL); the
     objects come back in the order of ``rows``."""
+    if not rows:
+        return []
     table = model.__table__  # type: ignore[attr-defined]
     insert = _returning(table, None, frozenset(rows[0]))
     returned = session.execute(insert, rows).mappings().all()

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from grc.claims.models import ClaimEvent, EventKind, Visibility
-from grc.db import insert_returning
+from grc.db import insert_returning, insert_rows
 from grc.extensions import db
 from tests.grc.claims.test_timeline import new_claim_id, statements_during
 
@@ -71,3 +71,9 @@ def test_the_object_holds_what_a_select_gives(app_ctx, world, sent):
     assert held["created_at"].utcoffset() == timedelta(0)
     assert held["kind"] is EventKind.COMMENT
     assert held["changes"] == {"unit_id": [3, 7]}
+
+
+def test_no_rows_write_nothing(app_ctx, world, sent):
+    written = statements_during(lambda: insert_rows(db.session, ClaimEvent, [], {}))
+
+    assert written == []
