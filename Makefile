@@ -39,7 +39,7 @@ test: install-test lint
 
 lint: install-test
 	$(VENV)/bin/ruff check grc workers notifications contractors tests bench migrations wsgi.py
-	$(VENV)/bin/ruff format --check grc workers notifications contractors tests migrations/env.py wsgi.py
+	$(VENV)/bin/ruff format --check grc workers notifications contractors tests bench migrations/env.py wsgi.py
 
 format: install-test
 	$(VENV)/bin/ruff check --fix grc workers notifications contractors tests bench migrations wsgi.py

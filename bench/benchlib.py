@@ -38,8 +38,15 @@ def percentiles(samples: list[float]) -> dict[str, float]:
     def pick(q: float) -> float:
         return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]
 
-    return {"n": len(ordered), "mean": statistics.fmean(ordered), "min": ordered[0],
-            "p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99), "max": ordered[-1]}
+    return {
+        "n": len(ordered),
+        "mean": statistics.fmean(ordered),
+        "min": ordered[0],
+        "p50": pick(0.50),
+        "p95": pick(0.95),
+        "p99": pick(0.99),
+        "max": ordered[-1],
+    }
 
 
 def require_loopback(url: str, what: str = "") -> None:
@@ -74,8 +81,14 @@ def run_flask(env: dict[str, str], *args: str, show_stdout: bool = False) -> flo
     """``flask --app wsgi …``; its time in seconds. On failure only the end of stderr is
     shown unless ``show_stdout``: the demo prints its API tokens on stdout."""
     started = time.perf_counter()
-    done = subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [str(VENV_BIN / "flask"), "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if done.returncode:
         sys.stderr.write((done.stdout[-4000:] if show_stdout else "") + done.stderr[-4000:])
         raise SystemExit(f"flask {' '.join(args)} failed with exit code {done.returncode}")
@@ -100,8 +113,9 @@ def system_cpu() -> tuple[float, float]:
 
 def backend_pids(admin_url: str, database: str) -> list[int]:
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        rows = conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s",
-                            (database,)).fetchall()
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", (database,)
+        ).fetchall()
     return [pid for (pid,) in rows]
 
 
@@ -151,8 +165,14 @@ class Group:
     def __init__(self, command: list[str], env: dict[str, str], log_path: Path) -> None:
         self.log_path = log_path
         self._log = log_path.open("wb")
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     @property
     def pid(self) -> int:
@@ -180,13 +200,23 @@ class Group:
         self._log.close()
 
 
-def start_gunicorn(env: dict[str, str], workers: int, log_path: Path, *, threads: int = 1,
-                   target: str = "wsgi:app") -> tuple[Group, str]:
+def start_gunicorn(
+    env: dict[str, str], workers: int, log_path: Path, *, threads: int = 1, target: str = "wsgi:app"
+) -> tuple[Group, str]:
     """gunicorn on a free loopback port, in a process group of its own, once it answers:
     the group and its ``host:port``."""
     port = free_port()
-    command = [str(VENV_BIN / "gunicorn"), "--workers", str(workers), "--bind",
-               f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "60"]
+    command = [
+        str(VENV_BIN / "gunicorn"),
+        "--workers",
+        str(workers),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+        "--timeout",
+        "60",
+    ]
     if threads > 1:
         command += ["--worker-class", "gthread", "--threads", str(threads)]
     group = Group([*command, target], env, log_path)
@@ -212,12 +242,13 @@ def start_gunicorn(env: dict[str, str], workers: int, log_path: Path, *, threads
 
 def code_state() -> dict[str, Any]:
     """The commit measured and the files changed since (read-only git commands)."""
+
     def git(*args: str) -> str:
-        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True,
-                              check=False)
+        done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
         return done.stdout.strip()
 
     # --no-optional-locks: never take index.lock (others may use git in this tree meanwhile).
-    return {"commit": git("rev-parse", "HEAD"),
-            "changed_files": git("--no-optional-locks", "status", "--porcelain")
-            .splitlines()[:50]}
+    return {
+        "commit": git("rev-parse", "HEAD"),
+        "changed_files": git("--no-optional-locks", "status", "--porcelain").splitlines()[:50],
+    }

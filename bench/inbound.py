@@ -97,10 +97,20 @@ LANDLORD = "Habitat Bench"
 MULTISERVICE_CONTRACT = "MS-2025-01"
 
 # What each kind of reply must become (InboundStatus) and what it does to its claim.
-EXPECTED_STATUS = {"scheduled": "applied", "done": "applied", "acknowledged": "applied",
-                   "question": "review", "out_of_office": "filed"}
-EXPECTED_CLAIM = {"scheduled": "in_progress", "done": "resolved", "acknowledged": "in_progress",
-                  "question": "assigned", "out_of_office": "assigned"}
+EXPECTED_STATUS = {
+    "scheduled": "applied",
+    "done": "applied",
+    "acknowledged": "applied",
+    "question": "review",
+    "out_of_office": "filed",
+}
+EXPECTED_CLAIM = {
+    "scheduled": "in_progress",
+    "done": "resolved",
+    "acknowledged": "in_progress",
+    "question": "assigned",
+    "out_of_office": "assigned",
+}
 
 
 # --- Small helpers -------------------------------------------------------------------------
@@ -173,22 +183,36 @@ def create_work_orders(app: Any, count: int, seed: int) -> tuple[list[Target], d
             contract = session.execute(
                 sa.select(Contract).where(Contract.reference == MULTISERVICE_CONTRACT)
             ).scalar_one()
-            categories = list(session.execute(
-                sa.select(Category.code)
-                .join(contract_categories, contract_categories.c.category_id == Category.id)
-                .where(contract_categories.c.contract_id == contract.id,
-                       Category.location_kind == LocationKind.DWELLING)
-                .order_by(Category.code)).scalars())
+            categories = list(
+                session.execute(
+                    sa.select(Category.code)
+                    .join(contract_categories, contract_categories.c.category_id == Category.id)
+                    .where(
+                        contract_categories.c.contract_id == contract.id,
+                        Category.location_kind == LocationKind.DWELLING,
+                    )
+                    .order_by(Category.code)
+                ).scalars()
+            )
             today = datetime.now(PARIS).date()
-            dwellings = sorted(set(session.execute(
-                sa.select(Dwelling.id)
-                .join(Building, Building.id == Dwelling.building_id)
-                .join(contract_residences,
-                      contract_residences.c.residence_id == Building.residence_id)
-                .join(Lease, Lease.dwelling_id == Dwelling.id)
-                .where(contract_residences.c.contract_id == contract.id,
-                       Lease.start_date <= today,
-                       sa.or_(Lease.end_date.is_(None), Lease.end_date >= today))).scalars()))
+            dwellings = sorted(
+                set(
+                    session.execute(
+                        sa.select(Dwelling.id)
+                        .join(Building, Building.id == Dwelling.building_id)
+                        .join(
+                            contract_residences,
+                            contract_residences.c.residence_id == Building.residence_id,
+                        )
+                        .join(Lease, Lease.dwelling_id == Dwelling.id)
+                        .where(
+                            contract_residences.c.contract_id == contract.id,
+                            Lease.start_date <= today,
+                            sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
+                        )
+                    ).scalars()
+                )
+            )
             agent = session.execute(
                 sa.select(User).where(User.role == Role.AGENT).order_by(User.id).limit(1)
             ).scalar_one()
@@ -198,20 +222,35 @@ def create_work_orders(app: Any, count: int, seed: int) -> tuple[list[Target], d
             order_ids: list[int] = []
             while len(order_ids) < count:
                 if created > 2 * count + 100:
-                    raise SystemExit(f"only {len(order_ids)} of {created} claims got a work "
-                                     "order: routing no longer sends them to the contract")
+                    raise SystemExit(
+                        f"only {len(order_ids)} of {created} claims got a work "
+                        "order: routing no longer sends them to the contract"
+                    )
                 batch: list[int] = []
                 for _ in range(min(50, count - len(order_ids))):
-                    claim = create_claim(session, NewClaim(
-                        category=rng.choice(categories), channel=IntakeChannel.PHONE,
-                        description=rng.choice(DESCRIPTIONS),
-                        dwelling_id=rng.choice(dwellings)), agent, utcnow())
+                    claim = create_claim(
+                        session,
+                        NewClaim(
+                            category=rng.choice(categories),
+                            channel=IntakeChannel.PHONE,
+                            description=rng.choice(DESCRIPTIONS),
+                            dwelling_id=rng.choice(dwellings),
+                        ),
+                        agent,
+                        utcnow(),
+                    )
                     created += 1
                     batch.append(claim.id)
                 session.commit()
-                found = session.execute(
-                    sa.select(WorkOrder.id).where(WorkOrder.claim_id.in_(batch))
-                    .order_by(WorkOrder.id)).scalars().all()
+                found = (
+                    session.execute(
+                        sa.select(WorkOrder.id)
+                        .where(WorkOrder.claim_id.in_(batch))
+                        .order_by(WorkOrder.id)
+                    )
+                    .scalars()
+                    .all()
+                )
                 routed += len(found)
                 order_ids.extend(found)
             order_ids = order_ids[:count]
@@ -219,28 +258,47 @@ def create_work_orders(app: Any, count: int, seed: int) -> tuple[list[Target], d
 
             targets: list[Target] = []
             for first in range(0, len(order_ids), 500):
-                chunk = order_ids[first:first + 500]
-                orders = session.execute(
-                    sa.select(WorkOrder).where(WorkOrder.id.in_(chunk))).scalars().all()
-                mails = {m.claim_id: m for m in session.execute(
-                    sa.select(OutboxMessage).where(
-                        OutboxMessage.claim_id.in_([o.claim_id for o in orders]),
-                        OutboxMessage.purpose == Purpose.WORK_ORDER)).scalars()}
+                chunk = order_ids[first : first + 500]
+                orders = (
+                    session.execute(sa.select(WorkOrder).where(WorkOrder.id.in_(chunk)))
+                    .scalars()
+                    .all()
+                )
+                mails = {
+                    m.claim_id: m
+                    for m in session.execute(
+                        sa.select(OutboxMessage).where(
+                            OutboxMessage.claim_id.in_([o.claim_id for o in orders]),
+                            OutboxMessage.purpose == Purpose.WORK_ORDER,
+                        )
+                    ).scalars()
+                }
                 for order in sorted(orders, key=lambda o: o.id):
                     mail = mails[order.claim_id]
-                    targets.append(Target(
-                        work_order_id=order.id, claim_id=order.claim_id,
-                        reply_address=work_orders.reply_address(order),
-                        subject=mail.subject or "", text=mail.body_text,
-                        html=mail.body_html or "", sent_at=order.created_at,
-                        contractor_email=order.contractor.email,
-                        contractor_name=order.contractor.name))
+                    targets.append(
+                        Target(
+                            work_order_id=order.id,
+                            claim_id=order.claim_id,
+                            reply_address=work_orders.reply_address(order),
+                            subject=mail.subject or "",
+                            text=mail.body_text,
+                            html=mail.body_html or "",
+                            sent_at=order.created_at,
+                            contractor_email=order.contractor.email,
+                            contractor_name=order.contractor.name,
+                        )
+                    )
             db.session.remove()
     finally:
         handover.set_dispatcher(app, dispatcher)
-    return targets, {"claims_created": created, "work_orders": routed,
-                     "categories": len(categories), "occupied_dwellings": len(dwellings),
-                     "seconds": time.perf_counter() - started, "claims_seconds": claims_s}
+    return targets, {
+        "claims_created": created,
+        "work_orders": routed,
+        "categories": len(categories),
+        "occupied_dwellings": len(dwellings),
+        "seconds": time.perf_counter() - started,
+        "claims_seconds": claims_s,
+    }
 
 
 DESCRIPTIONS = (
@@ -258,14 +316,46 @@ DESCRIPTIONS = (
 # --- Replies: what contractors send, as their mail clients write it --------------------------
 
 WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
-MONTHS_SHORT = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
-                "oct.", "nov.", "déc.")
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+MONTHS_SHORT = (
+    "janv.",
+    "févr.",
+    "mars",
+    "avr.",
+    "mai",
+    "juin",
+    "juil.",
+    "août",
+    "sept.",
+    "oct.",
+    "nov.",
+    "déc.",
+)
 FIRST = ("Julien", "Nicolas", "Sandrine", "Thomas", "Céline", "Mehdi", "Laurent", "Sophie")
 LAST = ("Weber", "Muller", "Schmitt", "Klein", "Hoffmann", "Becker", "Wagner", "Meyer")
-PARTS = ("le joint", "le flexible", "le mécanisme", "le thermostat", "le moteur", "le cylindre",
-         "le disjoncteur", "le siphon")
+PARTS = (
+    "le joint",
+    "le flexible",
+    "le mécanisme",
+    "le thermostat",
+    "le moteur",
+    "le cylindre",
+    "le disjoncteur",
+    "le siphon",
+)
 
 
 def _visit(rng: random.Random, today: date) -> tuple[date, int, int]:
@@ -286,44 +376,54 @@ def new_text(kind: str, rng: random.Random, today: date, signature: str) -> str:
         day, hour, minute = _visit(rng, today)
         dm, dmy = f"{day:%d/%m}", f"{day:%d/%m/%Y}"
         long = f"{WEEKDAYS[day.weekday()]} {day.day} {MONTHS[day.month - 1]}"
-        return rng.choice((
-            f"Bonjour,\n\nNous passerons le {dm} à {_hm(hour, minute)}.\n\nCordialement,\n"
-            f"{signature}",
-            f"Bonjour,\n\nIntervention prévue le {long} à {_hm(hour, minute)}.\n"
-            f"Le technicien a prévenu l'occupant.\n\nBien cordialement,\n{signature}",
-            f"Bonjour,\nRendez-vous pris avec l'occupant le {dmy} entre {hour}h et "
-            f"{min(hour + 2, 19)}h.\nCordialement\n{signature}",
-            f"Bonjour,\n\nNotre technicien passera le {long} à {_hm(hour, minute)}.\n\n"
-            f"Merci,\n{signature}",
-            f"Passage prévu le {dm} à {_hm(hour, minute)}.",
-        ))
+        return rng.choice(
+            (
+                f"Bonjour,\n\nNous passerons le {dm} à {_hm(hour, minute)}.\n\nCordialement,\n"
+                f"{signature}",
+                f"Bonjour,\n\nIntervention prévue le {long} à {_hm(hour, minute)}.\n"
+                f"Le technicien a prévenu l'occupant.\n\nBien cordialement,\n{signature}",
+                f"Bonjour,\nRendez-vous pris avec l'occupant le {dmy} entre {hour}h et "
+                f"{min(hour + 2, 19)}h.\nCordialement\n{signature}",
+                f"Bonjour,\n\nNotre technicien passera le {long} à {_hm(hour, minute)}.\n\n"
+                f"Merci,\n{signature}",
+                f"Passage prévu le {dm} à {_hm(hour, minute)}.",
+            )
+        )
     if kind == "done":
-        return rng.choice((
-            "Travaux terminés, fuite réparée.",
-            f"Bonjour,\n\nIntervention réalisée ce jour, {rng.choice(PARTS)} a été remplacé. "
-            f"Travaux terminés.\n\nCordialement,\n{signature}",
-            f"Bonjour,\nDépannage effectué, tout fonctionne à nouveau.\nBonne journée\n"
-            f"{signature}",
-            f"Travaux terminés.\nBon d'intervention signé par l'occupant en pièce jointe.\n\n"
-            f"{signature}",
-            f"Bonjour,\n\nC'est réparé. La facture suivra.\n\nCordialement,\n{signature}",
-        ))
+        return rng.choice(
+            (
+                "Travaux terminés, fuite réparée.",
+                f"Bonjour,\n\nIntervention réalisée ce jour, {rng.choice(PARTS)} a été remplacé. "
+                f"Travaux terminés.\n\nCordialement,\n{signature}",
+                f"Bonjour,\nDépannage effectué, tout fonctionne à nouveau.\nBonne journée\n"
+                f"{signature}",
+                f"Travaux terminés.\nBon d'intervention signé par l'occupant en pièce jointe.\n\n"
+                f"{signature}",
+                f"Bonjour,\n\nC'est réparé. La facture suivra.\n\nCordialement,\n{signature}",
+            )
+        )
     if kind == "acknowledged":
-        return rng.choice((
-            f"Bien reçu, nous prenons en charge.\n\nCordialement,\n{signature}",
-            f"Bonjour,\nDemande réceptionnée, on s'en occupe.\n{signature}",
-        ))
+        return rng.choice(
+            (
+                f"Bien reçu, nous prenons en charge.\n\nCordialement,\n{signature}",
+                f"Bonjour,\nDemande réceptionnée, on s'en occupe.\n{signature}",
+            )
+        )
     if kind == "question":
-        return rng.choice((
-            f"Bonjour,\n\nPouvez-vous nous communiquer le code d'accès de l'immeuble ?\n\n"
-            f"Merci,\n{signature}",
-            f"Bonjour,\nPourriez-vous nous donner un autre numéro pour joindre l'occupant ?\n"
-            f"Cordialement\n{signature}",
-        ))
+        return rng.choice(
+            (
+                f"Bonjour,\n\nPouvez-vous nous communiquer le code d'accès de l'immeuble ?\n\n"
+                f"Merci,\n{signature}",
+                f"Bonjour,\nPourriez-vous nous donner un autre numéro pour joindre l'occupant ?\n"
+                f"Cordialement\n{signature}",
+            )
+        )
     back = today + timedelta(days=rng.randint(3, 15))
-    return (f"Bonjour,\n\nJe suis absent du bureau jusqu'au {back.day} {MONTHS[back.month - 1]} "
-            "inclus, avec un accès limité à ma messagerie. Pour toute urgence, merci de "
-            "contacter notre standard.\n\nCordialement,\n" + signature)
+    return (
+        f"Bonjour,\n\nJe suis absent du bureau jusqu'au {back.day} {MONTHS[back.month - 1]} "
+        "inclus, avec un accès limité à ma messagerie. Pour toute urgence, merci de "
+        "contacter notre standard.\n\nCordialement,\n" + signature
+    )
 
 
 def _quoted(text: str, prefix: str = "> ") -> str:
@@ -331,14 +431,16 @@ def _quoted(text: str, prefix: str = "> ") -> str:
 
 
 def _html_escape(text: str) -> str:
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;"))
+    return (
+        text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    )
 
 
 def _html_lines(text: str, tag: str = "p", cls: str = "") -> str:
     attr = f' class="{cls}"' if cls else ""
-    return "".join(f"<{tag}{attr}>{_html_escape(line) or '&nbsp;'}</{tag}>\n"
-                   for line in text.splitlines())
+    return "".join(
+        f"<{tag}{attr}>{_html_escape(line) or '&nbsp;'}</{tag}>\n" for line in text.splitlines()
+    )
 
 
 # Outlook's HTML head: font and style definitions, which make most of its size.
@@ -347,28 +449,30 @@ _OUTLOOK_STYLES = (
     "@font-face {font-family:Calibri; panose-1:2 15 5 2 2 2 4 3 2 4;}",
     "@font-face {font-family:Aptos; panose-1:2 11 0 4 2 2 2 2 2 4;}",
     "p.MsoNormal, li.MsoNormal, div.MsoNormal {margin:0cm; font-size:11.0pt; "
-    "font-family:\"Aptos\",sans-serif; mso-ligatures:standardcontextual; mso-fareast-language:"
+    'font-family:"Aptos",sans-serif; mso-ligatures:standardcontextual; mso-fareast-language:'
     "EN-US;}",
-    "a:link, span.MsoHyperlink {mso-style-priority:99; color:#467886; "
-    "text-decoration:underline;}",
-    "span.EmailStyle17 {mso-style-type:personal-compose; font-family:\"Aptos\",sans-serif; "
+    "a:link, span.MsoHyperlink {mso-style-priority:99; color:#467886; text-decoration:underline;}",
+    'span.EmailStyle17 {mso-style-type:personal-compose; font-family:"Aptos",sans-serif; '
     "color:windowtext;}",
-    ".MsoChpDefault {mso-style-type:export-only; font-size:11.0pt; mso-fareast-language:"
-    "EN-US;}",
+    ".MsoChpDefault {mso-style-type:export-only; font-size:11.0pt; mso-fareast-language:EN-US;}",
     "@page WordSection1 {size:612.0pt 792.0pt; margin:70.85pt 70.85pt 70.85pt 70.85pt;}",
     "div.WordSection1 {page:WordSection1;}",
     "p.MsoListParagraph, li.MsoListParagraph {mso-style-priority:34; margin-top:0cm; "
     "margin-right:0cm; margin-bottom:0cm; margin-left:36.0pt; font-size:11.0pt;}",
     "span.apple-converted-space {mso-style-name:apple-converted-space;}",
     "p.xmsonormal, li.xmsonormal {mso-style-name:x_msonormal; margin:0cm; font-size:11.0pt; "
-    "font-family:\"Calibri\",sans-serif;}",
+    'font-family:"Calibri",sans-serif;}',
 )
-_SIGNATURE_ROW = ('<tr><td style="padding:0cm 5.4pt 0cm 5.4pt;border:none;vertical-align:top">'
-                  '<p class="MsoNormal" style="font-size:8.0pt;color:#595959;font-family:'
-                  'Arial,sans-serif">{}</p></td></tr>\n')
-_DISCLAIMER = ("Ce message et ses pièces jointes sont confidentiels et destinés exclusivement "
-               "à leurs destinataires. Si vous l'avez reçu par erreur, merci de le détruire et "
-               "d'en avertir l'expéditeur. Pensez à l'environnement avant d'imprimer ce message.")
+_SIGNATURE_ROW = (
+    '<tr><td style="padding:0cm 5.4pt 0cm 5.4pt;border:none;vertical-align:top">'
+    '<p class="MsoNormal" style="font-size:8.0pt;color:#595959;font-family:'
+    'Arial,sans-serif">{}</p></td></tr>\n'
+)
+_DISCLAIMER = (
+    "Ce message et ses pièces jointes sont confidentiels et destinés exclusivement "
+    "à leurs destinataires. Si vous l'avez reçu par erreur, merci de le détruire et "
+    "d'en avertir l'expéditeur. Pensez à l'environnement avant d'imprimer ce message."
+)
 
 
 def _padding(style: str, size: int, rng: random.Random) -> str:
@@ -384,13 +488,25 @@ def _padding(style: str, size: int, rng: random.Random) -> str:
             total += len(rule)
         return "<style><!--\n/* Font Definitions */\n" + "".join(chunks) + "--></style>\n"
     while total < size:  # a designed HTML signature: a table of small-print rows
-        row = _SIGNATURE_ROW.format(_html_escape(rng.choice(
-            (_DISCLAIMER, "Service planification – du lundi au vendredi, 7h30-17h",
-             "Certifié Qualibat – RGE – Membre de la FFB", "Suivez-nous sur nos réseaux"))))
+        row = _SIGNATURE_ROW.format(
+            _html_escape(
+                rng.choice(
+                    (
+                        _DISCLAIMER,
+                        "Service planification – du lundi au vendredi, 7h30-17h",
+                        "Certifié Qualibat – RGE – Membre de la FFB",
+                        "Suivez-nous sur nos réseaux",
+                    )
+                )
+            )
+        )
         chunks.append(row)
         total += len(row)
-    return ('<table class="MsoNormalTable" border="0" cellspacing="0" cellpadding="0">\n'
-            + "".join(chunks) + "</table>\n")
+    return (
+        '<table class="MsoNormalTable" border="0" cellspacing="0" cellpadding="0">\n'
+        + "".join(chunks)
+        + "</table>\n"
+    )
 
 
 def _small_jpeg(rng: random.Random, size: int) -> bytes:
@@ -407,9 +523,12 @@ def _small_jpeg(rng: random.Random, size: int) -> bytes:
     app0 = b"\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
     fixed = 2 + len(app0) + len(dqt) + len(sof) + len(dht_dc) + len(dht_ac) + len(sos) + 1 + 2
     filler = max(0, min(65000, size - fixed - 4))
-    app1 = (b"\xff\xe1" + (filler + 2).to_bytes(2, "big")
-            + bytes(rng.randrange(0, 255) for _ in range(filler)))
-    return (b"\xff\xd8" + app0 + app1 + dqt + sof + dht_dc + dht_ac + sos + scan + b"\xff\xd9")
+    app1 = (
+        b"\xff\xe1"
+        + (filler + 2).to_bytes(2, "big")
+        + bytes(rng.randrange(0, 255) for _ in range(filler))
+    )
+    return b"\xff\xd8" + app0 + app1 + dqt + sof + dht_dc + dht_ac + sos + scan + b"\xff\xd9"
 
 
 def _qp(text: str, charset: str) -> bytes:
@@ -420,7 +539,7 @@ def _qp(text: str, charset: str) -> bytes:
 
 def _b64(data: bytes) -> bytes:
     raw = base64.b64encode(data)
-    return b"\r\n".join(raw[i:i + 76] for i in range(0, len(raw), 76))
+    return b"\r\n".join(raw[i : i + 76] for i in range(0, len(raw), 76))
 
 
 def _header(value: str) -> str:
@@ -439,23 +558,30 @@ class Reply:
     notes: dict[str, Any] = field(default_factory=dict)
 
 
-def build_reply(target: Target, kind: str, rng: random.Random, now: datetime, mode: str,
-                with_jpeg: bool) -> Reply:
+def build_reply(
+    target: Target, kind: str, rng: random.Random, now: datetime, mode: str, with_jpeg: bool
+) -> Reply:
     """One reply to a work order, as the contractor's mail client writes it, wrapped in the
     post SendGrid Inbound Parse makes of it (raw or parsed mode)."""
     local_now = now.astimezone(PARIS)
     today = local_now.date()
     person = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
     signature = f"{person}\n{target.contractor_name}\nService planification"
-    client = rng.choices(("outlook", "gmail", "apple", "thunderbird", "android"),
-                         (40, 25, 15, 10, 10))[0]
+    client = rng.choices(
+        ("outlook", "gmail", "apple", "thunderbird", "android"), (40, 25, 15, 10, 10)
+    )[0]
     text_new = new_text(kind, rng, today, signature)
     sent = target.sent_at.astimezone(PARIS)
     original_from = f"{LANDLORD} <{EMAIL_FROM}>"
     charset = "utf-8"
     headers: list[tuple[str, str]] = []
-    subject_prefix = {"outlook": "RE: ", "gmail": "Re: ", "apple": "Re: ",
-                      "thunderbird": "Re: ", "android": "RE: "}[client]
+    subject_prefix = {
+        "outlook": "RE: ",
+        "gmail": "Re: ",
+        "apple": "Re: ",
+        "thunderbird": "Re: ",
+        "android": "RE: ",
+    }[client]
     subject = subject_prefix + target.subject
 
     if kind == "out_of_office":  # Outlook's automatic answer: no quoted history
@@ -468,24 +594,32 @@ def build_reply(target: Target, kind: str, rng: random.Random, now: datetime, mo
     elif client == "outlook":
         charset = rng.choice(("utf-8", "iso-8859-1"))  # Outlook FR: cp1252 labelled latin-1
         separator = rng.choice(("-----Message d'origine-----", "_" * 32))
-        history = (f"{separator}\nDe : {original_from}\n"
-                   f"Envoyé : {WEEKDAYS[sent.weekday()]} {sent.day} {MONTHS[sent.month - 1]} "
-                   f"{sent.year} {sent:%H:%M}\nÀ : {target.contractor_name} "
-                   f"<{target.contractor_email}>\nObjet : {target.subject}\n\n{target.text}")
+        history = (
+            f"{separator}\nDe : {original_from}\n"
+            f"Envoyé : {WEEKDAYS[sent.weekday()]} {sent.day} {MONTHS[sent.month - 1]} "
+            f"{sent.year} {sent:%H:%M}\nÀ : {target.contractor_name} "
+            f"<{target.contractor_email}>\nObjet : {target.subject}\n\n{target.text}"
+        )
         plain = f"{text_new}\n\n{history}"
         html_body = _html_lines(text_new, "p", "MsoNormal")
-        quoted_html = ('<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt '
-                       '0cm 0cm 0cm">' + _html_lines(history, "p", "MsoNormal") + "</div>")
+        quoted_html = (
+            '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt '
+            '0cm 0cm 0cm">' + _html_lines(history, "p", "MsoNormal") + "</div>"
+        )
     else:
         if client == "thunderbird":
             attribution = f"Le {sent:%d/%m/%Y} à {sent:%H:%M}, {LANDLORD} a écrit :"
         elif client == "apple":
-            attribution = (f"Le {sent.day} {MONTHS[sent.month - 1]} {sent.year} à "
-                           f"{sent:%H:%M}, {original_from} a écrit :")
+            attribution = (
+                f"Le {sent.day} {MONTHS[sent.month - 1]} {sent.year} à "
+                f"{sent:%H:%M}, {original_from} a écrit :"
+            )
         else:
-            attribution = (f"Le {WEEKDAYS[sent.weekday()][:3]}. {sent.day} "
-                           f"{MONTHS_SHORT[sent.month - 1]} {sent.year} à {sent:%H:%M}, "
-                           f"{LANDLORD} <{EMAIL_FROM}> a écrit :")
+            attribution = (
+                f"Le {WEEKDAYS[sent.weekday()][:3]}. {sent.day} "
+                f"{MONTHS_SHORT[sent.month - 1]} {sent.year} à {sent:%H:%M}, "
+                f"{LANDLORD} <{EMAIL_FROM}> a écrit :"
+            )
         top = text_new
         if client == "apple":
             top += "\n\nEnvoyé de mon iPhone"
@@ -493,31 +627,51 @@ def build_reply(target: Target, kind: str, rng: random.Random, now: datetime, mo
             top += "\n\nEnvoyé depuis mon smartphone Samsung Galaxy."
         plain = f"{top}\n\n{attribution}\n\n{_quoted(target.text)}\n"
         html_body = f'<div dir="ltr">{_html_lines(top, "div")}</div>'
-        quoted_html = (f'<div class="gmail_quote"><div dir="ltr" class="gmail_attr">'
-                       f"{_html_escape(attribution)}<br></div><blockquote class=\"gmail_quote\" "
-                       'style="margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204);'
-                       f'padding-left:1ex">{target.html}</blockquote></div>')
+        quoted_html = (
+            f'<div class="gmail_quote"><div dir="ltr" class="gmail_attr">'
+            f'{_html_escape(attribution)}<br></div><blockquote class="gmail_quote" '
+            'style="margin:0px 0px 0px 0.8ex;border-left:1px solid rgb(204,204,204);'
+            f'padding-left:1ex">{target.html}</blockquote></div>'
+        )
 
     attachments: list[tuple[str, str, bytes]] = []
     if with_jpeg:
-        attachments.append((f"IMG_{now:%Y%m%d}_{rng.randint(100000, 235959)}.jpg",
-                            "image/jpeg", _small_jpeg(rng, rng.randint(3000, 7000))))
+        attachments.append(
+            (
+                f"IMG_{now:%Y%m%d}_{rng.randint(100000, 235959)}.jpg",
+                "image/jpeg",
+                _small_jpeg(rng, rng.randint(3000, 7000)),
+            )
+        )
 
     # The size a post should reach: 3-20 KB, most of them small.
     wanted = int(3000 + 17000 * rng.random() ** 1.6)
     wrapper_style = "outlook" if client == "outlook" else "signature"
-    base_html = f"<html><head><meta charset=\"{charset}\"></head><body>{{pad_head}}" \
-                f"{html_body}{{pad_sig}}{quoted_html}</body></html>"
+    base_html = (
+        f'<html><head><meta charset="{charset}"></head><body>{{pad_head}}'
+        f"{html_body}{{pad_sig}}{quoted_html}</body></html>"
+    )
 
     def assemble(pad: int) -> tuple[bytes, str, list[tuple[str, str]], str, str]:
         padding = _padding(wrapper_style, pad, random.Random(pad))
         html = base_html.replace("{pad_head}", padding if wrapper_style == "outlook" else "")
         html = html.replace("{pad_sig}", padding if wrapper_style != "outlook" else "")
         message_headers = [
-            ("From", formataddr((person if client != "outlook" else target.contractor_name,
-                                 target.contractor_email))),
-            ("To", formataddr((LANDLORD, target.reply_address))
-             if rng.random() < 0.5 else target.reply_address),
+            (
+                "From",
+                formataddr(
+                    (
+                        person if client != "outlook" else target.contractor_name,
+                        target.contractor_email,
+                    )
+                ),
+            ),
+            (
+                "To",
+                formataddr((LANDLORD, target.reply_address))
+                if rng.random() < 0.5
+                else target.reply_address,
+            ),
             ("Subject", subject),
             ("Date", format_datetime(now.astimezone(PARIS))),
             ("Message-ID", f"<{secrets.token_hex(12)}@mail.{client}.bench.invalid>"),
@@ -527,8 +681,7 @@ def build_reply(target: Target, kind: str, rng: random.Random, now: datetime, mo
         if kind != "out_of_office":
             parent = f"<{secrets.token_urlsafe(16)}.filter0042p1las1.1.0@sendgrid.net>"
             message_headers += [("In-Reply-To", parent), ("References", parent)]
-        return (*_mime(message_headers, plain, html, charset, attachments, client),
-                html, plain)
+        return (*_mime(message_headers, plain, html, charset, attachments, client), html, plain)
 
     raw, top_type, mime_headers, html, plain_text = assemble(0)
     estimate = len(raw) + 600
@@ -536,10 +689,16 @@ def build_reply(target: Target, kind: str, rng: random.Random, now: datetime, mo
         raw, top_type, mime_headers, html, plain_text = assemble(int((wanted - estimate) / 1.05))
 
     envelope = json.dumps({"to": [target.reply_address], "from": target.contractor_email})
-    common = {"to": _form_header(mime_headers, "To"), "from": _form_header(mime_headers, "From"),
-              "subject": subject, "envelope": envelope, "sender_ip": "192.0.2.10",
-              "spam_score": f"{rng.uniform(-0.5, 2.5):.3f}",
-              "SPF": "pass", "dkim": "{@" + target.contractor_email.split("@")[1] + " : pass}"}
+    common = {
+        "to": _form_header(mime_headers, "To"),
+        "from": _form_header(mime_headers, "From"),
+        "subject": subject,
+        "envelope": envelope,
+        "sender_ip": "192.0.2.10",
+        "spam_score": f"{rng.uniform(-0.5, 2.5):.3f}",
+        "SPF": "pass",
+        "dkim": "{@" + target.contractor_email.split("@")[1] + " : pass}",
+    }
     if mode == "raw":
         fields: dict[str, bytes] = {
             "email": raw,
@@ -558,16 +717,26 @@ def build_reply(target: Target, kind: str, rng: random.Random, now: datetime, mo
             "html": html.encode(codec, errors="replace"),
             **{k: v.encode() for k, v in common.items()},
             "attachments": str(len(attachments)).encode(),
-            "charsets": json.dumps({"to": "UTF-8", "from": "UTF-8", "subject": "UTF-8",
-                                    "text": field_charset, "html": field_charset}).encode(),
+            "charsets": json.dumps(
+                {
+                    "to": "UTF-8",
+                    "from": "UTF-8",
+                    "subject": "UTF-8",
+                    "text": field_charset,
+                    "html": field_charset,
+                }
+            ).encode(),
         }
         files = {}
         if attachments:
             info = {}
             for number, (filename, content_type, data) in enumerate(attachments, 1):
                 files[f"attachment{number}"] = (filename, content_type, data)
-                info[f"attachment{number}"] = {"filename": filename, "name": filename,
-                                               "type": content_type}
+                info[f"attachment{number}"] = {
+                    "filename": filename,
+                    "name": filename,
+                    "type": content_type,
+                }
             fields["attachment-info"] = json.dumps(info).encode()
         body, content_type = multipart(fields, files)
     return Reply(kind, client, mode, body, content_type, bool(attachments), target)
@@ -577,30 +746,46 @@ def _form_header(headers: list[tuple[str, str]], name: str) -> str:
     return next(value for key, value in headers if key == name)
 
 
-def _mime(headers: list[tuple[str, str]], plain: str, html: str, charset: str,
-          attachments: list[tuple[str, str, bytes]], client: str
-          ) -> tuple[bytes, str, list[tuple[str, str]]]:
+def _mime(
+    headers: list[tuple[str, str]],
+    plain: str,
+    html: str,
+    charset: str,
+    attachments: list[tuple[str, str, bytes]],
+    client: str,
+) -> tuple[bytes, str, list[tuple[str, str]]]:
     """The MIME message: multipart/alternative (text + HTML, quoted-printable), inside a
     multipart/mixed when there is an attachment."""
     codec = "utf-8" if charset == "utf-8" else "cp1252"
     flowed = "; format=flowed" if client == "thunderbird" else ""
     alt = "----=_NextPart_" + secrets.token_hex(10)
-    text_part = (f"Content-Type: text/plain; charset=\"{charset}\"{flowed}\r\n"
-                 "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode()
+    text_part = (
+        f'Content-Type: text/plain; charset="{charset}"{flowed}\r\n'
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    ).encode()
     text_part += _qp(plain, codec) + b"\r\n"
-    html_part = (f"Content-Type: text/html; charset=\"{charset}\"\r\n"
-                 "Content-Transfer-Encoding: quoted-printable\r\n\r\n").encode()
+    html_part = (
+        f'Content-Type: text/html; charset="{charset}"\r\n'
+        "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+    ).encode()
     html_part += _qp(html, codec) + b"\r\n"
-    alternative = (f"--{alt}\r\n".encode() + text_part + f"--{alt}\r\n".encode() + html_part
-                   + f"--{alt}--\r\n".encode())
+    alternative = (
+        f"--{alt}\r\n".encode()
+        + text_part
+        + f"--{alt}\r\n".encode()
+        + html_part
+        + f"--{alt}--\r\n".encode()
+    )
     alt_type = f'multipart/alternative; boundary="{alt}"'
     if attachments:
         mixed = "----=_NextPart_" + secrets.token_hex(10)
         body = f"--{mixed}\r\nContent-Type: {alt_type}\r\n\r\n".encode() + alternative
         for filename, content_type, data in attachments:
-            body += (f"--{mixed}\r\nContent-Type: {content_type}; name=\"{filename}\"\r\n"
-                     f"Content-Disposition: attachment; filename=\"{filename}\"\r\n"
-                     "Content-Transfer-Encoding: base64\r\n\r\n").encode()
+            body += (
+                f'--{mixed}\r\nContent-Type: {content_type}; name="{filename}"\r\n'
+                f'Content-Disposition: attachment; filename="{filename}"\r\n'
+                "Content-Transfer-Encoding: base64\r\n\r\n"
+            ).encode()
             body += _b64(data) + b"\r\n"
         body += f"--{mixed}--\r\n".encode()
         top_type = f'multipart/mixed; boundary="{mixed}"'
@@ -611,28 +796,44 @@ def _mime(headers: list[tuple[str, str]], plain: str, html: str, charset: str,
     return head.encode() + body, top_type, headers
 
 
-def multipart(fields: dict[str, bytes], files: dict[str, tuple[str, str, bytes]]
-              ) -> tuple[bytes, str]:
+def multipart(
+    fields: dict[str, bytes], files: dict[str, tuple[str, str, bytes]]
+) -> tuple[bytes, str]:
     """multipart/form-data as SendGrid posts it, byte for byte."""
     boundary = "xYzZY" + secrets.token_hex(8)
     parts: list[bytes] = []
     for name, data in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                     .encode() + data + b"\r\n")
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + data
+            + b"\r\n"
+        )
     for name, (filename, content_type, data) in files.items():
-        parts.append((f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
-                      f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n').encode()
-                     + data + b"\r\n")
-    return b"".join(parts) + f"--{boundary}--\r\n".encode(), \
-        f"multipart/form-data; boundary={boundary}"
+        parts.append(
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; '
+                f'filename="{filename}"\r\nContent-Type: {content_type}\r\n\r\n'
+            ).encode()
+            + data
+            + b"\r\n"
+        )
+    return b"".join(
+        parts
+    ) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
-KIND_WEIGHTS = (("scheduled", 50), ("done", 30), ("acknowledged", 8), ("question", 6),
-                ("out_of_office", 6))
+KIND_WEIGHTS = (
+    ("scheduled", 50),
+    ("done", 30),
+    ("acknowledged", 8),
+    ("question", 6),
+    ("out_of_office", 6),
+)
 
 
-def build_replies(targets: list[Target], seed: int, parsed_share: float,
-                  jpeg_share: float) -> list[Reply]:
+def build_replies(
+    targets: list[Target], seed: int, parsed_share: float, jpeg_share: float
+) -> list[Reply]:
     rng = random.Random(seed)
     now = datetime.now(UTC)
     kinds = [k for k, _ in KIND_WEIGHTS]
@@ -648,30 +849,41 @@ def build_replies(targets: list[Target], seed: int, parsed_share: float,
 
 def describe_replies(replies: list[Reply]) -> dict[str, Any]:
     sizes = [len(r.body) for r in replies]
-    return {"count": len(replies), "kinds": dict(Counter(r.kind for r in replies)),
-            "clients": dict(Counter(r.client for r in replies)),
-            "modes": dict(Counter(r.mode for r in replies)),
-            "with_jpeg": sum(r.attachment for r in replies),
-            "post_bytes": {k: round(v) for k, v in percentiles(sizes).items()},
-            "post_bytes_total": sum(sizes)}
+    return {
+        "count": len(replies),
+        "kinds": dict(Counter(r.kind for r in replies)),
+        "clients": dict(Counter(r.client for r in replies)),
+        "modes": dict(Counter(r.mode for r in replies)),
+        "with_jpeg": sum(r.attachment for r in replies),
+        "post_bytes": {k: round(v) for k, v in percentiles(sizes).items()},
+        "post_bytes_total": sum(sizes),
+    }
 
 
 # --- Services ---------------------------------------------------------------------------------
 
 
-def start_workers(env: dict[str, str], count: int, stamp: str, tag: str, redis_conn: Any
-                  ) -> list[Group]:
+def start_workers(
+    env: dict[str, str], count: int, stamp: str, tag: str, redis_conn: Any
+) -> list[Group]:
     from rq import Worker as RqWorker
 
-    workers = [Group([str(VENV_BIN / "flask"), "--app", "wsgi", "grc", "worker", "inbound"],
-                     env, RESULTS / f"inbound-{stamp}-{tag}{n}.log") for n in range(count)]
+    workers = [
+        Group(
+            [str(VENV_BIN / "flask"), "--app", "wsgi", "grc", "worker", "inbound"],
+            env,
+            RESULTS / f"inbound-{stamp}-{tag}{n}.log",
+        )
+        for n in range(count)
+    ]
     before = RqWorker.count(connection=redis_conn)
     deadline = time.monotonic() + 60
     while RqWorker.count(connection=redis_conn) < before + count:
         for worker in workers:
             if worker.process.poll() is not None:
-                raise SystemExit(f"an inbound worker exited ({worker.process.returncode}):\n"
-                                 f"{worker.tail()}")
+                raise SystemExit(
+                    f"an inbound worker exited ({worker.process.returncode}):\n{worker.tail()}"
+                )
         if time.monotonic() > deadline:
             raise SystemExit(f"{count} inbound worker(s) did not register within 60 s")
         time.sleep(0.1)
@@ -684,14 +896,19 @@ def redis_state(redis_conn: Any) -> dict[str, int]:
     from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
 
     queue = Queue("inbound", connection=redis_conn)
-    return {"queued": queue.count, "failed": FailedJobRegistry(queue=queue).count,
-            "started": StartedJobRegistry(queue=queue).count,
-            "scheduled_retries": ScheduledJobRegistry(queue=queue).count}
+    return {
+        "queued": queue.count,
+        "failed": FailedJobRegistry(queue=queue).count,
+        "started": StartedJobRegistry(queue=queue).count,
+        "scheduled_retries": ScheduledJobRegistry(queue=queue).count,
+    }
 
 
 _PROCESSED_LINE = re.compile(
     r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d{3}) INFO workers\.jobs inbound e-mail (\d+): "
-    r"(\w+)$", re.MULTILINE)
+    r"(\w+)$",
+    re.MULTILINE,
+)
 
 
 def completions(paths: list[Path]) -> tuple[dict[int, float], int]:
@@ -726,8 +943,9 @@ def log_lines(paths: list[Path]) -> dict[str, int]:
 # --- Load generator ---------------------------------------------------------------------------
 
 
-def post_all(address: str, path: str, auth: str, replies: list[Reply], concurrency: int,
-             rate: float) -> list[dict[str, Any]]:
+def post_all(
+    address: str, path: str, auth: str, replies: list[Reply], concurrency: int, rate: float
+) -> list[dict[str, Any]]:
     """Post every reply once, from ``concurrency`` threads taking the next one in turn;
     paced at ``rate`` posts/s when given."""
     host, port = address.split(":")
@@ -748,8 +966,12 @@ def post_all(address: str, path: str, auth: str, replies: list[Reply], concurren
                 if wait > 0:
                     time.sleep(wait)
             reply = replies[index]
-            headers = {"Content-Type": reply.content_type, "Authorization": auth,
-                       "Content-Length": str(len(reply.body)), "User-Agent": "Sendlib/1.0"}
+            headers = {
+                "Content-Type": reply.content_type,
+                "Authorization": auth,
+                "Content-Length": str(len(reply.body)),
+                "User-Agent": "Sendlib/1.0",
+            }
             sent_at = time.time()
             t0 = time.perf_counter()
             status, email_id, error = 0, None, None
@@ -765,9 +987,15 @@ def post_all(address: str, path: str, auth: str, replies: list[Reply], concurren
             except (OSError, http.client.HTTPException, ValueError) as exc:
                 error = type(exc).__name__
                 conn.close()
-            results[index] = {"index": index, "sent_at": sent_at, "answered_at": time.time(),
-                              "latency": time.perf_counter() - t0, "status": status,
-                              "id": email_id, "error": error}
+            results[index] = {
+                "index": index,
+                "sent_at": sent_at,
+                "answered_at": time.time(),
+                "latency": time.perf_counter() - t0,
+                "status": status,
+                "id": email_id,
+                "error": error,
+            }
         conn.close()
 
     threads = [threading.Thread(target=run, name=f"poster-{n}") for n in range(concurrency)]
@@ -778,15 +1006,18 @@ def post_all(address: str, path: str, auth: str, replies: list[Reply], concurren
     return [r for r in results if r is not None]
 
 
-def wait_processed(db_url: str, ids: list[int], timeout: float, stall: float,
-                   workers: list[Group]) -> tuple[bool, float | None]:
+def wait_processed(
+    db_url: str, ids: list[int], timeout: float, stall: float, workers: list[Group]
+) -> tuple[bool, float | None]:
     """Until none of ``ids`` is ``received``; returns (complete, time it was first seen)."""
     started = last_progress = last_report = time.time()
     last_left = len(ids)
     with psycopg.connect(db_url, autocommit=True) as conn:
         while True:
-            left = conn.execute("SELECT count(*) FROM inbound_emails WHERE id = ANY(%s) "
-                                "AND status = 'received'", (ids,)).fetchone()[0]
+            left = conn.execute(
+                "SELECT count(*) FROM inbound_emails WHERE id = ANY(%s) AND status = 'received'",
+                (ids,),
+            ).fetchone()[0]
             now = time.time()
             if left == 0:
                 return True, now
@@ -816,25 +1047,47 @@ def fetch_rows(db_url: str, ids: list[int]) -> dict[int, dict[str, Any]]:
             " (e.reading->>'confident') = 'true', e.error IS NOT NULL, c.status, "
             "(SELECT count(*) FROM inbound_attachments a WHERE a.email_id = e.id) "
             "FROM inbound_emails e LEFT JOIN claims c ON c.id = e.claim_id "
-            "WHERE e.id = ANY(%s)", (ids,)).fetchall()
-    keys = ("id", "status", "attempts", "matched_by", "work_order_id", "claim_id", "reply_kind",
-            "received_at", "processed_at", "confident", "has_error", "claim_status",
-            "attachments")
+            "WHERE e.id = ANY(%s)",
+            (ids,),
+        ).fetchall()
+    keys = (
+        "id",
+        "status",
+        "attempts",
+        "matched_by",
+        "work_order_id",
+        "claim_id",
+        "reply_kind",
+        "received_at",
+        "processed_at",
+        "confident",
+        "has_error",
+        "claim_status",
+        "attachments",
+    )
     return {row[0]: dict(zip(keys, row, strict=True)) for row in rows}
 
 
-def run_figures(replies: list[Reply], posts: list[dict[str, Any]],
-                rows: dict[int, dict[str, Any]], all_seen_at: float | None,
-                done: dict[int, float], rq_jobs: int) -> dict[str, Any]:
+def run_figures(
+    replies: list[Reply],
+    posts: list[dict[str, Any]],
+    rows: dict[int, dict[str, Any]],
+    all_seen_at: float | None,
+    done: dict[int, float],
+    rq_jobs: int,
+) -> dict[str, Any]:
     ok = [p for p in posts if p["status"] == 200]
     first_post = min(p["sent_at"] for p in posts)
     last_answer = max(p["answered_at"] for p in posts)
-    processed = sorted(float(r["processed_at"]) for r in rows.values()
-                       if r["processed_at"] is not None)
+    processed = sorted(
+        float(r["processed_at"]) for r in rows.values() if r["processed_at"] is not None
+    )
     figures: dict[str, Any] = {
-        "posted": len(posts), "accepted_200": len(ok),
-        "failed_posts": dict(Counter(str(p["status"] or p["error"]) for p in posts
-                                     if p["status"] != 200)),
+        "posted": len(posts),
+        "accepted_200": len(ok),
+        "failed_posts": dict(
+            Counter(str(p["status"] or p["error"]) for p in posts if p["status"] != 200)
+        ),
         "post_window_s": last_answer - first_post,
         "posts_per_s": len(posts) / (last_answer - first_post),
         "post_latency_s": percentiles([p["latency"] for p in ok]),
@@ -855,44 +1108,60 @@ def run_figures(replies: list[Reply], posts: list[dict[str, Any]],
                 "emails": m,
                 "rq_jobs": rq_jobs,
                 "emails_per_s": m / (ended[-1] - first_post),
-                "steady_per_s_10_90": (((9 * m) // 10 - m // 10)
-                                       / (ended[(9 * m) // 10] - ended[m // 10])
-                                       if ended[(9 * m) // 10] > ended[m // 10] else None),
-                "per_s_after_last_post": (sum(1 for t in ended if t > last_answer)
-                                          / (ended[-1] - last_answer)
-                                          if ended[-1] > last_answer + 1 else None),
+                "steady_per_s_10_90": (
+                    ((9 * m) // 10 - m // 10) / (ended[(9 * m) // 10] - ended[m // 10])
+                    if ended[(9 * m) // 10] > ended[m // 10]
+                    else None
+                ),
+                "per_s_after_last_post": (
+                    sum(1 for t in ended if t > last_answer) / (ended[-1] - last_answer)
+                    if ended[-1] > last_answer + 1
+                    else None
+                ),
                 "delay_post_to_committed_s": percentiles(
-                    [done[p["id"]] - p["sent_at"] for p in ok if p["id"] in done]),
+                    [done[p["id"]] - p["sent_at"] for p in ok if p["id"] in done]
+                ),
                 "note": "from the workers' logs: the line the job writes for each e-mail after "
-                        "its commit; rq_jobs is how many RQ jobs (batches) ran"}
-        figures.update({
-            "processed": n,
-            "end_to_end_s": processed[-1] - first_post,
-            "emails_per_s": n / (processed[-1] - first_post),
-            "steady_per_s_10_90": ((9 * n) // 10 - n // 10) / (hi - lo) if hi > lo else None,
-            "processing_after_last_post_s": processed[-1] - last_answer,
-            # The workers alone, once the webhook is idle (the backlog drains).
-            "per_s_after_last_post": (sum(1 for t in processed if t > last_answer)
-                                      / (processed[-1] - last_answer)
-                                      if processed[-1] > last_answer + 1 else None),
-            "all_seen_processed_after_first_post_s": (all_seen_at - first_post
-                                                      if all_seen_at else None),
-            "delay_post_to_processed_s": percentiles(delays),
-            "processed_per_second": [timeline.get(s, 0) for s in range(max(timeline) + 1)],
-            "note": "processed_at is the worker's clock when the job started processing "
-                    "(contractors.inbox sets it to the job's `now`); the commit follows",
-        })
+                "its commit; rq_jobs is how many RQ jobs (batches) ran",
+            }
+        figures.update(
+            {
+                "processed": n,
+                "end_to_end_s": processed[-1] - first_post,
+                "emails_per_s": n / (processed[-1] - first_post),
+                "steady_per_s_10_90": ((9 * n) // 10 - n // 10) / (hi - lo) if hi > lo else None,
+                "processing_after_last_post_s": processed[-1] - last_answer,
+                # The workers alone, once the webhook is idle (the backlog drains).
+                "per_s_after_last_post": (
+                    sum(1 for t in processed if t > last_answer) / (processed[-1] - last_answer)
+                    if processed[-1] > last_answer + 1
+                    else None
+                ),
+                "all_seen_processed_after_first_post_s": (
+                    all_seen_at - first_post if all_seen_at else None
+                ),
+                "delay_post_to_processed_s": percentiles(delays),
+                "processed_per_second": [timeline.get(s, 0) for s in range(max(timeline) + 1)],
+                "note": "processed_at is the worker's clock when the job started processing "
+                "(contractors.inbox sets it to the job's `now`); the commit follows",
+            }
+        )
     return figures
 
 
-def check_run(replies: list[Reply], posts: list[dict[str, Any]],
-              rows: dict[int, dict[str, Any]], redis_after: dict[str, int],
-              processed_lines: int) -> dict[str, Any]:
+def check_run(
+    replies: list[Reply],
+    posts: list[dict[str, Any]],
+    rows: dict[int, dict[str, Any]],
+    redis_after: dict[str, int],
+    processed_lines: int,
+) -> dict[str, Any]:
     by_id = {p["id"]: replies[p["index"]] for p in posts if p["id"] is not None}
     statuses = Counter(r["status"] for r in rows.values())
     attempts = Counter(r["attempts"] for r in rows.values())
-    wrong_order = sum(1 for i, r in rows.items()
-                      if r["work_order_id"] != by_id[i].target.work_order_id)
+    wrong_order = sum(
+        1 for i, r in rows.items() if r["work_order_id"] != by_id[i].target.work_order_id
+    )
     matched_by = Counter(r["matched_by"] for r in rows.values())
     misread: Counter[str] = Counter()
     claim_wrong: Counter[str] = Counter()
@@ -908,25 +1177,39 @@ def check_run(replies: list[Reply], posts: list[dict[str, Any]],
     expected_jpegs = sum(1 for i in rows if by_id[i].attachment)
     kept_jpegs = sum(r["attachments"] for r in rows.values())
     distinct_ids = len({p["id"] for p in posts if p["id"] is not None})
-    ok = (len(rows) == len(posts) == distinct_ids
-          and statuses.get("received", 0) == 0 and statuses.get("unreadable", 0) == 0
-          and attempts.get(1, 0) == len(rows) and wrong_order == 0
-          and matched_by.get("token", 0) == len(rows)
-          and redis_after["failed"] == 0 and redis_after["queued"] == 0
-          and redis_after["started"] == 0 and processed_lines == len(rows)
-          and not claim_wrong and kept_jpegs == expected_jpegs)
-    return {"ok": ok, "rows": len(rows), "distinct_ids": distinct_ids,
-            "statuses": dict(statuses), "attempts": {str(k): v for k, v in attempts.items()},
-            "matched_by": {str(k): v for k, v in matched_by.items()},
-            "wrong_work_order": wrong_order,
-            "read_not_as_written": dict(misread),
-            "read_as_by_kind": {k: dict(v) for k, v in read_as.items()},
-            "claims_not_moved_as_expected": dict(claim_wrong),
-            "claims_of_applied": dict(applied_claims),
-            "jpegs_sent": expected_jpegs, "attachments_kept": kept_jpegs,
-            "rq": redis_after, "processed_lines_in_worker_logs": processed_lines,
-            "note": "read_not_as_written counts replies the reader classified differently from "
-                    "what the generator wrote (not a failure of the pipeline: they go to review)"}
+    ok = (
+        len(rows) == len(posts) == distinct_ids
+        and statuses.get("received", 0) == 0
+        and statuses.get("unreadable", 0) == 0
+        and attempts.get(1, 0) == len(rows)
+        and wrong_order == 0
+        and matched_by.get("token", 0) == len(rows)
+        and redis_after["failed"] == 0
+        and redis_after["queued"] == 0
+        and redis_after["started"] == 0
+        and processed_lines == len(rows)
+        and not claim_wrong
+        and kept_jpegs == expected_jpegs
+    )
+    return {
+        "ok": ok,
+        "rows": len(rows),
+        "distinct_ids": distinct_ids,
+        "statuses": dict(statuses),
+        "attempts": {str(k): v for k, v in attempts.items()},
+        "matched_by": {str(k): v for k, v in matched_by.items()},
+        "wrong_work_order": wrong_order,
+        "read_not_as_written": dict(misread),
+        "read_as_by_kind": {k: dict(v) for k, v in read_as.items()},
+        "claims_not_moved_as_expected": dict(claim_wrong),
+        "claims_of_applied": dict(applied_claims),
+        "jpegs_sent": expected_jpegs,
+        "attachments_kept": kept_jpegs,
+        "rq": redis_after,
+        "processed_lines_in_worker_logs": processed_lines,
+        "note": "read_not_as_written counts replies the reader classified differently from "
+        "what the generator wrote (not a failure of the pipeline: they go to review)",
+    }
 
 
 # --- Diagnosis --------------------------------------------------------------------------------
@@ -955,8 +1238,9 @@ def store_in_process(app: Any, replies: list[Reply], *, hand_over: bool) -> list
     return ids
 
 
-def single_worker(app: Any, env: dict[str, str], replies: list[Reply], db_url: str,
-                  redis_conn: Any, stamp: str) -> dict[str, Any]:
+def single_worker(
+    app: Any, env: dict[str, str], replies: list[Reply], db_url: str, redis_conn: Any, stamp: str
+) -> dict[str, Any]:
     """One worker alone on e-mails stored beforehand: its capacity and CPU per e-mail."""
     ids = store_in_process(app, replies, hand_over=False)
     workers = start_workers(env, 1, stamp, "single", redis_conn)
@@ -975,13 +1259,17 @@ def single_worker(app: Any, env: dict[str, str], replies: list[Reply], db_url: s
     rows = fetch_rows(db_url, ids)
     processed = sorted(float(r["processed_at"]) for r in rows.values() if r["processed_at"])
     span = processed[-1] - processed[0] if len(processed) > 1 else 0
-    return {"emails": len(ids), "complete": complete, "wall_s": wall,
-            "per_s": (len(processed) - 1) / span if span else None,
-            "ms_per_email": 1000 * span / (len(processed) - 1) if span else None,
-            "cpu_ms_per_email": 1000 * cpu / len(ids),
-            "statuses": dict(Counter(r["status"] for r in rows.values())),
-            "attempts": dict(Counter(str(r["attempts"]) for r in rows.values())),
-            "rq": redis_state(redis_conn)}
+    return {
+        "emails": len(ids),
+        "complete": complete,
+        "wall_s": wall,
+        "per_s": (len(processed) - 1) / span if span else None,
+        "ms_per_email": 1000 * span / (len(processed) - 1) if span else None,
+        "cpu_ms_per_email": 1000 * cpu / len(ids),
+        "statuses": dict(Counter(r["status"] for r in rows.values())),
+        "attempts": dict(Counter(str(r["attempts"]) for r in rows.values())),
+        "rq": redis_state(redis_conn),
+    }
 
 
 def _sum(stats: dict[Any, Any], path_part: str, name: str) -> tuple[int, float]:
@@ -994,11 +1282,17 @@ def _sum(stats: dict[Any, Any], path_part: str, name: str) -> tuple[int, float]:
 
 PROFILED = (
     ("job: workers.jobs.process_received_emails", "workers/jobs.py", "process_received_emails"),
-    ("claim a batch: inbound.claim_received_emails", "grc/contracts/inbound.py",
-     "claim_received_emails"),
+    (
+        "claim a batch: inbound.claim_received_emails",
+        "grc/contracts/inbound.py",
+        "claim_received_emails",
+    ),
     ("one e-mail: jobs._process_claimed_email", "workers/jobs.py", "_process_claimed_email"),
-    ("processing: contractors.inbox.process_inbound_email", "contractors/inbox.py",
-     "process_inbound_email"),
+    (
+        "processing: contractors.inbox.process_inbound_email",
+        "contractors/inbox.py",
+        "process_inbound_email",
+    ),
     ("lock + load the row (Session.get FOR UPDATE)", "sqlalchemy/orm/session.py", "get"),
     ("parse: inbox.parse_post (form + MIME)", "contractors/inbox.py", "parse_post"),
     ("  parse: the form (email.message_from_bytes)", "email/__init__.py", "message_from_bytes"),
@@ -1011,13 +1305,22 @@ PROFILED = (
     ("  read: reading.extract_new_text", "contractors/reading.py", "extract_new_text"),
     ("match: inbox._match", "contractors/inbox.py", "_match"),
     ("apply: inbox._apply", "contractors/inbox.py", "_apply"),
-    ("  apply: work_orders.apply_contractor_update", "grc/contracts/work_orders.py",
-     "apply_contractor_update"),
+    (
+        "  apply: work_orders.apply_contractor_update",
+        "grc/contracts/work_orders.py",
+        "apply_contractor_update",
+    ),
     ("  apply: operations.transition_claim", "grc/claims/operations.py", "transition_claim"),
-    ("  apply: operations.schedule_appointment", "grc/claims/operations.py",
-     "schedule_appointment"),
-    ("  apply: notify.notify_tenant (SMS rendered and queued)", "grc/claims/notify.py",
-     "notify_tenant"),
+    (
+        "  apply: operations.schedule_appointment",
+        "grc/claims/operations.py",
+        "schedule_appointment",
+    ),
+    (
+        "  apply: notify.notify_tenant (SMS rendered and queued)",
+        "grc/claims/notify.py",
+        "notify_tenant",
+    ),
     ("commit (Session.commit, flush included)", "sqlalchemy/orm/session.py", "commit"),
     ("flush (Session.flush: autoflush + commit)", "sqlalchemy/orm/session.py", "flush"),
     ("outbox hand-over to RQ (after commit)", "grc/messaging/handover.py", "_dispatch"),
@@ -1027,8 +1330,9 @@ PROFILED = (
 )
 
 
-def in_process(app: Any, replies: list[Reply], stamp: str, admin_url: str,
-               database: str) -> dict[str, Any]:
+def in_process(
+    app: Any, replies: list[Reply], stamp: str, admin_url: str, database: str
+) -> dict[str, Any]:
     """``workers.jobs.process_received_emails`` run in-process on stored e-mails: first on
     half of them plain, timed, with every SQL statement, commit and pool check-out counted;
     then on the other half under cProfile."""
@@ -1093,26 +1397,34 @@ def in_process(app: Any, replies: list[Reply], stamp: str, admin_url: str,
     breakdown = {}
     for label, part, name in PROFILED:
         calls, cum = _sum(raw, part, name)
-        breakdown[label] = {"ms_per_email": round(1000 * cum / count, 3),
-                            "calls_per_email": round(calls / count, 2)}
+        breakdown[label] = {
+            "ms_per_email": round(1000 * cum / count, 3),
+            "calls_per_email": round(calls / count, 2),
+        }
     n = len(plain_ids)
     return {
-        "plain": {"emails": n, "job_summary": plain_summary,
-                  "ms_per_email": 1000 * plain_wall / n,
-                  "per_s_one_process": n / plain_wall,
-                  "cpu_ms_per_email_this_process": 1000 * cpu_used / n,
-                  "cpu_ms_per_email_postgres_backend": 1000 * pg_used / n,
-                  "sql_statements_per_email": sum(statements.values()) / n,
-                  "statements_per_email": {k: round(v / n, 3)
-                                           for k, v in statements.most_common()},
-                  "events_per_email": {k: v / n for k, v in events.most_common()}},
-        "profiled": {"emails": count, "job_summary": profiled_summary,
-                     "ms_per_email_under_cprofile": 1000 * profiled_wall / count,
-                     "breakdown": breakdown, "profile_file": str(prof_path.relative_to(ROOT)),
-                     "profile_text": str(text_path.relative_to(ROOT))},
+        "plain": {
+            "emails": n,
+            "job_summary": plain_summary,
+            "ms_per_email": 1000 * plain_wall / n,
+            "per_s_one_process": n / plain_wall,
+            "cpu_ms_per_email_this_process": 1000 * cpu_used / n,
+            "cpu_ms_per_email_postgres_backend": 1000 * pg_used / n,
+            "sql_statements_per_email": sum(statements.values()) / n,
+            "statements_per_email": {k: round(v / n, 3) for k, v in statements.most_common()},
+            "events_per_email": {k: v / n for k, v in events.most_common()},
+        },
+        "profiled": {
+            "emails": count,
+            "job_summary": profiled_summary,
+            "ms_per_email_under_cprofile": 1000 * profiled_wall / count,
+            "breakdown": breakdown,
+            "profile_file": str(prof_path.relative_to(ROOT)),
+            "profile_text": str(text_path.relative_to(ROOT)),
+        },
         "note": "one job on all the stored e-mails, as a worker runs it (claims of 10 "
-                "included); pool_pre_ping adds a ping per check-out that is not a cursor "
-                "execute",
+        "included); pool_pre_ping adds a ping per check-out that is not a cursor "
+        "execute",
     }
 
 
@@ -1120,33 +1432,60 @@ def in_process(app: Any, replies: list[Reply], stamp: str, admin_url: str,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--emails", "-n", type=int, default=2000, help="replies posted")
     parser.add_argument("--concurrency", type=int, default=3, help="posting threads")
-    parser.add_argument("--rate", type=float, default=0.0,
-                        help="pace the posts at this many per second (0: as fast as answered)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="pace the posts at this many per second (0: as fast as answered)",
+    )
     parser.add_argument("--workers", type=int, default=2, help="inbound worker processes")
     parser.add_argument("--web-workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--dwellings", type=int, default=2000, help="size of the demo stock")
-    parser.add_argument("--parsed-share", type=float, default=0.15,
-                        help="share of parsed-mode posts (the rest are raw MIME)")
-    parser.add_argument("--jpeg-share", type=float, default=0.05,
-                        help="share of replies with a small JPEG attached")
-    parser.add_argument("--single-worker-emails", type=int, default=400,
-                        help="diagnosis: one worker alone on this many pre-queued e-mails "
-                             "(0: skip)")
-    parser.add_argument("--profile-emails", type=int, default=300,
-                        help="diagnosis: in-process processing, half plain, half under "
-                             "cProfile (0: skip)")
+    parser.add_argument(
+        "--parsed-share",
+        type=float,
+        default=0.15,
+        help="share of parsed-mode posts (the rest are raw MIME)",
+    )
+    parser.add_argument(
+        "--jpeg-share", type=float, default=0.05, help="share of replies with a small JPEG attached"
+    )
+    parser.add_argument(
+        "--single-worker-emails",
+        type=int,
+        default=400,
+        help="diagnosis: one worker alone on this many pre-queued e-mails (0: skip)",
+    )
+    parser.add_argument(
+        "--profile-emails",
+        type=int,
+        default=300,
+        help="diagnosis: in-process processing, half plain, half under cProfile (0: skip)",
+    )
     parser.add_argument("--database", default="grc_bench_inbound")
-    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="URL of a database to connect to for CREATE DATABASE")
+    parser.add_argument(
+        "--admin-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="URL of a database to connect to for CREATE DATABASE",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379")
-    parser.add_argument("--redis-db", type=int, default=12,
-                        help="Redis database number used (and FLUSHDB'd) by the bench")
-    parser.add_argument("--timeout", type=float, default=600,
-                        help="give up waiting for the processing after this many seconds")
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=12,
+        help="Redis database number used (and FLUSHDB'd) by the bench",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=600,
+        help="give up waiting for the processing after this many seconds",
+    )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     args = parser.parse_args(argv)
@@ -1163,10 +1502,14 @@ def main(argv: list[str] | None = None) -> int:
     basic_user, basic_password = "sendgrid", secrets.token_urlsafe(24)
     path_secret = secrets.token_urlsafe(24)
     result: dict[str, Any] = {
-        "bench": "inbound", "started_utc": stamp,
+        "bench": "inbound",
+        "started_utc": stamp,
         "options": {k: v for k, v in vars(args).items() if k != "admin_url"},
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "targets": {"emails_per_s": TARGET_PER_S},
         "code": code_state(),
         "loadavg_at_start": os.getloadavg(),
@@ -1189,22 +1532,44 @@ def main(argv: list[str] | None = None) -> int:
         create_database(args.admin_url, args.database)
         with psycopg.connect(args.admin_url, autocommit=True) as conn:
             result["machine"]["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("TWILIO_", "SENDGRID_", "GRC_"))}
-        env.update({
-            "DATABASE_URL": db_url, "REDIS_URL": redis_url, "GRC_ENV": "production",
-            "SECRET_KEY": secrets.token_urlsafe(48), "GRC_INSTANCE_PATH": str(instance),
-            "GRC_INBOUND_DOMAIN": INBOUND_DOMAIN, "GRC_CONTACT_ADDRESS": CONTACT_ADDRESS,
-            "GRC_INBOUND_BASIC_AUTH": f"{basic_user}:{basic_password}",
-            "GRC_INBOUND_PATH_SECRET": path_secret, "GRC_EMAIL_FROM": EMAIL_FROM,
-            "GRC_LANDLORD_NAME": LANDLORD, "GRC_PUBLIC_URL": "http://127.0.0.1:9",
-            "PYTHONUNBUFFERED": "1",
-        })
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TWILIO_", "SENDGRID_", "GRC_"))
+        }
+        env.update(
+            {
+                "DATABASE_URL": db_url,
+                "REDIS_URL": redis_url,
+                "GRC_ENV": "production",
+                "SECRET_KEY": secrets.token_urlsafe(48),
+                "GRC_INSTANCE_PATH": str(instance),
+                "GRC_INBOUND_DOMAIN": INBOUND_DOMAIN,
+                "GRC_CONTACT_ADDRESS": CONTACT_ADDRESS,
+                "GRC_INBOUND_BASIC_AUTH": f"{basic_user}:{basic_password}",
+                "GRC_INBOUND_PATH_SECRET": path_secret,
+                "GRC_EMAIL_FROM": EMAIL_FROM,
+                "GRC_LANDLORD_NAME": LANDLORD,
+                "GRC_PUBLIC_URL": "http://127.0.0.1:9",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         result["migrate_s"] = run_flask(env, "db", "upgrade")
-        result["demo_s"] = run_flask(env, "grc", "demo", "--dwellings", str(args.dwellings),
-                                     "--claims", "0", "--seed", str(args.seed))
-        log(f"migrated in {result['migrate_s']:.1f} s, demo ({args.dwellings} dwellings) "
-            f"loaded in {result['demo_s']:.1f} s")
+        result["demo_s"] = run_flask(
+            env,
+            "grc",
+            "demo",
+            "--dwellings",
+            str(args.dwellings),
+            "--claims",
+            "0",
+            "--seed",
+            str(args.seed),
+        )
+        log(
+            f"migrated in {result['migrate_s']:.1f} s, demo ({args.dwellings} dwellings) "
+            f"loaded in {result['demo_s']:.1f} s"
+        )
 
         for name in [k for k in os.environ if k.startswith(("GRC_", "TWILIO_", "SENDGRID_"))]:
             del os.environ[name]
@@ -1218,21 +1583,25 @@ def main(argv: list[str] | None = None) -> int:
         total = args.emails + extra
         log(f"creating claims until {total} have a work order (create_claim, in-process)")
         targets, result["setup"] = create_work_orders(app, total, args.seed)
-        log(f"  {result['setup']['claims_created']} claims, {len(targets)} work orders in "
-            f"{result['setup']['seconds']:.1f} s")
+        log(
+            f"  {result['setup']['claims_created']} claims, {len(targets)} work orders in "
+            f"{result['setup']['seconds']:.1f} s"
+        )
         rng = random.Random(args.seed)
         rng.shuffle(targets)
         t0 = time.perf_counter()
         replies = build_replies(targets, args.seed, args.parsed_share, args.jpeg_share)
         result["replies_build_s"] = time.perf_counter() - t0
-        run_replies = replies[:args.emails]
-        single_replies = replies[args.emails:args.emails + args.single_worker_emails]
-        profile_replies = replies[args.emails + args.single_worker_emails:]
+        run_replies = replies[: args.emails]
+        single_replies = replies[args.emails : args.emails + args.single_worker_emails]
+        profile_replies = replies[args.emails + args.single_worker_emails :]
         result["replies"] = describe_replies(run_replies)
-        log(f"  {len(replies)} replies built in {result['replies_build_s']:.1f} s; run: "
+        log(
+            f"  {len(replies)} replies built in {result['replies_build_s']:.1f} s; run: "
             f"{result['replies']['kinds']}, {result['replies']['modes']}, "
             f"{result['replies']['with_jpeg']} with a JPEG, post bytes p50 "
-            f"{result['replies']['post_bytes']['p50']}")
+            f"{result['replies']['post_bytes']['p50']}"
+        )
         with app.app_context():  # warm the bench's own app (imports, pool)
             import sqlalchemy as sa
 
@@ -1241,21 +1610,28 @@ def main(argv: list[str] | None = None) -> int:
             db.session.execute(sa.text("SELECT 1"))
             db.session.remove()
 
-        gunicorn, address = start_gunicorn(env, args.web_workers,
-                                           RESULTS / f"inbound-{stamp}-gunicorn.log")
+        gunicorn, address = start_gunicorn(
+            env, args.web_workers, RESULTS / f"inbound-{stamp}-gunicorn.log"
+        )
         groups.append(gunicorn)
         workers = start_workers(env, args.workers, stamp, "worker", redis_conn)
         groups.extend(workers)
-        log(f"gunicorn ({args.web_workers} workers) on {address}; {args.workers} inbound "
-            "workers registered")
+        log(
+            f"gunicorn ({args.web_workers} workers) on {address}; {args.workers} inbound "
+            "workers registered"
+        )
 
         auth = "Basic " + base64.b64encode(f"{basic_user}:{basic_password}".encode()).decode()
         path = f"/webhooks/sendgrid/inbound/{path_secret}"
         # Warm-up: one post that must be refused (wrong secret) on each web worker.
         for _ in range(4):
             conn = http.client.HTTPConnection(*address.split(":"), timeout=10)
-            conn.request("POST", "/webhooks/sendgrid/inbound/wrong", body=b"x",
-                         headers={"Content-Type": "multipart/form-data; boundary=x"})
+            conn.request(
+                "POST",
+                "/webhooks/sendgrid/inbound/wrong",
+                body=b"x",
+                headers={"Content-Type": "multipart/form-data; boundary=x"},
+            )
             refused = conn.getresponse().status
             conn.close()
             if refused != 401:
@@ -1268,33 +1644,47 @@ def main(argv: list[str] | None = None) -> int:
         self_before = time.process_time()
         system_before = system_cpu()
         result["loadavg_before_run"] = os.getloadavg()
-        log(f"posting {len(run_replies)} replies from {args.concurrency} threads"
-            + (f" at {args.rate:.0f}/s" if args.rate else " as fast as the webhook answers"))
+        log(
+            f"posting {len(run_replies)} replies from {args.concurrency} threads"
+            + (f" at {args.rate:.0f}/s" if args.rate else " as fast as the webhook answers")
+        )
         posts = post_all(address, path, auth, run_replies, args.concurrency, args.rate)
         posted_s = max(p["answered_at"] for p in posts) - min(p["sent_at"] for p in posts)
-        log(f"  {len(posts)} posted in {posted_s:.1f} s "
-            f"({sum(p['status'] == 200 for p in posts)} answered 200); waiting for the workers")
+        log(
+            f"  {len(posts)} posted in {posted_s:.1f} s "
+            f"({sum(p['status'] == 200 for p in posts)} answered 200); waiting for the workers"
+        )
         ids = [p["id"] for p in posts if p["id"] is not None]
         complete, all_seen_at = wait_processed(db_url, ids, args.timeout, 60, workers)
         system_after = system_cpu()
         self_cpu = time.process_time() - self_before
         pg_cpu = cpu_delta(pg_before, backend_cpu(args.admin_url, args.database))
         redis_after_cpu = cpu_seconds(redis_pid) if redis_pid else None
-        redis_cpu = (redis_after_cpu - redis_before
-                     if redis_after_cpu is not None and redis_before is not None else 0.0)
-        cpu = {"web (gunicorn)": cpu_delta(cpu_groups[gunicorn.pid], gunicorn.cpu()),
-               "inbound workers": sum(cpu_delta(cpu_groups[w.pid], w.cpu()) for w in workers),
-               "postgres backends": pg_cpu, "redis-server (shared)": redis_cpu,
-               "load generator + poller (this process)": self_cpu}
+        redis_cpu = (
+            redis_after_cpu - redis_before
+            if redis_after_cpu is not None and redis_before is not None
+            else 0.0
+        )
+        cpu = {
+            "web (gunicorn)": cpu_delta(cpu_groups[gunicorn.pid], gunicorn.cpu()),
+            "inbound workers": sum(cpu_delta(cpu_groups[w.pid], w.cpu()) for w in workers),
+            "postgres backends": pg_cpu,
+            "redis-server (shared)": redis_cpu,
+            "load generator + poller (this process)": self_cpu,
+        }
         result["loadavg_after_run"] = os.getloadavg()
         busy = (system_after[0] - system_before[0]) / CLK_TCK
         total_cpu = (system_after[1] - system_before[1]) / CLK_TCK
         ours = sum(cpu.values())
         result["machine_cpu_during_run"] = {
-            "wall_s": total_cpu / (os.cpu_count() or 1), "busy_share": busy / total_cpu,
-            "busy_cpu_s": busy, "ours_cpu_s": ours, "others_cpu_s": busy - ours,
+            "wall_s": total_cpu / (os.cpu_count() or 1),
+            "busy_share": busy / total_cpu,
+            "busy_cpu_s": busy,
+            "ours_cpu_s": ours,
+            "others_cpu_s": busy - ours,
             "note": "others = anything but this bench's processes, its PostgreSQL backends and "
-                    "redis-server: other people's work, PG background processes, the kernel"}
+            "redis-server: other people's work, PG background processes, the kernel",
+        }
         processed_n = max(1, len(ids))
         result["cpu_ms_per_email"] = {k: 1000 * v / processed_n for k, v in cpu.items()}
         result["cpu_ms_per_email"]["all_of_the_above"] = 1000 * ours / processed_n
@@ -1310,38 +1700,52 @@ def main(argv: list[str] | None = None) -> int:
         result["worker_log"] = {**logs, "lines_per_email": logs["lines"] / processed_n}
         result["gunicorn_log_lines"] = log_lines([gunicorn.log_path])["lines"]
         done, processed_lines = completions([w.log_path for w in workers])
-        result["run"] = run_figures(run_replies, posts, rows, all_seen_at, done,
-                                    logs["rq_jobs_ok"])
+        result["run"] = run_figures(run_replies, posts, rows, all_seen_at, done, logs["rq_jobs_ok"])
         result["run"]["complete"] = complete
         result["check"] = check_run(run_replies, posts, rows, redis_after, processed_lines)
         with psycopg.connect(db_url, autocommit=True) as conn:
-            result["outbox_pending_by_purpose"] = dict(conn.execute(
-                "SELECT purpose, count(*) FROM outbox_messages WHERE status = 'pending' "
-                "GROUP BY purpose").fetchall())
-        log(f"run over: {result['run'].get('emails_per_s', 0):.0f} e-mails/s end to end; "
-            f"checks {'OK' if result['check']['ok'] else 'FAILED'}")
+            result["outbox_pending_by_purpose"] = dict(
+                conn.execute(
+                    "SELECT purpose, count(*) FROM outbox_messages WHERE status = 'pending' "
+                    "GROUP BY purpose"
+                ).fetchall()
+            )
+        log(
+            f"run over: {result['run'].get('emails_per_s', 0):.0f} e-mails/s end to end; "
+            f"checks {'OK' if result['check']['ok'] else 'FAILED'}"
+        )
 
         diagnosis: dict[str, Any] = {}
         if single_replies and complete:
             log(f"diagnosis: one worker alone on {len(single_replies)} pre-queued e-mails")
-            diagnosis["single_worker"] = single_worker(app, env, single_replies, db_url,
-                                                       redis_conn, stamp)
+            diagnosis["single_worker"] = single_worker(
+                app, env, single_replies, db_url, redis_conn, stamp
+            )
         if profile_replies and complete:
-            log(f"diagnosis: process_received_emails in-process on {len(profile_replies)} "
-                "e-mails (half plain, half under cProfile)")
-            diagnosis["in_process"] = in_process(app, profile_replies, stamp, args.admin_url,
-                                                 args.database)
+            log(
+                f"diagnosis: process_received_emails in-process on {len(profile_replies)} "
+                "e-mails (half plain, half under cProfile)"
+            )
+            diagnosis["in_process"] = in_process(
+                app, profile_replies, stamp, args.admin_url, args.database
+            )
         result["diagnosis"] = diagnosis
         with psycopg.connect(db_url, autocommit=True) as conn:
-            result["storage_bytes"] = dict(zip(
-                ("inbound_emails_table_total", "raw_post", "html", "attachments_data"),
-                conn.execute(
-                    "SELECT pg_total_relation_size('inbound_emails'), sum(length(raw_post)), "
-                    "sum(length(html)), (SELECT sum(length(data)) FROM inbound_attachments) "
-                    "FROM inbound_emails").fetchone(), strict=True))
+            result["storage_bytes"] = dict(
+                zip(
+                    ("inbound_emails_table_total", "raw_post", "html", "attachments_data"),
+                    conn.execute(
+                        "SELECT pg_total_relation_size('inbound_emails'), sum(length(raw_post)), "
+                        "sum(length(html)), (SELECT sum(length(data)) FROM inbound_attachments) "
+                        "FROM inbound_emails"
+                    ).fetchone(),
+                    strict=True,
+                )
+            )
         result["outcome"] = {
             "emails_per_s_target_met": result["run"].get("emails_per_s", 0) >= TARGET_PER_S,
-            "checks_ok": result["check"]["ok"]}
+            "checks_ok": result["check"]["ok"],
+        }
         exit_code = 0 if result["check"]["ok"] else 2
     except KeyboardInterrupt:
         result["error"] = "interrupted"
@@ -1375,11 +1779,13 @@ def _completed_lines(completed: dict[str, Any]) -> list[str]:
     if not completed:
         return []
     delay = completed["delay_post_to_committed_s"]
-    return [f"committed (workers' logs): {completed['emails_per_s']:.0f} e-mails/s first post -> "
-            f"last commit, steady 10-90% {_rate(completed['steady_per_s_10_90'])}, "
-            f"{_rate(completed['per_s_after_last_post'])} once posting is over; delay post "
-            f"-> committed p50 {delay['p50'] * 1000:.0f} ms, p95 {delay['p95'] * 1000:.0f} ms; "
-            f"{completed['rq_jobs']} RQ jobs"]
+    return [
+        f"committed (workers' logs): {completed['emails_per_s']:.0f} e-mails/s first post -> "
+        f"last commit, steady 10-90% {_rate(completed['steady_per_s_10_90'])}, "
+        f"{_rate(completed['per_s_after_last_post'])} once posting is over; delay post "
+        f"-> committed p50 {delay['p50'] * 1000:.0f} ms, p95 {delay['p95'] * 1000:.0f} ms; "
+        f"{completed['rq_jobs']} RQ jobs"
+    ]
 
 
 def summarise(result: dict[str, Any]) -> list[str]:
@@ -1415,26 +1821,35 @@ def summarise(result: dict[str, Any]) -> list[str]:
         f"{check['matched_by']}, wrong work order {check['wrong_work_order']}, RQ {check['rq']}, "
         f"processed lines in logs {check['processed_lines_in_worker_logs']}, attachments "
         f"{check['attachments_kept']}/{check['jpegs_sent']}",
-        "CPU ms per e-mail: " + ", ".join(
-            f"{k} {v:.1f}" for k, v in (result.get("cpu_ms_per_email") or {}).items()),
+        "CPU ms per e-mail: "
+        + ", ".join(f"{k} {v:.1f}" for k, v in (result.get("cpu_ms_per_email") or {}).items()),
     ]
     diag = result.get("diagnosis") or {}
     single = diag.get("single_worker")
     if single and single.get("per_s"):
-        lines.append(f"one worker alone: {single['per_s']:.0f} e-mails/s "
-                     f"({single['ms_per_email']:.1f} ms each, CPU {single['cpu_ms_per_email']:.1f}"
-                     f" ms/e-mail), statuses {single['statuses']}")
+        lines.append(
+            f"one worker alone: {single['per_s']:.0f} e-mails/s "
+            f"({single['ms_per_email']:.1f} ms each, CPU {single['cpu_ms_per_email']:.1f}"
+            f" ms/e-mail), statuses {single['statuses']}"
+        )
     inproc = diag.get("in_process")
     if inproc:
         plain = inproc["plain"]
-        lines.append(f"in-process job: {plain['ms_per_email']:.1f} ms per e-mail, CPU "
-                     f"{plain['cpu_ms_per_email_this_process']:.1f} ms + PostgreSQL "
-                     f"{plain['cpu_ms_per_email_postgres_backend']:.1f} ms, "
-                     f"{plain['sql_statements_per_email']:.1f} SQL statements/e-mail, "
-                     f"events {plain['events_per_email']}")
-        lines.append("cProfile ms/e-mail: " + ", ".join(
-            f"{k.strip()} {v['ms_per_email']:.2f}"
-            for k, v in inproc["profiled"]["breakdown"].items() if v["calls_per_email"]))
+        lines.append(
+            f"in-process job: {plain['ms_per_email']:.1f} ms per e-mail, CPU "
+            f"{plain['cpu_ms_per_email_this_process']:.1f} ms + PostgreSQL "
+            f"{plain['cpu_ms_per_email_postgres_backend']:.1f} ms, "
+            f"{plain['sql_statements_per_email']:.1f} SQL statements/e-mail, "
+            f"events {plain['events_per_email']}"
+        )
+        lines.append(
+            "cProfile ms/e-mail: "
+            + ", ".join(
+                f"{k.strip()} {v['ms_per_email']:.2f}"
+                for k, v in inproc["profiled"]["breakdown"].items()
+                if v["calls_per_email"]
+            )
+        )
     return lines
 
 

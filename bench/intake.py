@@ -84,8 +84,9 @@ class Server:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict[str, str], workers: int, threads: int, log_path: Path,
-             target: str = "wsgi:app") -> Iterator[Server]:
+def gunicorn(
+    env: dict[str, str], workers: int, threads: int, log_path: Path, target: str = "wsgi:app"
+) -> Iterator[Server]:
     group, address = start_gunicorn(env, workers, log_path, threads=threads, target=target)
     server = Server(group, f"http://{address}")
     # A SIGTERM/SIGINT to the bench must still stop the server it started.
@@ -111,11 +112,17 @@ def gunicorn(env: dict[str, str], workers: int, threads: int, log_path: Path,
 def intake_targets(db_url: str, base_url: str, token: str) -> tuple[list[int], list[str]]:
     today = date.today()  # noqa: DTZ011 - the server's local day is close enough here
     with psycopg.connect(db_url) as conn:
-        dwellings = [r[0] for r in conn.execute(
-            "SELECT DISTINCT dwelling_id FROM leases WHERE start_date <= %s "
-            "AND (end_date IS NULL OR end_date >= %s)", (today, today))]
-    response = httpx.get(f"{base_url}/api/v1/categories",
-                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        dwellings = [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT dwelling_id FROM leases WHERE start_date <= %s "
+                "AND (end_date IS NULL OR end_date >= %s)",
+                (today, today),
+            )
+        ]
+    response = httpx.get(
+        f"{base_url}/api/v1/categories", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
     response.raise_for_status()
     categories = [c["code"] for c in response.json() if c["location"] == "dwelling"]
     return dwellings, categories
@@ -125,9 +132,11 @@ def post_request(base_url: str, path: str, token: str) -> tuple[str, int, bytes]
     """Host, port and the head of a JSON POST to ``path``, ready for its body."""
     address = base_url.removeprefix("http://")
     host, _, port = address.partition(":")
-    head = (f"POST {path} HTTP/1.1\r\nHost: {address}\r\n"
-            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
-            "Connection: close\r\nContent-Length: ").encode()
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: {address}\r\n"
+        f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+        "Connection: close\r\nContent-Length: "
+    ).encode()
     return host, int(port), head
 
 
@@ -144,15 +153,23 @@ def send_once(host: str, port: int, head: bytes, body: bytes, timeout: float = 3
                 answer += chunk
     except OSError as exc:
         return type(exc).__name__
-    status_line = bytes(answer[:answer.find(b"\r\n")]).split(b" ", 2)
+    status_line = bytes(answer[: answer.find(b"\r\n")]).split(b" ", 2)
     if len(status_line) < 2 or not status_line[0].startswith(b"HTTP/"):
         return "garbled answer"
     return status_line[1].decode()
 
 
-def _intake_worker(base_url: str, token: str, dwellings: list[int], categories: list[str],
-                   threads: int, warmup: float, duration: float, seed: int,
-                   out: Any) -> None:
+def _intake_worker(
+    base_url: str,
+    token: str,
+    dwellings: list[int],
+    categories: list[str],
+    threads: int,
+    warmup: float,
+    duration: float,
+    seed: int,
+    out: Any,
+) -> None:
     """One load-generator process: ``threads`` clients posting claims back to back."""
     start_at = time.monotonic() + warmup
     stop_at = start_at + duration
@@ -166,9 +183,14 @@ def _intake_worker(base_url: str, token: str, dwellings: list[int], categories: 
         mine: list[float] = []
         bad: list[str] = []
         while (now := time.monotonic()) < stop_at:
-            body = json.dumps({"category": rng.choice(categories), "channel": "phone",
-                               "description": "Réclamation de test de charge.",
-                               "dwelling_id": rng.choice(dwellings)}).encode()
+            body = json.dumps(
+                {
+                    "category": rng.choice(categories),
+                    "channel": "phone",
+                    "description": "Réclamation de test de charge.",
+                    "dwelling_id": rng.choice(dwellings),
+                }
+            ).encode()
             t0 = time.perf_counter()
             status = send_once(host, port, head, body)
             elapsed = time.perf_counter() - t0
@@ -194,15 +216,27 @@ def _cpu_by_party(parties: dict[str, list[int]]) -> dict[str, dict[int, float]]:
     return {name: pids_cpu(pids) for name, pids in parties.items()}
 
 
-def bench_intake(base_url: str, token: str, dwellings: list[int], categories: list[str],
-                 processes: int, threads: int, warmup: float, duration: float,
-                 server_pid: int, admin_url: str, database: str) -> dict[str, Any]:
+def bench_intake(
+    base_url: str,
+    token: str,
+    dwellings: list[int],
+    categories: list[str],
+    processes: int,
+    threads: int,
+    warmup: float,
+    duration: float,
+    server_pid: int,
+    admin_url: str,
+    database: str,
+) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     pipes, workers = [], []
     for p in range(processes):
         receiver, sender = ctx.Pipe(duplex=False)
-        worker = ctx.Process(target=_intake_worker, args=(
-            base_url, token, dwellings, categories, threads, warmup, duration, p, sender))
+        worker = ctx.Process(
+            target=_intake_worker,
+            args=(base_url, token, dwellings, categories, threads, warmup, duration, p, sender),
+        )
         worker.start()
         sender.close()
         pipes.append(receiver)
@@ -210,9 +244,11 @@ def bench_intake(base_url: str, token: str, dwellings: list[int], categories: li
     # CPU of each party over the measured window (the workers time it from their own start,
     # a few milliseconds later: close enough over 30 s).
     time.sleep(warmup)
-    parties = {"gunicorn (master + workers)": list(group_cpu(server_pid)),
-               "postgres backends": backend_pids(admin_url, database),
-               "load generator": [w.pid for w in workers if w.pid]}
+    parties = {
+        "gunicorn (master + workers)": list(group_cpu(server_pid)),
+        "postgres backends": backend_pids(admin_url, database),
+        "load generator": [w.pid for w in workers if w.pid],
+    }
     cpu_before, machine_before = _cpu_by_party(parties), system_cpu()
     time.sleep(duration)
     cpu_after, machine_after = _cpu_by_party(parties), system_cpu()
@@ -231,24 +267,93 @@ def bench_intake(base_url: str, token: str, dwellings: list[int], categories: li
     busy = (machine_after[0] - machine_before[0]) / CLK_TCK
     ours = sum(used.values())
     cpu_ms["all of the above"] = 1000 * ours / created
-    return {"created": len(latencies), "failed": len(failures),
-            "failure_kinds": dict(sorted({f: failures.count(f) for f in set(failures)}.items())),
-            "duration_s": duration, "claims_per_s": len(latencies) / duration,
-            "latency_s": stats, "processes": processes, "threads_per_process": threads,
-            "cpu_ms_per_claim": cpu_ms,
-            "machine_cpu_s": {"busy": busy, "others": busy - ours,
-                              "note": "others: anything else on the machine, PostgreSQL's "
-                                      "background processes and the kernel included"}}
+    return {
+        "created": len(latencies),
+        "failed": len(failures),
+        "failure_kinds": dict(sorted({f: failures.count(f) for f in set(failures)}.items())),
+        "duration_s": duration,
+        "claims_per_s": len(latencies) / duration,
+        "latency_s": stats,
+        "processes": processes,
+        "threads_per_process": threads,
+        "cpu_ms_per_claim": cpu_ms,
+        "machine_cpu_s": {
+            "busy": busy,
+            "others": busy - ours,
+            "note": "others: anything else on the machine, PostgreSQL's "
+            "background processes and the kernel included",
+        },
+    }
 
 
 # --- b. One million tenants ----------------------------------------------------------------
 
-_SYLLABLES_A = ("Ber", "Lau", "Mar", "Schw", "Kl", "Hen", "Gau", "Vau", "Rich", "Thi", "Col",
-                "Fran", "Hum", "Jac", "Mat", "Pier", "Bou", "Ch", "Del", "Gr", "Wei", "Zim",
-                "Hof", "Kess", "Lamb", "Mich", "Noi", "Rou", "Sch", "Stei", "Wag", "Bau")
-_SYLLABLES_B = ("tin", "ger", "mann", "ard", "otte", "ier", "el", "on", "in", "et", "and",
-                "ert", "enne", "ot", "ault", "ler", "ner", "ber", "lin", "quin", "court",
-                "ey", "é", "ès", "ière", "eau", "ard", "inger", "aux", "y")
+_SYLLABLES_A = (
+    "Ber",
+    "Lau",
+    "Mar",
+    "Schw",
+    "Kl",
+    "Hen",
+    "Gau",
+    "Vau",
+    "Rich",
+    "Thi",
+    "Col",
+    "Fran",
+    "Hum",
+    "Jac",
+    "Mat",
+    "Pier",
+    "Bou",
+    "Ch",
+    "Del",
+    "Gr",
+    "Wei",
+    "Zim",
+    "Hof",
+    "Kess",
+    "Lamb",
+    "Mich",
+    "Noi",
+    "Rou",
+    "Sch",
+    "Stei",
+    "Wag",
+    "Bau",
+)
+_SYLLABLES_B = (
+    "tin",
+    "ger",
+    "mann",
+    "ard",
+    "otte",
+    "ier",
+    "el",
+    "on",
+    "in",
+    "et",
+    "and",
+    "ert",
+    "enne",
+    "ot",
+    "ault",
+    "ler",
+    "ner",
+    "ber",
+    "lin",
+    "quin",
+    "court",
+    "ey",
+    "é",
+    "ès",
+    "ière",
+    "eau",
+    "ard",
+    "inger",
+    "aux",
+    "y",
+)
 _SYLLABLES_C = ("", "", "", "s", "t", "e", "in", "ot", "ois", "ach", "ig", "er")
 
 
@@ -256,8 +361,9 @@ def name_pool(rng: random.Random) -> tuple[list[str], list[float], list[str], li
     """Surnames with a long tail, as in a real population: a few very common ones and
     thousands of rare ones (Zipf-like weights), so name searches are as selective as real
     ones; first names are far less varied."""
-    synthetic = {f"{a}{b.lower()}{c}" for a in _SYLLABLES_A for b in _SYLLABLES_B
-                 for c in _SYLLABLES_C}
+    synthetic = {
+        f"{a}{b.lower()}{c}" for a in _SYLLABLES_A for b in _SYLLABLES_B for c in _SYLLABLES_C
+    }
     last = list(LAST_NAMES) + sorted(synthetic - set(LAST_NAMES))
     rng.shuffle(last)
     last_weights = [1.0 / (rank + 10) for rank in range(len(last))]
@@ -281,49 +387,69 @@ def load_million(db_url: str, count: int, seed: int) -> dict[str, Any]:
         lasts = rng.choices(last, last_w, k=count)
         firsts = rng.choices(first, first_w, k=count)
         with conn.cursor() as cur:
-            with cur.copy("COPY tenants (id, external_ref, first_name, last_name, email, "
-                          "preferred_channel, search_name, created_at) FROM STDIN") as copy:
+            with cur.copy(
+                "COPY tenants (id, external_ref, first_name, last_name, email, "
+                "preferred_channel, search_name, created_at) FROM STDIN"
+            ) as copy:
                 for i in range(count):
                     f, la = firsts[i], lasts[i]
                     key = keys.get((f, la))
                     if key is None:
                         key = keys[(f, la)] = search_key(la, f)
-                    email = (f"{key.replace(' ', '.')}{i % 97}@example.org"
-                             if i % 5 else None)
-                    copy.write_row((tenant_base + i + 1, f"BENCH{i:08d}", f, la, email,
-                                    "sms", key, now))
+                    email = f"{key.replace(' ', '.')}{i % 97}@example.org" if i % 5 else None
+                    copy.write_row(
+                        (tenant_base + i + 1, f"BENCH{i:08d}", f, la, email, "sms", key, now)
+                    )
             log(f"  tenants copied ({time.perf_counter() - started:.0f} s)")
             phones = 0
             with cur.copy("COPY tenant_phones (tenant_id, number, kind) FROM STDIN") as copy:
                 for i in range(count):
                     tenant_id = tenant_base + i + 1
-                    copy.write_row((tenant_id, f"+33{rng.choice('67')}{rng.randrange(10**8):08d}",
-                                    "mobile"))
+                    copy.write_row(
+                        (tenant_id, f"+33{rng.choice('67')}{rng.randrange(10**8):08d}", "mobile")
+                    )
                     phones += 1
                     if i % 3 == 0:
                         copy.write_row((tenant_id, f"+333{rng.randrange(10**8):08d}", "landline"))
                         phones += 1
             log(f"  phones copied ({time.perf_counter() - started:.0f} s)")
-            with cur.copy("COPY leases (id, reference, tenant_id, dwelling_id, start_date, "
-                          "end_date) FROM STDIN") as copy:
+            with cur.copy(
+                "COPY leases (id, reference, tenant_id, dwelling_id, start_date, "
+                "end_date) FROM STDIN"
+            ) as copy:
                 for i in range(count):
                     # Former tenants: historic leases, several per dwelling.
                     end = today - timedelta(days=rng.randint(30, 40 * 365))
                     start = end - timedelta(days=rng.randint(90, 15 * 365))
-                    copy.write_row((lease_base + i + 1, f"BENCH-{i:08d}", tenant_base + i + 1,
-                                    rng.choice(dwellings), start, end))
+                    copy.write_row(
+                        (
+                            lease_base + i + 1,
+                            f"BENCH-{i:08d}",
+                            tenant_base + i + 1,
+                            rng.choice(dwellings),
+                            start,
+                            end,
+                        )
+                    )
             log(f"  leases copied ({time.perf_counter() - started:.0f} s)")
         for table in ("tenants", "leases"):  # ids were given explicitly: move the sequences on
-            conn.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
-                         f"(SELECT max(id) FROM {table}))")
+            conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
+                f"(SELECT max(id) FROM {table}))"
+            )
         conn.commit()
         conn.autocommit = True
         # VACUUM now rather than autovacuum in the middle of the measurements; it also sets
         # the visibility map, as on a database in steady state.
         conn.execute("VACUUM (ANALYZE) tenants, tenant_phones, leases")
         conn.execute("ANALYZE")
-    return {"tenants_added": count, "phones_added": phones, "leases_added": count,
-            "distinct_last_names": len(set(lasts)), "seconds": time.perf_counter() - started}
+    return {
+        "tenants_added": count,
+        "phones_added": phones,
+        "leases_added": count,
+        "distinct_last_names": len(set(lasts)),
+        "seconds": time.perf_counter() - started,
+    }
 
 
 # --- Search query mixes --------------------------------------------------------------------
@@ -331,9 +457,16 @@ def load_million(db_url: str, count: int, seed: int) -> dict[str, Any]:
 
 def _phone_formats(e164: str, rng: random.Random) -> str:
     national = "0" + e164[3:]
-    pairs = " ".join(national[i:i + 2] for i in range(0, 10, 2))
-    return rng.choice((pairs, e164, f"0033 {e164[3]} {' '.join(pairs.split()[1:])}",
-                       pairs.replace(" ", "."), national))
+    pairs = " ".join(national[i : i + 2] for i in range(0, 10, 2))
+    return rng.choice(
+        (
+            pairs,
+            e164,
+            f"0033 {e164[3]} {' '.join(pairs.split()[1:])}",
+            pairs.replace(" ", "."),
+            national,
+        )
+    )
 
 
 def search_queries(db_url: str, per_mix: int, seed: int) -> dict[str, list[str]]:
@@ -342,15 +475,28 @@ def search_queries(db_url: str, per_mix: int, seed: int) -> dict[str, list[str]]
     sample = per_mix * 2
     with psycopg.connect(db_url) as conn:
         # REPEATABLE and md5 ordering: the same seed picks the same rows, run after run.
-        phones = [r[0] for r in conn.execute(
-            "SELECT number FROM tenant_phones TABLESAMPLE SYSTEM (1) REPEATABLE (%s) LIMIT %s",
-            (seed, sample))]
-        names = [(r[0], r[1]) for r in conn.execute(
-            "SELECT last_name, first_name FROM tenants TABLESAMPLE SYSTEM (1) REPEATABLE (%s) "
-            "LIMIT %s", (seed, sample))]
-        streets = [r[0] for r in conn.execute(
-            "SELECT search_address FROM buildings ORDER BY md5(code || %s) LIMIT %s",
-            (str(seed), sample))]
+        phones = [
+            r[0]
+            for r in conn.execute(
+                "SELECT number FROM tenant_phones TABLESAMPLE SYSTEM (1) REPEATABLE (%s) LIMIT %s",
+                (seed, sample),
+            )
+        ]
+        names = [
+            (r[0], r[1])
+            for r in conn.execute(
+                "SELECT last_name, first_name FROM tenants TABLESAMPLE SYSTEM (1) REPEATABLE (%s) "
+                "LIMIT %s",
+                (seed, sample),
+            )
+        ]
+        streets = [
+            r[0]
+            for r in conn.execute(
+                "SELECT search_address FROM buildings ORDER BY md5(code || %s) LIMIT %s",
+                (str(seed), sample),
+            )
+        ]
     rng.shuffle(phones)
     rng.shuffle(names)
     mixes: dict[str, list[str]] = {"phone": [], "name": [], "address": []}
@@ -380,11 +526,13 @@ def search_queries(db_url: str, per_mix: int, seed: int) -> dict[str, list[str]]
     return mixes
 
 
-def bench_search(base_url: str, token: str, mixes: dict[str, list[str]],
-                 warmup: int) -> dict[str, Any]:
+def bench_search(
+    base_url: str, token: str, mixes: dict[str, list[str]], warmup: int
+) -> dict[str, Any]:
     results: dict[str, Any] = {}
-    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"},
-                      timeout=30) as client:
+    with httpx.Client(
+        base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=30
+    ) as client:
         for query in [q for qs in mixes.values() for q in qs[:warmup]]:
             client.get("/api/v1/tenants", params={"q": query})
         for mix, queries in mixes.items():
@@ -398,8 +546,12 @@ def bench_search(base_url: str, token: str, mixes: dict[str, list[str]],
                     errors += 1
                 elif response.json():
                     found += 1
-            results[mix] = {"latency_s": percentiles(latencies), "queries": len(queries),
-                            "with_results": found, "errors": errors}
+            results[mix] = {
+                "latency_s": percentiles(latencies),
+                "queries": len(queries),
+                "with_results": found,
+                "errors": errors,
+            }
     return results
 
 
@@ -423,12 +575,14 @@ def diagnose_search(db_url: str, mixes: dict[str, list[str]], per_mix: int) -> d
         timings: list[tuple[float, str, Any]] = []
         current: dict[str, float] = {}
 
-        def before(conn: Any, cursor: Any, statement: str, params: Any, context: Any,
-                   executemany: bool) -> None:
+        def before(
+            conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
+        ) -> None:
             current["t0"] = time.perf_counter()
 
-        def after(conn: Any, cursor: Any, statement: str, params: Any, context: Any,
-                  executemany: bool) -> None:
+        def after(
+            conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
+        ) -> None:
             timings.append((time.perf_counter() - current["t0"], statement, params))
 
         sa.event.listen(db.engine, "before_cursor_execute", before)
@@ -452,9 +606,15 @@ def diagnose_search(db_url: str, mixes: dict[str, list[str]], per_mix: int) -> d
                 statement, params = slowest[shape][1]
                 plan = _explain(db, statement, params)
                 db.session.rollback()
-                shapes.append({"statement": shape, "calls": len(samples),
-                               "p50_ms": stats["p50"] * 1000, "p95_ms": stats["p95"] * 1000,
-                               "plan_of_slowest": plan})
+                shapes.append(
+                    {
+                        "statement": shape,
+                        "calls": len(samples),
+                        "p50_ms": stats["p50"] * 1000,
+                        "p95_ms": stats["p95"] * 1000,
+                        "plan_of_slowest": plan,
+                    }
+                )
             report[mix] = shapes
         db.engine.dispose()
     return report
@@ -490,16 +650,24 @@ def empty_queues(redis_url: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--db", default="grc_bench", help="database to (re)create")
-    parser.add_argument("--pg-admin", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="URL of a database to connect to for CREATE DATABASE")
+    parser.add_argument(
+        "--pg-admin",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="URL of a database to connect to for CREATE DATABASE",
+    )
     parser.add_argument("--dwellings", type=int, default=20_000)
     parser.add_argument("--demo-claims", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=1,
-                        help="threads per gunicorn worker (>1 uses the gthread worker)")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads per gunicorn worker (>1 uses the gthread worker)",
+    )
     parser.add_argument("--processes", type=int, default=2, help="load-generator processes")
     parser.add_argument("--clients", type=int, default=2, help="client threads per process")
     parser.add_argument("--duration", type=float, default=30.0, help="intake seconds measured")
@@ -509,17 +677,28 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--skip-intake", action="store_true")
     parser.add_argument("--skip-search", action="store_true")
-    parser.add_argument("--reuse-db", action="store_true",
-                        help="keep the database as a previous run left it (no reload)")
-    parser.add_argument("--redis-url",
-                        help="REDIS_URL for the app, e.g. redis://127.0.0.1:6379/14: the web "
-                             "workers then only enqueue the messages of each claim (as in "
-                             "production) instead of delivering them in-process; the jobs "
-                             "left in that database's GRC queues are deleted at the end")
-    parser.add_argument("--wsgi", default="wsgi:app",
-                        help="gunicorn application (e.g. a variant on PYTHONPATH, for an A/B run)")
-    parser.add_argument("--diagnose", action="store_true",
-                        help="after the search bench, time each SQL statement and EXPLAIN it")
+    parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="keep the database as a previous run left it (no reload)",
+    )
+    parser.add_argument(
+        "--redis-url",
+        help="REDIS_URL for the app, e.g. redis://127.0.0.1:6379/14: the web "
+        "workers then only enqueue the messages of each claim (as in "
+        "production) instead of delivering them in-process; the jobs "
+        "left in that database's GRC queues are deleted at the end",
+    )
+    parser.add_argument(
+        "--wsgi",
+        default="wsgi:app",
+        help="gunicorn application (e.g. a variant on PYTHONPATH, for an A/B run)",
+    )
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="after the search bench, time each SQL statement and EXPLAIN it",
+    )
     args = parser.parse_args(argv)
     require_loopback(args.pg_admin)
     if args.redis_url:
@@ -529,16 +708,25 @@ def main(argv: list[str] | None = None) -> int:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     db_url = database_url(args.pg_admin, args.db)
     instance = Path(tempfile.mkdtemp(prefix="grc-bench-"))
-    env = {**os.environ, "DATABASE_URL": db_url, "GRC_ENV": "production",
-           "SECRET_KEY": secrets.token_urlsafe(48), "GRC_INSTANCE_PATH": str(instance)}
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url,
+        "GRC_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "GRC_INSTANCE_PATH": str(instance),
+    }
     env.pop("REDIS_URL", None)
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
     result: dict[str, Any] = {
-        "date": stamp, "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                                   "platform": platform.platform()},
-        "options": vars(args), "targets": {"claims_per_s": TARGET_CLAIMS_PER_S,
-                                           "search_p95_ms": TARGET_SEARCH_P95_MS},
+        "date": stamp,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
+        "options": vars(args),
+        "targets": {"claims_per_s": TARGET_CLAIMS_PER_S, "search_p95_ms": TARGET_SEARCH_P95_MS},
     }
     with psycopg.connect(args.pg_admin) as conn:
         result["machine"]["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
@@ -551,13 +739,24 @@ def main(argv: list[str] | None = None) -> int:
         tokens = json.loads(tokens_file.read_text())
         log(f"Reusing database {args.db}.")
     else:
-        log(f"Creating database {args.db}, migrating, loading the demo "
-            f"({args.dwellings:,} dwellings, {args.demo_claims:,} claims)…")
+        log(
+            f"Creating database {args.db}, migrating, loading the demo "
+            f"({args.dwellings:,} dwellings, {args.demo_claims:,} claims)…"
+        )
         create_database(args.pg_admin, args.db)
         result["migrate_s"] = run_flask(env, "db", "upgrade", show_stdout=True)
-        result["demo_load_s"] = run_flask(env, "grc", "demo", "--dwellings", str(args.dwellings),
-                                          "--claims", str(args.demo_claims), "--seed",
-                                          str(args.seed), show_stdout=True)
+        result["demo_load_s"] = run_flask(
+            env,
+            "grc",
+            "demo",
+            "--dwellings",
+            str(args.dwellings),
+            "--claims",
+            str(args.demo_claims),
+            "--seed",
+            str(args.seed),
+            show_stdout=True,
+        )
         tokens = json.loads((instance / "demo-tokens.json").read_text())
         tokens_file.write_text(json.dumps(tokens))
         tokens_file.chmod(0o600)
@@ -566,25 +765,45 @@ def main(argv: list[str] | None = None) -> int:
     server_log = RESULTS / f"gunicorn-{stamp}.log"
     exit_code = 0
     with gunicorn(env, args.workers, args.threads, server_log, args.wsgi) as server:
-        log(f"gunicorn: {args.workers} workers"
+        log(
+            f"gunicorn: {args.workers} workers"
             + (f" × {args.threads} threads" if args.threads > 1 else " (sync)")
-            + f" on {server.base_url}")
+            + f" on {server.base_url}"
+        )
         if not args.skip_intake:
             dwellings, categories = intake_targets(db_url, server.base_url, tokens["agent"])
-            log(f"Intake: {args.processes} processes × {args.clients} clients, "
+            log(
+                f"Intake: {args.processes} processes × {args.clients} clients, "
                 f"{args.warmup:.0f} s warm-up + {args.duration:.0f} s on {len(dwellings):,} "
-                f"occupied dwellings, {len(categories)} categories…")
-            intake = bench_intake(server.base_url, tokens["agent"], dwellings, categories,
-                                  args.processes, args.clients, args.warmup, args.duration,
-                                  server.group.pid, args.pg_admin, args.db)
+                f"occupied dwellings, {len(categories)} categories…"
+            )
+            intake = bench_intake(
+                server.base_url,
+                tokens["agent"],
+                dwellings,
+                categories,
+                args.processes,
+                args.clients,
+                args.warmup,
+                args.duration,
+                server.group.pid,
+                args.pg_admin,
+                args.db,
+            )
             result["intake"] = intake
             lat = intake["latency_s"]
-            log(f"  {intake['claims_per_s']:.0f} claims/s, p50 {ms(lat, 'p50')} ms, "
+            log(
+                f"  {intake['claims_per_s']:.0f} claims/s, p50 {ms(lat, 'p50')} ms, "
                 f"p95 {ms(lat, 'p95')} ms, p99 {ms(lat, 'p99')} ms; "
-                f"{intake['failed']} failures {intake['failure_kinds'] or ''}")
-            log("  CPU ms per claim: " + ", ".join(
-                f"{name} {value:.2f}" for name, value in intake["cpu_ms_per_claim"].items())
-                + f"; others on the machine {intake['machine_cpu_s']['others']:.1f} CPU-s")
+                f"{intake['failed']} failures {intake['failure_kinds'] or ''}"
+            )
+            log(
+                "  CPU ms per claim: "
+                + ", ".join(
+                    f"{name} {value:.2f}" for name, value in intake["cpu_ms_per_claim"].items()
+                )
+                + f"; others on the machine {intake['machine_cpu_s']['others']:.1f} CPU-s"
+            )
             if intake["failed"]:
                 exit_code = 1
         if not args.skip_search:
@@ -593,15 +812,20 @@ def main(argv: list[str] | None = None) -> int:
                 result["million"] = load_million(db_url, args.tenants, args.seed)
                 log(f"  loaded and analysed in {result['million']['seconds']:.0f} s.")
             mixes = search_queries(db_url, args.queries, args.seed)
-            log("Search: " + ", ".join(f"{len(q)} {m}" for m, q in mixes.items())
-                + " queries, sequential, one client…")
+            log(
+                "Search: "
+                + ", ".join(f"{len(q)} {m}" for m, q in mixes.items())
+                + " queries, sequential, one client…"
+            )
             search = bench_search(server.base_url, tokens["agent"], mixes, warmup=20)
             result["search"] = search
             for mix, figures in search.items():
                 lat = figures["latency_s"]
-                log(f"  {mix:<8} p50 {ms(lat, 'p50')} ms, p95 {ms(lat, 'p95')} ms, "
+                log(
+                    f"  {mix:<8} p50 {ms(lat, 'p50')} ms, p95 {ms(lat, 'p95')} ms, "
                     f"p99 {ms(lat, 'p99')} ms ({figures['with_results']}/{figures['queries']} "
-                    f"with results, {figures['errors']} errors)")
+                    f"with results, {figures['errors']} errors)"
+                )
                 if figures["errors"]:
                     exit_code = 1
             if args.diagnose:
@@ -621,21 +845,26 @@ def main(argv: list[str] | None = None) -> int:
 
 def summarise(result: dict[str, Any]) -> list[str]:
     start, end = result["load_average_at_start"][0], result["load_average_at_end"][0]
-    lines = [f"  load average (1 min) {start:.2f} at start, {end:.2f} at end"
-             + ("  (machine busy before the bench: figures are pessimistic)"
-                if start > 1.0 else "")]
+    lines = [
+        f"  load average (1 min) {start:.2f} at start, {end:.2f} at end"
+        + ("  (machine busy before the bench: figures are pessimistic)" if start > 1.0 else "")
+    ]
     if "intake" in result:
         rate = result["intake"]["claims_per_s"]
         verdict = "OK" if rate >= TARGET_CLAIMS_PER_S else "MISSED"
-        lines.append(f"  intake: {rate:.0f} claims/s (target ≥ {TARGET_CLAIMS_PER_S}) "
-                     f"{verdict}; p50 {ms(result['intake']['latency_s'], 'p50')} ms, "
-                     f"p95 {ms(result['intake']['latency_s'], 'p95')} ms")
+        lines.append(
+            f"  intake: {rate:.0f} claims/s (target ≥ {TARGET_CLAIMS_PER_S}) "
+            f"{verdict}; p50 {ms(result['intake']['latency_s'], 'p50')} ms, "
+            f"p95 {ms(result['intake']['latency_s'], 'p95')} ms"
+        )
     for mix, figures in result.get("search", {}).items():
         p95 = figures["latency_s"]["p95"] * 1000
         verdict = "OK" if p95 < TARGET_SEARCH_P95_MS else "MISSED"
-        lines.append(f"  search {mix:<8} p50 {ms(figures['latency_s'], 'p50')} ms, "
-                     f"p95 {p95:.1f} ms, p99 {ms(figures['latency_s'], 'p99')} ms "
-                     f"(target p95 < {TARGET_SEARCH_P95_MS:.0f} ms) {verdict}")
+        lines.append(
+            f"  search {mix:<8} p50 {ms(figures['latency_s'], 'p50')} ms, "
+            f"p95 {p95:.1f} ms, p99 {ms(figures['latency_s'], 'p99')} ms "
+            f"(target p95 < {TARGET_SEARCH_P95_MS:.0f} ms) {verdict}"
+        )
     return lines
 
 

@@ -83,28 +83,6 @@ SECRET_KEY = "bench-notifications-secret-key-0123456789-abcdefghij"  # noqa: S10
 # --- Small helpers -------------------------------------------------------------------------
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
 def message_key_of(url: str | None) -> str | None:
     if not url:
         return None
@@ -151,11 +129,25 @@ def _stub_main(conn: Any, counter: Any, delay_s: float, expected: int) -> None:
     stub.stop()
     rows: list[tuple[Any, ...]] = []
     for email in stub.emails:
-        rows.append(("sendgrid", email.request.status, email.message_key, email.provider_id,
-                     stub.received_at[id(email.request)]))
+        rows.append(
+            (
+                "sendgrid",
+                email.request.status,
+                email.message_key,
+                email.provider_id,
+                stub.received_at[id(email.request)],
+            )
+        )
     for sms in stub.sms:
-        rows.append(("twilio", sms.request.status, message_key_of(sms.status_callback), sms.sid,
-                     stub.received_at[id(sms.request)]))
+        rows.append(
+            (
+                "twilio",
+                sms.request.status,
+                message_key_of(sms.status_callback),
+                sms.sid,
+                stub.received_at[id(sms.request)],
+            )
+        )
     refused = [r for r in stub.requests if not r.accepted]
     rows.extend((r.provider, r.status, None, None, stub.received_at[id(r)]) for r in refused)
     with contextlib.suppress(BrokenPipeError, OSError):
@@ -167,9 +159,12 @@ class StubProcess:
         ctx = mp.get_context("spawn")
         self.counter = ctx.Value("q", 0)
         self._conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_stub_main,
-                                   args=(child, self.counter, delay_s, expected),
-                                   name="provider-stub", daemon=True)
+        self.process = ctx.Process(
+            target=_stub_main,
+            args=(child, self.counter, delay_s, expected),
+            name="provider-stub",
+            daemon=True,
+        )
         self.process.start()
         if not self._conn.poll(30):
             self.process.kill()
@@ -206,10 +201,23 @@ class Worker(Group):
     """One ``flask grc worker notifications`` process in a process group of its own; stopping
     it is RQ's warm shutdown (the current job finishes first), then SIGKILL."""
 
-    def __init__(self, env: dict[str, str], log_path: Path, *extra: str,
-                 prefix: list[str] | None = None) -> None:
-        super().__init__([*(prefix or []), str(VENV_BIN / "flask"), "--app", "wsgi", "grc",
-                          "worker", "notifications", *extra], env, log_path)
+    def __init__(
+        self, env: dict[str, str], log_path: Path, *extra: str, prefix: list[str] | None = None
+    ) -> None:
+        super().__init__(
+            [
+                *(prefix or []),
+                str(VENV_BIN / "flask"),
+                "--app",
+                "wsgi",
+                "grc",
+                "worker",
+                "notifications",
+                *extra,
+            ],
+            env,
+            log_path,
+        )
 
     def wait(self, timeout: float) -> int | None:
         try:
@@ -225,8 +233,9 @@ def wait_for_workers(redis_conn: Any, workers: list[Worker], timeout: float = 60
     while time.perf_counter() - started < timeout:
         for worker in workers:
             if worker.process.poll() is not None:
-                raise SystemExit(f"a worker exited with code {worker.process.returncode}:\n"
-                                 f"{worker.tail()}")
+                raise SystemExit(
+                    f"a worker exited with code {worker.process.returncode}:\n{worker.tail()}"
+                )
         if RqWorker.count(connection=redis_conn) >= len(workers):
             return time.perf_counter() - started
         time.sleep(0.1)
@@ -236,18 +245,24 @@ def wait_for_workers(redis_conn: Any, workers: list[Worker], timeout: float = 60
 # --- Producer: the product's own queue_message + commit + after-commit hand-over ------------
 
 
-SMS_BODY = ("GRC: votre demande {ref} a bien ete enregistree. Un technicien vous contactera "
-            "sous 48 h ouvrees. Suivi: https://grc.localhost/s/{ref} - Ne pas repondre.")
-EMAIL_TEXT = ("Bonjour,\n\nNous avons bien recu votre demande {ref} concernant votre logement. "
-              "Elle a ete transmise au service technique, qui vous recontactera pour convenir "
-              "d'un rendez-vous si une intervention est necessaire.\n\nVous pouvez suivre son "
-              "avancement depuis votre espace locataire.\n\nCordialement,\nVotre bailleur\n")
-EMAIL_HTML = ("<html><body><p>Bonjour,</p><p>Nous avons bien re&ccedil;u votre demande "
-              "<strong>{ref}</strong> concernant votre logement. Elle a &eacute;t&eacute; "
-              "transmise au service technique, qui vous recontactera pour convenir d'un "
-              "rendez-vous si une intervention est n&eacute;cessaire.</p><p>Vous pouvez "
-              "suivre son avancement depuis votre espace locataire.</p><p>Cordialement,<br>"
-              "Votre bailleur</p></body></html>")
+SMS_BODY = (
+    "GRC: votre demande {ref} a bien ete enregistree. Un technicien vous contactera "
+    "sous 48 h ouvrees. Suivi: https://grc.localhost/s/{ref} - Ne pas repondre."
+)
+EMAIL_TEXT = (
+    "Bonjour,\n\nNous avons bien recu votre demande {ref} concernant votre logement. "
+    "Elle a ete transmise au service technique, qui vous recontactera pour convenir "
+    "d'un rendez-vous si une intervention est necessaire.\n\nVous pouvez suivre son "
+    "avancement depuis votre espace locataire.\n\nCordialement,\nVotre bailleur\n"
+)
+EMAIL_HTML = (
+    "<html><body><p>Bonjour,</p><p>Nous avons bien re&ccedil;u votre demande "
+    "<strong>{ref}</strong> concernant votre logement. Elle a &eacute;t&eacute; "
+    "transmise au service technique, qui vous recontactera pour convenir d'un "
+    "rendez-vous si une intervention est n&eacute;cessaire.</p><p>Vous pouvez "
+    "suivre son avancement depuis votre espace locataire.</p><p>Cordialement,<br>"
+    "Votre bailleur</p></body></html>"
+)
 
 
 class Producer:
@@ -270,8 +285,9 @@ class Producer:
         # insert=True: runs before the hand-over listener, i.e. right after the DB commit.
         sa.event.listen(db.session, "after_commit", note_commit, insert=True)
 
-    def produce(self, tag: str, count: int, sms_share: float, batch: int, rate: float,
-                seed: int) -> dict[str, Any]:
+    def produce(
+        self, tag: str, count: int, sms_share: float, batch: int, rate: float, seed: int
+    ) -> dict[str, Any]:
         from grc.messaging.models import MessageChannel, Purpose
         from grc.messaging.operations import NewMessage, queue_message
 
@@ -294,17 +310,21 @@ class Producer:
                     if rng.random() < sms_share:
                         new = NewMessage(
                             idempotency_key=f"bench-notify-{tag}-{number}",
-                            channel=MessageChannel.SMS, purpose=Purpose.ACKNOWLEDGEMENT,
+                            channel=MessageChannel.SMS,
+                            purpose=Purpose.ACKNOWLEDGEMENT,
                             recipient=f"+3375{number % 10_000_000:08d}",
-                            body_text=SMS_BODY.format(ref=ref))
+                            body_text=SMS_BODY.format(ref=ref),
+                        )
                     else:
                         new = NewMessage(
                             idempotency_key=f"bench-notify-{tag}-{number}",
-                            channel=MessageChannel.EMAIL, purpose=Purpose.ACKNOWLEDGEMENT,
+                            channel=MessageChannel.EMAIL,
+                            purpose=Purpose.ACKNOWLEDGEMENT,
                             recipient=f"locataire-{number}@bench.invalid",
                             subject=f"Votre demande {ref} est enregistree",
                             body_text=EMAIL_TEXT.format(ref=ref),
-                            body_html=EMAIL_HTML.format(ref=ref))
+                            body_html=EMAIL_HTML.format(ref=ref),
+                        )
                     message = queue_message(session, new)
                     if message is None:
                         raise SystemExit("queue_message refused a new idempotency key")
@@ -318,15 +338,22 @@ class Producer:
                     channel[message_id] = kind
             ended = time.time()
             session.remove()
-        return {"committed_at": committed_at, "returned_at": returned_at, "channel": channel,
-                "started": started, "ended": ended, "handover_s": handover_s}
+        return {
+            "committed_at": committed_at,
+            "returned_at": returned_at,
+            "channel": channel,
+            "started": started,
+            "ended": ended,
+            "handover_s": handover_s,
+        }
 
 
 # --- Waiting and checking ---------------------------------------------------------------------
 
 
-def wait_for_stub(stub: StubProcess, target: int, timeout: float, stall: float,
-                  workers: list[Worker]) -> bool:
+def wait_for_stub(
+    stub: StubProcess, target: int, timeout: float, stall: float, workers: list[Worker]
+) -> bool:
     started = last_progress = time.time()
     last_count, last_report = stub.received, started
     while stub.received < target:
@@ -354,20 +381,24 @@ def wait_for_sent(db_url: str, ids: list[int], timeout: float = 30) -> int:
         while True:
             sent = conn.execute(
                 "SELECT count(*) FROM outbox_messages WHERE id = ANY(%s) AND status = 'sent'",
-                (ids,)).fetchone()[0]
+                (ids,),
+            ).fetchone()[0]
             if sent >= len(ids) or time.time() - started > timeout:
                 return sent
             time.sleep(0.1)
 
 
-def check_delivery(db_url: str, produced: dict[str, Any],
-                   rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+def check_delivery(
+    db_url: str, produced: dict[str, Any], rows: list[tuple[Any, ...]]
+) -> dict[str, Any]:
     """Every produced row sent exactly once; the stub has each key exactly once; ids match."""
     ids = sorted(produced["channel"])
     with psycopg.connect(db_url, autocommit=True) as conn:
         db_rows = conn.execute(
             "SELECT id, status, attempts, provider, provider_id FROM outbox_messages "
-            "WHERE id = ANY(%s)", (ids,)).fetchall()
+            "WHERE id = ANY(%s)",
+            (ids,),
+        ).fetchall()
     statuses = Counter(status for _, status, _, _, _ in db_rows)
     attempts = Counter(attempt for _, _, attempt, _, _ in db_rows)
     db_provider_id = {row[0]: row[4] for row in db_rows}
@@ -379,26 +410,42 @@ def check_delivery(db_url: str, produced: dict[str, Any],
     mismatched = sum(1 for r in accepted if db_provider_id.get(wanted[r[2]]) != r[3])
     refused = sum(1 for r in rows if not 200 <= r[1] < 300)
     unkeyed = sum(1 for r in rows if 200 <= r[1] < 300 and r[2] is None)
-    ok = (statuses.get("sent", 0) == len(ids) and attempts.get(1, 0) == len(ids)
-          and len(per_key) == len(ids) and duplicates == 0 and not missing
-          and mismatched == 0)
-    return {"ok": ok, "messages": len(ids), "db_statuses": dict(statuses),
-            "db_attempts": {str(k): v for k, v in attempts.items()},
-            "stub_distinct_keys": len(per_key), "stub_accepted": len(accepted),
-            "stub_duplicates": duplicates, "stub_missing": len(missing),
-            "provider_id_mismatches": mismatched, "stub_refused_total": refused,
-            "stub_unkeyed_total": unkeyed}
+    ok = (
+        statuses.get("sent", 0) == len(ids)
+        and attempts.get(1, 0) == len(ids)
+        and len(per_key) == len(ids)
+        and duplicates == 0
+        and not missing
+        and mismatched == 0
+    )
+    return {
+        "ok": ok,
+        "messages": len(ids),
+        "db_statuses": dict(statuses),
+        "db_attempts": {str(k): v for k, v in attempts.items()},
+        "stub_distinct_keys": len(per_key),
+        "stub_accepted": len(accepted),
+        "stub_duplicates": duplicates,
+        "stub_missing": len(missing),
+        "provider_id_mismatches": mismatched,
+        "stub_refused_total": refused,
+        "stub_unkeyed_total": unkeyed,
+    }
 
 
 def delivery_figures(produced: dict[str, Any], rows: list[tuple[Any, ...]]) -> dict[str, Any]:
-    committed, returned, channel = (produced["committed_at"], produced["returned_at"],
-                                    produced["channel"])
+    committed, returned, channel = (
+        produced["committed_at"],
+        produced["returned_at"],
+        produced["channel"],
+    )
     first_seen: dict[int, float] = {}
     for _, status, key, _, at in rows:
         if 200 <= status < 300 and key and key.startswith("grc-outbox-"):
             message_id = int(key.removeprefix("grc-outbox-"))
-            if message_id in committed and (message_id not in first_seen
-                                            or at < first_seen[message_id]):
+            if message_id in committed and (
+                message_id not in first_seen or at < first_seen[message_id]
+            ):
                 first_seen[message_id] = at
     if not first_seen:
         return {"delivered": 0}
@@ -422,7 +469,8 @@ def delivery_figures(produced: dict[str, Any], rows: list[tuple[Any, ...]]) -> d
         "delay_sms_s": percentiles([d for i, d in delays.items() if channel[i] == "sms"]),
         "delay_email_s": percentiles([d for i, d in delays.items() if channel[i] == "email"]),
         "delay_from_commit_return_s": percentiles(
-            [first_seen[i] - returned[i] for i in first_seen]),
+            [first_seen[i] - returned[i] for i in first_seen]
+        ),
         "handover_per_batch_s": percentiles(produced["handover_s"]),
         "received_per_second": [timeline.get(s, 0) for s in range(max(timeline) + 1)],
         "channels": dict(Counter(channel.values())),
@@ -434,9 +482,11 @@ def redis_state(redis_conn: Any) -> dict[str, int]:
     from rq.registry import FailedJobRegistry, StartedJobRegistry
 
     queue = Queue("notifications", connection=redis_conn)
-    return {"queued": queue.count,
-            "failed": FailedJobRegistry(queue=queue).count,
-            "started": StartedJobRegistry(queue=queue).count}
+    return {
+        "queued": queue.count,
+        "failed": FailedJobRegistry(queue=queue).count,
+        "started": StartedJobRegistry(queue=queue).count,
+    }
 
 
 # --- Delivery jobs: what the queue holds, what the workers ran --------------------------------
@@ -493,8 +543,10 @@ def analyse_profile(path: Path, messages: int, text_out: Path) -> dict[str, Any]
 
     def add(key: str, part: str, name: str) -> None:
         calls, _, cum = _sum(raw, part, name)
-        per_message[key] = {"calls_per_message": calls / messages,
-                            "ms_per_message": 1000 * cum / messages}
+        per_message[key] = {
+            "calls_per_message": calls / messages,
+            "ms_per_message": 1000 * cum / messages,
+        }
 
     add("rq_work_loop", "rq/worker/base.py", "work")
     add("rq_execute_job", "rq/worker/", "execute_job")
@@ -537,8 +589,9 @@ def analyse_profile(path: Path, messages: int, text_out: Path) -> dict[str, Any]
     return per_message
 
 
-def trace_round_trips(producer: Producer, args: argparse.Namespace, stamp: str,
-                      count: int) -> dict[str, Any]:
+def trace_round_trips(
+    producer: Producer, args: argparse.Namespace, stamp: str, count: int
+) -> dict[str, Any]:
     """In-process: ``workers.jobs.deliver_due_messages`` on ``count`` fresh rows, with every
     SQL statement, commit and pool check-out/reset counted (the job as the worker runs it,
     minus RQ; same batch and thread settings). The rows are written with a no-op hand-over
@@ -552,8 +605,9 @@ def trace_round_trips(producer: Producer, args: argparse.Namespace, stamp: str,
     dispatcher = app.extensions.get("grc_outbox_dispatcher")
     handover.set_dispatcher(app, NoHandOver())
     try:
-        produced = producer.produce(f"{stamp}-trace", count, args.sms_share, args.batch, 0,
-                                    args.seed + 3)
+        produced = producer.produce(
+            f"{stamp}-trace", count, args.sms_share, args.batch, 0, args.seed + 3
+        )
     finally:
         handover.set_dispatcher(app, dispatcher)
     statements: Counter[str] = Counter()
@@ -583,20 +637,32 @@ def trace_round_trips(producer: Producer, args: argparse.Namespace, stamp: str,
             logging.disable(logging.NOTSET)
             for target, name, fn in listeners:
                 sa.event.remove(target, name, fn)
-    return {"messages": count, "job_summary": summary, "wall_s": elapsed,
-            "sql_statements_per_message": sum(statements.values()) / count,
-            "statements_per_message": {k: v / count for k, v in statements.most_common()},
-            "statements_total": dict(statements.most_common()),
-            "events_per_message": {k: v / count for k, v in events.most_common()},
-            "events_total": dict(events.most_common()),
-            "produced_ids": [min(produced["channel"]), max(produced["channel"])],
-            "_produced": produced,
-            "note": "pool_pre_ping adds a ping per check-out that is not a cursor execute"}
+    return {
+        "messages": count,
+        "job_summary": summary,
+        "wall_s": elapsed,
+        "sql_statements_per_message": sum(statements.values()) / count,
+        "statements_per_message": {k: v / count for k, v in statements.most_common()},
+        "statements_total": dict(statements.most_common()),
+        "events_per_message": {k: v / count for k, v in events.most_common()},
+        "events_total": dict(events.most_common()),
+        "produced_ids": [min(produced["channel"]), max(produced["channel"])],
+        "_produced": produced,
+        "note": "pool_pre_ping adds a ping per check-out that is not a cursor execute",
+    }
 
 
-def burst_worker(env: dict[str, str], producer: Producer, stub: StubProcess, redis_conn: Any,
-                 args: argparse.Namespace, tag: str, seed: int, log_path: Path,
-                 prefix: list[str] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+def burst_worker(
+    env: dict[str, str],
+    producer: Producer,
+    stub: StubProcess,
+    redis_conn: Any,
+    args: argparse.Namespace,
+    tag: str,
+    seed: int,
+    log_path: Path,
+    prefix: list[str] | None = None,
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Pre-fill ``--profile-messages`` rows while no worker runs (the real hand-over wakes a
     single delivery job: the first commit enqueues it, the others find it waiting), then run
     one ``--burst`` worker until the queue is empty."""
@@ -618,26 +684,49 @@ def burst_worker(env: dict[str, str], producer: Producer, stub: StubProcess, red
     return figures, produced
 
 
-def diagnose(args: argparse.Namespace, env: dict[str, str], producer: Producer,
-             stub: StubProcess, redis_conn: Any, stamp: str) -> dict[str, Any]:
+def diagnose(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    producer: Producer,
+    stub: StubProcess,
+    redis_conn: Any,
+    stamp: str,
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     count = args.profile_messages
     # a. one plain burst worker, the run's settings.
     log(f"diagnosis: {count} messages pre-queued; one plain burst worker")
     result["single_worker"], produced = burst_worker(
-        env, producer, stub, redis_conn, args, f"{stamp}-single", args.seed + 1,
-        RESULTS / f"notifications-{stamp}-single.log")
+        env,
+        producer,
+        stub,
+        redis_conn,
+        args,
+        f"{stamp}-single",
+        args.seed + 1,
+        RESULTS / f"notifications-{stamp}-single.log",
+    )
     # b. the same under cProfile, one sending thread: cProfile sees only the job's thread.
     prof = RESULTS / f"notifications-{stamp}-worker.prof"
-    log(f"diagnosis: {count} messages pre-queued; one burst worker under cProfile "
-        "(GRC_DELIVERY_THREADS=1)")
+    log(
+        f"diagnosis: {count} messages pre-queued; one burst worker under cProfile "
+        "(GRC_DELIVERY_THREADS=1)"
+    )
     result["profiled_worker"], produced_p = burst_worker(
-        {**env, "GRC_DELIVERY_THREADS": "1"}, producer, stub, redis_conn, args,
-        f"{stamp}-profile", args.seed + 2, RESULTS / f"notifications-{stamp}-profiled.log",
-        prefix=[sys.executable, "-m", "cProfile", "-o", str(prof)])
+        {**env, "GRC_DELIVERY_THREADS": "1"},
+        producer,
+        stub,
+        redis_conn,
+        args,
+        f"{stamp}-profile",
+        args.seed + 2,
+        RESULTS / f"notifications-{stamp}-profiled.log",
+        prefix=[sys.executable, "-m", "cProfile", "-o", str(prof)],
+    )
     if prof.exists():
         result["profile_per_message"] = analyse_profile(
-            prof, count, RESULTS / f"notifications-{stamp}-profile.txt")
+            prof, count, RESULTS / f"notifications-{stamp}-profile.txt"
+        )
         result["profile_file"] = str(prof.relative_to(ROOT))
     # c. deliver_due_messages in-process, every statement counted.
     log(f"diagnosis: deliver_due_messages in-process on {TRACE_MESSAGES} rows")
@@ -652,9 +741,25 @@ def diagnose(args: argparse.Namespace, env: dict[str, str], producer: Producer,
 
 def py_spy_record(py_spy: str, pid: int, seconds: float, out: Path) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [py_spy, "record", "--pid", str(pid), "--duration", str(int(max(1, seconds))),
-         "--rate", "200", "--format", "raw", "--output", str(out), "--nonblocking"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        [
+            py_spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(max(1, seconds))),
+            "--rate",
+            "200",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
 
 
 def summarise_py_spy(raw: Path, top: int = 25) -> dict[str, Any]:
@@ -673,8 +778,13 @@ def summarise_py_spy(raw: Path, top: int = 25) -> dict[str, Any]:
         joined = stack
         if "send_sms" in joined or "send_email" in joined:
             bucket = "provider HTTP (SDK + socket)"
-        elif "claim_due_messages" in joined or "_record_outcome" in joined \
-                or "commit" in joined or "psycopg" in joined or "sqlalchemy" in joined:
+        elif (
+            "claim_due_messages" in joined
+            or "_record_outcome" in joined
+            or "commit" in joined
+            or "psycopg" in joined
+            or "sqlalchemy" in joined
+        ):
             bucket = "database (SQLAlchemy + psycopg)"
         elif "concurrent/futures" in joined or "threading.py" in joined:
             bucket = "thread pool hand-off"
@@ -687,47 +797,89 @@ def summarise_py_spy(raw: Path, top: int = 25) -> dict[str, Any]:
         else:
             bucket = "other"
         buckets[bucket] += n
-    return {"samples": total,
-            "share": {k: round(v / total, 3) for k, v in buckets.most_common()} if total else {},
-            "top_leaf_frames": [(k, round(v / total, 3)) for k, v in leaves.most_common(top)]
-            if total else []}
+    return {
+        "samples": total,
+        "share": {k: round(v / total, 3) for k, v in buckets.most_common()} if total else {},
+        "top_leaf_frames": [(k, round(v / total, 3)) for k, v in leaves.most_common(top)]
+        if total
+        else [],
+    }
 
 
 # --- Main -----------------------------------------------------------------------------------
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     parser.add_argument("--messages", "-n", type=int, default=5000)
-    parser.add_argument("--sms-share", type=float, default=0.7,
-                        help="share of SMS among the messages (the rest are e-mails)")
+    parser.add_argument(
+        "--sms-share",
+        type=float,
+        default=0.7,
+        help="share of SMS among the messages (the rest are e-mails)",
+    )
     parser.add_argument("--batch", type=int, default=100, help="messages per producer commit")
-    parser.add_argument("--rate", type=float, default=0.0,
-                        help="pace the producer at this many messages/s (0: as fast as it can)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=0.0,
+        help="pace the producer at this many messages/s (0: as fast as it can)",
+    )
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--provider-delay-ms", type=float, default=0.0,
-                        help="the stub answers every request this late (real providers "
-                             "answer in ~100-300 ms; 0: at once)")
+    parser.add_argument(
+        "--provider-delay-ms",
+        type=float,
+        default=0.0,
+        help="the stub answers every request this late (real providers "
+        "answer in ~100-300 ms; 0: at once)",
+    )
     parser.add_argument("--database", default="grc_bench_notify")
-    parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres",
-                        help="URL of a database to connect to for CREATE DATABASE")
+    parser.add_argument(
+        "--admin-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help="URL of a database to connect to for CREATE DATABASE",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379")
-    parser.add_argument("--redis-db", type=int, default=14,
-                        help="Redis database number used (and FLUSHDB'd) by the bench")
-    parser.add_argument("--timeout", type=float, default=300,
-                        help="give up waiting for the deliveries after this many seconds")
-    parser.add_argument("--delivery-batch", type=int, default=None,
-                        help="GRC_DELIVERY_BATCH for the workers: messages claimed per round "
-                             "trip (None: unset, the product's default)")
-    parser.add_argument("--delivery-threads", type=int, default=None,
-                        help="GRC_DELIVERY_THREADS for the workers: concurrent provider calls "
-                             "per delivery job (None: unset, the product's default)")
-    parser.add_argument("--profile-messages", type=int, default=1000,
-                        help="after the run: one burst worker, plain then under cProfile, on "
-                             "this many pre-queued messages, then an in-process trace (0: skip)")
-    parser.add_argument("--py-spy", default=shutil.which("py-spy") or "",
-                        help="py-spy executable: record one worker during the run ('' skips)")
+    parser.add_argument(
+        "--redis-db",
+        type=int,
+        default=14,
+        help="Redis database number used (and FLUSHDB'd) by the bench",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300,
+        help="give up waiting for the deliveries after this many seconds",
+    )
+    parser.add_argument(
+        "--delivery-batch",
+        type=int,
+        default=None,
+        help="GRC_DELIVERY_BATCH for the workers: messages claimed per round "
+        "trip (None: unset, the product's default)",
+    )
+    parser.add_argument(
+        "--delivery-threads",
+        type=int,
+        default=None,
+        help="GRC_DELIVERY_THREADS for the workers: concurrent provider calls "
+        "per delivery job (None: unset, the product's default)",
+    )
+    parser.add_argument(
+        "--profile-messages",
+        type=int,
+        default=1000,
+        help="after the run: one burst worker, plain then under cProfile, on "
+        "this many pre-queued messages, then an in-process trace (0: skip)",
+    )
+    parser.add_argument(
+        "--py-spy",
+        default=shutil.which("py-spy") or "",
+        help="py-spy executable: record one worker during the run ('' skips)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
     args = parser.parse_args(argv)
@@ -750,10 +902,14 @@ def main(argv: list[str] | None = None) -> int:
     instance = Path(tempfile.mkdtemp(prefix="grc-bench-notify-"))
 
     result: dict[str, Any] = {
-        "bench": "notifications", "started_utc": stamp,
+        "bench": "notifications",
+        "started_utc": stamp,
         "options": {k: v for k, v in vars(args).items() if k != "admin_url"},
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+        },
         "targets": {"messages_per_s": TARGET_PER_S, "p95_delay_s": TARGET_P95_S},
     }
     result["code"] = code_state()
@@ -782,20 +938,31 @@ def main(argv: list[str] | None = None) -> int:
         # The delay applies to the run's N requests only: the diagnosis measures CPU.
         stub = StubProcess(args.provider_delay_ms / 1000, args.messages)
         log(f"provider stub on {stub.url} (pid {stub.process.pid})")
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("TWILIO_", "SENDGRID_", "GRC_DELIVERY_"))}
-        env.update({
-            "DATABASE_URL": db_url, "REDIS_URL": redis_url, "GRC_ENV": "production",
-            "SECRET_KEY": SECRET_KEY, "GRC_INSTANCE_PATH": str(instance),
-            "SENDGRID_API_KEY": "SG.test-key", "SENDGRID_API_HOST": stub.url,
-            "TWILIO_ACCOUNT_SID": "AC" + "0" * 31 + "1", "TWILIO_AUTH_TOKEN": "test-auth-token",
-            "TWILIO_FROM_NUMBER": "+33700000000", "TWILIO_API_BASE_URL": stub.url,
-            "GRC_EMAIL_FROM": "ne-pas-repondre@bench.invalid",
-            # Production sets it (Twilio status callbacks); the SMS message key rides in the
-            # callback URL. Loopback, and never called: the stub sends no callback.
-            "GRC_PUBLIC_URL": "http://127.0.0.1:9",
-            "PYTHONUNBUFFERED": "1",
-        })
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TWILIO_", "SENDGRID_", "GRC_DELIVERY_"))
+        }
+        env.update(
+            {
+                "DATABASE_URL": db_url,
+                "REDIS_URL": redis_url,
+                "GRC_ENV": "production",
+                "SECRET_KEY": SECRET_KEY,
+                "GRC_INSTANCE_PATH": str(instance),
+                "SENDGRID_API_KEY": "SG.test-key",
+                "SENDGRID_API_HOST": stub.url,
+                "TWILIO_ACCOUNT_SID": "AC" + "0" * 31 + "1",
+                "TWILIO_AUTH_TOKEN": "test-auth-token",
+                "TWILIO_FROM_NUMBER": "+33700000000",
+                "TWILIO_API_BASE_URL": stub.url,
+                "GRC_EMAIL_FROM": "ne-pas-repondre@bench.invalid",
+                # Production sets it (Twilio status callbacks); the SMS message key rides in the
+                # callback URL. Loopback, and never called: the stub sends no callback.
+                "GRC_PUBLIC_URL": "http://127.0.0.1:9",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         if args.delivery_batch is not None:
             env["GRC_DELIVERY_BATCH"] = str(args.delivery_batch)
         if args.delivery_threads is not None:
@@ -808,10 +975,14 @@ def main(argv: list[str] | None = None) -> int:
         os.environ.update(env)  # the producer's create_app() reads the same settings
         producer = Producer()
         settings = producer.app.extensions["grc_settings"]
-        result["delivery_settings"] = {"GRC_DELIVERY_BATCH": settings.delivery_batch,
-                                       "GRC_DELIVERY_THREADS": settings.delivery_threads}
-        log(f"delivery jobs claim {settings.delivery_batch} messages per round and send from "
-            f"{settings.delivery_threads} thread(s)")
+        result["delivery_settings"] = {
+            "GRC_DELIVERY_BATCH": settings.delivery_batch,
+            "GRC_DELIVERY_THREADS": settings.delivery_threads,
+        }
+        log(
+            f"delivery jobs claim {settings.delivery_batch} messages per round and send from "
+            f"{settings.delivery_threads} thread(s)"
+        )
         # Warm the producer (imports, pool, first statements) without writing a message.
         with producer.app.app_context():
             producer.db.session.execute(sa.text("SELECT 1"))
@@ -820,8 +991,10 @@ def main(argv: list[str] | None = None) -> int:
         for number in range(args.workers):
             workers.append(Worker(env, RESULTS / f"notifications-{stamp}-worker{number}.log"))
         result["workers_ready_s"] = wait_for_workers(redis_conn, workers)
-        log(f"{args.workers} workers registered in {result['workers_ready_s']:.1f} s "
-            f"(pids {', '.join(str(w.pid) for w in workers)})")
+        log(
+            f"{args.workers} workers registered in {result['workers_ready_s']:.1f} s "
+            f"(pids {', '.join(str(w.pid) for w in workers)})"
+        )
         time.sleep(1.0)  # let them settle in their blocking dequeue
 
         cpu_before = {w.pid: cpu_seconds(w.pid) for w in workers}
@@ -833,13 +1006,20 @@ def main(argv: list[str] | None = None) -> int:
         system_before = system_cpu()
         result["loadavg_before"] = os.getloadavg()
         if args.py_spy:  # stopped with SIGINT once the run is over
-            spy = py_spy_record(args.py_spy, workers[0].pid, args.timeout + 60,
-                                RESULTS / f"notifications-{stamp}-pyspy.txt")
+            spy = py_spy_record(
+                args.py_spy,
+                workers[0].pid,
+                args.timeout + 60,
+                RESULTS / f"notifications-{stamp}-pyspy.txt",
+            )
 
-        log(f"writing {args.messages} messages in commits of {args.batch}"
-            + (f" at {args.rate:.0f}/s" if args.rate else " as fast as possible"))
-        produced = producer.produce(stamp, args.messages, args.sms_share, args.batch,
-                                    args.rate, args.seed)
+        log(
+            f"writing {args.messages} messages in commits of {args.batch}"
+            + (f" at {args.rate:.0f}/s" if args.rate else " as fast as possible")
+        )
+        produced = producer.produce(
+            stamp, args.messages, args.sms_share, args.batch, args.rate, args.seed
+        )
         log(f"  produced in {produced['ended'] - produced['started']:.2f} s; waiting for the stub")
         complete = wait_for_stub(stub, args.messages, args.timeout, 30, workers)
         ids = sorted(produced["channel"])
@@ -850,18 +1030,23 @@ def main(argv: list[str] | None = None) -> int:
         result["loadavg_after"] = os.getloadavg()
         pg_cpu = cpu_delta(pg_before, backend_cpu(args.admin_url, args.database))
         redis_cpu_after = cpu_seconds(redis_pid) if redis_pid else None
-        redis_cpu = (redis_cpu_after - redis_cpu_before
-                     if redis_cpu_after is not None and redis_cpu_before is not None else 0.0)
+        redis_cpu = (
+            redis_cpu_after - redis_cpu_before
+            if redis_cpu_after is not None and redis_cpu_before is not None
+            else 0.0
+        )
         ours = sum((cpu_after[p] or 0) - (cpu_before[p] or 0) for p in cpu_before)
         busy = (system_after[0] - system_before[0]) / CLK_TCK
         total = (system_after[1] - system_before[1]) / CLK_TCK
         result["machine_cpu_during_run"] = {
             "busy_share": busy / total if total else None,
-            "busy_cpu_s": busy, "ours_cpu_s": ours + pg_cpu + cpu_self + redis_cpu,
+            "busy_cpu_s": busy,
+            "ours_cpu_s": ours + pg_cpu + cpu_self + redis_cpu,
             "others_cpu_s": busy - ours - pg_cpu - cpu_self - redis_cpu,
             "note": "others = CPU used by anything but the bench, its workers, its stub, its "
-                    "PostgreSQL backends and redis-server (i.e. other people's work, PG "
-                    "background processes, the kernel's own threads)"}
+            "PostgreSQL backends and redis-server (i.e. other people's work, PG "
+            "background processes, the kernel's own threads)",
+        }
         log(f"  stub received {stub.received}, database has {sent} sent")
 
         if spy is not None:
@@ -897,28 +1082,39 @@ def main(argv: list[str] | None = None) -> int:
         result["run"]["complete"] = complete
         delivered = max(1, result["run"].get("delivered", 0))
         result["cpu_ms_per_message"] = {
-            "workers_total": 1000 * sum((cpu_after[w] or 0) - (cpu_before[w] or 0)
-                                        for w in cpu_before if w != stub.process.pid)
+            "workers_total": 1000
+            * sum(
+                (cpu_after[w] or 0) - (cpu_before[w] or 0)
+                for w in cpu_before
+                if w != stub.process.pid
+            )
             / delivered,
-            "stub": 1000 * ((cpu_after[stub.process.pid] or 0)
-                            - (cpu_before[stub.process.pid] or 0)) / delivered,
+            "stub": 1000
+            * ((cpu_after[stub.process.pid] or 0) - (cpu_before[stub.process.pid] or 0))
+            / delivered,
             "producer_incl_handover": 1000 * cpu_self / delivered,
             "postgres_backends": 1000 * pg_cpu / delivered,
             "redis_server_shared": 1000 * redis_cpu / delivered,
         }
         result["cpu_ms_per_message"]["all_of_the_above"] = sum(
-            result["cpu_ms_per_message"].values())
-        result["cpu_bound_capacity_msg_per_s_on_2_cores"] = 2000 / result[
-            "cpu_ms_per_message"]["all_of_the_above"]
+            result["cpu_ms_per_message"].values()
+        )
+        result["cpu_bound_capacity_msg_per_s_on_2_cores"] = (
+            2000 / result["cpu_ms_per_message"]["all_of_the_above"]
+        )
         result["worker_logs"] = workers_logs
         if diagnosis:
             single = diagnosis.pop("_produced_single")
             profiled = diagnosis.pop("_produced_profile")
             traced = diagnosis.pop("_produced_trace")
             for key, produced_here in (("single_worker", single), ("profiled_worker", profiled)):
-                times = sorted(r[4] for r in rows if r[2] and r[2].startswith("grc-outbox-")
-                               and int(r[2].removeprefix("grc-outbox-"))
-                               in produced_here["channel"])
+                times = sorted(
+                    r[4]
+                    for r in rows
+                    if r[2]
+                    and r[2].startswith("grc-outbox-")
+                    and int(r[2].removeprefix("grc-outbox-")) in produced_here["channel"]
+                )
                 if len(times) > 1:  # first to last receipt at the stub
                     span = times[-1] - times[0]
                     diagnosis[key]["per_s"] = (len(times) - 1) / span
@@ -932,11 +1128,15 @@ def main(argv: list[str] | None = None) -> int:
         met_rate = run.get("messages_per_s", 0) >= TARGET_PER_S
         met_p95 = run.get("delay_s", {}).get("p95", 1e9) < TARGET_P95_S
         checks = [result["check"]["ok"]] + [
-            diagnosis[k]["ok"] for k in ("single_worker_check", "profiled_check",
-                                         "in_process_trace_check") if k in diagnosis]
-        result["outcome"] = {"messages_per_s_target_met": met_rate,
-                             "p95_delay_target_met": met_p95,
-                             "checks_ok": all(checks)}
+            diagnosis[k]["ok"]
+            for k in ("single_worker_check", "profiled_check", "in_process_trace_check")
+            if k in diagnosis
+        ]
+        result["outcome"] = {
+            "messages_per_s_target_met": met_rate,
+            "p95_delay_target_met": met_p95,
+            "checks_ok": all(checks),
+        }
         exit_code = 0 if all(checks) else 2
     except KeyboardInterrupt:
         result["error"] = "interrupted"
@@ -985,24 +1185,35 @@ def summarise(result: dict[str, Any]) -> list[str]:
         f"{(result.get('machine_cpu_during_run') or {}).get('others_cpu_s', 0):.1f} s",
     ]
     diag = result.get("diagnosis") or {}
-    for key, label in (("single_worker", "one burst worker alone"),
-                       ("profiled_worker", "the same under cProfile, 1 thread")):
+    for key, label in (
+        ("single_worker", "one burst worker alone"),
+        ("profiled_worker", "the same under cProfile, 1 thread"),
+    ):
         figures = diag.get(key) or {}
         if "per_s" in figures:
-            lines.append(f"{label}: {figures['per_s']:.0f} msg/s "
-                         f"({figures['ms_per_message']:.2f} ms/message, "
-                         f"{figures.get('jobs_queued')} job queued, "
-                         f"{figures.get('jobs_run')} run)")
+            lines.append(
+                f"{label}: {figures['per_s']:.0f} msg/s "
+                f"({figures['ms_per_message']:.2f} ms/message, "
+                f"{figures.get('jobs_queued')} job queued, "
+                f"{figures.get('jobs_run')} run)"
+            )
     prof = diag.get("profile_per_message")
     if prof:
-        lines.append("profiled worker, per message: " + ", ".join(
-            f"{k} {v['ms_per_message']:.3f} ms/{v['calls_per_message']:.2f}x"
-            for k, v in prof.items() if v["calls_per_message"]))
+        lines.append(
+            "profiled worker, per message: "
+            + ", ".join(
+                f"{k} {v['ms_per_message']:.3f} ms/{v['calls_per_message']:.2f}x"
+                for k, v in prof.items()
+                if v["calls_per_message"]
+            )
+        )
     trace = diag.get("in_process_trace")
     if trace:
-        lines.append(f"in-process deliver_due_messages on {trace['messages']} rows "
-                     f"({trace['job_summary']}): {trace['sql_statements_per_message']:.2f} SQL "
-                     f"statements/message, events/message {trace['events_per_message']}")
+        lines.append(
+            f"in-process deliver_due_messages on {trace['messages']} rows "
+            f"({trace['job_summary']}): {trace['sql_statements_per_message']:.2f} SQL "
+            f"statements/message, events/message {trace['events_per_message']}"
+        )
     if result.get("py_spy_worker0"):
         lines.append(f"py-spy worker 0: {result['py_spy_worker0']['share']}")
     return lines
