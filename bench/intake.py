@@ -3,7 +3,9 @@
 
 1. creates a fresh database, runs the migrations and loads the demo landlord (20,000
    dwellings by default, few claims);
-2. starts gunicorn (2 workers, production settings) on a free loopback port;
+2. starts gunicorn (2 workers, production settings) on a free loopback port, with
+   REDIS_URL set as in production, so that each request only enqueues its messages for
+   the RQ workers (``--in-process-jobs`` measures the embedded default instead);
 3. intake: concurrent clients POST valid claims on random occupied dwellings for a fixed
    duration; every answer must be 201; reports claims/s and latency percentiles;
 4. search: adds 1,000,000 tenants (COPY), ANALYZEs, then times GET /api/v1/tenants?q= for
@@ -633,6 +635,19 @@ def _explain(db: Any, statement: str, params: Any) -> list[str]:
     return [re.sub(r"'[^']*'", "'…'", line) for line in lines]
 
 
+def require_redis(redis_url: str) -> None:
+    """Stop at once, with a way out, when the Redis of the production shape is not there."""
+    import redis
+
+    try:
+        redis.Redis.from_url(redis_url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        raise SystemExit(
+            f"Redis at {redis_url} does not answer ({exc}); start it, or run "
+            "with --in-process-jobs to measure the embedded default"
+        ) from None
+
+
 def empty_queues(redis_url: str) -> int:
     """Delete the delivery jobs the run enqueued: no worker was there to take them."""
     from workers import queues
@@ -684,10 +699,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--redis-url",
-        help="REDIS_URL for the app, e.g. redis://127.0.0.1:6379/14: the web "
-        "workers then only enqueue the messages of each claim (as in "
-        "production) instead of delivering them in-process; the jobs "
-        "left in that database's GRC queues are deleted at the end",
+        default="redis://127.0.0.1:6379/13",
+        help="REDIS_URL for the app (production shape: the web workers only "
+        "enqueue the messages of each claim, the RQ workers deliver "
+        "them); use a Redis database nothing else uses, the jobs left "
+        "in its GRC queues are deleted at the end",
+    )
+    parser.add_argument(
+        "--in-process-jobs",
+        action="store_true",
+        help="run the app without REDIS_URL, as the embedded default does: "
+        "each request then also delivers its messages before answering",
     )
     parser.add_argument(
         "--wsgi",
@@ -701,8 +723,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     require_loopback(args.pg_admin)
-    if args.redis_url:
+    if args.in_process_jobs:
+        args.redis_url = None
+    else:
         require_loopback(args.redis_url)
+        require_redis(args.redis_url)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -768,7 +793,8 @@ def main(argv: list[str] | None = None) -> int:
         log(
             f"gunicorn: {args.workers} workers"
             + (f" × {args.threads} threads" if args.threads > 1 else " (sync)")
-            + f" on {server.base_url}"
+            + f" on {server.base_url}; "
+            + jobs_mode(args.redis_url)
         )
         if not args.skip_intake:
             dwellings, categories = intake_targets(db_url, server.base_url, tokens["agent"])
@@ -843,11 +869,18 @@ def main(argv: list[str] | None = None) -> int:
     return exit_code
 
 
+def jobs_mode(redis_url: str | None) -> str:
+    if redis_url:
+        return f"messages enqueued on {redis_url} (production shape)"
+    return "messages delivered in the request (embedded default, --in-process-jobs)"
+
+
 def summarise(result: dict[str, Any]) -> list[str]:
     start, end = result["load_average_at_start"][0], result["load_average_at_end"][0]
     lines = [
         f"  load average (1 min) {start:.2f} at start, {end:.2f} at end"
-        + ("  (machine busy before the bench: figures are pessimistic)" if start > 1.0 else "")
+        + ("  (machine busy before the bench: figures are pessimistic)" if start > 1.0 else ""),
+        f"  jobs: {jobs_mode(result['options']['redis_url'])}",
     ]
     if "intake" in result:
         rate = result["intake"]["claims_per_s"]
