@@ -123,6 +123,9 @@ class Settings:
     inbound_path_secret: str | None = None
     inbound_max_bytes: int = 20 * 1024 * 1024
     attachment_max_bytes: int = 10 * 1024 * 1024
+    # The received post of an e-mail that processing has finished with is deleted after this
+    # many days: what was kept from it (text, sanitised HTML, attachments) stays.
+    inbound_original_days: int = 90
     attachment_types: tuple[str, ...] = (
         "image/jpeg",
         "image/png",
@@ -178,6 +181,7 @@ class Settings:
             inbound_path_secret=env.get("GRC_INBOUND_PATH_SECRET") or None,
             inbound_max_bytes=_positive_int(env, "GRC_INBOUND_MAX_BYTES", 20 * 1024 * 1024),
             attachment_max_bytes=_positive_int(env, "GRC_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024),
+            inbound_original_days=_positive_int(env, "GRC_INBOUND_ORIGINAL_DAYS", 90),
             attachment_types=tuple(
                 t.strip().lower()
                 for t in env.get(

@@ -1,4 +1,5 @@
-"""``flask --app wsgi grc worker|sweep|watch-sla``: run the background work by hand."""
+"""``flask --app wsgi grc worker|sweep|watch-sla|watch-work-orders|retention``: run the
+background work by hand."""
 
 from __future__ import annotations
 
@@ -56,3 +57,11 @@ def watch_work_orders_command() -> None:
     from workers.jobs import watch_work_orders
 
     click.echo(watch_work_orders())
+
+
+@click.command("retention")
+def retention_command() -> None:
+    """Apply the retention rule of inbound e-mail once (GRC_INBOUND_ORIGINAL_DAYS)."""
+    from workers.jobs import delete_old_inbound_originals
+
+    click.echo(delete_old_inbound_originals(until_done=True))

@@ -1,8 +1,9 @@
 """Periodic jobs for ``rq cron workers/cron.py`` (run exactly one such process).
 
-Both jobs are safe to run twice: the sweeper only wakes delivery jobs, which claim messages
-atomically, and recovers silent deliveries with conditional updates; the SLA watch writes
-messages keyed by claim and deadline.
+Every job is safe to run twice: the sweeper only wakes delivery jobs, which claim messages
+atomically, and recovers silent deliveries with conditional updates; the SLA and work-order
+watches write messages keyed by claim and deadline; the retention job only empties
+originals not yet emptied.
 """
 
 from rq import cron
@@ -19,5 +20,11 @@ cron.register(
     jobs.watch_work_orders,
     queue_name=queues.DEFAULT,
     interval=60,
+    job_timeout=queues.PERIODIC_TIMEOUT,
+)
+cron.register(
+    jobs.delete_old_inbound_originals,
+    queue_name=queues.DEFAULT,
+    interval=3600,
     job_timeout=queues.PERIODIC_TIMEOUT,
 )

@@ -22,6 +22,7 @@ from grc.config import Settings
 from grc.contracts.inbound import (
     INBOUND_DISPATCHER,
     claim_received_emails,
+    delete_old_originals,
     emails_to_hand_over,
     record_failure,
     set_aside_abandoned,
@@ -316,3 +317,27 @@ def watch_sla() -> str:
         report = watch(db.session, utcnow())
         db.session.commit()
         return f"checked={report.checked} warnings={report.warnings} breaches={report.breaches}"
+
+
+# Originals emptied per run of the retention job: a year's backlog, the first time, is worked
+# off over a few runs of short transactions instead of one long one.
+RETENTION_BATCH = 2000
+
+
+def delete_old_inbound_originals(until_done: bool = False) -> str:
+    """The retention rule of inbound e-mail (``GRC_INBOUND_ORIGINAL_DAYS``): one batch, or
+    batch after batch, each committed, until none is left (``until_done``, by hand)."""
+    with job_context() as app:
+        settings: Settings = app.extensions["grc_settings"]
+        total = 0
+        while True:
+            deleted = delete_old_originals(
+                db.session, utcnow(), settings.inbound_original_days, RETENTION_BATCH
+            )
+            db.session.commit()
+            total += deleted
+            if not until_done or deleted < RETENTION_BATCH:
+                break
+        if total:
+            log.info("retention: %d inbound e-mail original(s) deleted", total)
+        return f"deleted={total}"

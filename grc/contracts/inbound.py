@@ -62,6 +62,12 @@ def process_after_commit(session: Session, email_id: int) -> None:
 def send_back(session: Session, inbound: InboundEmail, claim_id: int | None) -> None:
     """Process the e-mail again from its stored post, as if it had just arrived (after a fix,
     a late token, or a person attaching it to ``claim_id``)."""
+    if inbound.original_deleted_at is not None:
+        deleted_on = inbound.original_deleted_at.astimezone(settings().tz).date()
+        raise Conflict(
+            f"The e-mail as received was deleted on {deleted_on.isoformat()} under the "
+            "retention rule: it can no longer be processed again."
+        )
     inbound.status = InboundStatus.RECEIVED
     inbound.claim_id = claim_id
     inbound.attempts = 0
@@ -166,6 +172,41 @@ def set_aside_abandoned(session: Session, now: datetime) -> int:
             next_attempt_at=None,
             error=f"processing was interrupted {MAX_ATTEMPTS} times",
         )
+    ).rowcount
+
+
+# Processing is done with these: their received post is only a copy of what was kept.
+# The others still need theirs: waiting for a worker (received), or for a person who sends
+# them through processing again (unreadable, triage, intake).
+ORIGINAL_NO_LONGER_NEEDED = (
+    InboundStatus.APPLIED,
+    InboundStatus.FILED,
+    InboundStatus.REVIEW,
+    InboundStatus.HELD,
+    InboundStatus.DUPLICATE,
+)
+
+
+def delete_old_originals(session: Session, now: datetime, keep_days: int, limit: int) -> int:
+    """Empty the received post of up to ``limit`` e-mails that processing finished with more
+    than ``keep_days`` ago, oldest first. What was kept from each (sender, subject, the new
+    text, the sanitised HTML, the attachments) stays. Returns how many were emptied; a
+    backlog is worked off over several runs, each one short transaction."""
+    old = (
+        sa.select(InboundEmail.id)
+        .where(
+            InboundEmail.status.in_(ORIGINAL_NO_LONGER_NEEDED),
+            InboundEmail.processed_at <= now - timedelta(days=keep_days),
+            InboundEmail.original_deleted_at.is_(None),
+        )
+        .order_by(InboundEmail.id)
+        .limit(limit)
+    )
+    return session.execute(
+        sa.update(InboundEmail)
+        .where(InboundEmail.id.in_(old.scalar_subquery()))
+        .values(raw_post=b"", original_deleted_at=now)
+        .execution_options(synchronize_session=False)
     ).rowcount
 
 

@@ -135,6 +135,9 @@ class InboundEmail(db.Model):
     # The HTTP body and its Content-Type, byte for byte: parsing happens later, in a worker.
     content_type: Mapped[str] = mapped_column(sa.String(200))
     raw_post: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    # Set when the retention rule deleted raw_post (left empty): it can no longer be
+    # processed again.
+    original_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[InboundStatus] = mapped_column(
         enum_column_type(InboundStatus, "inbound_status"),
         default=InboundStatus.RECEIVED,

@@ -20,6 +20,13 @@ class InboundEmailSchema(Schema):
     id = fields.Integer()
     received_at = fields.AwareDateTime()
     processed_at = fields.AwareDateTime(allow_none=True)
+    original_deleted_at = fields.AwareDateTime(
+        allow_none=True,
+        metadata={
+            "description": "When the e-mail as received was deleted under the retention rule "
+            "(GRC_INBOUND_ORIGINAL_DAYS); what was kept from it stays."
+        },
+    )
     status = fields.Enum(InboundStatus, by_value=True)
     message_id = fields.String(allow_none=True)
     from_address = fields.String(allow_none=True)
