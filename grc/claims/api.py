@@ -187,7 +187,7 @@ class ClaimPhotos(MethodView):
     @blp.alt_response(409, description="The claim is closed or cancelled, or has 10 photos")
     @blp.alt_response(413, description="The photo is over GRC_ATTACHMENT_MAX_BYTES")
     def post(self, files: dict[str, Any], claim_id: int) -> ClaimPhoto:
-        """Add a photo (multipart ``file``: JPEG, PNG or WebP). It is kept upright, at most
+        """Add a photo (multipart ``file``: JPEG, PNG, WebP or HEIC). It is kept upright, at most
         2048 px, re-encoded as JPEG without any metadata (no GPS position)."""
         user = current_user()
         claim = queries.get_claim_for(db.session, user, claim_id)

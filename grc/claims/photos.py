@@ -1,9 +1,10 @@
 """Photos on claims: checked, normalised and stored, then shown to staff and, through the
 work order's signed link, to the contractor.
 
-Nothing sent is trusted: the bytes must decode as a JPEG, PNG or WebP image whatever the
-file is called, and what is kept is a new JPEG drawn from the pixels alone, so no metadata
-(the GPS position of the tenant's home, the phone's serial number…) is stored or sent on.
+Nothing sent is trusted: the bytes must decode as a JPEG, PNG, WebP or HEIC (iPhone) image
+whatever the file is called, and what is kept is a new JPEG drawn from the pixels alone, so
+no metadata (the GPS position of the tenant's home, the phone's serial number…) is stored or
+sent on.
 
 Every function flushes and never commits; the caller owns the transaction.
 """
@@ -22,6 +23,7 @@ from pathlib import PurePosixPath
 import sqlalchemy as sa
 from flask import Response, send_file
 from PIL import Image, ImageOps
+from pillow_heif import register_heif_opener
 from sqlalchemy.orm import Session, undefer
 
 from grc.claims import timeline
@@ -43,7 +45,10 @@ MAX_SIDE = 2048
 MAX_PIXELS = 40_000_000
 JPEG_QUALITY = 85
 STORED_TYPE = "image/jpeg"
-_DECODED_FORMATS = ("JPEG", "PNG", "WEBP")
+_DECODED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
+# libheif applies the picture's rotation itself and resets its EXIF orientation, so the
+# exif_transpose below never turns a HEIC photo twice.
+register_heif_opener()
 # What Pillow raises on bytes that are not, or not entirely, an image it can decode.
 _UNREADABLE = (
     OSError,
@@ -84,7 +89,7 @@ def add_photo(
     """Check, normalise and store a photo of ``claim``, and note it on the timeline.
 
     Raises TooLarge over ``GRC_ATTACHMENT_MAX_BYTES``, PhotoRefused for what is not a JPEG,
-    PNG or WebP image (or one too large once decoded), Conflict for a closed or cancelled
+    PNG, WebP or HEIC image (or one too large once decoded), Conflict for a closed or cancelled
     claim or one that already has its photos; always before anything is written.
     """
     _refuse_if_closed(claim)
@@ -170,7 +175,7 @@ def normalise(data: bytes) -> tuple[bytes, int, int]:
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise PhotoRefused(too_many_pixels) from exc
         except _UNREADABLE as exc:
-            raise PhotoRefused("The file is not a JPEG, PNG or WebP image.") from exc
+            raise PhotoRefused("The file is not a JPEG, PNG, WebP or HEIC image.") from exc
     return out.getvalue(), flat.width, flat.height
 
 

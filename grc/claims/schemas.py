@@ -186,7 +186,7 @@ class PhotoSchema(Schema):
 class PhotoUploadSchema(Schema):
     file = Upload(
         required=True,
-        metadata={"description": "A JPEG, PNG or WebP photo, up to GRC_ATTACHMENT_MAX_BYTES"},
+        metadata={"description": "A JPEG, PNG, WebP or HEIC photo, up to GRC_ATTACHMENT_MAX_BYTES"},
     )
 
 

@@ -272,8 +272,8 @@ def register_intake(
     """Register the claim a tenant's e-mail asks for, and file the e-mail on it.
 
     The e-mail's kept images become the claim's photos (source ``email``). One that
-    ``add_photo`` refuses (a format it cannot read, such as HEIC, a damaged file, one over
-    the ten photos a claim takes) does not stop the registration: it is skipped, and named
+    ``add_photo`` refuses (a damaged file, a format it cannot read, one over the ten photos a
+    claim takes) does not stop the registration: it is skipped, and named
     in one internal timeline event so that the agent knows to look at the e-mail.
     """
     if inbound.status != InboundStatus.INTAKE:

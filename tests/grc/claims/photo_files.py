@@ -1,5 +1,5 @@
-"""Image files as phones, scanners and attackers send them, made with Pillow (and, for the
-decompression bomb, a PNG header written byte by byte)."""
+"""Image files as phones, scanners and attackers send them, made with Pillow and pillow-heif
+(and, for the decompression bomb, a PNG header written byte by byte)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,9 @@ import struct
 import zlib
 
 from PIL import Image
+from pillow_heif import register_heif_opener
+
+register_heif_opener()
 
 ORIENTATION = 0x0112
 MAKE = 0x010F
@@ -19,6 +22,15 @@ RED, BLUE = (220, 20, 20), (20, 20, 220)
 def phone_jpeg(width: int = 3000, height: int = 2000) -> bytes:
     """A phone photo held upright: stored landscape, left third red, with the EXIF
     orientation 6 (turn 90° clockwise to show it), the camera make and a GPS position."""
+    return _phone_photo(width, height, "JPEG", quality=90)
+
+
+def phone_heic(width: int = 1200, height: int = 800) -> bytes:
+    """The same photo as an iPhone saves it, in HEIC."""
+    return _phone_photo(width, height, "HEIF", quality=80)
+
+
+def _phone_photo(width: int, height: int, image_format: str, quality: int) -> bytes:
     image = Image.new("RGB", (width, height), BLUE)
     image.paste(RED, (0, 0, width // 3, height))
     exif = Image.Exif()
@@ -26,7 +38,7 @@ def phone_jpeg(width: int = 3000, height: int = 2000) -> bytes:
     exif[MAKE] = CAMERA_MAKE
     exif[GPS_IFD] = {1: "N", 2: (49.0, 7.0, 12.5), 3: "E", 4: (6.0, 10.0, 33.2)}
     out = io.BytesIO()
-    image.save(out, "JPEG", quality=90, exif=exif)
+    image.save(out, image_format, quality=quality, exif=exif.tobytes())
     return out.getvalue()
 
 

@@ -25,6 +25,7 @@ from tests.grc.claims.photo_files import (
     RED,
     bomb_png,
     opened,
+    phone_heic,
     phone_jpeg,
     small_png,
     transparent_png,
@@ -125,6 +126,46 @@ def test_a_phone_photo_is_kept_upright_downscaled_and_without_its_metadata(clien
     assert CAMERA_MAKE.encode() not in stored.data
 
 
+def test_an_iphone_heic_photo_is_kept_upright_as_a_jpeg_without_its_metadata(client, world):
+    claim = _claim(client, world)
+    original = phone_heic(1200, 800)
+    assert original[4:12] == b"ftypheic"
+
+    response = _upload(
+        client, claim["id"], original, "IMG_4021.HEIC", world=world, content_type="image/heic"
+    )
+
+    assert response.status_code == 201, response.json
+    assert (response.json["filename"], response.json["width"], response.json["height"]) == (
+        "IMG_4021.jpg",
+        800,
+        1200,
+    )
+    stored = _stored(response.json["id"])
+    image = opened(stored.data)
+    assert (image.format, image.mode, image.size) == ("JPEG", "RGB", (800, 1200))
+    # Turned once, not twice: the red third is at the top.
+    assert _near(image.getpixel((400, 20)), RED)
+    assert _near(image.getpixel((400, 1180)), BLUE)
+    assert dict(image.getexif()) == {}
+    assert b"Exif" not in stored.data
+    assert CAMERA_MAKE.encode() not in stored.data
+
+
+def test_a_heic_photo_with_too_many_pixels_is_refused_before_it_is_decoded(
+    client, world, monkeypatch
+):
+    import grc.claims.photos
+
+    monkeypatch.setattr(grc.claims.photos, "MAX_PIXELS", 1200 * 800 - 1)
+    claim = _claim(client, world)
+
+    response = _upload(client, claim["id"], phone_heic(1200, 800), "IMG_4022.HEIC", world=world)
+
+    assert response.status_code == 422, response.json
+    assert "too many pixels" in response.json["message"]
+
+
 def test_a_transparent_png_and_a_webp_become_jpegs(client, world):
     claim = _claim(client, world)
 
@@ -177,6 +218,10 @@ def test_the_filename_loses_its_folders_and_keeps_its_accents(client, world):
         pytest.param(b"Bonjour, voici la photo.", "photo.jpg", "not a JPEG", id="text"),
         pytest.param(b"%PDF-1.7\n1 0 obj\n<< >>\nendobj\n", "devis.jpg", "not a JPEG", id="pdf"),
         pytest.param(phone_jpeg(300, 200)[:2000], "coupee.jpg", "not a JPEG", id="truncated"),
+        pytest.param(
+            b"\x00\x00\x00\x18ftypheic" + bytes(200), "IMG_1.HEIC", "not a JPEG", id="bad-heic"
+        ),
+        pytest.param(phone_heic(600, 400)[:500], "IMG_2.HEIC", "not a JPEG", id="truncated-heic"),
         # Pillow's own error, Pillow's warning, and the 40-megapixel limit below both.
         pytest.param(bomb_png(50_000, 50_000), "bombe.png", "too many pixels", id="bomb"),
         pytest.param(bomb_png(10_000, 10_000), "bombe.png", "too many pixels", id="bomb-warning"),

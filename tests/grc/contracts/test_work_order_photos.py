@@ -28,7 +28,7 @@ from grc.messaging.models import OutboxMessage, Purpose
 from grc.messaging.rendering import render_email
 from notifications.memory import MemorySender
 from tests.factories import World, build_world, claim_payload
-from tests.grc.claims.photo_files import opened, phone_jpeg, small_png
+from tests.grc.claims.photo_files import opened, phone_heic, phone_jpeg, small_png
 from tests.grc.contracts.inbound_posts import INBOUND_AUTH, claim_with_work_order, post_raw_email
 from tests.grc.messaging.provider_apps import configured_app
 from workers.senders import set_senders
@@ -234,12 +234,15 @@ def _tenant_email_with_attachments(sender: str, to: str) -> bytes:
     message.add_attachment(
         phone_jpeg(3000, 2000), maintype="image", subtype="jpeg", filename="IMG_1234.jpg"
     )
-    # Kept by the inbox (an accepted type) but not an image Pillow reads without a plugin.
+    message.add_attachment(
+        phone_heic(1200, 800), maintype="image", subtype="heic", filename="IMG_1235.HEIC"
+    )
+    # Kept by the inbox (an accepted type) but damaged: no image comes out of it.
     message.add_attachment(
         b"\x00\x00\x00\x18ftypheic" + bytes(200),
         maintype="image",
         subtype="heic",
-        filename="IMG_1235.HEIC",
+        filename="IMG_1236.HEIC",
     )
     message.add_attachment(
         b"%PDF-1.4\n%%EOF\n", maintype="application", subtype="pdf", filename="bail.pdf"
@@ -269,6 +272,7 @@ def test_the_photos_a_tenant_e_mails_go_with_the_claim_registered_from_it(site):
     assert [a.filename for a in inbound.attachments if a.data is not None] == [
         "IMG_1234.jpg",
         "IMG_1235.HEIC",
+        "IMG_1236.HEIC",
         "bail.pdf",
     ]
 
@@ -280,16 +284,20 @@ def test_the_photos_a_tenant_e_mails_go_with_the_claim_registered_from_it(site):
 
     assert registered.status_code == 201, registered.json
     claim = registered.json
-    [photo] = claim["photos"]
+    photo, iphone_photo = claim["photos"]
     assert (photo["filename"], photo["source"]) == ("IMG_1234.jpg", "email")
     assert (photo["width"], photo["height"]) == (1365, 2048)
+    assert (iphone_photo["filename"], iphone_photo["source"]) == ("IMG_1235.jpg", "email")
+    assert (iphone_photo["width"], iphone_photo["height"]) == (800, 1200)
     stored = db.session.get(ClaimPhoto, photo["id"])
     assert stored.uploaded_by_id == world.users["agent"].id
     assert dict(opened(stored.data).getexif()) == {}
+    assert opened(db.session.get(ClaimPhoto, iphone_photo["id"]).data).format == "JPEG"
     bodies = [e["body"] for e in claim["events"]]
     assert "Photo ajoutée : IMG_1234.jpg" in bodies
-    # The HEIC picture is skipped, and said so; the PDF is not a photo at all.
-    assert "Pièce jointe de l'e-mail non reprise comme photo : IMG_1235.HEIC" in bodies
+    assert "Photo ajoutée : IMG_1235.jpg" in bodies
+    # The damaged picture is skipped, and said so; the PDF is not a photo at all.
+    assert "Pièce jointe de l'e-mail non reprise comme photo : IMG_1236.HEIC" in bodies
     assert not any("bail.pdf" in (body or "") for body in bodies)
 
     # The contractor's page shows it.
@@ -297,7 +305,7 @@ def test_the_photos_a_tenant_e_mails_go_with_the_claim_registered_from_it(site):
         sa.select(WorkOrder).where(WorkOrder.claim_id == claim["id"])
     ).scalar_one()
     html = client.get(_photos_path(order)).get_data(as_text=True)
-    [image_path] = _image_paths(html)
+    image_path, _ = _image_paths(html)
     image = client.get(image_path)
     assert image.status_code == 200
     assert image.data == stored.data
@@ -321,7 +329,7 @@ def test_an_intake_resolved_at_once_still_takes_its_photos(site):
     )
     assert registered.status_code == 201, registered.json
     assert registered.json["status"] == "resolved"
-    assert [p["filename"] for p in registered.json["photos"]] == ["IMG_1234.jpg"]
+    assert [p["filename"] for p in registered.json["photos"]] == ["IMG_1234.jpg", "IMG_1235.jpg"]
 
 
 def test_an_uploaded_photo_shows_on_the_contractors_page(client, world, app_ctx):
