@@ -61,7 +61,8 @@ def watch_work_orders_command() -> None:
 
 @click.command("retention")
 def retention_command() -> None:
-    """Apply the retention rule of inbound e-mail once (GRC_INBOUND_ORIGINAL_DAYS)."""
+    """Apply the retention rule of inbound e-mail (GRC_INBOUND_ORIGINAL_DAYS) now, until no
+    e-mail is left to empty."""
     from workers.jobs import delete_old_inbound_originals
 
     click.echo(delete_old_inbound_originals(until_done=True))

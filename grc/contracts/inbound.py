@@ -273,8 +273,8 @@ def register_intake(
 
     The e-mail's kept images become the claim's photos (source ``email``). One that
     ``add_photo`` refuses (a damaged file, a format it cannot read, one over the ten photos a
-    claim takes) does not stop the registration: it is skipped, and named
-    in one internal timeline event so that the agent knows to look at the e-mail.
+    claim takes) does not stop the registration: it is skipped, and named in one internal
+    timeline event so that the agent knows to look at the e-mail.
     """
     if inbound.status != InboundStatus.INTAKE:
         raise Conflict(f"The e-mail is {inbound.status}: only intake e-mails are registered.")
