@@ -312,11 +312,9 @@ def _location_statement(field: str, occupant: _Occupant) -> sa.Select:
     statement = sa.select(model).where(model.id == sa.bindparam("location_id")).options(chain)
     if occupant == _Occupant.NONE:
         return statement
-    today = sa.bindparam("today", type_=sa.Date)
     current = (
         Lease.dwelling_id == Dwelling.id,
-        Lease.start_date <= today,
-        sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
+        Lease.current_on(sa.bindparam("today", type_=sa.Date)),
     )
     if occupant == _Occupant.CURRENT:
         tenant_id = (

@@ -120,6 +120,12 @@ class Lease(db.Model):
     tenant: Mapped[Tenant] = relationship(back_populates="leases")
     dwelling: Mapped[Dwelling] = relationship()
 
+    @classmethod
+    def current_on(cls, day: date | sa.ColumnElement[date]) -> sa.ColumnElement[bool]:
+        """SQL: the lease runs on ``day`` (a date, or a bound parameter): started, not
+        ended; it ends in the evening of its end date."""
+        return sa.and_(cls.start_date <= day, sa.or_(cls.end_date.is_(None), cls.end_date >= day))
+
 
 class User(db.Model):
     """A member of the landlord's staff (or of the outsourced call centre)."""

@@ -108,7 +108,7 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
     )
     current_leases = session.execute(
         sa.select(Lease)
-        .where(Lease.tenant_id.in_(found), *_current_on(today))
+        .where(Lease.tenant_id.in_(found), Lease.current_on(today))
         .order_by(Lease.start_date, Lease.id)
         .options(
             joinedload(Lease.dwelling).joinedload(Dwelling.building).joinedload(Building.residence)
@@ -118,13 +118,6 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
     lease_of = {lease.tenant_id: lease for lease in current_leases}
     by_id = {t.id: t for t in tenants}
     return [TenantMatch(by_id[i], how, lease_of.get(i)) for i, how in found.items() if i in by_id]
-
-
-def _current_on(today: date) -> tuple[sa.ColumnElement[bool], ...]:
-    return (
-        Lease.start_date <= today,
-        sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
-    )
 
 
 def _search_by_text(session: Session, words: list[str], today: date, limit: int, add) -> None:  # type: ignore[no-untyped-def]
@@ -162,7 +155,7 @@ def _search_by_text(session: Session, words: list[str], today: date, limit: int,
         buildings = (
             sa.select(Building.id).where(_like_all(Building.search_address, words)).limit(200)
         )
-        current = sa.and_(*_current_on(today))
+        current = Lease.current_on(today)
         # The first ``limit`` occupied dwellings hold the first ``limit`` current leases, so
         # only their leases are read, not those of every dwelling of a street (with decades
         # of former tenants each, that was tens of thousands of rows for "rue …").
