@@ -115,8 +115,9 @@ def insert_rows(
     table = model.__table__  # type: ignore[attr-defined]
     insert = _returning(table, None, frozenset(rows[0]))
     returned = session.execute(insert, rows).mappings().all()
+    dialect = session.get_bind().dialect
     return [
-        as_written(session, model, values, back, related)
+        _persistent(session, _as_read(model, dialect, values, back), related)
         for values, back in zip(rows, returned, strict=True)
     ]
 
@@ -134,6 +135,10 @@ def as_written(
     UTC, a string as its enum member). A column in neither is expired, read when first used.
     Only for tables whose triggers do not change the row being inserted."""
     row = _as_read(model, session.get_bind().dialect, values, returned)
+    return _persistent(session, row, related)
+
+
+def _persistent(session: Session, row: Row, related: dict[str, Any] | None) -> Row:
     # Added before its relationships are set: the session then has nothing to cascade to.
     session.add(row)
     for name, value in (related or {}).items():
