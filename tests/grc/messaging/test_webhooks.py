@@ -162,6 +162,36 @@ def test_status_callback_signed_for_the_public_url_marks_delivered(site, caplog)
     assert [c.endswith("(changed=True)") for c in changes] == [True, False, False]
 
 
+def test_the_same_status_callback_three_times_at_once_changes_the_record_once(site, caplog):
+    """Three threads post one signed callback together, each request with its own
+    application context and session: the conditional update lets exactly one change it."""
+    message = _acknowledgement(site)
+    caplog.set_level(logging.INFO, logger="grc.messaging.webhooks")
+    params = _status_params(message, "delivered", RawDlrDoneDate="2603101015")
+    path = _status_query(message)
+    headers = {"X-Twilio-Signature": twilio_signature(TOKEN, f"{PUBLIC_URL}{path}", params)}
+    barrier = threading.Barrier(3)
+    answers: list[int] = []
+
+    def post() -> None:
+        client = site.app.test_client()
+        barrier.wait()
+        answers.append(client.post(path, data=params, headers=headers).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert answers == [204, 204, 204]
+    changes = [r.getMessage() for r in caplog.records if "twilio status" in r.getMessage()]
+    assert sorted(c.endswith("(changed=True)") for c in changes) == [False, False, True]
+    delivered = reload(message)
+    assert (delivered.status, delivered.provider_status) == (DeliveryStatus.DELIVERED, "delivered")
+    assert delivered.delivered_at == datetime(2026, 3, 10, 10, 15, tzinfo=UTC)
+
+
 def test_repeated_status_callback_keeps_the_first_delivery_time(site):
     message = _acknowledgement(site)
     params = _status_params(message, "delivered")  # no carrier time: the time of arrival
