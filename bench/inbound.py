@@ -1299,7 +1299,7 @@ PROFILED = (
     ("  parse: mail.parse_raw_mime", "contractors/mail.py", "parse_raw_mime"),
     ("  parse: mail.sanitise_html (nh3)", "contractors/mail.py", "sanitise_html"),
     ("  parse: mail.html_to_text", "contractors/mail.py", "html_to_text"),
-    ("duplicate check: inbox._is_duplicate", "contractors/inbox.py", "_is_duplicate"),
+    ("repeat key: inbox._claim_repeat_key", "contractors/inbox.py", "_claim_repeat_key"),
     ("attachments: inbox._keep_attachments", "contractors/inbox.py", "_keep_attachments"),
     ("read: reading.read_reply", "contractors/reading.py", "read_reply"),
     ("  read: reading.extract_new_text", "contractors/reading.py", "extract_new_text"),

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
+import functools
+import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import Message
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from contractors.mail import (
@@ -36,6 +39,7 @@ from grc.contracts.models import (
     Contractor,
     InboundAttachment,
     InboundEmail,
+    InboundEmailKey,
     InboundStatus,
     WorkOrder,
     WorkOrderStatus,
@@ -43,6 +47,7 @@ from grc.contracts.models import (
 from grc.housing.models import Residence
 from grc.messaging.models import OutboxMessage, Purpose
 from grc.people.models import Tenant
+from grc.text import storable
 
 _REFERENCE = re.compile(r"\bR-(\d{4})-(\d{6})\b", re.IGNORECASE)
 # A reply written more than this before it reached us is read as of its arrival instead
@@ -114,7 +119,7 @@ def process_inbound_email(session: Session, email_id: int, now: datetime) -> Inb
     if inbound is None or inbound.status != InboundStatus.RECEIVED:
         return inbound.status if inbound is not None else None
     try:
-        parsed = parse_post(inbound.content_type, inbound.raw_post)
+        parsed = _storable_email(parse_post(inbound.content_type, inbound.raw_post))
     except UnreadableEmail as error:
         return _finish(inbound, InboundStatus.UNREADABLE, now, error=str(error))
     if parsed.is_blank:
@@ -125,8 +130,8 @@ def process_inbound_email(session: Session, email_id: int, now: datetime) -> Inb
     inbound.subject = parsed.subject[:300]
     inbound.html = parsed.html
     with session.no_autoflush:  # the row is written once, at the end
-        duplicate = _is_duplicate(session, inbound)
-    if duplicate:
+        first = _claim_repeat_key(session, inbound, repeat_key(inbound, parsed))
+    if not first:
         return _finish(inbound, InboundStatus.DUPLICATE, now)
     _keep_attachments(inbound, parsed)
 
@@ -164,23 +169,84 @@ def _finish(
     inbound.status = status
     inbound.processed_at = now
     inbound.next_attempt_at = None
-    inbound.error = error[:500] if error else None
+    inbound.error = storable(error)[:500] if error else None
     return status
 
 
-def _is_duplicate(session: Session, inbound: InboundEmail) -> bool:
-    if not inbound.message_id:
-        return False
-    earlier = session.execute(
-        sa.select(InboundEmail.id)
-        .where(
-            InboundEmail.message_id == inbound.message_id,
-            InboundEmail.id != inbound.id,
-            InboundEmail.status.not_in((InboundStatus.RECEIVED, InboundStatus.UNREADABLE)),
+def repeat_key(inbound: InboundEmail, parsed: ParsedEmail) -> str | None:
+    """What makes two posts the same e-mail: its normalised Message-ID or, for a mail sent
+    without one, its sender, date, subject and text together. A mail with neither a
+    Message-ID nor a date has nothing that tells two sendings from one copy sent twice: it
+    gets no key and is always processed."""
+    if inbound.message_id:
+        identity = f"message-id:{inbound.message_id}"
+    elif parsed.date is not None:
+        identity = "content:" + "\x1f".join(
+            (parsed.from_address, parsed.date.isoformat(), parsed.subject, parsed.text)
         )
-        .limit(1)
-    ).first()
-    return earlier is not None
+    else:
+        return None
+    # The migration that created the keys computes the Message-ID's the same way.
+    return hashlib.sha256(identity.encode()).hexdigest()
+
+
+def _claim_repeat_key(session: Session, inbound: InboundEmail, key: str | None) -> bool:
+    """Take ``key`` for this e-mail, in the transaction that goes on to apply it; False when
+    another e-mail holds it (a duplicate).
+
+    One ``INSERT … ON CONFLICT DO NOTHING``: copies processed at the same moment wait on the
+    key's unique index until the first one's transaction ends, so exactly one holds it (and
+    if that one rolls back, the next takes it). An e-mail processed again holds its own key.
+    """
+    if key is None:
+        return True
+    holder = session.execute(
+        _key_insert(session.get_bind().dialect.name), {"key": key, "email_id": inbound.id}
+    ).scalar_one_or_none()
+    if holder is None:  # the key was taken already: by whom?
+        holder = session.execute(
+            sa.select(InboundEmailKey.email_id).where(InboundEmailKey.key == key)
+        ).scalar_one()
+    return holder == inbound.id
+
+
+@functools.cache
+def _key_insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    table = InboundEmailKey.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.email_id)
+
+
+def _storable_email(parsed: ParsedEmail) -> ParsedEmail:
+    """The parsed e-mail with every text as a database keeps it (``grc.text.storable``): a
+    NUL byte in a body, an id or a content type must not stop the mail."""
+
+    def texts(values: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(storable(value) for value in values)
+
+    return replace(
+        parsed,
+        message_id=storable(parsed.message_id) if parsed.message_id else None,
+        in_reply_to=texts(parsed.in_reply_to),
+        references=texts(parsed.references),
+        from_address=storable(parsed.from_address),
+        from_name=storable(parsed.from_name),
+        recipients=texts(parsed.recipients),
+        subject=storable(parsed.subject),
+        text=storable(parsed.text),
+        html=storable(parsed.html) if parsed.html is not None else None,
+        auto_reply_headers={
+            storable(name): storable(value) for name, value in parsed.auto_reply_headers.items()
+        },
+        attachments=tuple(
+            replace(
+                attachment,
+                filename=storable(attachment.filename),
+                content_type=storable(attachment.content_type),
+            )
+            for attachment in parsed.attachments
+        ),
+    )
 
 
 def _keep_attachments(inbound: InboundEmail, parsed: ParsedEmail) -> None:

@@ -148,10 +148,13 @@ def _codec_name(declared: str | None) -> str | None:
 
 
 def decode_bytes(data: bytes, declared: str | None = None) -> str:
-    """Decode with the declared charset, then UTF-8, then Windows-1252; never raises.
+    """Decode with the declared charset, replacing only the bytes it refuses; never raises.
 
-    A declared "us-ascii" is skipped: it is what mailers write when they did not look, and
-    the 8-bit bytes that follow are then UTF-8 or Windows-1252.
+    A text that shows no sign of its label is mislabelled, not damaged, and the fallbacks
+    decide (UTF-8, then Windows-1252): "utf-8" on a text with no UTF-8 sequence at all, and
+    "us-ascii", which mailers write when they did not look, before 8-bit UTF-8 or
+    Windows-1252. One bad byte in a UTF-8 text stays one replacement character: the rest is
+    read as UTF-8, not the whole part as Windows-1252.
     """
     codec = _codec_name(declared)
     if codec in _SINGLE_BYTE_LATIN and not data.isascii():
@@ -165,11 +168,35 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
         try:
             return data.decode(codec)
         except (UnicodeError, ValueError, LookupError):
-            pass  # a wrong label is common; the fallbacks below decide
+            pass  # damaged, or a wrong label: see below
+        if codec == "utf-8":
+            if _mostly_utf8(data):
+                return data.decode("utf-8", errors="replace")
+        else:
+            try:
+                return data.decode("utf-8")  # a UTF-8 text under another label
+            except UnicodeDecodeError:
+                pass
+            try:
+                return data.decode(codec, errors="replace")
+            except (UnicodeError, ValueError, LookupError):
+                pass
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
+        if _mostly_utf8(data):
+            return data.decode("utf-8", errors="replace")
         return data.decode("cp1252", errors="replace")
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """Bytes that are UTF-8 with a few damaged ones: at least as many well-formed
+    multi-byte characters as bad bytes. A Windows-1252 text read as UTF-8 has none: its
+    accented letters are single bytes that UTF-8 refuses."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode())
+    good = sum(1 for character in text if ord(character) > 0x7F) - text.count("\ufffd")
+    return good > 0 and good >= bad
 
 
 def _bytes_of_text(value: str) -> bytes:

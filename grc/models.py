@@ -14,8 +14,9 @@ from grc.contracts.models import (  # noqa: F401
     Contractor,
     InboundAttachment,
     InboundEmail,
+    InboundEmailKey,
     WorkOrder,
 )
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory  # noqa: F401
-from grc.messaging.models import OutboxMessage  # noqa: F401
+from grc.messaging.models import InboundSms, OutboxMessage  # noqa: F401
 from grc.people.models import ApiToken, Lease, Tenant, TenantPhone, User  # noqa: F401

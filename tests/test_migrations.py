@@ -73,3 +73,38 @@ def test_a_single_head(fresh_app):
     config = Config(os.path.join(MIGRATIONS, "alembic.ini"))
     config.set_main_option("script_location", MIGRATIONS)
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_e_mails_processed_before_the_repeat_keys_keep_their_message_id(fresh_app):
+    """Revision 0009: the first processed copy of each Message-ID holds its key, so that a
+    copy arriving after the upgrade is still a duplicate."""
+    from contractors.inbox import repeat_key
+    from grc.contracts.models import InboundEmail
+
+    upgrade(directory=MIGRATIONS, revision="0007")
+    rows = [
+        (1, "applied", "<a@x>"),
+        (2, "duplicate", "<a@x>"),
+        (3, "review", "<b@x>"),
+        (4, "received", "<c@x>"),  # not processed yet: it takes its key when it is
+        (5, "unreadable", "<d@x>"),
+        (6, "triage", None),
+    ]
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO inbound_emails (id, received_at, content_type, raw_post, status, "
+                "message_id, attempts) VALUES (:id, '2026-11-30 10:00:00', 'x', :raw, :status, "
+                ":message_id, 1)"
+            ),
+            [{"id": i, "raw": b"", "status": s, "message_id": m} for i, s, m in rows],
+        )
+    upgrade(directory=MIGRATIONS)
+    with db.engine.connect() as connection:
+        found = connection.execute(sa.text("SELECT key, email_id FROM inbound_email_keys"))
+        keys = dict(list(found))
+    expected = {
+        repeat_key(InboundEmail(message_id=message_id), parsed=None): email_id  # type: ignore[arg-type]
+        for email_id, message_id in ((1, "<a@x>"), (3, "<b@x>"))
+    }
+    assert keys == expected

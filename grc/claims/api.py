@@ -10,10 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 from sqlalchemy.orm import joinedload
 
+from grc.arguments import Blueprint
 from grc.auth import Permission, current_user, require
 from grc.claims import operations, photos, queries
 from grc.claims.models import Category, Claim, ClaimPhoto

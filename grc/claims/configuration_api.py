@@ -9,9 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import joinedload
 
+from grc.arguments import Blueprint
 from grc.auth import Permission, require
 from grc.claims import operations
 from grc.claims.models import Category, RoutingRule, TreatmentUnit

@@ -7,9 +7,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
+from grc.arguments import Blueprint
 from grc.auth import Permission, current_user, require
 from grc.claims.models import Claim
 from grc.claims.operations import NewClaim

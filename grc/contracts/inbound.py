@@ -34,6 +34,7 @@ from grc.errors import Conflict, error_response
 from grc.extensions import db
 from grc.messaging import handover
 from grc.people.models import User
+from grc.text import storable
 
 log = logging.getLogger(__name__)
 blp = Blueprint("inbound_email", __name__, url_prefix="/webhooks/sendgrid")
@@ -44,7 +45,7 @@ INBOUND_DISPATCHER = "grc_inbound_dispatcher"
 
 def store_inbound(session: Session, content_type: str, raw_post: bytes, now: datetime) -> int:
     email = InboundEmail(
-        content_type=content_type[:200],
+        content_type=storable(content_type)[:200],
         raw_post=raw_post,
         status=InboundStatus.RECEIVED,
         received_at=now,
@@ -123,7 +124,7 @@ def record_failure(session: Session, email_id: int, error: str, now: datetime) -
     inbound = session.get(InboundEmail, email_id, with_for_update=True)
     if inbound is None or inbound.status != InboundStatus.RECEIVED:
         return False
-    inbound.error = error[:500]
+    inbound.error = storable(error)[:500]
     if inbound.attempts >= MAX_ATTEMPTS:
         inbound.status = InboundStatus.UNREADABLE
         inbound.processed_at = now

@@ -169,6 +169,24 @@ class InboundEmail(db.Model):
     )
 
 
+class InboundEmailKey(db.Model):
+    """The claim an e-mail holds on its identity (normalised Message-ID, or a digest of its
+    sender, date, subject and text when it has none): the database lets one e-mail hold a
+    key, so copies processed at the same moment cannot both be applied.
+
+    Written in the same transaction as what processing the e-mail does, with
+    ``INSERT … ON CONFLICT DO NOTHING``: the copy whose insert loses is a duplicate.
+    """
+
+    __tablename__ = "inbound_email_keys"
+
+    # A SHA-256 digest: fixed length whatever the sender wrote, and no address in the index.
+    key: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    email_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("inbound_emails.id", ondelete="CASCADE"), unique=True
+    )
+
+
 class InboundAttachment(db.Model):
     __tablename__ = "inbound_attachments"
 

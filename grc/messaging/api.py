@@ -12,9 +12,9 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from flask_smorest.pagination import PaginationParameters
 
+from grc.arguments import Blueprint
 from grc.auth import Permission, require
 from grc.db import utcnow
 from grc.errors import Conflict, NotFound

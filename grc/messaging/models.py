@@ -98,3 +98,28 @@ class OutboxMessage(db.Model):
     def message_key(self) -> str:
         """Sent with the message so a duplicate delivery can be recognised."""
         return f"grc-outbox-{self.id}"
+
+
+class InboundSmsOutcome(StrEnum):
+    OPTED_OUT = "opted_out"  # STOP: no more SMS to the tenants with this number
+    OPTED_IN = "opted_in"  # START undoes it
+    FILED = "filed"  # on the timeline of the sender's latest open claim
+    UNKNOWN_SENDER = "unknown_sender"  # no tenant has this number
+    NO_OPEN_CLAIM = "no_open_claim"  # the tenant has nothing open to file it on
+
+
+class InboundSms(db.Model):
+    """An SMS a tenant sent us, kept once per Twilio ``MessageSid``: the unique key makes a
+    repeated webhook (Twilio retries, the same post twice at once) change nothing."""
+
+    __tablename__ = "inbound_sms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_sid: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    from_number: Mapped[str] = mapped_column(sa.String(32))
+    body: Mapped[str] = mapped_column(sa.Text)
+    outcome: Mapped[InboundSmsOutcome] = mapped_column(
+        enum_column_type(InboundSmsOutcome, "inbound_sms_outcome")
+    )
+    claim_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claims.id"), index=True)

@@ -235,57 +235,76 @@ class ProviderUpdate:
 
 
 def apply_provider_update(session: Session, update: ProviderUpdate, now: datetime) -> bool:
-    """Apply a delivery callback; True when it changed the record (repeats change nothing)."""
-    message = _message_for_update(session, update)
-    if message is None:
-        return False
+    """Apply a delivery callback; True when it changed the record (repeats change nothing).
+
+    One conditional ``UPDATE``: the row changes only while its provider status is behind
+    the callback's, a condition the database checks on the row it writes. The same callback
+    arriving twice at the same moment changes the record once, on every database, without
+    a read beforehand.
+    """
+    message_id = _message_id_for_update(session, update)
     rank = _PROVIDER_PROGRESS.get(update.status)
-    if rank is None or rank <= _PROVIDER_PROGRESS.get(message.provider_status or "", -1):
+    if message_id is None or rank is None:
         return False
-    message.provider_status = update.status
-    if message.provider_id is None and update.provider_id:
-        message.provider_id = update.provider_id
-        message.provider = update.provider
     when = update.occurred_at or now
+    values: dict[str, object] = {"provider_status": update.status}
+    if update.provider_id:
+        values["provider_id"] = sa.func.coalesce(OutboxMessage.provider_id, update.provider_id)
+        values["provider"] = sa.case(
+            (OutboxMessage.provider_id.is_(None), update.provider), else_=OutboxMessage.provider
+        )
     if update.status == "delivered":
-        message.status = DeliveryStatus.DELIVERED
-        message.delivered_at = when
+        values |= {"status": DeliveryStatus.DELIVERED, "delivered_at": when}
     elif update.status in ("failed", "undelivered"):
-        message.status = DeliveryStatus.FAILED
-        message.failed_at = when
-        message.last_error = f"{update.provider}: {update.status} ({update.error_code or '-'})"
-    elif update.provider_id and message.status in (
-        DeliveryStatus.PENDING,
-        DeliveryStatus.SENDING,
-        DeliveryStatus.NEEDS_CHECK,
-    ):
+        values |= {
+            "status": DeliveryStatus.FAILED,
+            "failed_at": when,
+            "last_error": f"{update.provider}: {update.status} ({update.error_code or '-'})",
+        }
+    elif update.provider_id:
         # The provider says it has the message: a send whose answer was lost is settled.
-        message.status = DeliveryStatus.SENT
-        message.sent_at = message.sent_at or when
-        message.last_error = None
-    session.flush()
-    return True
+        unsettled = OutboxMessage.status.in_(
+            (DeliveryStatus.PENDING, DeliveryStatus.SENDING, DeliveryStatus.NEEDS_CHECK)
+        )
+        values |= {
+            "status": sa.case(
+                (unsettled, sa.literal(DeliveryStatus.SENT.value)), else_=OutboxMessage.status
+            ),
+            "sent_at": sa.case(
+                (unsettled, sa.func.coalesce(OutboxMessage.sent_at, when)),
+                else_=OutboxMessage.sent_at,
+            ),
+            "last_error": sa.case((unsettled, sa.null()), else_=OutboxMessage.last_error),
+        }
+    progress = sa.case(_PROVIDER_PROGRESS, value=OutboxMessage.provider_status, else_=-1)
+    changed = session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, progress < rank)
+        .values(values)
+        .execution_options(synchronize_session="fetch")
+    ).rowcount
+    return changed == 1
 
 
-def _message_for_update(session: Session, update: ProviderUpdate) -> OutboxMessage | None:
+def _message_id_for_update(session: Session, update: ProviderUpdate) -> int | None:
     if update.message_key and update.message_key.startswith("grc-outbox-"):
         try:
             message_id = int(update.message_key.removeprefix("grc-outbox-"))
         except ValueError:
             message_id = None
         if message_id is not None:
-            found = session.get(OutboxMessage, message_id, with_for_update=True)
+            found = session.execute(
+                sa.select(OutboxMessage.id).where(OutboxMessage.id == message_id)
+            ).scalar_one_or_none()
             if found is not None:
                 return found
     if not update.provider_id:
         return None
     return session.execute(
-        sa.select(OutboxMessage)
-        .where(
+        sa.select(OutboxMessage.id).where(
             OutboxMessage.provider == update.provider,
             OutboxMessage.provider_id == update.provider_id,
         )
-        .with_for_update()
     ).scalar_one_or_none()
 
 

@@ -12,17 +12,14 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, request
 
-from grc.claims import timeline
-from grc.claims.models import OPEN_STATUSES, Claim, EventKind, Visibility
 from grc.clock import settings
 from grc.db import utcnow
 from grc.errors import error_response
 from grc.extensions import db
+from grc.messaging.inbound_sms import receive_sms
 from grc.messaging.operations import ProviderUpdate, apply_provider_update
-from grc.people.models import Tenant, TenantPhone
 from notifications import callbacks
 
 log = logging.getLogger(__name__)
@@ -74,49 +71,15 @@ def twilio_status() -> Response | tuple[str, int]:
 def twilio_inbound() -> Response:
     if not _twilio_authentic():
         return _refused()
-    sms = callbacks.parse_twilio_inbound(request.form.to_dict())
-    tenants = list(
-        db.session.execute(
-            sa.select(Tenant).join(TenantPhone).where(TenantPhone.number == sms.from_number)
-        ).scalars()
-    )
-    now = utcnow()
-    if callbacks.is_stop_keyword(sms.body):
-        for tenant in tenants:
-            tenant.sms_opt_out = True
-    elif callbacks.is_start_keyword(sms.body):
-        for tenant in tenants:
-            tenant.sms_opt_out = False
-    else:
-        _file_tenant_sms(tenants, sms.body, sms.provider_id, now)
+    try:
+        sms = callbacks.parse_twilio_inbound(request.form.to_dict())
+    except ValueError:
+        return error_response(
+            HTTPStatus.BAD_REQUEST, "The message has no MessageSid or no From number."
+        )
+    receive_sms(db.session, sms.provider_id, sms.from_number, sms.body, utcnow())
     db.session.commit()
     return Response(EMPTY_TWIML, mimetype="text/xml")
-
-
-def _file_tenant_sms(tenants: list[Tenant], body: str, provider_id: str, now) -> None:
-    """A tenant answering by SMS: the text goes on their most recent open claim's timeline."""
-    if not tenants:
-        log.info("inbound SMS %s from an unknown number", provider_id)
-        return
-    claim = db.session.execute(
-        sa.select(Claim)
-        .where(Claim.tenant_id.in_([t.id for t in tenants]), Claim.status.in_(OPEN_STATUSES))
-        .order_by(Claim.updated_at.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if claim is None:
-        log.info("inbound SMS %s from a tenant with no open claim", provider_id)
-        return
-    timeline.add_event(
-        db.session,
-        claim,
-        EventKind.MESSAGE,
-        now,
-        visibility=Visibility.TENANT,
-        body=body[:2000],
-        changes={"channel": "sms", "direction": "in", "provider_id": provider_id},
-    )
-    claim.updated_at = now
 
 
 @blp.post("/sendgrid/events")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from grc.arguments import Blueprint
 from grc.auth import Permission, require
 from grc.clock import local_today
 from grc.db import utcnow

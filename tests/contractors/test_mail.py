@@ -289,6 +289,20 @@ def test_decode_bytes_never_raises() -> None:
     assert decode_bytes(b"\x81\x8d", "utf-8") == "\ufffd\ufffd"
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain; charset=utf-8", "text/plain", "text/plain; charset=x-unknown"],
+)
+def test_one_bad_byte_in_a_utf8_body_is_the_only_character_replaced(content_type: str) -> None:
+    body = "Fuite réparée, joint changé ".encode() + b"\xff" + " à 14h.".encode()
+    assert parse_text(body, content_type) == "Fuite réparée, joint changé \ufffd à 14h."
+
+
+def test_a_declared_multibyte_charset_keeps_its_text_around_a_bad_byte() -> None:
+    body = "修理完了".encode("shift_jis") + b"\xff" + "です".encode("shift_jis")
+    assert parse_text(body, "text/plain; charset=shift_jis") == "修理完了\ufffdです"
+
+
 def test_quoted_printable_and_base64_bodies() -> None:
     quoted = b"Nous passerons le 12/03 =C3=A0 14h, merci de pr=C3=A9venir la loca=\r\ntaire."
     encoded = base64.encodebytes("Intervention réalisée.\r\n".encode()).replace(b"\n", b"\r\n")

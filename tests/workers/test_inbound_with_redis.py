@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from grc import create_app
-from grc.claims.models import Claim, ClaimStatus
+from grc.claims.models import Claim, ClaimEvent, ClaimStatus, EventKind
 from grc.contracts import work_orders
 from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
 from grc.extensions import db
@@ -108,3 +108,49 @@ def test_a_burst_is_applied_once_each_by_two_workers(inbound_app, workers: Worke
     logs = "".join(path.read_text() for path in sorted(workers.log_dir.glob("worker-*.log")))
     for email in stored:
         assert logs.count(f"inbound e-mail {email.id}: applied") == 1
+
+
+def test_copies_posted_during_a_burst_are_applied_once_by_three_workers(
+    inbound_app, workers: Workers
+):
+    """Each reply posted three times while three workers take the burst: one copy of each
+    is applied, the others are duplicates, and each claim's timeline has one reply."""
+    workers.env["GRC_INBOUND_DOMAIN"] = INBOUND_DOMAIN
+    orders = _orders(inbound_app, 6)
+    for _ in range(3):
+        workers.start(queues.INBOUND)
+    client = inbound_app.test_client()
+    replies = [
+        (
+            work_orders.reply_address(order),
+            reply(
+                to=work_orders.reply_address(order),
+                sender=order.contractor.email,
+                subject=f"RE: [{order.claim.reference}] Ordre de service",
+                text="Travaux terminés.",
+                date=datetime.now(UTC),
+            ),
+        )
+        for order in orders
+    ]
+    for _ in range(3):  # SendGrid posting every reply again, and again
+        for to, eml in replies:
+            assert post_raw_email(client, eml, to).status_code == 200
+
+    def all_processed() -> bool:
+        db.session.expire_all()
+        return not db.session.execute(
+            sa.select(InboundEmail.id).where(InboundEmail.status == InboundStatus.RECEIVED)
+        ).first()
+
+    wait_until(all_processed, timeout=60, what="18 posts processed")
+    stored = db.session.execute(sa.select(InboundEmail)).scalars().all()
+    by_claim: dict[int | None, list[InboundStatus]] = {}
+    for email in stored:
+        by_claim.setdefault(email.claim_id, []).append(email.status)
+    assert by_claim.pop(None) == [InboundStatus.DUPLICATE] * 12
+    assert by_claim == {order.claim_id: [InboundStatus.APPLIED] for order in orders}
+    replies_on_timelines = db.session.execute(
+        sa.select(ClaimEvent.claim_id).where(ClaimEvent.kind == EventKind.CONTRACTOR_REPLY)
+    ).scalars()
+    assert sorted(replies_on_timelines) == sorted(order.claim_id for order in orders)

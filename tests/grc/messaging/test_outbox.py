@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -223,6 +224,40 @@ def test_callbacks_apply_once_and_only_forward(app_ctx, handed):
     assert message.status == DeliveryStatus.DELIVERED
     unknown = outbox.ProviderUpdate(provider="twilio", provider_id="SMzzz", status="delivered")
     assert outbox.apply_provider_update(db.session, unknown, NOW) is False
+
+
+def test_a_callback_repeated_while_the_first_is_uncommitted_changes_nothing(app_ctx, handed):
+    """The second copy of a callback arrives while the first copy's transaction is still
+    open: it waits for it, then finds the record already changed (PostgreSQL and SQLite)."""
+    _queue()
+    [message] = _claim(NOW)
+    outbox.record_sent(db.session, message, "twilio", "SMabc", NOW)
+    db.session.commit()
+    delivered = outbox.ProviderUpdate(provider="twilio", provider_id="SMabc", status="delivered")
+    first = db.session.session_factory()
+    second_changed: list[bool] = []
+
+    def second_copy() -> None:
+        with app_ctx.app_context():
+            other = db.session.session_factory()
+            try:
+                second_changed.append(outbox.apply_provider_update(other, delivered, NOW))
+                other.commit()
+            finally:
+                other.close()
+
+    try:
+        assert outbox.apply_provider_update(first, delivered, NOW) is True  # not committed
+        thread = threading.Thread(target=second_copy)
+        thread.start()
+        thread.join(timeout=0.5)  # it waits on the first one's write
+        first.commit()
+    finally:
+        first.close()
+    thread.join(timeout=30)
+    assert second_changed == [False]
+    db.session.refresh(message)
+    assert (message.status, message.provider_status) == (DeliveryStatus.DELIVERED, "delivered")
 
 
 def test_callback_found_by_message_key(app_ctx, handed):

@@ -5,6 +5,8 @@ has credentials and a public URL; messages reach the in-memory sender."""
 from __future__ import annotations
 
 import logging
+import secrets
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -14,10 +16,18 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from flask.testing import FlaskClient
 
 from grc.claims.models import ClaimEvent, EventKind
 from grc.extensions import db
-from grc.messaging.models import DeliveryStatus, MessageChannel, OutboxMessage, Purpose
+from grc.messaging.models import (
+    DeliveryStatus,
+    InboundSms,
+    InboundSmsOutcome,
+    MessageChannel,
+    OutboxMessage,
+    Purpose,
+)
 from grc.people.models import Channel, Tenant
 from notifications.memory import MemorySender
 from tests.grc.messaging.provider_apps import (
@@ -152,6 +162,36 @@ def test_status_callback_signed_for_the_public_url_marks_delivered(site, caplog)
     assert [c.endswith("(changed=True)") for c in changes] == [True, False, False]
 
 
+def test_the_same_status_callback_three_times_at_once_changes_the_record_once(site, caplog):
+    """Three threads post one signed callback together, each request with its own
+    application context and session: the conditional update lets exactly one change it."""
+    message = _acknowledgement(site)
+    caplog.set_level(logging.INFO, logger="grc.messaging.webhooks")
+    params = _status_params(message, "delivered", RawDlrDoneDate="2603101015")
+    path = _status_query(message)
+    headers = {"X-Twilio-Signature": twilio_signature(TOKEN, f"{PUBLIC_URL}{path}", params)}
+    barrier = threading.Barrier(3)
+    answers: list[int] = []
+
+    def post() -> None:
+        client = site.app.test_client()
+        barrier.wait()
+        answers.append(client.post(path, data=params, headers=headers).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert answers == [204, 204, 204]
+    changes = [r.getMessage() for r in caplog.records if "twilio status" in r.getMessage()]
+    assert sorted(c.endswith("(changed=True)") for c in changes) == [False, False, True]
+    delivered = reload(message)
+    assert (delivered.status, delivered.provider_status) == (DeliveryStatus.DELIVERED, "delivered")
+    assert delivered.delivered_at == datetime(2026, 3, 10, 10, 15, tzinfo=UTC)
+
+
 def test_repeated_status_callback_keeps_the_first_delivery_time(site):
     message = _acknowledgement(site)
     params = _status_params(message, "delivered")  # no carrier time: the time of arrival
@@ -269,24 +309,34 @@ def _message_events() -> list[ClaimEvent]:
     return list(db.session.execute(stmt.order_by(ClaimEvent.id)).scalars())
 
 
-def _inbound(site: Site, body: str, *, sign: bool = True, sender: str = TENANT_NUMBER):
+def _inbound(
+    site: Site,
+    body: str,
+    *,
+    sign: bool = True,
+    sender: str = TENANT_NUMBER,
+    sid: str | None = None,
+    client: FlaskClient | None = None,
+):
+    """One SMS as Twilio posts it; each call is a new SMS unless ``sid`` repeats one."""
+    sid = sid or "SM" + secrets.token_hex(16)
     params = {
         "AccountSid": ACCOUNT_SID,
         "ApiVersion": "2010-04-01",
         "Body": body,
         "From": sender,
         "FromCountry": "FR",
-        "MessageSid": "SM" + "a" * 32,
+        "MessageSid": sid,
         "NumMedia": "0",
         "NumSegments": "1",
-        "SmsSid": "SM" + "a" * 32,
+        "SmsSid": sid,
         "SmsStatus": "received",
         "To": TWILIO_FROM,
     }
     headers = {}
     if sign:
         headers["X-Twilio-Signature"] = twilio_signature(TOKEN, PUBLIC_URL + INBOUND_PATH, params)
-    return site.client.post(INBOUND_PATH, data=params, headers=headers)
+    return (client or site.client).post(INBOUND_PATH, data=params, headers=headers)
 
 
 def _assert_empty_twiml(response) -> None:
@@ -349,6 +399,81 @@ def test_reply_without_an_open_claim_or_from_a_stranger_is_only_acknowledged(sit
     _assert_empty_twiml(_inbound(site, "Bonjour"))  # no claim yet
     _assert_empty_twiml(_inbound(site, "Bonjour", sender="+33799999999"))
     assert _message_events() == []
+
+
+def _stored_sms() -> list[InboundSms]:
+    db.session.expire_all()
+    return list(db.session.execute(sa.select(InboundSms).order_by(InboundSms.id)).scalars())
+
+
+def test_the_same_sms_posted_again_is_filed_once(site):
+    claim = site.create_claim()
+    sid = "SM" + "b" * 32
+    for _ in range(3):  # Twilio retrying a webhook it got no answer from
+        _assert_empty_twiml(_inbound(site, "Je serai là mardi", sid=sid))
+
+    replies = [e for e in _message_events() if (e.changes or {}).get("direction") == "in"]
+    assert [(e.claim_id, e.body) for e in replies] == [(claim["id"], "Je serai là mardi")]
+    [stored] = _stored_sms()
+    assert (stored.message_sid, stored.outcome, stored.claim_id) == (
+        sid,
+        InboundSmsOutcome.FILED,
+        claim["id"],
+    )
+    assert replies[0].changes["inbound_sms_id"] == stored.id
+
+
+def test_a_repeated_stop_does_not_undo_a_later_start(site):
+    stop_sid = "SM" + "c" * 32
+    _assert_empty_twiml(_inbound(site, "STOP", sid=stop_sid))
+    _assert_empty_twiml(_inbound(site, "START"))
+    _assert_empty_twiml(_inbound(site, "STOP", sid=stop_sid))  # a late retry of the first
+    assert _tenant(site).sms_opt_out is False
+    assert [s.outcome for s in _stored_sms()] == [
+        InboundSmsOutcome.OPTED_OUT,
+        InboundSmsOutcome.OPTED_IN,
+    ]
+
+
+def test_the_same_sms_posted_three_times_at_once_is_filed_once(site):
+    """Three identical signed posts from three threads, each request with its own
+    application context and session: the unique MessageSid lets exactly one apply."""
+    site.create_claim()
+    sid = "SM" + "d" * 32
+    barrier = threading.Barrier(3)
+    statuses: list[int] = []
+
+    def post() -> None:
+        client = site.app.test_client()
+        barrier.wait()
+        statuses.append(_inbound(site, "Je serai là mardi", sid=sid, client=client).status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert statuses == [200, 200, 200]
+    replies = [e for e in _message_events() if (e.changes or {}).get("direction") == "in"]
+    assert len(replies) == 1
+    assert [s.message_sid for s in _stored_sms()] == [sid]
+
+
+def test_an_sms_with_a_nul_byte_is_kept_without_it(site):
+    claim = site.create_claim()
+    _assert_empty_twiml(_inbound(site, "Je serai\x00 là mardi"))
+    replies = [e for e in _message_events() if (e.changes or {}).get("direction") == "in"]
+    assert [(e.claim_id, e.body) for e in replies] == [(claim["id"], "Je serai là mardi")]
+
+
+def test_a_signed_sms_without_message_sid_is_a_bad_request(site):
+    params = {"AccountSid": ACCOUNT_SID, "Body": "Bonjour", "From": TENANT_NUMBER}
+    headers = {"X-Twilio-Signature": twilio_signature(TOKEN, PUBLIC_URL + INBOUND_PATH, params)}
+    response = site.client.post(INBOUND_PATH, data=params, headers=headers)
+    assert response.status_code == 400
+    assert "MessageSid" in response.json["message"]
+    assert _stored_sms() == []
 
 
 @pytest.mark.parametrize("body", ["STOP", "Je serai là mardi"])

@@ -1,0 +1,114 @@
+"""SMS tenants send us: STOP / START, or a reply filed on their latest open claim.
+
+Each SMS is kept once per Twilio ``MessageSid`` (``inbound_sms``, a unique key): the row is
+written with ``INSERT … ON CONFLICT DO NOTHING`` in the transaction that applies the SMS,
+so a repeated webhook (Twilio retrying, the same post twice at the same moment) finds the
+key taken and changes nothing. The operation flushes; the caller commits.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from grc.claims import timeline
+from grc.claims.models import OPEN_STATUSES, Claim, EventKind, Visibility
+from grc.messaging.models import InboundSms, InboundSmsOutcome
+from grc.people.models import Tenant, TenantPhone
+from grc.text import storable
+from notifications import callbacks
+
+log = logging.getLogger(__name__)
+
+# A tenant's SMS reply as kept on the timeline (two segments are 306 characters at most;
+# a long multipart text still fits).
+MAX_SMS_BODY = 2000
+
+
+@dataclass(frozen=True)
+class _Decision:
+    outcome: InboundSmsOutcome
+    tenants: list[Tenant]
+    claim: Claim | None = None
+
+
+def receive_sms(
+    session: Session, message_sid: str, from_number: str, body: str, now: datetime
+) -> InboundSms | None:
+    """Keep and apply one SMS from a tenant; None when this ``MessageSid`` was received
+    before (nothing changes)."""
+    body = storable(body)[:MAX_SMS_BODY]
+    decision = _decide(session, from_number, body)
+    values = {
+        "message_sid": storable(message_sid)[:64],
+        "received_at": now,
+        "from_number": storable(from_number)[:32],
+        "body": body,
+        "outcome": decision.outcome,
+        "claim_id": decision.claim.id if decision.claim is not None else None,
+    }
+    with session.no_autoflush:
+        sms_id = session.execute(_insert(session.get_bind().dialect.name), values).scalar()
+    if sms_id is None:
+        log.info("inbound SMS %s received again: ignored", values["message_sid"])
+        return None
+    if decision.outcome in (InboundSmsOutcome.OPTED_OUT, InboundSmsOutcome.OPTED_IN):
+        for tenant in decision.tenants:
+            tenant.sms_opt_out = decision.outcome == InboundSmsOutcome.OPTED_OUT
+    elif decision.claim is not None:
+        claim = decision.claim
+        timeline.add_event(
+            session,
+            claim,
+            EventKind.MESSAGE,
+            now,
+            visibility=Visibility.TENANT,
+            body=body,
+            changes={
+                "channel": "sms",
+                "direction": "in",
+                "provider_id": values["message_sid"],
+                "inbound_sms_id": sms_id,
+            },
+        )
+        claim.updated_at = now
+    log.info("inbound SMS %s: %s", values["message_sid"], decision.outcome)
+    session.flush()
+    return session.get(InboundSms, sms_id)
+
+
+def _decide(session: Session, from_number: str, body: str) -> _Decision:
+    """What the SMS asks for, read without writing anything."""
+    tenants = list(
+        session.execute(
+            sa.select(Tenant).join(TenantPhone).where(TenantPhone.number == from_number)
+        ).scalars()
+    )
+    if callbacks.is_stop_keyword(body):
+        return _Decision(InboundSmsOutcome.OPTED_OUT, tenants)
+    if callbacks.is_start_keyword(body):
+        return _Decision(InboundSmsOutcome.OPTED_IN, tenants)
+    if not tenants:
+        return _Decision(InboundSmsOutcome.UNKNOWN_SENDER, tenants)
+    claim = session.execute(
+        sa.select(Claim)
+        .where(Claim.tenant_id.in_([t.id for t in tenants]), Claim.status.in_(OPEN_STATUSES))
+        .order_by(Claim.updated_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    if claim is None:
+        return _Decision(InboundSmsOutcome.NO_OPEN_CLAIM, tenants)
+    return _Decision(InboundSmsOutcome.FILED, tenants, claim)
+
+
+@functools.cache
+def _insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    table = InboundSms.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert.on_conflict_do_nothing(index_elements=["message_sid"]).returning(table.c.id)
