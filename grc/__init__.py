@@ -101,6 +101,19 @@ def _configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+    # Alembic announces each of its plugins and the database's DDL habits on every command
+    # (even `--help`): noise. What a migration does ("Running upgrade …") is still shown.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    if not any(isinstance(f, _AlembicChatterFilter) for f in migration_log.filters):
+        migration_log.addFilter(_AlembicChatterFilter())
+
+
+class _AlembicChatterFilter(logging.Filter):
+    _CHATTER = ("Context impl ", "Will assume ")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self._CHATTER)
 
 
 class _SessionOnlyWithCookie(SecureCookieSessionInterface):
