@@ -50,6 +50,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.claims.api import catalogue_blp
     from grc.claims.configuration_api import blp as configuration_blp
     from grc.contracts.api import blp as contractors_blp
+    from grc.housing.api import blp as agencies_blp
     from grc.messaging.api import blp as messages_blp
     from grc.people.api import blp as tenants_blp
 
@@ -59,6 +60,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     for blueprint in (
         catalogue_blp,
         configuration_blp,
+        agencies_blp,
         tenants_blp,
         claims_blp,
         messages_blp,
