@@ -1922,6 +1922,10 @@ class _Lifecycle:
     ) -> bool:
         if at >= self.anchor:
             return False
+        if claim.status == ClaimStatus.WAITING_TENANT:
+            # The question left days ago in the story the demo tells, not when the batch is
+            # settled: record it sent before the claim moves on, or it would be withdrawn.
+            _settle_history_messages(self.session)
         _transition(self.session, claim, TransitionRequest(action, comment, unit_id), actor, now=at)
         return True
 
