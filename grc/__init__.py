@@ -28,7 +28,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         # Work-order e-mails would carry relative links a contractor cannot open.
         app.logger.warning("GRC_PUBLIC_URL is not set: links in e-mails will not work")
 
-    from grc import errors
+    from grc import errors, security_headers
     from grc.db import ping_idle_connections
     from grc.extensions import api, db, migrate
 
@@ -44,6 +44,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     )
     api.init_app(app)
     errors.init_app(app)
+    security_headers.init_app(app)
 
     from grc import models  # noqa: F401  (every model registered before use)
     from grc.claims.api import blp as claims_blp

@@ -285,6 +285,8 @@ class Settings:
             "OPENAPI_JSON_PATH": "openapi.json",
             "OPENAPI_SWAGGER_UI_PATH": "/docs",
             "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+            # Swagger UI would send the document's address to swagger.io for a badge.
+            "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
             "API_SPEC_OPTIONS": {"security": [{"bearer": []}]},
             # Any request body; the routes that take files (inbound e-mail, photos) raise it
             # for themselves to their own limits.
