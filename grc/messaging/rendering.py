@@ -50,7 +50,12 @@ def render_sms(purpose: Purpose, locale: str | None, **context: Any) -> str:
 
     text = render()
     # A question written by staff can be long: it is cut at a word, and marked as cut, until
-    # the text fits; the tenant calls back or reads the e-mail for the rest.
+    # the text fits (two segments hold 306 characters at most); the tenant calls back for
+    # the rest.
+    question = str(context.get("question", ""))
+    if len(question) > 320:
+        context["question"] = _drop_last_words(question, at_least=len(question) - 300)
+        text = render()
     while sms_segments(text) > MAX_SMS_SEGMENTS and len(str(context.get("question", ""))) > 40:
         context["question"] = _drop_last_words(str(context["question"]))
         text = render()

@@ -274,3 +274,23 @@ def _claim_id(app, world) -> int:
         )
     assert response.status_code == 201, response.json
     return response.json["id"]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["x" * 5000, "Êtes-vous là ? " * 400, "🙂 " * 300, "Photo ?"],
+)
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_any_question_fits_two_segments_with_the_reference(app_ctx, question, locale):
+    from grc.messaging.rendering import render_sms
+
+    text = render_sms(
+        Purpose.QUESTION,
+        locale,
+        landlord="Office Public de l'Habitat de Moselle",
+        reference="R-2026-000123",
+        question=question,
+    )
+    assert sms_segments(text) <= 2, text
+    assert "R-2026-000123" in text
+    assert ("..." in text) is (question != "Photo ?")
