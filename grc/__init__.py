@@ -28,7 +28,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         # Work-order e-mails would carry relative links a contractor cannot open.
         app.logger.warning("GRC_PUBLIC_URL is not set: links in e-mails will not work")
 
-    from grc import errors
+    from grc import errors, security_headers
     from grc.db import ping_idle_connections
     from grc.extensions import api, db, migrate
 
@@ -44,12 +44,14 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     )
     api.init_app(app)
     errors.init_app(app)
+    security_headers.init_app(app)
 
     from grc import models  # noqa: F401  (every model registered before use)
     from grc.claims.api import blp as claims_blp
     from grc.claims.api import catalogue_blp
     from grc.claims.configuration_api import blp as configuration_blp
     from grc.contracts.api import blp as contractors_blp
+    from grc.housing.api import blp as agencies_blp
     from grc.messaging.api import blp as messages_blp
     from grc.people.api import blp as tenants_blp
 
@@ -59,6 +61,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     for blueprint in (
         catalogue_blp,
         configuration_blp,
+        agencies_blp,
         tenants_blp,
         claims_blp,
         messages_blp,
@@ -101,6 +104,19 @@ def _configure_logging(app: Flask) -> None:
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
         )
+    # Alembic announces each of its plugins and the database's DDL habits on every command
+    # (even `--help`): noise. What a migration does ("Running upgrade …") is still shown.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    migration_log = logging.getLogger("alembic.runtime.migration")
+    if not any(isinstance(f, _AlembicChatterFilter) for f in migration_log.filters):
+        migration_log.addFilter(_AlembicChatterFilter())
+
+
+class _AlembicChatterFilter(logging.Filter):
+    _CHATTER = ("Context impl ", "Will assume ")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self._CHATTER)
 
 
 class _SessionOnlyWithCookie(SecureCookieSessionInterface):

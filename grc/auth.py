@@ -111,6 +111,28 @@ def issue_token(user: User, name: str, expires_at: datetime | None = None) -> tu
     return token, secret
 
 
+def revoke_tokens(
+    session: sa.orm.Session, now: datetime, *, secret: str | None = None, user: User | None = None
+) -> int:
+    """Revoke one token (by its secret) or every live token of ``user``; how many were.
+
+    A revoked token is refused by the very next request; the row stays, for the record."""
+    if (secret is None) == (user is None):
+        raise ValueError("revoke one token or one user's tokens")
+    where = (
+        ApiToken.token_hash == hash_token(secret.strip())
+        if secret is not None
+        else ApiToken.user_id == user.id  # type: ignore[union-attr]
+    )
+    result = session.execute(
+        sa.update(ApiToken)
+        .where(where, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
 # Every API request starts with this query: built once, so that SQLAlchemy need not build
 # it and compute its cache key again on every request. It also reads the catalogue's stamp,
 # which a claim's intake needs next.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from datetime import timedelta
 from typing import BinaryIO
 
@@ -100,6 +101,31 @@ def create_token(email: str, name: str, days: int | None) -> None:
     _, secret = issue_token(user, name, expires_at)
     db.session.commit()
     click.echo(secret)
+
+
+@tokens_cli.command("revoke")
+@click.option("--token", "secret", help="The token's secret (`-` reads it from standard input).")
+@click.option("--email", help="Revoke every live token of this user.")
+def revoke_token(secret: str | None, email: str | None) -> None:
+    """Revoke a token, or all of a user's tokens: refused from the next request on."""
+    from grc.auth import revoke_tokens
+
+    if (secret is None) == (email is None):
+        raise click.UsageError("give --token or --email (one of them)")
+    if secret == "-":  # noqa: S105 - "read it from stdin", not a password
+        secret = sys.stdin.readline().strip()
+    user = None
+    if email is not None:
+        user = db.session.execute(
+            sa.select(User).where(User.email == email.lower())
+        ).scalar_one_or_none()
+        if user is None:
+            raise click.BadParameter(f"no user with email {email!r}", param_hint="--email")
+    revoked = revoke_tokens(db.session, utcnow(), secret=secret, user=user)
+    db.session.commit()
+    if secret is not None and revoked == 0:
+        raise click.BadParameter("no live token has this secret", param_hint="--token")
+    click.echo(f"{revoked} token{'s' if revoked != 1 else ''} revoked.")
 
 
 @grc_cli.command("receive-email")

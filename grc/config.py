@@ -86,6 +86,35 @@ def _parse_days(spec: str) -> frozenset[int]:
     return frozenset(days)
 
 
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
+
+
+def instance_secret_key(instance_path: Path) -> str:
+    """The key kept in ``instance_path/secret_key``, drawn the first time.
+
+    The file is written whole under a temporary name, readable by its owner only, then
+    linked to its final name: linking fails when the name exists, so of two processes
+    starting together one writes the key and both read the same one.
+    """
+    path = instance_path / SECRET_KEY_FILE
+    if not path.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        draft = instance_path / f".{SECRET_KEY_FILE}.{os.getpid()}.{secrets.token_hex(4)}"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as draft_file:
+                draft_file.write(secrets.token_urlsafe(48) + "\n")
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another process kept its key first: that one is everybody's
+        finally:
+            draft.unlink(missing_ok=True)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise ConfigError(f"{path} must hold a key of at least 32 characters (or set SECRET_KEY)")
+    return key
+
+
 @dataclass(frozen=True)
 class Settings:
     environment: str = "development"
@@ -198,8 +227,12 @@ class Settings:
             sqlite_file = Path(settings.instance_path) / "grc.sqlite3"
             settings = replace(settings, database_url=f"sqlite:///{sqlite_file}")
         if not settings.secret_key and settings.environment != "production":
-            # Development and tests get a throwaway key; production must set one.
-            settings = replace(settings, secret_key=secrets.token_urlsafe(32))
+            # Outside production the key is drawn once and kept beside the SQLite file:
+            # links e-mailed before a restart (valid 90 days) and the signed reply addresses
+            # of the running server stay valid. Production must set SECRET_KEY.
+            settings = replace(
+                settings, secret_key=instance_secret_key(Path(settings.instance_path))
+            )
         settings.validate()
         return settings
 
@@ -252,6 +285,8 @@ class Settings:
             "OPENAPI_JSON_PATH": "openapi.json",
             "OPENAPI_SWAGGER_UI_PATH": "/docs",
             "OPENAPI_SWAGGER_UI_URL": "/api/docs/assets/",
+            # Swagger UI would send the document's address to swagger.io for a badge.
+            "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
             "API_SPEC_OPTIONS": {"security": [{"bearer": []}]},
             # Any request body; the routes that take files (inbound e-mail, photos) raise it
             # for themselves to their own limits.

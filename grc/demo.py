@@ -417,6 +417,18 @@ AGENCIES = (
     ),
 )
 MULTISERVICE_AGENCIES = ("METZ", "WOIPPY", "THIONVILLE")
+# Who is on call out of hours, per agency. The numbers are in the range the telecoms
+# regulator (ARCEP) keeps for fiction (06 39 98 xx xx): no real phone ever rings.
+ON_CALL = {
+    "METZ": ("Astreinte Metz", "06 39 98 00 01"),
+    "WOIPPY": ("Astreinte Woippy", "06 39 98 00 02"),
+    "THIONVILLE": ("Astreinte Thionville", "06 39 98 00 03"),
+    "STAVOLD": ("Astreinte Saint-Avold", "06 39 98 00 04"),
+    "FORBACH": ("Astreinte Forbach", "06 39 98 00 05"),
+    "NANCY": ("Astreinte Nancy", "06 39 98 00 06"),
+}
+# The number the README searches for: the first current tenant of the demo holds it.
+README_PHONE = "06 12 34 56 78"
 
 RESIDENCE_NAMES = (
     "Les Tilleuls",
@@ -1055,7 +1067,14 @@ def _load_organisation(session: Session) -> _Organisation:
     agencies: dict[str, Agency] = {}
     units: dict[str, TreatmentUnit] = {}
     for spec in AGENCIES:
-        agency = Agency(code=spec.code, name=spec.name, territory=territories[spec.territory])
+        on_call_name, on_call_phone = ON_CALL[spec.code]
+        agency = Agency(
+            code=spec.code,
+            name=spec.name,
+            territory=territories[spec.territory],
+            on_call_name=on_call_name,
+            on_call_phone=normalise_phone(on_call_phone),
+        )
         agencies[spec.code] = agency
         short = spec.name.split(" de ", 1)[-1]
         for kind, (suffix, label) in AGENCY_UNIT_KINDS.items():
@@ -1418,6 +1437,17 @@ def _insert_tenants(
             start = end - timedelta(days=rng.randint(400, 5000))
             leases.append((new_tenant(prefixes[idx]), idx, start, end))
 
+    if stock.tenants == 0:
+        # The first batch's first current tenant answers to the README's example number
+        # (instead of their drawn mobile), whatever the seed and the size.
+        readme_row = next(row for row, _idx, _start, end in leases if end is None)
+        phones = [
+            (row, number, kind)
+            for row, number, kind in phones
+            if row != readme_row or kind != PhoneKind.MOBILE
+        ]
+        phones.append((readme_row, normalise_phone(README_PHONE) or "", PhoneKind.MOBILE))
+
     tenant_ids = _insert_many(session, Tenant, tenants)
     session.execute(
         sa.insert(TenantPhone),
@@ -1447,6 +1477,8 @@ def _insert_tenants(
 
 def _mobile(rng: random.Random) -> str:
     digits = f"{rng.choice('67')}{rng.randrange(10**8):08d}"
+    if digits == "612345678":  # the README's number belongs to one tenant only
+        digits = "612345679"
     # The same number as a tenant would give it: spaced, dotted or glued.
     pairs = [digits[i : i + 2] for i in range(1, 9, 2)]
     style = rng.random()
@@ -1890,6 +1922,10 @@ class _Lifecycle:
     ) -> bool:
         if at >= self.anchor:
             return False
+        if claim.status == ClaimStatus.WAITING_TENANT:
+            # The question left days ago in the story the demo tells, not when the batch is
+            # settled: record it sent before the claim moves on, or it would be withdrawn.
+            _settle_history_messages(self.session)
         _transition(self.session, claim, TransitionRequest(action, comment, unit_id), actor, now=at)
         return True
 

@@ -19,7 +19,12 @@ from grc.claims import timeline
 from grc.claims.models import Claim, EventKind, Priority, Visibility
 from grc.clock import settings
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
-from grc.messaging.operations import NewMessage, after_quiet_hours, queue_message
+from grc.messaging.operations import (
+    NewMessage,
+    after_quiet_hours,
+    cancel_pending,
+    queue_message,
+)
 from grc.messaging.rendering import RenderedEmail, render_email, render_sms
 from grc.people.models import Channel, PhoneKind, Role, Tenant, User
 
@@ -129,6 +134,16 @@ def notify_tenant(
             },
         )
     return message
+
+
+def withdraw_questions(session: Session, claim: Claim) -> list[int]:
+    """Cancel the claim's questions to its tenant that have not left yet; their ids."""
+    return cancel_pending(
+        session,
+        claim.id,
+        Purpose.QUESTION,
+        reason="Withdrawn before it left: the claim no longer waited for the tenant's answer.",
+    )
 
 
 def alert_on_call(session: Session, claim: Claim, now: datetime) -> OutboxMessage | None:

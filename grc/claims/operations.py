@@ -413,6 +413,8 @@ def transition_claim(
     elif action == Action.START:
         claim.responded_at = claim.responded_at or now
     elif action == Action.WAIT_TENANT:
+        if not comment:
+            raise InvalidInput({"comment": ["Write the question the tenant is asked."]})
         claim.paused_at = now
         claim.status_before_pause = previous
         claim.responded_at = claim.responded_at or now
@@ -440,6 +442,14 @@ def transition_claim(
             raise InvalidInput({"comment": ["Say why the claim is cancelled."]})
         claim.cancelled_at = now
         claim.paused_at = claim.status_before_pause = None
+    if previous == ClaimStatus.WAITING_TENANT:
+        # The claim no longer waits for the answer: a question still held back (quiet hours)
+        # would reach the tenant stale.
+        # (The claim is half-changed here: not flushed before the outbox's UPDATE.)
+        with session.no_autoflush:
+            withdrawn = notify.withdraw_questions(session, claim)
+        if withdrawn:
+            extra = {**extra, "questions_withdrawn": withdrawn}
 
     _change_status(session, claim, action, target, actor, now, body=comment, extra=extra)
     session.flush()

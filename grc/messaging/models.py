@@ -36,6 +36,9 @@ class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"  # the provider confirmed delivery
     FAILED = "failed"  # permanent error or retries exhausted: visible to admins
     NEEDS_CHECK = "needs_check"  # outcome unknown (SMS timeout): a person decides
+    # Withdrawn before it left: what it said no longer holds (a question to a tenant whose
+    # claim was resumed meanwhile).
+    CANCELLED = "cancelled"
 
 
 FINAL_STATUSES = (
@@ -43,6 +46,7 @@ FINAL_STATUSES = (
     DeliveryStatus.DELIVERED,
     DeliveryStatus.FAILED,
     DeliveryStatus.NEEDS_CHECK,
+    DeliveryStatus.CANCELLED,
 )
 
 

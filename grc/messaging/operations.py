@@ -338,6 +338,28 @@ def messages_to_hand_over(
     return ids
 
 
+def cancel_pending(session: Session, claim_id: int, purpose: Purpose, reason: str) -> list[int]:
+    """Withdraw the claim's messages of ``purpose`` that have not left (``reason`` is kept
+    on each, for staff reading the delivery records); their ids.
+
+    One ``UPDATE … WHERE status = 'pending'``: a message a delivery job already took
+    (``sending``) is not withdrawn and leaves, one still pending is never taken afterwards,
+    whichever transaction comes first (PostgreSQL re-checks the status after waiting for the
+    row; SQLite has one writer at a time)."""
+    withdrawn = session.scalars(
+        sa.update(OutboxMessage)
+        .where(
+            OutboxMessage.claim_id == claim_id,
+            OutboxMessage.purpose == purpose,
+            OutboxMessage.status == DeliveryStatus.PENDING,
+        )
+        .values(status=DeliveryStatus.CANCELLED, last_error=reason)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session="fetch")
+    ).all()
+    return sorted(withdrawn)
+
+
 def retry_message(session: Session, message: OutboxMessage, now: datetime) -> None:
     """An administrator sends a failed or to-be-checked message again."""
     message.status = DeliveryStatus.PENDING

@@ -49,6 +49,16 @@ def render_sms(purpose: Purpose, locale: str | None, **context: Any) -> str:
         return text
 
     text = render()
+    # A question written by staff can be long: it is cut at a word, and marked as cut, until
+    # the text fits (two segments hold 306 characters at most); the tenant calls back for
+    # the rest.
+    question = str(context.get("question", ""))
+    if len(question) > 320:
+        context["question"] = _drop_last_words(question, at_least=len(question) - 300)
+        text = render()
+    while sms_segments(text) > MAX_SMS_SEGMENTS and len(str(context.get("question", ""))) > 40:
+        context["question"] = _drop_last_words(str(context["question"]))
+        text = render()
     for field in ("category", "address", "landlord"):
         while sms_segments(text) > MAX_SMS_SEGMENTS and len(str(context.get(field, ""))) > 12:
             context[field] = str(context[field])[:-6].rstrip(" ,-") + "..."
@@ -56,6 +66,15 @@ def render_sms(purpose: Purpose, locale: str | None, **context: Any) -> str:
     if sms_segments(text) > MAX_SMS_SEGMENTS:
         raise ValueError(f"{purpose} SMS does not fit in {MAX_SMS_SEGMENTS} segments")
     return text
+
+
+def _drop_last_words(text: str, at_least: int = 12) -> str:
+    """``text`` shorter by about ``at_least`` characters, cut after a whole word, with "...";
+    a word longer than that is cut inside."""
+    text = text.removesuffix("...")
+    keep = text[: max(0, len(text) - at_least)]
+    cut = keep.rsplit(" ", 1)[0] if " " in keep.strip() else keep
+    return cut.rstrip(" ,;:-") + "..."
 
 
 def _fold_to_gsm(text: str, encoding_of: Any) -> str:

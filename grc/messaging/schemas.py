@@ -40,5 +40,8 @@ class DevOutboxEntrySchema(Schema):
     # SMS records keep "body", e-mail records "text" (and "html").
     body = fields.Function(lambda entry: entry.get("body") or entry.get("text"))
     html = fields.String(allow_none=True)
+    # E-mails only: where a reply goes (a work order's signed address, so that a reply can be
+    # tried locally with `grc receive-email --to`).
+    reply_to = fields.Function(lambda entry: entry.get("reply_to"))
     message_key = fields.String()
     sent_at = fields.String()

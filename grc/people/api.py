@@ -14,6 +14,9 @@ from grc.extensions import db
 from grc.people.schemas import TenantMatchSchema, TenantSearchArgsSchema, lease_dwelling
 from grc.people.search import search_tenants
 
+SEARCH_LIMIT = 20
+TRUNCATED_HEADER = "X-Results-Truncated"
+
 blp = Blueprint("tenants", __name__, url_prefix="/api/v1/tenants", description="Tenants")
 
 
@@ -21,15 +24,28 @@ blp = Blueprint("tenants", __name__, url_prefix="/api/v1/tenants", description="
 class TenantSearch(MethodView):
     @require(Permission.TENANTS_SEARCH)
     @blp.arguments(TenantSearchArgsSchema(), location="query")
-    @blp.response(200, TenantMatchSchema(many=True))
-    def get(self, args: dict[str, Any]) -> list[dict[str, Any]]:
-        """Find tenants by phone (any format), part of a name, address or claim reference."""
+    @blp.response(
+        200,
+        TenantMatchSchema(many=True),
+        headers={
+            TRUNCATED_HEADER: {
+                "description": "`true` when more tenants matched than the "
+                f"{SEARCH_LIMIT} listed (narrow the search), else `false`",
+                "schema": {"type": "string", "enum": ["true", "false"]},
+            }
+        },
+    )
+    def get(self, args: dict[str, Any]) -> tuple[list[dict[str, Any]], int, dict[str, str]]:
+        """Find tenants by phone (any format), part of a name, address or claim reference;
+        at most 20, and the X-Results-Truncated header says when there were more."""
         today = local_today(utcnow())
-        return [
+        found = search_tenants(db.session, args["q"], today, limit=SEARCH_LIMIT)
+        matches = [
             {
                 "matched_by": m.matched_by,
                 "tenant": m.tenant,
                 "dwelling": lease_dwelling(m.lease),
             }
-            for m in search_tenants(db.session, args["q"], today)
+            for m in found.matches
         ]
+        return matches, 200, {TRUNCATED_HEADER: "true" if found.truncated else "false"}

@@ -47,16 +47,26 @@ def _like_all(column: sa.ColumnElement[str], words: list[str]) -> sa.ColumnEleme
     return sa.and_(*(column.like(f"%{w}%") for w in words))
 
 
-def search_tenants(session: Session, query: str, today: date, limit: int = 20) -> list[TenantMatch]:
+@dataclass(frozen=True)
+class TenantSearch:
+    matches: list[TenantMatch]
+    # More tenants matched than the ``limit`` returned: the caller should narrow the search.
+    truncated: bool
+
+
+def search_tenants(session: Session, query: str, today: date, limit: int = 20) -> TenantSearch:
     query = query.strip()
     found: dict[int, str] = {}
+    # One match more than shown is looked for: finding it is how the search knows (and says)
+    # that it cut the list.
+    wanted = limit + 1
 
     def add(ids: list[int], how: str) -> bool:
-        """Record matches; False once ``limit`` are found (later queries can be skipped)."""
+        """Record matches; False once ``wanted`` are found (later queries can be skipped)."""
         for tenant_id in ids:
-            if len(found) < limit:
+            if len(found) < wanted:
                 found.setdefault(tenant_id, how)
-        return len(found) < limit
+        return len(found) < wanted
 
     reference = REFERENCE_RE.match(query)
     if reference:
@@ -84,7 +94,7 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
                         sa.select(TenantPhone.tenant_id)
                         .where(TenantPhone.number == number)
                         .order_by(TenantPhone.tenant_id)
-                        .limit(limit)
+                        .limit(wanted)
                     ).scalars()
                 ),
                 "phone",
@@ -92,10 +102,12 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
     else:
         words = [w for w in search_key(query).split() if w]
         if words:
-            _search_by_text(session, words, today, limit, add)
+            _search_by_text(session, words, today, wanted, add)
 
+    truncated = len(found) > limit
+    found = dict(list(found.items())[:limit])
     if not found:
-        return []
+        return TenantSearch([], truncated=False)
     # Two queries for the answer: the tenants with their phones, and their current leases
     # with where they live (not every lease they ever held).
     tenants = (
@@ -117,7 +129,10 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
     # Two current leases (a move within the landlord's stock): the one that started last.
     lease_of = {lease.tenant_id: lease for lease in current_leases}
     by_id = {t.id: t for t in tenants}
-    return [TenantMatch(by_id[i], how, lease_of.get(i)) for i, how in found.items() if i in by_id]
+    matches = [
+        TenantMatch(by_id[i], how, lease_of.get(i)) for i, how in found.items() if i in by_id
+    ]
+    return TenantSearch(matches, truncated)
 
 
 def _search_by_text(session: Session, words: list[str], today: date, limit: int, add) -> None:  # type: ignore[no-untyped-def]

@@ -76,3 +76,66 @@ def test_database_errors_never_carry_the_statement_parameters(app_ctx):
     db.session.rollback()
     assert "+33612345678" not in str(raised.value)
     assert "hidden due to hide_parameters" in str(raised.value)
+
+
+def _start_and_read_key(instance_path: str) -> str:
+    return Settings.from_env({}, instance_path=instance_path).secret_key
+
+
+def test_without_secret_key_the_key_is_drawn_once_into_the_instance_folder(tmp_path):
+    import os
+    import stat
+
+    first = Settings.from_env({}, instance_path=str(tmp_path / "instance"))
+    again = Settings.from_env({}, instance_path=str(tmp_path / "instance"))
+    key_file = tmp_path / "instance" / "secret_key"
+    assert len(first.secret_key) >= 32
+    assert again.secret_key == first.secret_key
+    assert key_file.read_text().strip() == first.secret_key
+    assert stat.S_IMODE(os.stat(key_file).st_mode) == 0o600
+    assert sorted(p.name for p in key_file.parent.iterdir()) == ["secret_key"]
+    assert Settings.from_env({"SECRET_KEY": "s" * 40}, instance_path=str(tmp_path)).secret_key == (
+        "s" * 40
+    )
+
+
+def test_processes_starting_together_agree_on_the_key(tmp_path):
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(6) as pool:
+        keys = pool.map(_start_and_read_key, [str(tmp_path)] * 12)
+    assert len(set(keys)) == 1
+    assert (tmp_path / "secret_key").read_text().strip() == keys[0]
+
+
+def test_a_short_kept_key_stops_the_start(tmp_path):
+    (tmp_path / "secret_key").write_text("short\n")
+    with pytest.raises(ConfigError, match="secret_key"):
+        Settings.from_env({}, instance_path=str(tmp_path))
+
+
+def test_links_minted_before_a_restart_are_accepted_after_it(tmp_path):
+    """Two starts of the embedded default (make run, then make run again) share the key:
+    a one-click link and a signed reply address from the first are valid in the second."""
+    from types import SimpleNamespace
+
+    from grc import create_app
+    from grc.contracts.work_orders import (
+        Action,
+        action_token,
+        read_action_token,
+        reply_address,
+        work_order_id_from_address,
+    )
+
+    env = {"GRC_INSTANCE_PATH": str(tmp_path)}
+    order = SimpleNamespace(id=42)
+    with create_app(Settings.from_env(env)).app_context():
+        link = action_token(order, Action.DONE)
+        address = reply_address(order)
+    with create_app(Settings.from_env(env)).app_context():
+        assert read_action_token(link) == (42, Action.DONE)
+        assert work_order_id_from_address(address) == 42
+    with create_app(Settings.from_env(env | {"SECRET_KEY": "o" * 40})).app_context():
+        assert read_action_token(link) is None
+        assert work_order_id_from_address(address) is None

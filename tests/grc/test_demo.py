@@ -237,3 +237,34 @@ def test_same_seed_same_claims(app_ctx: Flask) -> None:
     _empty_database()
     _load(seed=12, now=now)
     assert _claims_signature() != first
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_the_readme_phone_number_finds_one_current_tenant(app_ctx: Flask, seed: int) -> None:
+    """The README's example search (`q=06 12 34 56 78`) answers with a demo tenant who lives
+    in one of the demo's dwellings, whatever the seed."""
+    _empty_database()
+    _load(seed=seed)
+    tokens = json.loads((Path(app_ctx.instance_path) / TOKENS_FILE).read_text())
+    response = app_ctx.test_client().get(
+        "/api/v1/tenants",
+        query_string={"q": "06 12 34 56 78"},
+        headers={"Authorization": f"Bearer {tokens['agent']}"},
+    )
+    assert response.status_code == 200
+    [match] = response.json
+    assert match["matched_by"] == "phone"
+    assert "+33612345678" in match["tenant"]["phones"]
+    assert match["dwelling"] is not None
+    holders = db.session.scalars(
+        sa.select(TenantPhone.tenant_id).where(TenantPhone.number == "+33612345678")
+    ).all()
+    assert holders == [match["tenant"]["id"]]
+
+
+def test_demo_agencies_have_on_call_numbers(app_ctx: Flask) -> None:
+    _load()
+    on_call = db.session.execute(sa.select(Agency.code, Agency.on_call_phone)).all()
+    assert len(on_call) == 6
+    assert all(re.fullmatch(r"\+3363998\d{4}", phone or "") for _code, phone in on_call)
+    assert len({phone for _code, phone in on_call}) == 6

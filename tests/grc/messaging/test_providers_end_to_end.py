@@ -382,6 +382,23 @@ def test_dev_outbox_shows_the_text_of_emails(dev_site):
     assert claim["reference"] in entry.get("body", "")
 
 
+def test_dev_outbox_shows_where_a_work_order_reply_goes(app, app_ctx, tmp_path):
+    """The work order's e-mail carries its signed reply address: shown, a reply can be tried
+    locally with `grc receive-email --to`."""
+    from grc.contracts.work_orders import work_order_id_from_address
+
+    with configured_app(app, instance_path=str(tmp_path)) as application:
+        site = open_site(application, contracts=True)
+        claim = site.create_claim(category="PLB-FUITE")
+        entries = site.client.get("/api/v1/dev-outbox", headers=site.world.headers("admin")).json
+    [order_mail] = [e for e in entries if e["to"] == "ordres@multiservices.test"]
+    assert claim["reference"] in order_mail["subject"]
+    assert work_order_id_from_address(order_mail["reply_to"]) is not None
+    tenant_texts = [e for e in entries if e["kind"] == "sms"]
+    assert tenant_texts
+    assert all(e["reply_to"] is None for e in tenant_texts)
+
+
 @pytest.mark.parametrize("threads", [1, 4])
 def test_one_job_delivers_a_backlog_in_batches(site, provider_stub, threads):
     """What piled up while no worker ran (a deploy, an outage) leaves in batches, each message

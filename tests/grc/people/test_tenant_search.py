@@ -149,3 +149,43 @@ def test_nothing_found_is_an_empty_list(client, world):
     assert _search(client, world, "zzzyyyxxx") == []
     assert _search(client, world, "07 99 99 99 99") == []
     assert _search(client, world, "R-1999-000001") == []
+
+
+def _add_namesakes(count: int, start: int = 0) -> None:
+    from grc.extensions import db
+    from grc.people.models import Tenant, TenantPhone
+
+    for i in range(start, start + count):
+        tenant = Tenant(first_name=f"Prénom{i:02d}", last_name="Zorglub")
+        tenant.refresh_search_name()
+        tenant.phones.append(TenantPhone(number="+33699887766"))
+        db.session.add(tenant)
+    db.session.commit()
+
+
+@pytest.mark.parametrize("q", ["zorglub", "06 99 88 77 66"])
+def test_search_says_when_it_cut_the_list(client, world, q):
+    """Twenty matches are all shown; with a twenty-first, twenty are shown and the answer
+    says the list was cut (the caller narrows the search instead of trusting it)."""
+    _add_namesakes(20)
+    whole = client.get("/api/v1/tenants", query_string={"q": q}, headers=world.headers("agent"))
+    assert len(whole.json) == 20
+    assert whole.headers["X-Results-Truncated"] == "false"
+
+    _add_namesakes(1, start=20)
+    cut = client.get("/api/v1/tenants", query_string={"q": q}, headers=world.headers("agent"))
+    assert cut.status_code == 200
+    assert len(cut.json) == 20
+    assert cut.headers["X-Results-Truncated"] == "true"
+    assert [r["tenant"]["id"] for r in cut.json] == [r["tenant"]["id"] for r in whole.json]
+
+    few = client.get(
+        "/api/v1/tenants", query_string={"q": "lefevre"}, headers=world.headers("agent")
+    )
+    assert few.headers["X-Results-Truncated"] == "false"
+
+
+def test_the_truncation_header_is_documented(client):
+    spec = client.get("/api/openapi.json").json
+    answer = spec["paths"]["/api/v1/tenants"]["get"]["responses"]["200"]
+    assert "X-Results-Truncated" in answer["headers"]
