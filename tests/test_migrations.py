@@ -73,3 +73,48 @@ def test_a_single_head(fresh_app):
     config = Config(os.path.join(MIGRATIONS, "alembic.ini"))
     config.set_main_option("script_location", MIGRATIONS)
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+def test_contracts_get_deadlines_per_priority_from_their_single_pair(fresh_app):
+    upgrade(directory=MIGRATIONS, revision="0007")
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO contractors (id, code, name, email) "
+                "VALUES (1, 'MULTI', 'Multiservices', 'ordres@multi.test')"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO contracts (id, reference, contractor_id, kind, starts_on, "
+                "acknowledge_hours, complete_hours) VALUES "
+                "(1, 'MS', 1, 'multiservice', '2025-01-01', 4, 72), "
+                "(2, 'ASC', 1, 'elevator', '2025-01-01', 1, 3)"
+            )
+        )
+    upgrade(directory=MIGRATIONS)
+    columns = ", ".join(
+        f"{p}_acknowledge_hours, {p}_complete_hours" for p in ("urgent", "high", "normal", "low")
+    )
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(f"SELECT {columns} FROM contracts ORDER BY id")  # noqa: S608
+        ).all()
+        stamp = connection.execute(sa.text("SELECT stamp FROM catalogue_versions")).scalar()
+    # The old pair is the normal and low deadlines; urgent and high are capped, never longer.
+    assert [tuple(r) for r in rows] == [
+        (1, 4, 2, 24, 4, 72, 4, 72),
+        (1, 3, 1, 3, 1, 3, 1, 3),
+    ]
+    # The catalogue stamp still changes with the contracts (SQLite rebuilt the table).
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE contracts SET low_complete_hours = 96 WHERE id = 1"))
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT stamp FROM catalogue_versions")).scalar() != stamp
+
+    downgrade(directory=MIGRATIONS, revision="0007")
+    with db.engine.connect() as connection:
+        pairs = connection.execute(
+            sa.text("SELECT acknowledge_hours, complete_hours FROM contracts ORDER BY id")
+        ).all()
+    assert [tuple(p) for p in pairs] == [(4, 72), (1, 3)]
