@@ -118,3 +118,43 @@ def test_contracts_get_deadlines_per_priority_from_their_single_pair(fresh_app):
             sa.text("SELECT acknowledge_hours, complete_hours FROM contracts ORDER BY id")
         ).all()
     assert [tuple(p) for p in pairs] == [(4, 72), (1, 3)]
+
+
+def test_existing_work_orders_get_consistent_timestamps(fresh_app):
+    from datetime import UTC, datetime
+
+    from grc.claims.models import IntakeChannel
+    from grc.claims.operations import NewClaim, create_claim
+    from grc.contracts.lifecycle import OrderEvent, move
+    from grc.contracts.models import WorkOrder, WorkOrderStatus
+    from tests.factories import build_world
+
+    upgrade(directory=MIGRATIONS)
+    world = build_world(db.session)
+    orders = []
+    for dwelling in ("TIL-11", "TIL-12"):
+        claim = create_claim(
+            db.session,
+            NewClaim("PLB-FUITE", IntakeChannel.PHONE, "Fuite.", world.dwellings[dwelling].id),
+            world.users["agent"],
+        )
+        orders.append(
+            db.session.execute(sa.select(WorkOrder).filter_by(claim_id=claim.id)).scalar_one()
+        )
+    move(orders[0], OrderEvent.CANCEL, datetime.now(UTC))
+    move(orders[1], OrderEvent.SUPERSEDE, datetime.now(UTC))
+    db.session.commit()
+    db.session.remove()
+
+    # Back to before the lifecycle (a superseded order was a cancelled one), and up again:
+    # the cancelled orders of that time get a cancellation time.
+    downgrade(directory=MIGRATIONS, revision="0007")
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT status FROM work_orders")).scalars().all() == [
+            "cancelled",
+            "cancelled",
+        ]
+    upgrade(directory=MIGRATIONS)
+    stored = db.session.execute(sa.select(WorkOrder).order_by(WorkOrder.id)).scalars().all()
+    assert [o.status for o in stored] == [WorkOrderStatus.CANCELLED] * 2
+    assert all(o.cancelled_at == o.created_at for o in stored)
