@@ -303,3 +303,25 @@ def test_a_reroute_to_another_contract_supersedes_the_order(site):
     # The superseded order's button changes nothing.
     assert site.client.post(f"/wo/{action_token(first, Action.DONE)}").status_code == 409
     assert _order(claim.id).status == WorkOrderStatus.SUPERSEDED
+
+
+def test_a_reply_found_by_its_subject_after_a_reroute_changes_nothing(site):
+    claim = site.create_claim()
+    order = _order(claim["id"])
+    _reroute_to_the_unit(site, claim)
+    # No signed address this time: the claim reference in the subject finds the claim, whose
+    # only order is the cancelled one.
+    to = f"ordres@{INBOUND_DOMAIN}"
+    done = reply(
+        to=to,
+        sender=CONTRACTOR,
+        subject=f"Intervention {claim['reference']} terminée",
+        text="Travaux terminés ce matin.",
+        date=datetime.now(UTC),
+    )
+    assert post_raw_email(site.client, done, to).status_code == 200
+    [stored] = db.session.execute(sa.select(InboundEmail)).scalars().all()
+    assert (stored.status, stored.matched_by) == (InboundStatus.REVIEW, "subject")
+    assert _claim(claim["id"]).status == ClaimStatus.ASSIGNED
+    assert _order(claim["id"]).status == WorkOrderStatus.CANCELLED
+    assert _attention_list(site) == [order.id]
