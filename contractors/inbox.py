@@ -34,15 +34,16 @@ from contractors.mail import (
 from contractors.reading import Reading, ReplyKind, read_reply
 from grc.claims.models import Claim, EventKind
 from grc.clock import settings
-from grc.contracts import work_orders
+from grc.contracts import lifecycle, work_orders
+from grc.contracts.lifecycle import OrderEvent
 from grc.contracts.models import (
     Contractor,
     InboundAttachment,
     InboundEmail,
     InboundEmailKey,
     InboundStatus,
+    MatchedBy,
     WorkOrder,
-    WorkOrderStatus,
 )
 from grc.housing.models import Residence
 from grc.messaging.models import OutboxMessage, Purpose
@@ -57,7 +58,7 @@ _MAX_DATE_SKEW = timedelta(days=7)
 
 @dataclass(frozen=True)
 class Match:
-    how: str  # token, subject, thread, manual
+    how: MatchedBy
     claim: Claim
     work_order: WorkOrder | None
 
@@ -144,7 +145,7 @@ def process_inbound_email(session: Session, email_id: int, now: datetime) -> Inb
         subject=parsed.subject,
     )
     inbound.new_text = reading.new_text
-    inbound.reply_kind = str(reading.kind)
+    inbound.reply_kind = reading.kind
     inbound.reading = _reading_record(reading)
 
     with session.no_autoflush:
@@ -291,21 +292,23 @@ def _match(session: Session, inbound: InboundEmail, parsed: ParsedEmail) -> Matc
         if work_order_id is not None:
             order = session.get(WorkOrder, work_order_id, options=_WORK_ORDER_LOADS)
             if order is not None:
-                return Match("token", order.claim, order)
+                return Match(MatchedBy.TOKEN, order.claim, order)
     for found in _REFERENCE.finditer(parsed.subject):
         reference = f"R-{found.group(1)}-{found.group(2)}"
         claim = session.execute(
             sa.select(Claim).where(Claim.reference == reference)
         ).scalar_one_or_none()
         if claim is not None:
-            return Match("subject", claim, work_orders.open_work_order_for_claim(session, claim.id))
+            order = work_orders.open_work_order_for_claim(session, claim.id)
+            return Match(MatchedBy.SUBJECT, claim, order)
     order = _work_order_of_thread(session, (*parsed.in_reply_to, *parsed.references))
     if order is not None:
-        return Match("thread", order.claim, order)
+        return Match(MatchedBy.THREAD, order.claim, order)
     if inbound.claim_id is not None:  # attached by a person, then reprocessed
         claim = session.get(Claim, inbound.claim_id)
         if claim is not None:
-            return Match("manual", claim, work_orders.open_work_order_for_claim(session, claim.id))
+            order = work_orders.open_work_order_for_claim(session, claim.id)
+            return Match(MatchedBy.MANUAL, claim, order)
     return None
 
 
@@ -386,7 +389,11 @@ def _apply(
 ) -> InboundStatus:
     claim, order = match.claim, match.work_order
     summary = _timeline_text(reading, parsed)
-    changes = {"inbound_email_id": inbound.id, "matched_by": match.how, **_reading_record(reading)}
+    changes = {
+        "inbound_email_id": inbound.id,
+        "matched_by": str(match.how),
+        **_reading_record(reading),
+    }
     if order is not None:
         changes["work_order_id"] = order.id
 
@@ -425,6 +432,13 @@ def _apply(
         )
         return InboundStatus.HELD
 
+    if lifecycle.is_final(order):
+        # Cancelled, superseded or done: whatever it says, nothing moves; a person reads it.
+        work_orders.file_on_finished_order(
+            session, order, now, f"Réponse du prestataire : {summary}", changes
+        )
+        return InboundStatus.REVIEW
+
     order.last_reply_at = now
     applicable = reading.confident and reading.kind in (
         ReplyKind.ACKNOWLEDGED,
@@ -451,7 +465,8 @@ def _apply(
             changes,
             kind=EventKind.CONTRACTOR_REPLY,
         )
-        if work_orders.apply_contractor_update(session, order, update, now):
+        outcome = work_orders.apply_contractor_update(session, order, update, now)
+        if outcome == work_orders.UpdateOutcome.APPLIED:
             return InboundStatus.APPLIED
         # The claim can no longer move (closed, resolved) or the visit is already past: a
         # person reads it.
@@ -459,7 +474,7 @@ def _apply(
         return InboundStatus.REVIEW
 
     if reading.kind == ReplyKind.CANNOT_INTERVENE and reading.confident:
-        order.status = WorkOrderStatus.CANNOT_INTERVENE
+        lifecycle.move(order, OrderEvent.CANNOT_INTERVENE, now)
     order.needs_attention = True
     work_orders.record_on_claim(
         session,

@@ -1524,8 +1524,8 @@ def _load_contracts(session: Session, org: _Organisation, stock: _Stock, today: 
             "multiservice",
             by_agency(*MULTISERVICE_AGENCIES),
             _categories_for(session, "multiservice"),
-            4,
-            72,
+            # A leak or a power cut is made safe within hours, a dripping tap within days.
+            {"urgent": (1, 4), "high": (2, 24), "normal": (4, 72), "low": (8, 168)},
         ),
         (
             "ASC-2024-03",
@@ -1533,8 +1533,8 @@ def _load_contracts(session: Session, org: _Organisation, stock: _Stock, today: 
             "elevator",
             stock.residences_with.get("elevator", set()),
             _categories_for(session, "elevator"),
-            1,
-            24,
+            # Someone trapped in a cabin: on site within the hour.
+            {"urgent": (1, 2), "high": (1, 4), "normal": (1, 24), "low": (4, 72)},
         ),
         (
             "CHF-2023-07",
@@ -1542,8 +1542,7 @@ def _load_contracts(session: Session, org: _Organisation, stock: _Stock, today: 
             "heating",
             by_agency(*moselle),
             _categories_for(session, "heating"),
-            2,
-            24,
+            {"urgent": (1, 4), "high": (2, 12), "normal": (2, 24), "low": (8, 72)},
         ),
         (
             "NET-2025-02",
@@ -1551,8 +1550,7 @@ def _load_contracts(session: Session, org: _Organisation, stock: _Stock, today: 
             "cleaning",
             by_agency("METZ", "NANCY"),
             _categories_for(session, "cleaning"),
-            24,
-            120,
+            {"urgent": (2, 8), "high": (8, 48), "normal": (24, 120), "low": (24, 240)},
         ),
         (
             "3D-2026-01",
@@ -1560,12 +1558,11 @@ def _load_contracts(session: Session, org: _Organisation, stock: _Stock, today: 
             "pest",
             by_agency(*(a.code for a in AGENCIES)),
             _categories_for(session, "pest"),
-            24,
-            240,
+            {"urgent": (2, 24), "high": (8, 72), "normal": (24, 240), "low": (48, 480)},
         ),
     )
     count = 0
-    for reference, contractor, kind, residences, categories, ack, complete in plans:
+    for reference, contractor, kind, residences, categories, deadlines in plans:
         if not residences or not categories:
             continue
         contract = Contract(
@@ -1574,9 +1571,8 @@ def _load_contracts(session: Session, org: _Organisation, stock: _Stock, today: 
             kind=kind,
             starts_on=date(today.year - 2, 1, 1),
             ends_on=date(today.year + 2, 12, 31),
-            acknowledge_hours=ack,
-            complete_hours=complete,
         )
+        contract.set_deadlines(**deadlines)
         session.add(contract)
         session.flush()
         session.execute(
@@ -1786,8 +1782,12 @@ def _plan_claims(
                 location["dwelling_id"] = dwelling.id  # a caller names their own dwelling
             else:
                 location["building_id"] = dwelling.building_id
-        fcr = channel in (IntakeChannel.PHONE, IntakeChannel.DESK) and rng.random() < (
-            0.9 if info.fcr_possible else 0.19
+        # Only what can be answered on the phone is resolved during the call (the catalogue's
+        # fcr_possible); a leak or a broken lift always needs someone on site.
+        fcr = (
+            info.fcr_possible
+            and channel in (IntakeChannel.PHONE, IntakeChannel.DESK)
+            and rng.random() < 0.9
         )
         resolution = None
         if fcr:

@@ -183,9 +183,9 @@ def _add_contracts(session: Session, w: World) -> None:
         kind="multiservice",
         starts_on=date(2024, 1, 1),
         ends_on=date(2027, 12, 31),
-        acknowledge_hours=4,
-        complete_hours=72,
     )
+    # Realistic promises: an emergency made safe within hours, standard work within days.
+    multiservice.set_deadlines(urgent=(1, 4), high=(2, 24), normal=(4, 72), low=(8, 168))
     multiservice.residences = [w.residences["TIL"], w.residences["HAUS"]]
     multiservice.categories = _categories_handled_by(session, "multiservice")
     elevator = Contract(
@@ -193,9 +193,8 @@ def _add_contracts(session: Session, w: World) -> None:
         contractor=w.contractors["ELEV"],
         kind="elevator",
         starts_on=date(2025, 1, 1),
-        acknowledge_hours=1,
-        complete_hours=24,
     )
+    elevator.set_deadlines(urgent=(1, 2), high=(1, 4), normal=(1, 24), low=(4, 72))
     elevator.residences = [w.residences["TIL"]]
     elevator.categories = _categories_handled_by(session, "elevator")
     w.contracts = {"MULTI": multiservice, "ELEV": elevator}

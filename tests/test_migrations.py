@@ -108,3 +108,88 @@ def test_e_mails_processed_before_the_repeat_keys_keep_their_message_id(fresh_ap
         for email_id, message_id in ((1, "<a@x>"), (3, "<b@x>"))
     }
     assert keys == expected
+
+
+def test_contracts_get_deadlines_per_priority_from_their_single_pair(fresh_app):
+    upgrade(directory=MIGRATIONS, revision="0007")
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO contractors (id, code, name, email) "
+                "VALUES (1, 'MULTI', 'Multiservices', 'ordres@multi.test')"
+            )
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO contracts (id, reference, contractor_id, kind, starts_on, "
+                "acknowledge_hours, complete_hours) VALUES "
+                "(1, 'MS', 1, 'multiservice', '2025-01-01', 4, 72), "
+                "(2, 'ASC', 1, 'elevator', '2025-01-01', 1, 3)"
+            )
+        )
+    upgrade(directory=MIGRATIONS)
+    columns = ", ".join(
+        f"{p}_acknowledge_hours, {p}_complete_hours" for p in ("urgent", "high", "normal", "low")
+    )
+    with db.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(f"SELECT {columns} FROM contracts ORDER BY id")  # noqa: S608
+        ).all()
+        stamp = connection.execute(sa.text("SELECT stamp FROM catalogue_versions")).scalar()
+    # The old pair is the normal and low deadlines; urgent and high are capped, never longer.
+    assert [tuple(r) for r in rows] == [
+        (1, 4, 2, 24, 4, 72, 4, 72),
+        (1, 3, 1, 3, 1, 3, 1, 3),
+    ]
+    # The catalogue stamp still changes with the contracts (SQLite rebuilt the table).
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE contracts SET low_complete_hours = 96 WHERE id = 1"))
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT stamp FROM catalogue_versions")).scalar() != stamp
+
+    downgrade(directory=MIGRATIONS, revision="0007")
+    with db.engine.connect() as connection:
+        pairs = connection.execute(
+            sa.text("SELECT acknowledge_hours, complete_hours FROM contracts ORDER BY id")
+        ).all()
+    assert [tuple(p) for p in pairs] == [(4, 72), (1, 3)]
+
+
+def test_existing_work_orders_get_consistent_timestamps(fresh_app):
+    from datetime import UTC, datetime
+
+    from grc.claims.models import IntakeChannel
+    from grc.claims.operations import NewClaim, create_claim
+    from grc.contracts.lifecycle import OrderEvent, move
+    from grc.contracts.models import WorkOrder, WorkOrderStatus
+    from tests.factories import build_world
+
+    upgrade(directory=MIGRATIONS)
+    world = build_world(db.session)
+    orders = []
+    for dwelling in ("TIL-11", "TIL-12"):
+        claim = create_claim(
+            db.session,
+            NewClaim("PLB-FUITE", IntakeChannel.PHONE, "Fuite.", world.dwellings[dwelling].id),
+            world.users["agent"],
+        )
+        orders.append(
+            db.session.execute(sa.select(WorkOrder).filter_by(claim_id=claim.id)).scalar_one()
+        )
+    move(orders[0], OrderEvent.CANCEL, datetime.now(UTC))
+    move(orders[1], OrderEvent.SUPERSEDE, datetime.now(UTC))
+    db.session.commit()
+    db.session.remove()
+
+    # Back to before the lifecycle (a superseded order was a cancelled one), and up again:
+    # the cancelled orders of that time get a cancellation time.
+    downgrade(directory=MIGRATIONS, revision="0007")
+    with db.engine.connect() as connection:
+        assert connection.execute(sa.text("SELECT status FROM work_orders")).scalars().all() == [
+            "cancelled",
+            "cancelled",
+        ]
+    upgrade(directory=MIGRATIONS)
+    stored = db.session.execute(sa.select(WorkOrder).order_by(WorkOrder.id)).scalars().all()
+    assert [o.status for o in stored] == [WorkOrderStatus.CANCELLED] * 2
+    assert all(o.cancelled_at == o.created_at for o in stored)

@@ -51,6 +51,10 @@ ACTIONS_BY_ROLE: dict[Role, frozenset[Action]] = {
     Role.ADMIN: frozenset(),
 }
 
+# A contractor, through an open work order of the claim (its reply or one-click link), starts
+# the work and says when it is done; nothing else.
+CONTRACTOR_ACTIONS: frozenset[Action] = frozenset({Action.START, Action.RESOLVE})
+
 # A resolution by the call centre before any unit started work is first-contact resolution.
 FIRST_CONTACT_STATUSES = frozenset({S.RECEIVED, S.ASSIGNED})
 

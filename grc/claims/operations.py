@@ -36,6 +36,7 @@ from grc.claims.routing import NoRoute, choose_route
 from grc.claims.sla import SlaCalendar
 from grc.clock import local_today, settings
 from grc.contracts import work_orders
+from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder
 from grc.db import StrEnum, insert_returning, utcnow
 from grc.errors import Conflict, Forbidden, InvalidInput
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory
@@ -84,6 +85,8 @@ def create_claim(
     location, tenant = _resolve_location_and_tenant(session, category, command, today)
     if command.resolve_now and not (command.resolution or "").strip():
         raise InvalidInput({"resolution": ["A resolution is required to resolve at once."]})
+    if command.resolve_now:
+        _check_first_contact_possible(category)
 
     residence = location.building.residence
     try:
@@ -387,18 +390,22 @@ def transition_claim(
     request: TransitionRequest,
     actor: User | None,
     now: datetime | None = None,
+    *,
+    work_order: WorkOrder | None = None,
 ) -> Claim:
-    """Apply a lifecycle action. ``actor`` None is the contractor, through a reply or a
-    one-click link read by GRC: only starting and resolving are open to it."""
+    """Apply a lifecycle action, by a user (``actor``) or by the contractor of
+    ``work_order`` (its reply or one-click link, read by GRC; ``actor`` None): only starting
+    and resolving are open to a contractor, and only through an open order of this claim."""
     now = now or utcnow()
     action = request.action
-    allowed = (
-        lifecycle.ACTIONS_BY_ROLE[actor.role]
-        if actor is not None
-        else (Action.START, Action.RESOLVE)
-    )
+    if actor is not None:
+        allowed = lifecycle.ACTIONS_BY_ROLE[actor.role]
+        role = str(actor.role)
+    else:
+        _check_contractor_order(claim, work_order)
+        allowed = lifecycle.CONTRACTOR_ACTIONS
+        role = "contractor"
     if action not in allowed:
-        role = actor.role if actor is not None else "contractor"
         raise Forbidden(f"Your role ({role}) may not '{action}' a claim.")
     try:
         target = lifecycle.target_status(action, claim.status, claim.status_before_pause)
@@ -423,14 +430,17 @@ def transition_claim(
     elif action == Action.RESOLVE:
         if not comment:
             raise InvalidInput({"comment": ["Say how the claim was resolved."]})
-        claim.resolution = comment
-        claim.resolved_at = now
-        claim.responded_at = claim.responded_at or now
-        claim.first_contact_resolution = (
+        first_contact = (
             actor is not None
             and actor.role == Role.AGENT
             and previous in lifecycle.FIRST_CONTACT_STATUSES
         )
+        if first_contact:
+            _check_first_contact_possible(claim.category)
+        claim.resolution = comment
+        claim.resolved_at = now
+        claim.responded_at = claim.responded_at or now
+        claim.first_contact_resolution = first_contact
         extra = {"first_contact_resolution": claim.first_contact_resolution}
     elif action == Action.REOPEN:
         claim.resolved_at = None
@@ -452,6 +462,9 @@ def transition_claim(
             extra = {**extra, "questions_withdrawn": withdrawn}
 
     _change_status(session, claim, action, target, actor, now, body=comment, extra=extra)
+    if action == Action.CANCEL:
+        # Nobody chases a contractor for a claim that no longer exists.
+        work_orders.cancel_open_orders(session, claim, now, "demande annulée")
     session.flush()
     if action == Action.RESOLVE:
         notify.notify_tenant(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
@@ -460,6 +473,27 @@ def transition_claim(
             session, claim, Purpose.QUESTION, now, occasion=now.isoformat(), question=comment
         )
     return claim
+
+
+def _check_contractor_order(claim: Claim, work_order: WorkOrder | None) -> None:
+    """A change without a user is the contractor's: it needs an open order of this claim."""
+    if work_order is None:
+        raise Forbidden("A claim is changed by a user, or by a contractor through its order.")
+    if work_order.claim_id != claim.id or work_order.status not in OPEN_WORK_ORDER_STATUSES:
+        raise Conflict(
+            f"Work order {work_order.id} is {work_order.status}: its contractor no longer "
+            f"acts on claim {claim.reference}."
+        )
+
+
+def _check_first_contact_possible(category: Category) -> None:
+    """A category whose problem needs someone on site (a leak, a gas smell…) is never
+    "resolved" during the call: it needs a unit or a contractor."""
+    if not category.fcr_possible:
+        raise Conflict(
+            f"First-contact resolution is not possible for category '{category.code}' "
+            f"({category.label('en')}): the claim must be handled by a unit or a contractor."
+        )
 
 
 def schedule_appointment(
@@ -531,11 +565,16 @@ def _reassign(
             reason_code=RouteReason.MANUAL,
             reason=f"Réaffectée par {actor.name} à {unit.name}.",
         )
-    previous_contractor = claim.contractor_id
+    previous_contract = claim.contract_id
     _apply_route(claim, route)
-    if previous_contractor is not None and route.kind != RouteKind.CONTRACTOR:
+    new_contract = route.contract.id if route.contract else None
+    if previous_contract is not None and new_contract is None:
         work_orders.cancel_open_orders(session, claim, now, f"réaffectée à {route.unit.name}")
-    elif route.kind == RouteKind.CONTRACTOR and previous_contractor is None:
+    elif new_contract is not None and new_contract != previous_contract:
+        if previous_contract is not None:
+            work_orders.supersede_open_orders(
+                session, claim, now, f"demande confiée au contrat {route.contract.reference}"
+            )
         session.flush()
         work_orders.open_work_order(session, claim, now)
     return {

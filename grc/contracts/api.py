@@ -19,12 +19,14 @@ from grc.contracts.inbound import register_intake, send_back
 from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
 from grc.contracts.schemas import (
     AttachSchema,
+    AttentionSchema,
     InboundEmailSchema,
     InboundListArgsSchema,
     RegisterIntakeSchema,
     WorkOrderListArgsSchema,
     WorkOrderSchema,
 )
+from grc.contracts.work_orders import clear_attention
 from grc.db import utcnow
 from grc.errors import Conflict, NotFound
 from grc.extensions import db
@@ -151,3 +153,24 @@ class WorkOrderList(MethodView):
         if "needs_attention" in args:
             stmt = stmt.where(WorkOrder.needs_attention.is_(args["needs_attention"]))
         return page_of(db.session, stmt, pagination_parameters, WorkOrder.id.desc())
+
+
+@blp.route("/work-orders/<int(max=2147483647):work_order_id>/attention")
+class WorkOrderAttention(MethodView):
+    @require(Permission.INBOUND_TRIAGE)
+    @blp.arguments(AttentionSchema())
+    @blp.response(200, WorkOrderSchema)
+    def post(self, body: dict[str, Any], work_order_id: int) -> WorkOrder:
+        """Clear ``needs_attention`` once the reply or deadline it was raised for is dealt
+        with; the ``comment`` (required) goes on the claim's timeline. ``409`` when the order
+        does not need attention."""
+        order = db.session.execute(
+            restrict_to_visible_claims(
+                sa.select(WorkOrder), WorkOrder.claim_id, current_user()
+            ).where(WorkOrder.id == work_order_id)
+        ).scalar_one_or_none()
+        if order is None:
+            raise NotFound(f"No work order with id {work_order_id}.")
+        clear_attention(db.session, order, body["comment"], current_user(), utcnow())
+        db.session.commit()
+        return order

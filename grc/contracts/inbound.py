@@ -28,7 +28,7 @@ from grc.claims.photos import REFUSALS as PHOTO_REFUSALS
 from grc.claims.photos import add_photo
 from grc.claims.schemas import MAX_DESCRIPTION
 from grc.clock import settings
-from grc.contracts.models import InboundEmail, InboundStatus
+from grc.contracts.models import InboundEmail, InboundStatus, MatchedBy
 from grc.db import utcnow
 from grc.errors import Conflict, error_response
 from grc.extensions import db
@@ -287,7 +287,7 @@ def register_intake(
     )
     claim = create_claim(session, command, actor, now)
     inbound.claim_id = claim.id
-    inbound.matched_by = "intake"
+    inbound.matched_by = MatchedBy.INTAKE
     inbound.status = InboundStatus.APPLIED
     _copy_photos(session, inbound, claim, actor, now)
     session.flush()

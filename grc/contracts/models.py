@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from contractors.reading import ReplyKind
 from grc.db import StrEnum, UTCDateTime, enum_column_type, utcnow
 from grc.extensions import db
 
@@ -40,13 +41,21 @@ class Contractor(db.Model):
     contracts: Mapped[list[Contract]] = relationship(back_populates="contractor")
 
 
+# A claim's priority → the contract's deadlines for it. The names are the claim priorities'
+# values (grc.claims.models.Priority, which imports this module).
+CONTRACT_PRIORITIES = ("urgent", "high", "normal", "low")
+
+
+def _deadline_check(priority: str) -> sa.CheckConstraint:
+    ack, complete = f"{priority}_acknowledge_hours", f"{priority}_complete_hours"
+    return sa.CheckConstraint(f"{ack} > 0 AND {complete} >= {ack}", name=f"deadlines_{priority}")
+
+
 class Contract(db.Model):
     __tablename__ = "contracts"
     __table_args__ = (
         sa.CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates_ordered"),
-        sa.CheckConstraint(
-            "acknowledge_hours > 0 AND complete_hours >= acknowledge_hours", name="deadlines"
-        ),
+        *(_deadline_check(priority) for priority in CONTRACT_PRIORITIES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -56,8 +65,16 @@ class Contract(db.Model):
     kind: Mapped[str] = mapped_column(sa.String(30))
     starts_on: Mapped[date] = mapped_column(sa.Date)
     ends_on: Mapped[date | None] = mapped_column(sa.Date)
-    acknowledge_hours: Mapped[int] = mapped_column(default=4)
-    complete_hours: Mapped[int] = mapped_column(default=72)
+    # What the contractor promises, in calendar hours from the order, per claim priority:
+    # an emergency is made safe within hours, standard work is done within days.
+    urgent_acknowledge_hours: Mapped[int] = mapped_column(default=1)
+    urgent_complete_hours: Mapped[int] = mapped_column(default=4)
+    high_acknowledge_hours: Mapped[int] = mapped_column(default=2)
+    high_complete_hours: Mapped[int] = mapped_column(default=24)
+    normal_acknowledge_hours: Mapped[int] = mapped_column(default=4)
+    normal_complete_hours: Mapped[int] = mapped_column(default=72)
+    low_acknowledge_hours: Mapped[int] = mapped_column(default=8)
+    low_complete_hours: Mapped[int] = mapped_column(default=120)
 
     contractor: Mapped[Contractor] = relationship(back_populates="contracts")
     residences: Mapped[list[Residence]] = relationship(secondary=contract_residences)
@@ -66,6 +83,23 @@ class Contract(db.Model):
     def is_valid_on(self, day: date) -> bool:
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
 
+    def deadlines(self, priority: str) -> tuple[int, int]:
+        """Hours to acknowledge and to complete an order for a claim of that priority."""
+        if priority not in CONTRACT_PRIORITIES:
+            raise ValueError(f"unknown priority {priority!r}")
+        return (
+            getattr(self, f"{priority}_acknowledge_hours"),
+            getattr(self, f"{priority}_complete_hours"),
+        )
+
+    def set_deadlines(self, **hours: tuple[int, int]) -> None:
+        """``urgent=(1, 4), normal=(4, 72)…``: acknowledge and complete hours per priority."""
+        for priority, (acknowledge, complete) in hours.items():
+            if priority not in CONTRACT_PRIORITIES:
+                raise ValueError(f"unknown priority {priority!r}")
+            setattr(self, f"{priority}_acknowledge_hours", acknowledge)
+            setattr(self, f"{priority}_complete_hours", complete)
+
 
 class WorkOrderStatus(StrEnum):
     SENT = "sent"  # e-mailed to the contractor, no answer yet
@@ -73,7 +107,8 @@ class WorkOrderStatus(StrEnum):
     SCHEDULED = "scheduled"  # a visit is planned
     DONE = "done"  # the contractor says the work is finished
     CANNOT_INTERVENE = "cannot_intervene"  # tenant absent, quote needed, not covered…
-    CANCELLED = "cancelled"  # the claim was closed or rerouted
+    CANCELLED = "cancelled"  # the claim was cancelled or taken back by a unit
+    SUPERSEDED = "superseded"  # the claim went to another contract: a new order replaces it
 
 
 OPEN_WORK_ORDER_STATUSES = (
@@ -85,9 +120,26 @@ OPEN_WORK_ORDER_STATUSES = (
 
 
 class WorkOrder(db.Model):
-    """The order e-mailed to a contractor for one claim (a claim may have several)."""
+    """The order e-mailed to a contractor for one claim (a claim may have several). Its
+    status changes only through ``grc.contracts.lifecycle``."""
 
     __tablename__ = "work_orders"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "acknowledged_at IS NOT NULL OR status NOT IN ('acknowledged', 'scheduled', 'done')",
+            name="acknowledged_at_set",
+        ),
+        sa.CheckConstraint(
+            "(status = 'done') = (completed_at IS NOT NULL)", name="done_iff_completed_at"
+        ),
+        sa.CheckConstraint(
+            "(status IN ('cancelled', 'superseded')) = (cancelled_at IS NOT NULL)",
+            name="cancelled_iff_cancelled_at",
+        ),
+        sa.CheckConstraint(
+            "appointment_at IS NOT NULL OR status <> 'scheduled'", name="scheduled_has_visit"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claims.id"), index=True)
@@ -99,8 +151,13 @@ class WorkOrder(db.Model):
     # What the contract promises, computed when the order leaves.
     acknowledge_due: Mapped[datetime] = mapped_column(UTCDateTime)
     complete_due: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The contract's completion deadline is later than the claim's resolution deadline: the
+    # conflict is recorded when the order leaves, on the claim's timeline and in the e-mail.
+    beyond_claim_deadline: Mapped[bool] = mapped_column(default=False)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When it was cancelled or superseded.
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     appointment_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Set when a reply needs a person (question, unclear reading, cannot intervene).
@@ -125,6 +182,16 @@ class InboundStatus(StrEnum):
     UNREADABLE = "unreadable"  # could not be parsed: kept as received, can be reprocessed
 
 
+class MatchedBy(StrEnum):
+    """How an inbound e-mail was tied to its claim."""
+
+    TOKEN = "token"  # noqa: S105 (a name, not a secret): the signed reply address of an order
+    SUBJECT = "subject"  # a claim reference in the subject
+    THREAD = "thread"  # In-Reply-To / References naming a work-order e-mail
+    MANUAL = "manual"  # a person attached it to a claim
+    INTAKE = "intake"  # registered as a new claim
+
+
 class InboundEmail(db.Model):
     """An e-mail posted by SendGrid Inbound Parse, kept exactly as received."""
 
@@ -146,12 +213,15 @@ class InboundEmail(db.Model):
     message_id: Mapped[str | None] = mapped_column(sa.String(300), index=True)
     from_address: Mapped[str | None] = mapped_column(sa.String(254))
     subject: Mapped[str | None] = mapped_column(sa.String(300))
-    # How it was matched: token, subject, thread, manual.
-    matched_by: Mapped[str | None] = mapped_column(sa.String(20))
+    matched_by: Mapped[MatchedBy | None] = mapped_column(
+        enum_column_type(MatchedBy, "inbound_matched_by")
+    )
     work_order_id: Mapped[int | None] = mapped_column(sa.ForeignKey("work_orders.id"), index=True)
     claim_id: Mapped[int | None] = mapped_column(sa.ForeignKey("claims.id"), index=True)
     tenant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenants.id"))
-    reply_kind: Mapped[str | None] = mapped_column(sa.String(30))
+    reply_kind: Mapped[ReplyKind | None] = mapped_column(
+        enum_column_type(ReplyKind, "inbound_reply_kind")
+    )
     reading: Mapped[dict | None] = mapped_column(sa.JSON)
     new_text: Mapped[str | None] = mapped_column(sa.Text)
     # Sanitised HTML, safe to display.

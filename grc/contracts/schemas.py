@@ -2,9 +2,10 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from contractors.reading import ReplyKind
 from grc.claims.models import IntakeChannel
 from grc.claims.schemas import MAX_DESCRIPTION, ClaimCreateSchema
-from grc.contracts.models import InboundStatus, WorkOrderStatus
+from grc.contracts.models import InboundStatus, MatchedBy, WorkOrderStatus
 from grc.fields import Text, id_field
 
 
@@ -31,11 +32,11 @@ class InboundEmailSchema(Schema):
     message_id = fields.String(allow_none=True)
     from_address = fields.String(allow_none=True)
     subject = fields.String(allow_none=True)
-    matched_by = fields.String(allow_none=True)
+    matched_by = fields.Enum(MatchedBy, by_value=True, allow_none=True)
     claim_id = fields.Integer(allow_none=True)
     work_order_id = fields.Integer(allow_none=True)
     tenant_id = fields.Integer(allow_none=True)
-    reply_kind = fields.String(allow_none=True)
+    reply_kind = fields.Enum(ReplyKind, by_value=True, allow_none=True)
     reading = fields.Dict(allow_none=True)
     new_text = fields.String(allow_none=True)
     html = fields.String(allow_none=True, metadata={"description": "Sanitised: safe to display."})
@@ -77,8 +78,23 @@ class WorkOrderSchema(Schema):
     appointment_at = fields.AwareDateTime(allow_none=True)
     appointment_end = fields.AwareDateTime(allow_none=True)
     needs_attention = fields.Boolean()
+    beyond_claim_deadline = fields.Boolean(
+        metadata={
+            "description": "The contract gives the contractor longer than the claim's own "
+            "resolution deadline (the conflict is also on the claim's timeline)."
+        }
+    )
+    cancelled_at = fields.AwareDateTime(allow_none=True)
     last_reply_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
+
+
+class AttentionSchema(Schema):
+    comment = Text(
+        required=True,
+        validate=validate.Length(min=1, max=MAX_DESCRIPTION),
+        metadata={"description": "What was done about it; written on the claim's timeline."},
+    )
 
 
 class WorkOrderListArgsSchema(Schema):

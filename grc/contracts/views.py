@@ -17,11 +17,14 @@ from flask import Blueprint, Response, make_response, render_template
 from grc.claims.models import ClaimStatus
 from grc.claims.photos import photo_of_claim, photo_response
 from grc.clock import settings
+from grc.contracts import lifecycle
 from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.contracts.work_orders import (
     Action,
     ContractorUpdate,
+    UpdateOutcome,
     apply_contractor_update,
+    file_on_finished_order,
     read_action_token,
     record_on_claim,
 )
@@ -49,6 +52,8 @@ WORDS = {
         "closed": "Cette demande est clôturée : rien n'a été modifié. Répondez au message si "
         "besoin.",
         "resolved": "Cette demande est déjà résolue : rien n'a été modifié.",
+        "order_finished": "Cet ordre de service est annulé ou remplacé : rien n'a été "
+        "modifié. Votre clic a été transmis à l'unité qui suit la demande.",
         "thanks": "Merci, c'est enregistré.",
         "photos_title": "Photos de la demande",
         "claim": "Demande",
@@ -75,6 +80,8 @@ WORDS = {
         "already": "This is already recorded. Thank you.",
         "closed": "This claim is closed: nothing was changed. Reply to the message if needed.",
         "resolved": "This claim is already resolved: nothing was changed.",
+        "order_finished": "This work order was cancelled or replaced: nothing was changed. "
+        "Your click was passed on to the unit in charge of the claim.",
         "thanks": "Thank you, it is recorded.",
         "photos_title": "Photos of the claim",
         "claim": "Claim",
@@ -159,8 +166,10 @@ def apply_action(token: str) -> Response:
     order, action = loaded
     words = _words()
     title = words[action][0]
-    already = (action == Action.TAKE and order.acknowledged_at is not None) or (
-        action == Action.DONE and order.status == WorkOrderStatus.DONE
+    # A second click on the same button (or "taking" a job already done) is a repeat.
+    already = order.status not in (WorkOrderStatus.CANCELLED, WorkOrderStatus.SUPERSEDED) and (
+        (action == Action.TAKE and order.acknowledged_at is not None)
+        or order.status == WorkOrderStatus.DONE
     )
     if already:
         return _page(
@@ -174,17 +183,29 @@ def apply_action(token: str) -> Response:
     kind = "acknowledged" if action == Action.TAKE else "done"
     text = "Confirmé par le lien du message." if action == Action.TAKE else "Confirmé par le lien."
     # The timeline is read by the landlord's staff: in French, whatever the page spoke.
-    record_on_claim(
-        db.session,
-        order.claim,
-        now,
+    clicked = (
         f"{order.contractor.name} : « {WORDS['fr'][action][0]} » confirmé par le lien de "
-        "l'ordre de service.",
-        {"work_order_id": order.id, "action": action, "source": "link"},
+        "l'ordre de service"
     )
-    if not apply_contractor_update(
+    changes = {"work_order_id": order.id, "action": action, "source": "link"}
+    if lifecycle.is_final(order):
+        # Cancelled or superseded (a finished order was answered "already" above): nothing
+        # moves, the unit is shown the click.
+        file_on_finished_order(db.session, order, now, clicked, changes)
+        db.session.commit()
+        return _page(
+            status=HTTPStatus.CONFLICT,
+            title=title,
+            order=order,
+            address=_address(order),
+            message=words["order_finished"],
+            message_class="warn",
+        )
+    record_on_claim(db.session, order.claim, now, f"{clicked}.", changes)
+    outcome = apply_contractor_update(
         db.session, order, ContractorUpdate(kind=kind, text=text, source="link"), now
-    ):
+    )
+    if outcome != UpdateOutcome.APPLIED:
         db.session.rollback()
         closed = order.claim.status in (ClaimStatus.CLOSED, ClaimStatus.CANCELLED)
         return _page(
@@ -209,7 +230,7 @@ def _order_for_photos(token: str) -> WorkOrder | None:
     found = read_action_token(token, allowed=(Action.PHOTOS,))
     order = db.session.get(WorkOrder, found[0]) if found else None
     # An order taken back (the claim went to someone else) no longer shows the claim.
-    if order is None or order.status == WorkOrderStatus.CANCELLED:
+    if order is None or order.status in (WorkOrderStatus.CANCELLED, WorkOrderStatus.SUPERSEDED):
         return None
     return order
 

@@ -16,15 +16,20 @@ from typing import Any
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from grc.claims import timeline
 from grc.claims.models import Claim, ClaimStatus, EventKind, LocationKind
 from grc.clock import settings
+from grc.contracts import lifecycle
+from grc.contracts.lifecycle import OrderEvent
 from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderStatus
-from grc.db import insert_returning
+from grc.db import StrEnum, insert_returning
+from grc.errors import Conflict, InvalidInput
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import NewMessage, queue_message
 from grc.messaging.rendering import render_email
+from grc.people.models import User
 
 # wo+<id>-<16 hex>@domain: lower case and digits only, so mail systems that fold the local
 # part's case keep it intact.
@@ -96,8 +101,14 @@ def open_work_order(session: Session, claim: Claim, now: datetime) -> WorkOrder:
     contract = claim.contract
     if contract is None or claim.contractor is None:
         raise ValueError("only a claim routed to a contract gets a work order")
-    # The contract's deadlines run in calendar hours: contractors work to the clock, and
-    # emergencies (elevators, no heating) do not wait for Monday.
+    # The contract's deadlines, for the claim's priority, run in calendar hours: contractors
+    # work to the clock, and emergencies (elevators, no heating) do not wait for Monday.
+    acknowledge_hours, complete_hours = contract.deadlines(str(claim.priority))
+    complete_due = now + timedelta(hours=complete_hours)
+    # The order keeps what the contract says; when that is later than what the claim
+    # promises the tenant, the conflict is written on the order, in its e-mail and on the
+    # claim's timeline, for the supervising unit to settle.
+    beyond = complete_due > claim.resolution_due
     work_order = insert_returning(
         session,
         WorkOrder,
@@ -106,8 +117,9 @@ def open_work_order(session: Session, claim: Claim, now: datetime) -> WorkOrder:
             "contract_id": contract.id,
             "contractor_id": claim.contractor.id,
             "status": WorkOrderStatus.SENT,
-            "acknowledge_due": now + timedelta(hours=contract.acknowledge_hours),
-            "complete_due": now + timedelta(hours=contract.complete_hours),
+            "acknowledge_due": now + timedelta(hours=acknowledge_hours),
+            "complete_due": complete_due,
+            "beyond_claim_deadline": beyond,
             "created_at": now,
         },
         {"claim": claim, "contract": contract, "contractor": claim.contractor},
@@ -120,6 +132,24 @@ def open_work_order(session: Session, claim: Claim, now: datetime) -> WorkOrder:
         f"Ordre de service envoyé à {claim.contractor.name} (contrat {contract.reference}).",
         {"work_order_id": work_order.id, "contractor_id": claim.contractor.id},
     )
+    if beyond:
+        from grc.claims.notify import local_datetime_text
+
+        contract_due = local_datetime_text(complete_due, "fr")
+        claim_due = local_datetime_text(claim.resolution_due, "fr")
+        record_on_claim(
+            session,
+            claim,
+            now,
+            f"Attention : le contrat {contract.reference} laisse à {claim.contractor.name} "
+            f"jusqu'au {contract_due} pour intervenir, après l'échéance de résolution de la "
+            f"demande ({claim_due}).",
+            {
+                "work_order_id": work_order.id,
+                "complete_due": complete_due.isoformat(),
+                "resolution_due": claim.resolution_due.isoformat(),
+            },
+        )
     return work_order
 
 
@@ -182,6 +212,12 @@ def work_order_context(work_order: WorkOrder) -> dict[str, Any]:
         "contractor": work_order.contractor.name,
         "acknowledge_due": local_datetime_text(work_order.acknowledge_due, "fr"),
         "complete_due": local_datetime_text(work_order.complete_due, "fr"),
+        # Set when the contract allows longer than the claim's own resolution deadline.
+        "claim_resolution_due": (
+            local_datetime_text(claim.resolution_due, "fr")
+            if work_order.beyond_claim_deadline
+            else None
+        ),
         "take_url": f"{public}/wo/{action_token(work_order, Action.TAKE)}",
         "done_url": f"{public}/wo/{action_token(work_order, Action.DONE)}",
         # Always given: the order usually leaves before any photo is added to the claim.
@@ -220,24 +256,43 @@ class ContractorUpdate:
     source: str = "email"  # email, link
 
 
+class UpdateOutcome(StrEnum):
+    APPLIED = "applied"  # the order and the claim moved
+    ORDER_FINISHED = "order_finished"  # the order is done, cancelled or superseded
+    CLAIM_FINISHED = "claim_finished"  # the claim is resolved, closed or cancelled
+    VISIT_PAST = "visit_past"  # the visit read is already past, or missing
+
+
+_ORDER_EVENTS = {
+    "acknowledged": OrderEvent.ACKNOWLEDGE,
+    "scheduled": OrderEvent.SCHEDULE,
+    "done": OrderEvent.COMPLETE,
+}
+
+
 def apply_contractor_update(
     session: Session, work_order: WorkOrder, update: ContractorUpdate, now: datetime
-) -> bool:
-    """Move the work order and its claim forward; False, having changed nothing, when the
-    claim can no longer move (closed, cancelled, resolved) or the visit is already past: a
-    person then reads the message."""
+) -> UpdateOutcome:
+    """Move the work order and its claim forward. Any other outcome has changed nothing: the
+    order can no longer move (done, cancelled, superseded: see ``file_on_finished_order``),
+    the claim can no longer move (closed, cancelled, resolved), or the visit is already
+    past; a person then reads the message."""
     from grc.claims import operations
     from grc.claims.lifecycle import Action as ClaimAction
 
+    event = _ORDER_EVENTS.get(update.kind)
+    if event is None:
+        raise ValueError(f"unknown contractor update {update.kind!r}")
     claim = work_order.claim
+    if lifecycle.is_final(work_order):
+        return UpdateOutcome.ORDER_FINISHED
     if not claim.is_open or claim.status == ClaimStatus.RESOLVED:
-        return False
+        return UpdateOutcome.CLAIM_FINISHED
     if update.kind == "scheduled" and (
         update.appointment_at is None or update.appointment_at < now - VISIT_PAST_TOLERANCE
     ):
-        return False
+        return UpdateOutcome.VISIT_PAST
     work_order.last_reply_at = now
-    work_order.acknowledged_at = work_order.acknowledged_at or now
     # "Done" resolves straight from assigned (one status change, not two).
     if update.kind != "done" and claim.status in (ClaimStatus.RECEIVED, ClaimStatus.ASSIGNED):
         operations.transition_claim(
@@ -246,21 +301,16 @@ def apply_contractor_update(
             operations.TransitionRequest(ClaimAction.START, comment=None),
             None,
             now,
+            work_order=work_order,
         )
-    if update.kind == "acknowledged":
-        if work_order.status == WorkOrderStatus.SENT:
-            work_order.status = WorkOrderStatus.ACKNOWLEDGED
-    elif update.kind == "scheduled":
-        work_order.status = WorkOrderStatus.SCHEDULED
+    if update.kind == "scheduled":
         work_order.appointment_at = update.appointment_at
         work_order.appointment_end = update.appointment_end
         operations.schedule_appointment(
             session, claim, update.appointment_at, None, now, note=update.text[:500]
         )
     elif update.kind == "done":
-        work_order.status = WorkOrderStatus.DONE
-        work_order.completed_at = now
-        work_order.needs_attention = False
+        # The claim first, while the order still allows the contractor to act on it.
         operations.transition_claim(
             session,
             claim,
@@ -271,32 +321,97 @@ def apply_contractor_update(
             ),
             None,
             now,
+            work_order=work_order,
         )
-    else:
-        raise ValueError(f"unknown contractor update {update.kind!r}")
+    lifecycle.move(work_order, event, now)
     session.flush()
-    return True
+    return UpdateOutcome.APPLIED
+
+
+def file_on_finished_order(
+    session: Session,
+    order: WorkOrder,
+    now: datetime,
+    what: str,
+    changes: dict[str, object],
+) -> None:
+    """A reply or a click about an order that can no longer move: nothing changes on the
+    order or the claim; it is filed on the timeline, saying so, and the order is put in
+    the supervising unit's attention list."""
+    status_words = lifecycle.FINAL_WORDS[order.status]
+    record_on_claim(
+        session,
+        order.claim,
+        now,
+        f"{what} — concerne l'ordre de service n° {order.id} ({order.contractor.name}), "
+        f"{status_words} : rien n'a été modifié, à lire par l'unité.",
+        {**changes, "work_order_id": order.id, "work_order_status": str(order.status)},
+        kind=EventKind.CONTRACTOR_REPLY,
+    )
+    order.needs_attention = True
+
+
+def clear_attention(
+    session: Session, order: WorkOrder, comment: str, actor: User, now: datetime
+) -> WorkOrder:
+    """A person read what the order was flagged for and says what was done: the flag is
+    cleared and the comment written on the claim's timeline. The flag is cleared by one
+    conditional UPDATE, so two people clearing it at once give one clearance, not two."""
+    comment = comment.strip()
+    if not comment:
+        raise InvalidInput({"comment": ["Say what was done about this work order."]})
+    cleared = session.execute(
+        sa.update(WorkOrder)
+        .where(WorkOrder.id == order.id, WorkOrder.needs_attention.is_(True))
+        .values(needs_attention=False)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not cleared:
+        raise Conflict(f"Work order {order.id} does not need attention.")
+    set_committed_value(order, "needs_attention", False)
+    timeline.add_event(
+        session,
+        order.claim,
+        EventKind.WORK_ORDER,
+        now,
+        actor=actor,
+        body=f"Ordre de service n° {order.id} ({order.contractor.name}) vu : {comment}",
+        changes={"work_order_id": order.id, "needs_attention": [True, False]},
+    )
+    session.flush()
+    return order
 
 
 def cancel_open_orders(session: Session, claim: Claim, now: datetime, reason: str) -> int:
-    """The claim left the contractor (rerouted): its open orders end, so nobody chases them."""
-    cancelled = 0
+    """The claim left the contractors (taken back by a unit, cancelled): its open orders end,
+    so nobody chases them."""
+    return _end_open_orders(session, claim, now, OrderEvent.CANCEL, f"annulé : {reason}")
+
+
+def supersede_open_orders(session: Session, claim: Claim, now: datetime, reason: str) -> int:
+    """The claim went to another contract: its open orders are replaced by a new one."""
+    return _end_open_orders(session, claim, now, OrderEvent.SUPERSEDE, f"remplacé : {reason}")
+
+
+def _end_open_orders(
+    session: Session, claim: Claim, now: datetime, event: OrderEvent, words: str
+) -> int:
+    ended = 0
     for order in session.execute(
         sa.select(WorkOrder).where(
             WorkOrder.claim_id == claim.id, WorkOrder.status.in_(OPEN_WORK_ORDER_STATUSES)
         )
     ).scalars():
-        order.status = WorkOrderStatus.CANCELLED
-        order.needs_attention = False
-        cancelled += 1
+        lifecycle.move(order, event, now)
+        ended += 1
         record_on_claim(
             session,
             claim,
             now,
-            f"Ordre de service n° {order.id} ({order.contractor.name}) annulé : {reason}",
-            {"work_order_id": order.id},
+            f"Ordre de service n° {order.id} ({order.contractor.name}) {words}",
+            {"work_order_id": order.id, "work_order_status": str(order.status)},
         )
-    return cancelled
+    return ended
 
 
 def open_work_order_for_claim(session: Session, claim_id: int) -> WorkOrder | None:

@@ -152,8 +152,6 @@ def _extra_contract(world, reference: str, starts_on: date, ends_on: date | None
         kind="multiservice",
         starts_on=starts_on,
         ends_on=ends_on,
-        acknowledge_hours=4,
-        complete_hours=72,
     )
     contract.residences = [world.residences["TIL"]]
     contract.categories = [world.category("PLB-FUITE")]

@@ -19,7 +19,7 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from grc.claims.models import Claim, ClaimEvent, ClaimPhoto, ClaimStatus
 from grc.claims.photos import add_photo
-from grc.contracts import work_orders
+from grc.contracts import lifecycle, work_orders
 from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder, WorkOrderStatus
 from grc.contracts.work_orders import Action, action_token, read_action_token
 from grc.db import utcnow
@@ -215,7 +215,8 @@ def test_a_photo_of_another_claim_is_not_served_through_a_valid_token(client, wo
 def test_a_cancelled_order_no_longer_shows_the_claim(client, world, app_ctx):
     order = claim_with_work_order(app_ctx, world)
     photo = _add(order, small_png())
-    order.status = WorkOrderStatus.CANCELLED  # the claim went to another contractor
+    # The claim went to another contractor.
+    lifecycle.move(order, lifecycle.OrderEvent.SUPERSEDE, datetime.now(UTC))
     db.session.commit()
 
     assert client.get(_photos_path(order)).status_code == 404
@@ -320,10 +321,10 @@ def test_an_intake_resolved_at_once_still_takes_its_photos(site):
     registered = client.post(
         f"/api/v1/inbound-emails/{inbound_id}/register",
         json={
-            "category": "PLB-FUITE",
+            "category": "LOC-ATTESTATION",
             "dwelling_id": world.dwellings["TIL-11"].id,
             "resolve_now": True,
-            "resolution": "Robinet d'arrêt fermé avec la locataire au téléphone.",
+            "resolution": "Attestation envoyée par e-mail pendant l'appel.",
         },
         headers=world.headers("agent"),
     )

@@ -194,7 +194,7 @@ def test_reply_address_signature(site):
 def test_contract_deadlines_remind_then_escalate_once(site, provider_stub):
     from workers.jobs import watch_work_orders
 
-    claim = site.create_claim()
+    claim = site.create_claim(priority="normal")
     order = _work_order(claim["id"])  # acknowledgement due in 4 h, completion in 72 h
     created = order.created_at
 
