@@ -251,11 +251,15 @@ def apply_contractor_update(
         if work_order.status == WorkOrderStatus.SENT:
             work_order.status = WorkOrderStatus.ACKNOWLEDGED
     elif update.kind == "scheduled":
-        work_order.status = WorkOrderStatus.SCHEDULED
-        work_order.appointment_at = update.appointment_at
-        work_order.appointment_end = update.appointment_end
         operations.schedule_appointment(
-            session, claim, update.appointment_at, None, now, note=update.text[:500]
+            session,
+            claim,
+            update.appointment_at,
+            None,
+            now,
+            end=update.appointment_end,
+            note=update.text[:500],
+            work_order=work_order,
         )
     elif update.kind == "done":
         work_order.status = WorkOrderStatus.DONE
@@ -276,6 +280,17 @@ def apply_contractor_update(
         raise ValueError(f"unknown contractor update {update.kind!r}")
     session.flush()
     return True
+
+
+def record_appointment(work_order: WorkOrder, start: datetime, end: datetime | None) -> None:
+    """The visit planned for an open order, whoever planned it (its contractor by e-mail, or
+    the unit with the tenant): the order is scheduled for it. A finished or cancelled order
+    keeps what it had."""
+    if work_order.status not in OPEN_WORK_ORDER_STATUSES:
+        return
+    work_order.status = WorkOrderStatus.SCHEDULED
+    work_order.appointment_at = start
+    work_order.appointment_end = end
 
 
 def cancel_open_orders(session: Session, claim: Claim, now: datetime, reason: str) -> int:
