@@ -46,6 +46,7 @@ __all__ = [
     "AUTO_REPLY_HEADERS",
     "InboundAttachment",
     "ParsedEmail",
+    "SalvagedHeaders",
     "UnreadableEmail",
     "decode_bytes",
     "decode_header_value",
@@ -55,10 +56,9 @@ __all__ = [
     "normalise_message_id",
     "parse_raw_mime",
     "parse_sendgrid_form",
+    "salvage_headers",
     "sanitise_filename",
     "sanitise_html",
-    "SalvagedHeaders",
-    "salvage_headers",
 ]
 
 log = logging.getLogger(__name__)
