@@ -265,3 +265,33 @@ def test_an_unreadable_post_still_names_its_sender_subject_and_order(inbox):
     assert stored.subject == "RE: Ordre de service"
     assert stored.work_order_id == order.id
     assert db.session.get(WorkOrder, order.id).needs_attention
+
+
+def test_an_e_mail_set_aside_after_crashes_still_names_its_sender_subject_and_order(
+    inbox, monkeypatch
+):
+    from grc.contracts.inbound import MAX_ATTEMPTS
+    from workers.jobs import process_received_emails
+
+    application, _, order = inbox
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("reader crashed")
+
+    monkeypatch.setattr("contractors.inbox.read_reply", broken)
+    stored = _send(application, order, "Travaux terminés.", subject="RE: Ordre de service 12")
+    order_id, claim_id, contractor = order.id, order.claim_id, order.contractor.email.lower()
+    for _ in range(stored.attempts, MAX_ATTEMPTS):
+        db.session.expire_all()
+        waiting = db.session.get(InboundEmail, stored.id)
+        waiting.next_attempt_at = datetime.now(UTC) - timedelta(seconds=1)  # its wait is over
+        db.session.commit()
+        assert process_received_emails() in ("failed=1", "unreadable=1")
+    db.session.expire_all()
+    stored = db.session.get(InboundEmail, stored.id)
+    assert stored.status == InboundStatus.UNREADABLE
+    assert stored.from_address == contractor
+    assert stored.subject == "RE: Ordre de service 12"
+    assert stored.work_order_id == order_id
+    assert db.session.get(WorkOrder, order_id).needs_attention
+    assert db.session.get(Claim, claim_id).status == ClaimStatus.ASSIGNED
