@@ -1062,6 +1062,13 @@ def _other_language(folded: str) -> bool:
     return theirs > ours
 
 
+# A Date this far from the arrival makes "demain" doubtful; a visit this far ahead is likely
+# a misread date; one that ended this long before the arrival is over.
+_MAX_DATE_SKEW = timedelta(days=2)
+_FAR_AHEAD = timedelta(days=60)
+_VISIT_PAST_TOLERANCE = timedelta(hours=1)
+
+
 def _doubts(
     reading: Reading,
     lowered: Mapping[str, str],
@@ -1089,16 +1096,12 @@ def _doubts(
         last = appointment.end or (
             appointment.start + timedelta(days=1) if appointment.all_day else appointment.start
         )
-        if last < received - _VISIT_PAST_TOLERANCE and NOTE_PAST_TIME not in reading.notes:
+        already_past = {NOTE_PAST_TIME, NOTE_PAST_DATE}.intersection(reading.notes)
+        if last < received - _VISIT_PAST_TOLERANCE and not already_past:
             doubts.append(NOTE_PAST_TIME)
         if appointment.start - received > _FAR_AHEAD:
             doubts.append(NOTE_FAR_AHEAD)
     return doubts, not_a_reply
-
-
-_MAX_DATE_SKEW = timedelta(days=2)
-_FAR_AHEAD = timedelta(days=60)
-_VISIT_PAST_TOLERANCE = timedelta(hours=1)
 
 
 # --- read_reply ----------------------------------------------------------------------------
