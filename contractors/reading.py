@@ -1024,7 +1024,9 @@ def _is_newsletter(lowered: Mapping[str, str], new_text: str) -> bool:
 _STOP_WORDS = {
     "fr": "le la les un une des de du et est a au aux ce cet cette ces il elle nous vous je on ne"
     " pas pour par sur dans avec que qui sont ete etait sera merci bonjour cordialement votre"
-    " notre mon ma mes se sa son en y plus tout tres bien c d l j n qu s mais ou donc car",
+    " notre mon ma mes se sa son en y plus tout tres bien c d l j n qu s mais ou donc car"
+    " entre vers chez sans sous apres avant aussi avons avez sommes suis ai cela ca leur lui"
+    " me ici puis deja encore comme si oui non demain aujourd hui",
     "en": "the a an and is are was were be been to of in on for with at by it this that we you i"
     " our your not have has will would can please thanks thank hello hi regards from as do"
     " all any there their they me my",
