@@ -1208,11 +1208,28 @@ def test_a_long_text_goes_to_a_person() -> None:
         "OK pour jeudi 14h",
         "Hello, the technician will come on Thursday at 2pm. Best regards",
         "Bien reçu, nous prenons en charge la demande.",
+        "Le technicien passera demain entre 8h et 12h",
+        "Ok pour le rdv de demain a 14h",
         "Ja",  # too short to tell
     ],
 )
 def test_french_and_english_replies_are_not_taken_for_another_language(text: str) -> None:
     assert "neither French nor English" not in read(text).notes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I lavori sono terminati, grazie mille e saluti",
+        "De werkzaamheden zijn klaar, met vriendelijke groeten",
+        "Os trabalhos foram concluídos, obrigado e atenciosamente",
+        "Работы завершены, спасибо за ожидание коллеги",
+    ],
+)
+def test_other_languages_go_to_a_person(text: str) -> None:
+    reading = read(text)
+    assert (reading.kind, reading.confident) == (ReplyKind.UNCLEAR, False)
+    assert "neither French nor English" in reading.notes
 
 
 def test_a_reply_on_the_attribution_line_keeps_its_text() -> None:
