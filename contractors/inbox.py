@@ -18,7 +18,7 @@ import functools
 import hashlib
 import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import Message
 
 import sqlalchemy as sa
@@ -27,9 +27,11 @@ from sqlalchemy.orm import Session, joinedload
 
 from contractors.mail import (
     ParsedEmail,
+    SalvagedHeaders,
     UnreadableEmail,
     decode_sendgrid_fields,
     parse_sendgrid_form,
+    salvage_headers,
 )
 from contractors.reading import Reading, ReplyKind, read_reply
 from grc.claims.models import Claim, EventKind
@@ -51,9 +53,6 @@ from grc.people.models import Tenant
 from grc.text import storable
 
 _REFERENCE = re.compile(r"\bR-(\d{4})-(\d{6})\b", re.IGNORECASE)
-# A reply written more than this before it reached us is read as of its arrival instead
-# (a wrong clock on the sender's side must not move "demain" by weeks).
-_MAX_DATE_SKEW = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -122,8 +121,10 @@ def process_inbound_email(session: Session, email_id: int, now: datetime) -> Inb
     try:
         parsed = _storable_email(parse_post(inbound.content_type, inbound.raw_post))
     except UnreadableEmail as error:
+        keep_what_can_be_read(session, inbound, salvage_headers(inbound.raw_post))
         return _finish(inbound, InboundStatus.UNREADABLE, now, error=str(error))
     if parsed.is_blank:
+        keep_what_can_be_read(session, inbound, parsed)
         return _finish(inbound, InboundStatus.UNREADABLE, now, error="no readable text")
 
     inbound.message_id = (parsed.message_id or "")[:300] or None
@@ -136,13 +137,14 @@ def process_inbound_email(session: Session, email_id: int, now: datetime) -> Inb
         return _finish(inbound, InboundStatus.DUPLICATE, now)
     _keep_attachments(inbound, parsed)
 
-    written_at = parsed.date if parsed.date and abs(now - parsed.date) <= _MAX_DATE_SKEW else now
+    # Dates are read against the mail's own Date; the reader doubts one far from arrival.
     reading = read_reply(
         parsed.text,
-        written_at=written_at,
+        written_at=parsed.date or inbound.received_at,
         tz=settings().tz,
-        headers=parsed.auto_reply_headers,
+        headers={**parsed.auto_reply_headers, "from": parsed.from_address},
         subject=parsed.subject,
+        received_at=inbound.received_at,
     )
     inbound.new_text = reading.new_text
     inbound.reply_kind = reading.kind
@@ -162,6 +164,24 @@ def process_inbound_email(session: Session, email_id: int, now: datetime) -> Inb
     inbound.claim_id, inbound.matched_by = match.claim.id, match.how
     inbound.work_order = match.work_order
     return _finish(inbound, _apply(session, inbound, match, reading, parsed, now), now)
+
+
+def keep_what_can_be_read(
+    session: Session, inbound: InboundEmail, headers: ParsedEmail | SalvagedHeaders | None = None
+) -> None:
+    """An unreadable e-mail still shows who sent it, its subject and the work order its
+    signed reply address names; that order is flagged for a person."""
+    if headers is None:
+        headers = salvage_headers(inbound.raw_post)
+    inbound.from_address = headers.from_address[:254] or inbound.from_address
+    inbound.subject = headers.subject[:300] or inbound.subject
+    for address in headers.recipients:
+        work_order_id = work_orders.work_order_id_from_address(address)
+        order = session.get(WorkOrder, work_order_id) if work_order_id is not None else None
+        if order is not None:
+            inbound.work_order = order
+            order.needs_attention = True
+            return
 
 
 def _finish(

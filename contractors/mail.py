@@ -46,6 +46,7 @@ __all__ = [
     "AUTO_REPLY_HEADERS",
     "InboundAttachment",
     "ParsedEmail",
+    "SalvagedHeaders",
     "UnreadableEmail",
     "decode_bytes",
     "decode_header_value",
@@ -55,6 +56,7 @@ __all__ = [
     "normalise_message_id",
     "parse_raw_mime",
     "parse_sendgrid_form",
+    "salvage_headers",
     "sanitise_filename",
     "sanitise_html",
 ]
@@ -72,7 +74,11 @@ AUTO_REPLY_HEADERS = (
     "x-auto-response-suppress",
     "precedence",
     "list-id",
+    "list-unsubscribe",
+    "list-post",
     "return-path",
+    "content-type",  # kept only for multipart/report: a delivery or read report
+    "x-failed-recipients",
 )
 
 
@@ -415,8 +421,11 @@ def _auto_reply_headers(headers: _Headers) -> Mapping[str, str]:
     found = {}
     for name in AUTO_REPLY_HEADERS:
         value = headers.first(name)
-        if value is not None:
-            found[name] = _collapse(decode_header_value(value))
+        if value is None:
+            continue
+        if name == "content-type" and not value.strip().lower().startswith("multipart/report"):
+            continue  # any other message type says nothing about who sent it
+        found[name] = _collapse(decode_header_value(value))
     return MappingProxyType(found)
 
 
@@ -935,6 +944,56 @@ def parse_sendgrid_form(
         extra_recipients=[*form_recipients, *envelope],
         from_field=from_field or None,
         subject_field=_form_text(form.get("subject")) or None,
+    )
+
+
+@dataclass(frozen=True)
+class SalvagedHeaders:
+    """What could be read of a post that is not a readable e-mail."""
+
+    from_address: str
+    subject: str
+    recipients: tuple[str, ...]
+
+
+_SALVAGE_LIMIT = 1024 * 1024  # headers and the envelope sit at the start of a post
+_RAW_HEADER = re.compile(
+    r"^(from|subject|to|cc|delivered-to|x-original-to)[ \t]*:[ \t]*(.*(?:\r?\n[ \t].*)*)",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Parsed mode: form fields ("from", "subject", "to") rather than header lines.
+_FORM_FIELD = re.compile(
+    r'name="(from|subject|to|cc)"\r?\n(?:[^\r\n]+\r?\n)*\r?\n(.*?)\r?\n--', re.DOTALL
+)
+# A work order's signed reply address anywhere (the SendGrid envelope, a To header).
+_REPLY_ADDRESS = re.compile(r"\bwo\+\d{1,10}-[0-9a-f]{16}@[a-z0-9.-]+", re.IGNORECASE)
+
+
+def salvage_headers(raw_post: bytes) -> SalvagedHeaders:
+    """Sender, subject and recipients of a post that could not be parsed, best effort: read
+    from header lines, form fields and any signed reply address in its first megabyte.
+    Never raises; control characters are dropped (PostgreSQL refuses NUL)."""
+    text = raw_post[:_SALVAGE_LIMIT].decode("latin-1")
+    values: dict[str, list[str]] = {}
+    for pattern in (_FORM_FIELD, _RAW_HEADER):
+        for match in pattern.finditer(text):
+            values.setdefault(match.group(1).lower(), []).append(match.group(2))
+    try:
+        senders = _addresses(values.get("from", [])[:1])
+        subject = _display_text(decode_header_value(next(iter(values.get("subject", [])), "")))
+        named = [
+            address
+            for name in ("to", "cc", "delivered-to", "x-original-to")
+            for _, address in _addresses(values.get(name, []))
+        ]
+    except Exception as exc:  # best effort: a post this broken keeps what was found so far
+        log.debug("headers of an unreadable post could not be decoded: %r", exc)
+        senders, subject, named = [], "", []
+    signed = [address.lower() for address in _REPLY_ADDRESS.findall(text)]
+    return SalvagedHeaders(
+        from_address=_strip_controls(senders[0][1]) if senders else "",
+        subject=subject,
+        recipients=_unique([*signed, *(_strip_controls(a) for a in named)]),
     )
 
 

@@ -23,10 +23,11 @@ only a suggestion.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import overload
 from zoneinfo import ZoneInfo
@@ -115,6 +116,13 @@ NOTE_VISIT_CANCELLED = "visit cancelled"
 NOTE_VISIT_WITHOUT_DATE = "visit without date"
 NOTE_SEVERAL_REASONS = "several reasons"
 NOTE_DATE_IN_QUESTION = "date in question"
+# Why a text that may not be a reply about the work goes to a person.
+NOTE_BOUNCE = "delivery report"
+NOTE_NEWSLETTER = "newsletter or mailing list"
+NOTE_OTHER_LANGUAGE = "neither French nor English"
+NOTE_LONG_TEXT = "long text"
+NOTE_DATE_SKEW = "sent long before or after it arrived"
+NOTE_FAR_AHEAD = "date months ahead"
 
 
 # --- extract_new_text ----------------------------------------------------------------------
@@ -330,6 +338,31 @@ def _new_text_lines(lines: list[str], *, depth: int = 0) -> list[str]:
     return _drop_signature(kept)
 
 
+# A sentence end followed by "Le …" / "On …" on the same line: where an attribution typed
+# after the reply ("Parfait, c'est réparé. Le lun. 7 déc. 2026 à 09:00, X a écrit :") starts.
+_INLINE_ATTRIBUTION_START = re.compile(r"(?<=[.!?])\s+(?=(?:le|on|Le|On|LE|ON)\s)")
+_ATTRIBUTION_VERB = re.compile(r"(?:a [ée]crit|wrote)\s*:", re.IGNORECASE)
+
+
+def _split_inline_attributions(lines: list[str]) -> list[str]:
+    """Put an attribution written on the same line as the reply on a line of its own, so that
+    cutting the history there keeps the reply."""
+    out: list[str] = []
+    for index, line in enumerate(lines):
+        around = " ".join(lines[index : index + 3])
+        if _QUOTE_MARK.match(line) or not _ATTRIBUTION_VERB.search(around):
+            out.append(line)
+            continue
+        for found in _INLINE_ATTRIBUTION_START.finditer(line):
+            own, rest = line[: found.start()], line[found.end() :]
+            if _is_attribution(_FoldedLines([rest, *lines[index + 1 : index + 3]]), 0):
+                out.extend((own, rest))
+                break
+        else:
+            out.append(line)
+    return out
+
+
 def extract_new_text(text: str) -> str:
     """What the sender newly wrote: no quoted history, forwarded block or signature.
 
@@ -341,7 +374,7 @@ def extract_new_text(text: str) -> str:
     one blank line; line breaks are kept.
     """
     normalized = text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
-    lines = [line.rstrip() for line in normalized.split("\n")]
+    lines = _split_inline_attributions([line.rstrip() for line in normalized.split("\n")])
     kept = _new_text_lines(lines)
     return _TOO_MANY_BLANKS.sub("\n\n", "\n".join(kept)).strip()
 
@@ -354,7 +387,6 @@ def _words(*alternatives: str) -> re.Pattern[str]:
 
 
 _DONE = _words(
-    r"(?:termine|acheve|fini|realise|effectue|repare|resolu)(?:e|s|es)?",
     r"remise?s? en (?:service|route|marche|etat|fonctionnement)",
     r"c'est (?:fait|regle)",
     r"(?:probleme|panne|fuite|souci|incident) (?:est |a ete )?(?:regle|resolu)e?",
@@ -364,10 +396,54 @@ _DONE = _words(
     r"work (?:is |has been )?done",
     r"all done",
     r"(?:it|that)(?:'s| is| has been) done",
-    r"completed|finished|fixed|repaired|resolved|replaced",
     r"all sorted|(?:is|are|it's|that's) (?:now )?sorted",
     r"no more (?:leak|leaks|leaking|water|noise)",
 )
+# A bare participle says the work is done only when it is about the work (see _about_work):
+# "fixed rate", "rates are fixed", "chiffre réalisé" are not "fuite réparée".
+_DONE_WORD = _words(
+    r"(?:termine|acheve|fini|realise|effectue|repare|resolu)(?:e|s|es)?",
+    r"(?P<english>completed|finished|fixed|repaired|resolved|replaced)",
+)
+_WORK_WORDS = _words(
+    r"travaux|travail|intervention|reparation|depannage|remplacement|fuite|panne|probleme"
+    r"|souci|incident|degat|chaudiere|chauffe[- ]eau|ballon|robinet|evier|lavabo|wc|toilettes?"
+    r"|chasse d'eau|canalisation|tuyau|joint|radiateur|chauffage|ascenseur|porte|serrure"
+    r"|fenetre|volet|vitre|interphone|prise|electricite|disjoncteur|compteur|plomberie|vmc"
+    r"|ventilation|infiltration|bouchon|engorgement|desinsectisation|mission|logement",
+    r"work|works|job|repairs?|leak|fault|problem|issue|boiler|heater|heating|tap|faucet|sink"
+    r"|toilet|pipe|radiator|lift|elevator|door|lock|window|shutter|intercom|socket|plumbing"
+    r"|ventilation|blockage",
+)
+# "c'est réparé", "nous avons terminé", "it's fixed", "we fixed": someone says they did it.
+_DONE_SUBJECT = re.compile(
+    r"(?:\bc'est|\btout (?:est|a ete)|\bca a ete|\bnous avons|\bavons|\bj'ai|\bon a|\bont"
+    r"|\b(?:it|that|this|everything|all)(?:'s| is| was| has been| have been)?|\bwe(?:'ve| have)?"
+    r"|\bi(?:'ve| have)?)"
+    r"(?: (?:bien|deja|enfin|now|all|fully|already|finally|just|successfully))* $"
+)
+
+
+# Words that may follow an English participle used as a verb ("fixed the tap", "repaired
+# yesterday"); any other word makes it an adjective ("fixed rate", "finished goods").
+def _word_set(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_VERB_FOLLOWERS = _word_set(
+    "a an the it this that these those them all everything your our my his her their its now"
+    " today yesterday tonight on at in by and with as before after already properly"
+    " successfully ok okay earlier up for without last just fully also so thanks thank please"
+    " but yet too then there here again since off out both completely entirely correctly"
+    " permanently cheers regards kind best around about from to morning afternoon"
+)
+_PASSIVE_WORDS = _word_set("is are was were been be being get got gets")
+_ADVERBS = _word_set("now all fully already finally just has have had successfully")
+_PRONOUN_SUBJECTS = _word_set("it that this everything all which they these those")
+_NEXT_WORD = re.compile(r"[ \t]*([a-z']+)")
+# A reply this short is direct: a bare "Réparé." or "Fixed." is about the work.
+_SHORT_WORDS = 30
+
 _ACKNOWLEDGED = _words(
     r"bien (?:recue?|note)",
     r"c'est note",
@@ -379,10 +455,12 @@ _ACKNOWLEDGED = _words(
     r"nous (?:revenons|reviendrons) vers vous",
     r"nous allons (?:planifier|organiser|programmer)",
     r"(?:c'est |je suis |nous sommes )?d'accord",
-    r"noted|well received|received|acknowledged|on it",
     r"we(?:'ll| will| are going to) (?:handle|take care|look into|deal with|get back|arrange)",
     r"we(?: are|'re) on it",
 )
+# Bare English acknowledgements count only in a short reply: "received" is also in every
+# delivery report and newsletter.
+_ACKNOWLEDGED_WORD = _words(r"noted|well received|received|acknowledged|on it")
 _TENANT_ABSENT = _words(
     r"(?:locataire|occupant|resident|habitant)e?s? (?:etai(?:t|ent) |est |sont )?"
     r"(?:absente?s?|injoignables?|introuvables?)",
@@ -602,13 +680,44 @@ def _quote_matches(layout: _Layout) -> list[re.Match[str]]:
     ]
 
 
+def _about_work(layout: _Layout, match: re.Match[str], *, short: bool) -> bool:
+    """Whether a bare "réparé" / "fixed" says the work is done: a verb (not "fixed rate"),
+    whose subject, if any, is the work ("the leak is fixed", not "rates are fixed"), in a
+    sentence about the work or a short direct reply."""
+    text = layout.text
+    before = [word.strip(',.;:!?()"') for word in layout.words_before(match.start(), 6)]
+    if match["english"]:
+        following = _NEXT_WORD.match(text, match.end())
+        if following and following.group(1) not in _VERB_FOLLOWERS:
+            return False
+        chain = list(before)
+        passive = False
+        while chain and (chain[-1] in _PASSIVE_WORDS or chain[-1] in _ADVERBS):
+            passive = passive or chain[-1] in _PASSIVE_WORDS
+            chain.pop()
+        if passive and chain:
+            subject = chain[-1].removesuffix("'s")
+            if subject not in _PRONOUN_SUBJECTS and not _WORK_WORDS.fullmatch(subject):
+                return False
+    if short or _DONE_SUBJECT.search(text, layout.clause_of(match.start()), match.start()):
+        return True
+    sentence = layout.sentence_of(match.start())
+    end = next((s for s in layout.sentence_starts if s > sentence), len(text))
+    return bool(_WORK_WORDS.search(text, sentence, end))
+
+
 def _signals(layout: _Layout) -> _Signals:
     text = layout.text
     signals = _Signals()
-    signals.done = bool(_asserted(layout, _DONE.finditer(text), negatable=True, past_only=True))
-    signals.acknowledged = bool(
-        _asserted(layout, _ACKNOWLEDGED.finditer(text), negatable=True, past_only=False)
+    short = len(text.split()) <= _SHORT_WORDS
+    done_words = [m for m in _DONE_WORD.finditer(text) if _about_work(layout, m, short=short)]
+    signals.done = bool(
+        _asserted(layout, [*_DONE.finditer(text), *done_words], negatable=True, past_only=True)
     )
+    acknowledged = list(_ACKNOWLEDGED.finditer(text))
+    if short:
+        acknowledged.extend(_ACKNOWLEDGED_WORD.finditer(text))
+    signals.acknowledged = bool(_asserted(layout, acknowledged, negatable=True, past_only=False))
     signals.intent = bool(
         _asserted(layout, _VISIT_INTENT.finditer(text), negatable=True, past_only=False)
     )
@@ -817,20 +926,22 @@ _OUT_OF_OFFICE_WEAK = _words(
     r"for urgent (?:matters|requests)|in case of emergency",
 )
 _AUTO_HEADERS_PRESENT = ("x-autoreply", "x-autorespond", "x-autoresponder")
-_BULK_PRECEDENCE = frozenset({"auto_reply", "bulk", "junk", "list"})
 _SHORT_BODY = 1500
 
 
+def _lowered(headers: Mapping[str, str]) -> dict[str, str]:
+    return {name.lower(): (value or "").strip().lower() for name, value in headers.items()}
+
+
 def _auto_reply(
-    headers: Mapping[str, str], subject: str, layout: _Layout, signals: _Signals
+    lowered: Mapping[str, str], subject: str, layout: _Layout, signals: _Signals
 ) -> bool:
-    lowered = {name.lower(): (value or "").strip().lower() for name, value in headers.items()}
     auto_submitted = lowered.get("auto-submitted")
     if auto_submitted is not None and auto_submitted != "no":
         return True
     if any(lowered.get(name, "no") not in ("no", "false", "0") for name in _AUTO_HEADERS_PRESENT):
         return True
-    if lowered.get("precedence") in _BULK_PRECEDENCE:
+    if lowered.get("precedence") == "auto_reply":
         return True
     if _AUTO_SUBJECT.match(fold(subject)):
         return True
@@ -854,14 +965,145 @@ def is_auto_reply(headers: Mapping[str, str], subject: str, text: str) -> bool:
     """True for an out-of-office or other automatic answer.
 
     Headers (names case-insensitive): ``Auto-Submitted`` other than "no", ``X-Autoreply``,
-    ``X-Autorespond``, ``Precedence: auto_reply|bulk|junk|list``. Subject: "Réponse
+    ``X-Autorespond``, ``Precedence: auto_reply`` (``bulk`` and ``list`` mark newsletters, not
+    out-of-office answers: :func:`read_reply` sends those to a person). Subject: "Réponse
     automatique", "Automatic reply", "Absence …:", "Auto:", "Out of Office", "Absent du
     bureau". Body: a short text with out-of-office wording and nothing actionable (no visit,
     no work done, no refusal, no question). ``X-Auto-Response-Suppress`` alone is not
     enough: it only makes weaker body wording suffice.
     """
     layout = _Layout.of(fold(extract_new_text(text)))
-    return _auto_reply(headers, subject, layout, _signals(layout))
+    return _auto_reply(_lowered(headers), subject, layout, _signals(layout))
+
+
+# --- not a reply about the work -------------------------------------------------------------
+
+# Delivery reports: a bounce quotes our order and says "received", "delivered", "failed".
+_BOUNCE_SENDER = re.compile(r"\b(?:mailer-daemon|postmaster|mail-daemon|mailerdaemon)@")
+_BOUNCE_SUBJECT = re.compile(
+    r"^\s*(?:undeliver(?:ed|able)|delivery (?:status notification|failure|has failed|report)"
+    r"|mail delivery (?:failed|failure|subsystem)|returned mail|failure notice"
+    r"|(?:message )?non (?:remis|distribue)|remise impossible|echec de (?:la )?(?:remise|livraison)"
+    r"|rapport de (?:non-)?remise|unzustellbar|read:|lu :|receipt)"
+)
+_BOUNCE_WORDING = _words(
+    r"could not be delivered|delivery (?:has )?failed|undeliverable|permanent (?:error|failure)",
+    r"n'a pas pu etre (?:remis|distribue|delivre)e?|remise (?:a echoue|impossible)",
+    r"mailbox (?:unavailable|full|not found)|user unknown|address rejected",
+)
+_LIST_HEADERS = ("list-id", "list-unsubscribe", "list-post")
+_BULK_PRECEDENCE = frozenset({"bulk", "list", "junk"})
+_LINK = re.compile(r"https?://|\bwww\.")
+_MANY_LINKS = 4
+# Replies are short; a newsletter, a forwarded report or a pasted document is not one.
+_LONG_TEXT = 1200
+
+
+def _is_bounce(lowered: Mapping[str, str], subject: str, layout: _Layout) -> bool:
+    content_type = lowered.get("content-type", "")
+    if content_type.startswith("multipart/report") or "report-type=" in content_type:
+        return True
+    if "x-failed-recipients" in lowered or _BOUNCE_SENDER.search(lowered.get("from", "")):
+        return True
+    if _BOUNCE_SUBJECT.match(fold(subject)):
+        return True
+    return bool(_BOUNCE_WORDING.search(layout.text))
+
+
+def _is_newsletter(lowered: Mapping[str, str], new_text: str) -> bool:
+    if any(name in lowered for name in _LIST_HEADERS):
+        return True
+    if lowered.get("precedence") in _BULK_PRECEDENCE:
+        return True
+    return len(_LINK.findall(new_text)) >= _MANY_LINKS
+
+
+# The commonest short words of each language, folded. French and English replies are full of
+# theirs; a mail in another language has more of its own. Cheap, no model to load, and
+# enough to tell "Die Termine sind bestätigt" from "Travaux terminés".
+_STOP_WORDS = {
+    "fr": "le la les un une des de du et est a au aux ce cet cette ces il elle nous vous je on ne"
+    " pas pour par sur dans avec que qui sont ete etait sera merci bonjour cordialement votre"
+    " notre mon ma mes se sa son en y plus tout tres bien c d l j n qu s mais ou donc car"
+    " entre vers chez sans sous apres avant aussi avons avez sommes suis ai cela ca leur lui"
+    " me ici puis deja encore comme si oui non demain aujourd hui",
+    "en": "the a an and is are was were be been to of in on for with at by it this that we you i"
+    " our your not have has will would can please thanks thank hello hi regards from as do"
+    " all any there their they me my",
+    "de": "der die das und ist nicht ich sie es zu den mit von dem ein eine einen sich auf fur"
+    " auch wir ihr ihre sind war wird bei oder aber wie noch nach uber hallo danke bitte gruss"
+    " grusse freundlichen sehr geehrte damen herren im wenn werden haben",
+    "es": "el la los las de que y en un una es por con para no se su al lo como mas pero sus le"
+    " ya o este si porque esta entre cuando muy sin sobre tambien hola gracias saludos usted",
+    "it": "il di che e la per un una non sono del della le da in con si lo gli ho ha questo"
+    " ciao grazie saluti buongiorno cordiali sua nel alla",
+    "nl": "de het een en van ik te dat die in is niet op aan met voor zijn er maar ook om als"
+    " dan bij nog wij jullie hallo bedankt groeten graag",
+    "pt": "o a os as de que e do da em um uma para com nao por se mais na no ola obrigado"
+    " atenciosamente voce",
+}
+_STOP_SETS = {language: frozenset(words.split()) for language, words in _STOP_WORDS.items()}
+_WORD = re.compile(r"[^\W\d_]+")
+_FEW_WORDS = 5
+
+
+def _other_language(folded: str) -> bool:
+    """A text that reads as neither French nor English (an "OK" or a date is too short to
+    tell, and passes)."""
+    words = _WORD.findall(folded)
+    if len(words) < _FEW_WORDS:
+        return False
+    latin = [word for word in words if word.isascii()]
+    if len(latin) * 2 < len(words):
+        return True  # mostly another script
+    counts = {
+        language: sum(word in stop for word in latin) for language, stop in _STOP_SETS.items()
+    }
+    ours = max(counts["fr"], counts["en"])
+    theirs = max(count for language, count in counts.items() if language not in ("fr", "en"))
+    return theirs > ours
+
+
+# A Date this far from the arrival makes "demain" doubtful; a visit this far ahead is likely
+# a misread date; one that ended this long before the arrival is over.
+_MAX_DATE_SKEW = timedelta(days=2)
+_FAR_AHEAD = timedelta(days=60)
+_VISIT_PAST_TOLERANCE = timedelta(hours=1)
+
+
+def _doubts(
+    reading: Reading,
+    lowered: Mapping[str, str],
+    layout: _Layout,
+    written: datetime,
+    received: datetime | None,
+) -> tuple[list[str], bool]:
+    """Why this reading must go to a person, and whether the text is a reply at all."""
+    doubts: list[str] = []
+    if _is_newsletter(lowered, reading.new_text):
+        doubts.append(NOTE_NEWSLETTER)
+    if _other_language(layout.text):
+        doubts.append(NOTE_OTHER_LANGUAGE)
+    not_a_reply = bool(doubts)
+    if len(reading.new_text) > _LONG_TEXT:
+        doubts.append(NOTE_LONG_TEXT)
+    if received is None:
+        return doubts, not_a_reply
+    # Dates were read against the mail's own Date; far from its arrival, that anchor (or the
+    # mail itself) is doubtful.
+    if abs(received - written) > _MAX_DATE_SKEW:
+        doubts.append(NOTE_DATE_SKEW)
+    appointment = reading.appointment
+    if appointment is not None:
+        last = appointment.end or (
+            appointment.start + timedelta(days=1) if appointment.all_day else appointment.start
+        )
+        already_past = {NOTE_PAST_TIME, NOTE_PAST_DATE}.intersection(reading.notes)
+        if last < received - _VISIT_PAST_TOLERANCE and not already_past:
+            doubts.append(NOTE_PAST_TIME)
+        if appointment.start - received > _FAR_AHEAD:
+            doubts.append(NOTE_FAR_AHEAD)
+    return doubts, not_a_reply
 
 
 # --- read_reply ----------------------------------------------------------------------------
@@ -886,22 +1128,48 @@ def read_reply(
     tz: ZoneInfo = PARIS,
     headers: Mapping[str, str] | None = None,
     subject: str = "",
+    received_at: datetime | None = None,
 ) -> Reading:
     """Classify a reply to a work order and read the appointment it gives, if any.
 
     ``written_at`` (aware, or naive wall-clock time in ``tz``) anchors relative dates
     ("demain", "jeudi", "le 12") and dates without a year, which are the next such day on
-    or after the day of writing. The returned appointment is in ``tz``.
+    or after the day of writing: pass the mail's own ``Date``. ``received_at`` is when it
+    arrived: a ``Date`` more than two days from it, or a visit before it or more than 60 days
+    after it, makes the reading doubtful. The returned appointment is in ``tz``.
+
+    Only a reply about the work is read with confidence: a delivery report, a newsletter
+    (list headers, ``Precedence: bulk``, many links), a text in another language than French
+    or English, or a long text goes to a person with the reason in ``notes``.
     """
     new_text = extract_new_text(text)
     layout = _Layout.of(fold(new_text))
     signals = _signals(layout)
-    if _auto_reply(headers or {}, subject, layout, signals):
+    lowered = _lowered(headers or {})
+    if _is_bounce(lowered, subject, layout):
+        return Reading(ReplyKind.UNCLEAR, new_text, confident=False, notes=(NOTE_BOUNCE,))
+    if _auto_reply(lowered, subject, layout, signals):
         return Reading(ReplyKind.AUTO_REPLY, new_text)
     if not new_text:
         return Reading(ReplyKind.UNCLEAR, new_text, confident=False, notes=(NOTE_EMPTY,))
 
-    now = _local(written_at, tz)
+    written = _local(written_at, tz)
+    reading = _read(new_text, layout, signals, written, tz)
+    received = _local(received_at, tz) if received_at is not None else None
+    doubts, not_a_reply = _doubts(reading, lowered, layout, written, received)
+    if not doubts:
+        return reading
+    return dataclasses.replace(
+        reading,
+        kind=ReplyKind.UNCLEAR if not_a_reply else reading.kind,
+        confident=False,
+        notes=_unique([*doubts, *reading.notes]),
+    )
+
+
+def _read(
+    new_text: str, layout: _Layout, signals: _Signals, now: datetime, tz: ZoneInfo
+) -> Reading:
     today = now.date()
     found = _Found.of(layout.text, today)
     strong_reasons = bool(signals.reasons) and not (

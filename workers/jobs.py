@@ -27,6 +27,7 @@ from grc.contracts.inbound import (
     record_failure,
     set_aside_abandoned,
 )
+from grc.contracts.models import InboundEmail
 from grc.db import utcnow
 from grc.extensions import db
 from grc.messaging import operations as outbox
@@ -280,7 +281,7 @@ def process_received_emails() -> str:
 
 
 def _process_claimed_email(email_id: int) -> str:
-    from contractors.inbox import process_inbound_email
+    from contractors.inbox import keep_what_can_be_read, process_inbound_email
 
     try:
         status = process_inbound_email(db.session, email_id, utcnow())
@@ -290,6 +291,8 @@ def _process_claimed_email(email_id: int) -> str:
         set_aside = record_failure(
             db.session, email_id, f"{type(error).__name__}: {error}", utcnow()
         )
+        if set_aside:  # still shows who wrote, about what, and flags the order it names
+            keep_what_can_be_read(db.session, db.session.get(InboundEmail, email_id))
         db.session.commit()
         log.exception(
             "inbound e-mail %s: processing failed%s",

@@ -146,11 +146,17 @@ class ClaimAppointment(MethodView):
     @blp.arguments(AppointmentSchema())
     @blp.response(200, ClaimDetailSchema)
     def post(self, payload: dict[str, Any], claim_id: int) -> Claim:
-        """Record the visit planned with the tenant; the tenant is told (SMS or e-mail)."""
+        """Record the visit planned with the tenant (a time, or a window with ``end``); the tenant
+        is told (SMS or e-mail) and the claim's open work order is scheduled for it."""
         user = current_user()
         claim = queries.get_claim_for(db.session, user, claim_id, for_update=True)
         operations.schedule_appointment(
-            db.session, claim, payload["at"], user, note=payload.get("note")
+            db.session,
+            claim,
+            payload["at"],
+            user,
+            end=payload.get("end"),
+            note=payload.get("note"),
         )
         db.session.commit()
         return claim

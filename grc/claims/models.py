@@ -249,6 +249,11 @@ class Claim(db.Model):
         sa.CheckConstraint(
             "NOT first_contact_resolution OR resolved_at IS NOT NULL", name="fcr_resolved"
         ),
+        sa.CheckConstraint(
+            "appointment_end IS NULL"
+            " OR (appointment_at IS NOT NULL AND appointment_end > appointment_at)",
+            name="appointment_window",
+        ),
         sa.Index("ix_claims_unit_status", "unit_id", "status"),
         sa.Index("ix_claims_status_resolution_due", "status", "resolution_due"),
     )
@@ -294,6 +299,8 @@ class Claim(db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     appointment_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # End of the visit's window ("entre 8h et 12h"); None when a time was given.
+    appointment_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
     first_contact_resolution: Mapped[bool] = mapped_column(default=False)
     resolution: Mapped[str | None] = mapped_column(sa.Text)
 

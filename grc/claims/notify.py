@@ -38,6 +38,27 @@ def local_datetime_text(moment: datetime, locale: str) -> str:
     return local.strftime("%d/%m/%Y à %Hh%M")
 
 
+def _hour_text(moment: datetime, locale: str) -> str:
+    if locale == "en":
+        return moment.strftime("%H:%M")
+    return f"{moment.hour}h{moment.minute:02d}" if moment.minute else f"{moment.hour}h"
+
+
+def appointment_text(start: datetime, end: datetime | None, locale: str) -> str:
+    """The visit as the tenant reads it after "le" / "on": "17/03 à 14h", or the window the
+    contractor gave, "17/03 entre 8h et 12h" (never an exact time nobody gave)."""
+    tz = settings().tz
+    local_start = start.astimezone(tz)
+    day = local_start.strftime("%d/%m")
+    if end is None:
+        joined = "at" if locale == "en" else "à"
+        return f"{day} {joined} {_hour_text(local_start, locale)}"
+    first, last = _hour_text(local_start, locale), _hour_text(end.astimezone(tz), locale)
+    if locale == "en":
+        return f"{day} between {first} and {last}"
+    return f"{day} entre {first} et {last}"
+
+
 def tenant_channel(tenant: Tenant) -> tuple[MessageChannel, str] | None:
     """The channel and address to reach the tenant, or None when no electronic channel is
     open (no mobile number or e-mail, opted out, or letters preferred)."""
@@ -66,7 +87,7 @@ def _claim_context(claim: Claim, locale: str) -> dict[str, Any]:
         + (f", entrée {building.entrance}" if building.entrance else ""),
         "status": str(claim.status),
         "resolution": claim.resolution,
-        "appointment": local_datetime_text(claim.appointment_at, locale)
+        "appointment": appointment_text(claim.appointment_at, claim.appointment_end, locale)
         if claim.appointment_at
         else None,
     }

@@ -36,7 +36,7 @@ from grc.claims.routing import NoRoute, choose_route
 from grc.claims.sla import SlaCalendar
 from grc.clock import local_today, settings
 from grc.contracts import work_orders
-from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder
+from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderStatus
 from grc.db import StrEnum, insert_returning, utcnow
 from grc.errors import Conflict, Forbidden, InvalidInput
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory
@@ -503,9 +503,15 @@ def schedule_appointment(
     actor: User | None,
     now: datetime | None = None,
     *,
+    end: datetime | None = None,
     note: str | None = None,
+    work_order: WorkOrder | None = None,
 ) -> Claim:
-    """Record the visit planned with the tenant (by a unit or the contractor) and tell them."""
+    """Record the visit planned with the tenant (by a unit or the contractor) and tell them.
+
+    ``end`` makes it a window ("entre 8h et 12h"). The claim's open work order (or the one
+    given, whose contractor wrote) is scheduled for the same visit.
+    """
     now = now or utcnow()
     if not claim.is_open:
         raise Conflict(f"The claim is {claim.status}: no visit can be planned.")
@@ -513,15 +519,36 @@ def schedule_appointment(
         raise InvalidInput({"at": ["Give a date and time with its offset."]})
     if at < now - timedelta(hours=1):
         raise InvalidInput({"at": ["The visit cannot be in the past."]})
+    if end is not None:
+        if end.tzinfo is None:
+            raise InvalidInput({"end": ["Give a date and time with its offset."]})
+        if end <= at:
+            raise InvalidInput({"end": ["The window must end after it starts."]})
+        tz = settings().tz
+        if end.astimezone(tz).date() != at.astimezone(tz).date():
+            raise InvalidInput({"end": ["The window must end on the day it starts."]})
     if actor is not None and actor.role not in (Role.AGENT, Role.UNIT):
         raise Forbidden(f"Your role ({actor.role}) may not plan visits.")
     at = at.astimezone(UTC)
-    previous = claim.appointment_at
-    if previous == at:
+    end = end.astimezone(UTC) if end is not None else None
+    order = work_order or work_orders.open_work_order_for_claim(session, claim.id)
+    if order is not None:
+        work_orders.record_appointment(order, at, end, now)
+    previous = (claim.appointment_at, claim.appointment_end)
+    if previous == (at, end):
         return claim
-    claim.appointment_at = at
+    claim.appointment_at, claim.appointment_end = at, end
     claim.updated_at = now
     claim.responded_at = claim.responded_at or now
+    changes: dict[str, object] = {
+        "appointment_at": [previous[0].isoformat() if previous[0] else None, at.isoformat()],
+        "appointment_end": [
+            previous[1].isoformat() if previous[1] else None,
+            end.isoformat() if end else None,
+        ],
+    }
+    if order is not None and order.status == WorkOrderStatus.SCHEDULED:
+        changes["work_order_id"] = order.id
     timeline.add_event(
         session,
         claim,
@@ -530,10 +557,11 @@ def schedule_appointment(
         actor=actor,
         body=note,
         visibility=Visibility.TENANT,
-        changes={"appointment_at": [previous.isoformat() if previous else None, at.isoformat()]},
+        changes=changes,
     )
     session.flush()
-    notify.notify_tenant(session, claim, Purpose.SCHEDULED, now, occasion=at.isoformat())
+    occasion = at.isoformat() + (f"/{end.isoformat()}" if end else "")
+    notify.notify_tenant(session, claim, Purpose.SCHEDULED, now, occasion=occasion)
     return claim
 
 

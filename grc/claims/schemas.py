@@ -162,6 +162,10 @@ class ClaimSchema(Schema):
     closed_at = fields.AwareDateTime(allow_none=True)
     cancelled_at = fields.AwareDateTime(allow_none=True)
     appointment_at = fields.AwareDateTime(allow_none=True)
+    appointment_end = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": "End of the visit's window; null when an exact time was given"},
+    )
     first_contact_resolution = fields.Boolean()
     resolution = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
@@ -258,4 +262,8 @@ class CategoryChangeSchema(Schema):
 
 class AppointmentSchema(Schema):
     at = fields.AwareDateTime(required=True, metadata={"description": "ISO 8601 with offset"})
+    end = fields.AwareDateTime(
+        allow_none=True,
+        metadata={"description": 'End of a window ("entre 8h et 12h"), after `at`, same day'},
+    )
     note = Text(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)

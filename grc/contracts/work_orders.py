@@ -304,10 +304,15 @@ def apply_contractor_update(
             work_order=work_order,
         )
     if update.kind == "scheduled":
-        work_order.appointment_at = update.appointment_at
-        work_order.appointment_end = update.appointment_end
         operations.schedule_appointment(
-            session, claim, update.appointment_at, None, now, note=update.text[:500]
+            session,
+            claim,
+            update.appointment_at,
+            None,
+            now,
+            end=update.appointment_end,
+            note=update.text[:500],
+            work_order=work_order,
         )
     elif update.kind == "done":
         # The claim first, while the order still allows the contractor to act on it.
@@ -380,6 +385,19 @@ def clear_attention(
     )
     session.flush()
     return order
+
+
+def record_appointment(
+    work_order: WorkOrder, start: datetime, end: datetime | None, now: datetime
+) -> None:
+    """The visit planned for an open order, whoever planned it (its contractor by e-mail, or
+    the unit with the tenant): the order is scheduled for it. A finished or cancelled order
+    keeps what it had."""
+    if lifecycle.is_final(work_order):
+        return
+    work_order.appointment_at = start
+    work_order.appointment_end = end
+    lifecycle.move(work_order, OrderEvent.SCHEDULE, now)
 
 
 def cancel_open_orders(session: Session, claim: Claim, now: datetime, reason: str) -> int:

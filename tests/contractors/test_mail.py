@@ -869,3 +869,37 @@ def test_decoded_fields_round_trip_through_the_parser() -> None:
 
     assert parsed.text == "Réparé, 80 €"
     assert parsed.recipients == (REPLY_ADDRESS, "x@inbound.example")
+
+
+# --------------------------------------------------------------------------- unreadable posts
+
+
+def test_an_unreadable_post_still_gives_its_sender_subject_and_signed_address() -> None:
+    from contractors.mail import salvage_headers
+
+    raw_mode = (
+        b'--b\r\nContent-Disposition: form-data; name="envelope"\r\n\r\n'
+        b'{"to":["wo+12-0123456789abcdef@inbound.example"]}\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="email"\r\n\r\n'
+        b"From: =?utf-8?q?Jean_M=C3=A9ca?= <Jean@Plomberie.example>\r\n"
+        b"Subject: RE: [R-2026-000123]\r\n \x00ordre\r\n\r\n\x00\x01\x02\r\n--b--\r\n"
+    )
+    found = salvage_headers(raw_mode)
+    assert found.from_address == "jean@plomberie.example"
+    assert found.subject == "RE: [R-2026-000123] ordre"  # folded, the NUL dropped
+    assert found.recipients == ("wo+12-0123456789abcdef@inbound.example",)
+
+    parsed_mode = (
+        b'--b\r\nContent-Disposition: form-data; name="from"\r\n\r\nJean <jean@x.example>\r\n'
+        b'--b\r\nContent-Disposition: form-data; name="subject"\r\n\r\nTravaux\r\n--b--\r\n'
+    )
+    assert salvage_headers(parsed_mode).from_address == "jean@x.example"
+    assert salvage_headers(parsed_mode).subject == "Travaux"
+    assert salvage_headers(b"\x00\xff junk") == salvage_headers(b"")
+
+
+def test_only_a_report_s_content_type_is_kept_for_the_reader() -> None:
+    report = eml(BASIC_HEADERS, b"x", content_type="multipart/report; report-type=delivery-status")
+    assert "content-type" in parse_raw_mime(report).auto_reply_headers
+    plain = eml(BASIC_HEADERS, b"x", content_type="text/plain")
+    assert "content-type" not in parse_raw_mime(plain).auto_reply_headers

@@ -474,9 +474,6 @@ OUT_OF_OFFICE_EN = "Hello,\n\nI'm currently out of office and will be back on Ma
         {"X-Autoreply": "yes"},
         {"x-autorespond": "Out of office"},
         {"Precedence": "auto_reply"},
-        {"precedence": "Bulk"},
-        {"Precedence": "junk"},
-        {"Precedence": "list"},
     ],
 )
 def test_auto_reply_by_headers(headers: dict[str, str]) -> None:
@@ -529,6 +526,10 @@ def test_auto_reply_by_body(headers: dict[str, str], body: str) -> None:
         ({"X-Auto-Response-Suppress": "All"}, NORMAL_SUBJECT, "Bien reçu, nous prenons en charge."),
         ({"Auto-Submitted": "no"}, NORMAL_SUBJECT, "Travaux terminés."),
         ({"Precedence": "first-class"}, NORMAL_SUBJECT, "Travaux terminés."),
+        # Newsletters' headers: such a mail goes to a person (see read_reply), never filed.
+        ({"precedence": "Bulk"}, NORMAL_SUBJECT, "Bien reçu, nous prenons en charge."),
+        ({"Precedence": "junk"}, NORMAL_SUBJECT, "Bien reçu, nous prenons en charge."),
+        ({"Precedence": "list"}, NORMAL_SUBJECT, "Bien reçu, nous prenons en charge."),
         ({}, NORMAL_SUBJECT, ""),
         # Out-of-office wording only in the quoted history does not count.
         (
@@ -1064,3 +1065,235 @@ def test_readings_are_immutable() -> None:
         reading.kind = ReplyKind.UNCLEAR  # type: ignore[misc]
     assert reading.notes == ()
     assert reading.new_text == "Travaux terminés"
+
+
+# --- read_reply: only a reply about the work is read with confidence --------------------------
+
+NEWSLETTER_RATES = """Hello,
+
+Good news for savers: our rates are fixed until June, and our 3.45% Fixed Rate bond is open
+to new customers this week. Switch today and see what you could save.
+
+Read more: https://bank.example/rates
+Unsubscribe: https://bank.example/unsubscribe"""
+GERMAN_TERMINE = """Sehr geehrte Damen und Herren,
+
+die Termine für die Wartung der Aufzüge sind bestätigt. Bitte informieren Sie die Mieter.
+
+Mit freundlichen Grüßen
+Hausverwaltung Müller"""
+BOUNCE_TEXT = """This is the mail system at host mx.example.
+
+Your message was received by the server but could not be delivered to one or more
+recipients. The mail system said: 550 5.1.1 user unknown"""
+
+
+@pytest.mark.parametrize(
+    ("text", "headers", "note"),
+    [
+        # Each of these changed a claim on a95777f (resolved it, or moved it to in_progress).
+        (
+            NEWSLETTER_RATES,
+            {"List-Unsubscribe": "<https://bank.example/u>"},
+            "newsletter or mailing list",
+        ),
+        (
+            "Our rates are fixed until June.",
+            {"List-Id": "<offers.bank.example>"},
+            "newsletter or mailing list",
+        ),
+        (GERMAN_TERMINE, {}, "neither French nor English"),
+        (
+            "Los trabajos están terminados, gracias por su paciencia y saludos",
+            {},
+            "neither French nor English",
+        ),
+        (BOUNCE_TEXT, {}, "delivery report"),
+        (
+            "Received.",
+            {"Content-Type": "multipart/report; report-type=delivery-status"},
+            "delivery report",
+        ),
+        (
+            "Received.",
+            {"From": "Mail Delivery System <MAILER-DAEMON@mx.example>"},
+            "delivery report",
+        ),
+        ("Received.", {"From": "postmaster@mx.example"}, "delivery report"),
+        (
+            "Bien reçu, nous prenons en charge.",
+            {"Auto-Submitted": "auto-generated", "X-Failed-Recipients": "x@example.org"},
+            "delivery report",
+        ),
+        # A genuine reply that only carries Precedence: bulk: a person reads it, nothing is filed.
+        ("Travaux terminés, fuite réparée.", {"Precedence": "bulk"}, "newsletter or mailing list"),
+        (
+            "Travaux terminés.\n" + "\n".join(f"https://example.org/{n}" for n in range(4)),
+            {},
+            "newsletter or mailing list",
+        ),
+    ],
+)
+def test_what_is_not_a_reply_about_the_work_goes_to_a_person(text, headers, note) -> None:
+    reading = read(text, headers=headers, subject="Newsletter")
+
+    assert reading.kind is ReplyKind.UNCLEAR
+    assert reading.confident is False
+    assert note in reading.notes
+
+
+def test_a_bounce_subject_is_a_delivery_report() -> None:
+    reading = read("Received.", subject="Undelivered Mail Returned to Sender")
+    assert (reading.kind, reading.notes) == (ReplyKind.UNCLEAR, ("delivery report",))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Switch today: 3.45% Fixed Rate mortgage.",
+        "Our rates are fixed until June.",
+        "Prices were fixed last year.",
+        "We offer fixed prices and finished goods.",
+        "Your issue has been resolved? Tell us in our survey.",
+    ],
+)
+def test_a_done_word_that_is_not_about_the_work_is_not_done(text: str) -> None:
+    assert read(text).kind is not ReplyKind.DONE
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Fixed.",
+        "Réparé.",
+        "Terminé, merci.",
+        "The leak is fixed.",
+        "It's fixed now.",
+        "We fixed the leak this morning.",
+        "Repaired the tap yesterday, all good.",
+        "Everything has been repaired.",
+        "Parfait, c'est réparé.",
+        "Bonjour, l'intervention a été réalisée ce matin. Le joint du robinet a été changé et nous "
+        "avons vérifié qu'il n'y a plus de fuite sous l'évier de la cuisine, la locataire était "
+        "présente et a pu constater le bon fonctionnement. Cordialement",
+    ],
+)
+def test_a_done_word_about_the_work_is_done(text: str) -> None:
+    reading = read(text)
+    assert (reading.kind, reading.confident) == (ReplyKind.DONE, True)
+
+
+def test_a_bare_received_counts_only_in_a_short_reply() -> None:
+    assert read("Received, thanks.").kind is ReplyKind.ACKNOWLEDGED
+    long_text = (
+        "We received many questions about our new offers this month and our team answered "
+        "them in the frequently asked questions page, which also covers delivery times, "
+        "payment options and returns for every product of the catalogue."
+    )
+    assert read(long_text).kind is not ReplyKind.ACKNOWLEDGED
+
+
+def test_a_long_text_goes_to_a_person() -> None:
+    text = "Travaux terminés.\n\n" + "Le détail de notre intervention suit. " * 40
+    reading = read(text)
+    assert (reading.kind, reading.confident) == (ReplyKind.DONE, False)
+    assert "long text" in reading.notes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Bonjour, nous passerons le 12/03 à 14h. Cordialement",
+        "Travaux terminés, merci.",
+        "OK pour jeudi 14h",
+        "Hello, the technician will come on Thursday at 2pm. Best regards",
+        "Bien reçu, nous prenons en charge la demande.",
+        "Le technicien passera demain entre 8h et 12h",
+        "Ok pour le rdv de demain a 14h",
+        "Ja",  # too short to tell
+    ],
+)
+def test_french_and_english_replies_are_not_taken_for_another_language(text: str) -> None:
+    assert "neither French nor English" not in read(text).notes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I lavori sono terminati, grazie mille e saluti",
+        "De werkzaamheden zijn klaar, met vriendelijke groeten",
+        "Os trabalhos foram concluídos, obrigado e atenciosamente",
+        "Работы завершены, спасибо за ожидание коллеги",
+    ],
+)
+def test_other_languages_go_to_a_person(text: str) -> None:
+    reading = read(text)
+    assert (reading.kind, reading.confident) == (ReplyKind.UNCLEAR, False)
+    assert "neither French nor English" in reading.notes
+
+
+def test_a_reply_on_the_attribution_line_keeps_its_text() -> None:
+    body = (
+        "Parfait, c'est réparé. Le lun. 7 déc. 2026 à 09:00, GRC Habitat <grc@habitat.fr> a "
+        "écrit :\n" + quoted(WORK_ORDER)
+    )
+    assert extract_new_text(body) == "Parfait, c'est réparé."
+    reading = read(body)
+    assert (reading.kind, reading.confident) == (ReplyKind.DONE, True)
+    wrapped = (
+        "Done, all fixed. On Mon, 7 Dec 2026 at 09:00, GRC Habitat <grc@habitat.fr>\nwrote:\n"
+        + quoted(WORK_ORDER)
+    )
+    assert extract_new_text(wrapped) == "Done, all fixed."
+
+
+# --- read_reply: the mail's own Date and its arrival -----------------------------------------
+
+
+def test_dates_are_read_from_the_mail_s_own_date() -> None:
+    # Written on Monday 9 March, processed on Tuesday: "demain" is the 10th.
+    reading = read(
+        "Nous passerons demain à 14h.",
+        written_at=at(9, 18),
+        received_at=at(9, 18, 5),
+    )
+    assert reading.appointment == Appointment(at(10, 14), None)
+    assert reading.confident
+
+
+@pytest.mark.parametrize(
+    ("text", "written", "received", "note"),
+    [
+        (
+            "Nous passerons demain à 14h.",
+            at(1, 9),
+            at(10, 9),
+            "sent long before or after it arrived",
+        ),
+        ("Travaux terminés.", at(20, 9), at(10, 9), "sent long before or after it arrived"),
+        # Written yesterday, stuck in a queue: "aujourd'hui à 10h" is already over on arrival.
+        ("Nous passerons aujourd'hui à 10h.", at(9, 8), at(10, 9), "time in the past"),
+        ("Nous passerons le 15/08 à 14h.", at(10, 9), at(10, 9, 5), "date months ahead"),
+    ],
+)
+def test_a_date_far_from_the_arrival_goes_to_a_person(text, written, received, note) -> None:
+    reading = read(text, written_at=written, received_at=received)
+    assert reading.confident is False
+    assert note in reading.notes
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "all_day"),
+    [
+        ("Nous passerons demain matin.", at(11, 8), at(11, 12), False),
+        ("Passage le 17/03 entre 8h et 12h.", at(17, 8), at(17, 12), False),
+        ("Nous interviendrons le 17/03 dans la matinée.", at(17, 8), at(17, 12), False),
+        ("Le technicien passera le 17/03 l'après-midi.", at(17, 14), at(17, 18), False),
+        ("Nous passerons le 17/03 à 14h.", at(17, 14), None, False),
+    ],
+)
+def test_windows_are_windows(text, start, end, all_day) -> None:
+    reading = read(text, received_at=WRITTEN)
+    assert reading.kind is ReplyKind.SCHEDULED
+    assert reading.confident
+    assert reading.appointment == Appointment(start, end, all_day)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from freezegun import freeze_time
 
 from grc.claims.models import ClaimEvent, EventKind
+from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.extensions import db
 from grc.messaging.models import DeliveryStatus, MessageChannel, OutboxMessage, Purpose
 from grc.people.models import Channel
@@ -165,7 +166,7 @@ def test_question_appointment_and_resolution(client, world, sent):
         Purpose.RESOLVED,
     ]
     scheduled = _messages(purpose=Purpose.SCHEDULED)[0]
-    assert "12/03/2026 à 14h00" in scheduled.body_text
+    assert "le 12/03 à 14h." in scheduled.body_text
     assert len(sent.sms) == 4
 
 
@@ -189,6 +190,76 @@ def test_appointment_validation(client, world, sent):
         ).status_code
         == 404
     )
+
+
+def _work_order(claim_id: int) -> WorkOrder:
+    db.session.expire_all()
+    return db.session.execute(
+        sa.select(WorkOrder).where(WorkOrder.claim_id == claim_id)
+    ).scalar_one()
+
+
+@freeze_time(WEEKDAY_MORNING)
+def test_a_window_is_kept_shown_and_told_as_a_window_and_schedules_the_work_order(
+    client, world, sent
+):
+    claim = _create(client, world)  # a leak at TIL-11: the multiservice contract covers it
+    assert _work_order(claim["id"]).status == WorkOrderStatus.SENT
+    url = f"/api/v1/claims/{claim['id']}/appointment"
+    unit = world.headers("metz_tech")
+
+    response = client.post(
+        url,
+        json={"at": "2026-03-17T08:00:00+01:00", "end": "2026-03-17T12:00:00+01:00"},
+        headers=unit,
+    )
+
+    assert response.status_code == 200, response.json
+    assert response.json["appointment_at"] == "2026-03-17T07:00:00+00:00"
+    assert response.json["appointment_end"] == "2026-03-17T11:00:00+00:00"
+    [told] = _messages(purpose=Purpose.SCHEDULED)
+    assert "le 17/03 entre 8h et 12h." in told.body_text
+    assert "à 8h" not in told.body_text  # never a time nobody gave
+    order = _work_order(claim["id"])
+    assert order.status == WorkOrderStatus.SCHEDULED
+    assert order.appointment_at == datetime(2026, 3, 17, 7, 0, tzinfo=UTC)
+    assert order.appointment_end == datetime(2026, 3, 17, 11, 0, tzinfo=UTC)
+    shown = client.get(f"/api/v1/claims/{claim['id']}", headers=unit).json
+    assert shown["appointment_end"] == "2026-03-17T11:00:00+00:00"
+
+    # The contractor then gives an exact time through the unit: a time again, told as such.
+    response = client.post(url, json={"at": "2026-03-17T14:30:00+01:00"}, headers=unit)
+    assert response.json["appointment_end"] is None
+    assert "le 17/03 à 14h30." in _messages(purpose=Purpose.SCHEDULED)[-1].body_text
+    order = _work_order(claim["id"])
+    assert (order.appointment_at, order.appointment_end) == (
+        datetime(2026, 3, 17, 13, 30, tzinfo=UTC),
+        None,
+    )
+
+
+@freeze_time(WEEKDAY_MORNING)
+@pytest.mark.parametrize(
+    "end",
+    [
+        "2026-03-17T07:00:00+01:00",  # before the start
+        "2026-03-17T08:00:00+01:00",  # no window at all
+        "2026-03-18T12:00:00+01:00",  # another day
+        "2026-03-17T12:00:00",  # no offset
+        "demain",
+    ],
+)
+def test_a_window_that_does_not_fit_is_refused_naming_end(client, world, sent, end):
+    claim = _create(client, world)
+    response = client.post(
+        f"/api/v1/claims/{claim['id']}/appointment",
+        json={"at": "2026-03-17T08:00:00+01:00", "end": end},
+        headers=world.headers("metz_tech"),
+    )
+    assert response.status_code == 422, response.json
+    assert list(response.json["errors"]["json"]) == ["end"]
+    assert _messages(purpose=Purpose.SCHEDULED) == []
+    assert _work_order(claim["id"]).status == WorkOrderStatus.SENT
 
 
 def test_emergency_outside_business_hours_alerts_on_call(client, world, sent):
@@ -225,7 +296,7 @@ def test_sms_texts_fit_in_two_segments_with_long_labels(app_ctx):
                 reference="R-2026-000123",
                 category="Nuisibles (cafards punaises rongeurs) — fenêtre qui ne ferme plus " * 3,
                 due="13/03/2026 à 10h00",
-                appointment="12/03/2026 à 14h00",
+                appointment="12/03 entre 14h30 et 18h",
                 address="12 avenue du Maréchal de Lattre de Tassigny, Metz, entrée B" * 2,
                 tenant_phone="+33612345678",
                 tenant_name="",

@@ -161,8 +161,16 @@ def test_corpus_reply_through_the_webhook(inbox, case):
         assert stored.claim_id == claim.id  # filed where it belongs, but not applied
     if case["match"] == "tenant_intake":
         assert stored.tenant_id == world.tenants["TIL-11"].id
-    if case["match"] in ("triage", "tenant_intake", "unreadable", "duplicate"):
+    if case["match"] in ("triage", "tenant_intake", "duplicate"):
         assert stored.work_order_id is None
+    if case["match"] == "unreadable":
+        # Still shows who wrote and about which order, and that order waits for a person.
+        assert stored.work_order_id == order.id  # the signed address of the SMTP envelope
+        if case["file"] == "garbled-undecodable.eml":  # the other one has no header at all
+            assert stored.from_address == values["contractor_email"].lower()
+            assert stored.subject
+        db.session.refresh(order)
+        assert order.needs_attention
 
     if "kind" in case and case["match"] not in ("duplicate", "unreadable"):
         assert stored.reply_kind == case["kind"]

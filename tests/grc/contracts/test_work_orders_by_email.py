@@ -4,7 +4,7 @@ local stub, the real inbound webhook, the inbound processing run in-process afte
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -84,11 +84,12 @@ def test_reply_by_email_schedules_then_resolves_the_claim(site, provider_stub):
 
     # The contractor answers the e-mail: its Reply-To, in raw MIME, as SendGrid posts it.
     now = datetime.now(UTC)
+    visit_day = now.astimezone(PARIS).date() + timedelta(days=3)
     eml = reply(
         to=order_email.reply_to,
         sender=f"Multiservices Lorraine <{CONTRACTOR}>",
         subject=f"RE: {order_email.subject}",
-        text="Bonjour, nous passerons le 12/03 à 14h\n\nCordialement,\nM. Weber",
+        text=f"Bonjour, nous passerons le {visit_day:%d/%m} à 14h\n\nCordialement,\nM. Weber",
         date=now,
     )
     response = post_raw_email(site.client, eml, order_email.reply_to)
@@ -98,9 +99,7 @@ def test_reply_by_email_schedules_then_resolves_the_claim(site, provider_stub):
     assert stored.status == InboundStatus.APPLIED
     assert stored.matched_by == "token"
     assert stored.reply_kind == "scheduled"
-    today = now.astimezone(PARIS).date()
-    year = today.year + (today > today.replace(month=3, day=12))  # the next 12 March
-    visit = datetime(year, 3, 12, 14, 0, tzinfo=PARIS)
+    visit = datetime.combine(visit_day, time(14), tzinfo=PARIS)
     current = _claim(claim["id"])
     assert current.status == ClaimStatus.IN_PROGRESS
     assert current.appointment_at == visit.astimezone(UTC)
@@ -111,8 +110,7 @@ def test_reply_by_email_schedules_then_resolves_the_claim(site, provider_stub):
     assert len(provider_stub.sms) == 2
     assert appointment_sms.to == "+33612345678"
     assert claim["reference"] in appointment_sms.body
-    assert f"12/03/{year}" in appointment_sms.body
-    assert "14h00" in appointment_sms.body
+    assert f"le {visit_day:%d/%m} à 14h." in appointment_sms.body
 
     # Then: "Travaux terminés".
     done = reply(
