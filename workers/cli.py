@@ -3,8 +3,11 @@ background work by hand."""
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import current_app
+from redis import Redis
 
 from workers import queues
 
@@ -28,11 +31,27 @@ def worker_command(queue: tuple[str, ...], burst: bool, with_scheduler: bool) ->
     if unknown:
         raise click.BadParameter(f"unknown queue(s): {', '.join(unknown)}")
     connection = queues.connection(settings.redis_url)
+    _wait_for_redis(connection)
     try:
         worker = SingleQueueWorker(list(queue), connection=connection)
     except SingleQueueWorkerError as error:
         raise click.UsageError(str(error)) from error
     worker.work(burst=burst, with_scheduler=with_scheduler)
+
+
+def _wait_for_redis(connection: Redis) -> None:
+    """A worker started while Redis is down (a host booting, Redis restarting) waits for it."""
+    from workers.worker import FIRST_WAIT_SECONDS, LONGEST_WAIT_SECONDS, REDIS_LOST
+
+    wait = FIRST_WAIT_SECONDS
+    while True:
+        try:
+            connection.ping()
+            return
+        except REDIS_LOST as error:
+            click.echo(f"Redis is unreachable ({error}); waiting for it", err=True)
+            time.sleep(wait)
+            wait = min(wait * 2, LONGEST_WAIT_SECONDS)
 
 
 @click.command("sweep")
