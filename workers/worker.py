@@ -143,14 +143,21 @@ class SingleQueueWorker(SimpleWorker):
             return
 
     def _rejoin(self) -> None:
-        if not self.connection.exists(self.key) or self.connection.hexists(self.key, "death"):
-            self.register_birth()
-        else:
-            self.heartbeat()
+        self.heartbeat()
         if self.scheduler is not None and not (
             self.scheduler._process and self.scheduler._process.is_alive()
         ):
             self.scheduler.acquire_locks(auto_start=True)
+
+    def heartbeat(self, timeout: int | None = None, pipeline: Any = None) -> None:
+        """RQ's heartbeat, which also puts the worker back in RQ's registry when Redis lost
+        it (restarted empty, or the entry expired during an outage): the heartbeat alone
+        would leave a bare entry that dashboards and ``rq info`` cannot read."""
+        super().heartbeat(timeout, pipeline)
+        if pipeline is None and not self.connection.hexists(self.key, "birth"):
+            self.log.info("Worker %s: registering again after Redis lost it", self.name)
+            self.connection.delete(self.key)
+            self.register_birth()
 
     def subscribe(self) -> None:
         """RQ's command channel, listened to by a thread that checks for a stop every second:

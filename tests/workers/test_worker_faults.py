@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from redis import Redis
+from rq import Queue, Worker
 
 from grc.extensions import db
 from grc.messaging import operations as outbox
@@ -73,7 +74,7 @@ def _bodies_at_the_stub(stub) -> list[str]:
 
 
 def test_a_redis_outage_while_a_worker_delivers_a_burst(queued_app, workers, stub, redis_server):
-    worker = workers.start(env={"GRC_DELIVERY_THREADS": "8"})
+    worker = workers.start("notifications", "--with-scheduler", env={"GRC_DELIVERY_THREADS": "8"})
     # The first waves of calls are slow: the worker is busy when Redis goes away.
     stub.respond_next(delay=0.5, times=32, provider="twilio")
     _queue_sms(queued_app, range(200))
@@ -99,6 +100,11 @@ def test_a_redis_outage_while_a_worker_delivers_a_burst(queued_app, workers, stu
     assert _bodies_at_the_stub(stub) == sorted(f"Message {n}" for n in range(300))
     assert _statuses() == {DeliveryStatus.SENT: 300}
     assert worker.poll() is None  # nobody restarted it
+    # Back in RQ's registry (the restarted Redis had forgotten it), its scheduler running.
+    connection = Redis.from_url(redis_server.url)
+    [registered] = Worker.all(queue=Queue(queues.NOTIFICATIONS, connection=connection))
+    assert registered.pid == worker.pid
+    assert [pid for pid in _children(worker.pid) if _running(pid)]
 
 
 def test_a_worker_killed_mid_batch_leaves_only_started_sms_to_a_person(queued_app, workers, stub):
