@@ -112,17 +112,19 @@ class SingleQueueWorker(SimpleWorker):
         return bool(completed_jobs)
 
     def _until_redis_answers(self, step: Any) -> None:
+        """Run a start-up step, again once Redis answers if it was lost (the step registers
+        the worker itself)."""
         while True:
             try:
                 step()
                 return
             except REDIS_LOST as error:
-                self._wait_for_redis(error)
+                self._wait_for_redis(error, rejoin=False)
 
-    def _wait_for_redis(self, error: Exception) -> None:
-        """Wait, with growing pauses, until Redis answers again, then put this worker back in
-        its registry (a restarted Redis may have lost it) and restart a dead scheduler. A
-        stop signal ends the wait at once (StopRequested)."""
+    def _wait_for_redis(self, error: Exception, rejoin: bool = True) -> None:
+        """Wait, with growing pauses, until Redis answers again, then (``rejoin``) put this
+        worker back in its registry (a restarted Redis may have lost it) and restart a dead
+        scheduler. A stop signal ends the wait at once (StopRequested)."""
         # Idle as far as the signal handler is concerned: a stop must not wait for a job
         # that is over, nor try to note the request in the Redis that is gone.
         self._state = WorkerStatus.IDLE
@@ -135,7 +137,8 @@ class SingleQueueWorker(SimpleWorker):
             time.sleep(wait)
             try:
                 self.connection.ping()
-                self._rejoin()
+                if rejoin:
+                    self._rejoin()
             except REDIS_LOST:
                 wait = min(wait * 2, LONGEST_WAIT_SECONDS)
                 continue

@@ -107,6 +107,22 @@ def test_a_redis_outage_while_a_worker_delivers_a_burst(queued_app, workers, stu
     assert [pid for pid in _children(worker.pid) if _running(pid)]
 
 
+def test_a_worker_started_while_redis_is_down_waits_for_it(queued_app, workers, stub, redis_server):
+    redis_server.stop()
+    worker = workers.start()
+    log = Path(workers.log_dir, "worker-0.log")
+    wait_until(
+        lambda: worker.poll() is not None or "Redis is unreachable" in log.read_text(),
+        what="the worker to meet the missing Redis",
+    )
+    time.sleep(1)
+    assert worker.poll() is None, "the worker gave up on Redis at start"
+    redis_server.start()
+    _queue_sms(queued_app, range(3))
+    wait_until(lambda: _sent() == 3, what="delivery once Redis answers")
+    assert _bodies_at_the_stub(stub) == [f"Message {n}" for n in range(3)]
+
+
 def test_a_worker_killed_mid_batch_leaves_only_started_sms_to_a_person(queued_app, workers, stub):
     first = workers.start(env={"GRC_DELIVERY_THREADS": "4", "GRC_DELIVERY_BATCH": "20"})
     stub.respond_next(delay=30, times=4, provider="twilio")  # the first wave hangs
