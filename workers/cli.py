@@ -41,17 +41,15 @@ def worker_command(queue: tuple[str, ...], burst: bool, with_scheduler: bool) ->
 
 def _wait_for_redis(connection: Redis) -> None:
     """A worker started while Redis is down (a host booting, Redis restarting) waits for it."""
-    from workers.worker import FIRST_WAIT_SECONDS, LONGEST_WAIT_SECONDS, REDIS_LOST
+    from workers.worker import REDIS_LOST, redis_pauses
 
-    wait = FIRST_WAIT_SECONDS
-    while True:
+    for pause in redis_pauses():
         try:
             connection.ping()
             return
         except REDIS_LOST as error:
             click.echo(f"Redis is unreachable ({error}); waiting for it", err=True)
-            time.sleep(wait)
-            wait = min(wait * 2, LONGEST_WAIT_SECONDS)
+            time.sleep(pause)
 
 
 @click.command("sweep")

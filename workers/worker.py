@@ -21,6 +21,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import redis.exceptions
@@ -29,10 +30,17 @@ from rq.scheduler import RQScheduler
 from rq.worker import SimpleWorker, WorkerStatus
 
 REDIS_LOST = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
-# Waits between attempts to reach a lost Redis: short enough that work resumes within
-# seconds of its return, long enough not to flood the log of a long outage.
 FIRST_WAIT_SECONDS = 0.5
 LONGEST_WAIT_SECONDS = 5.0
+
+
+def redis_pauses() -> Iterator[float]:
+    """The waits between attempts to reach a lost Redis: short enough that work resumes
+    within seconds of its return, long enough not to flood the log of a long outage."""
+    wait = FIRST_WAIT_SECONDS
+    while True:
+        yield wait
+        wait = min(wait * 2, LONGEST_WAIT_SECONDS)
 
 
 class SingleQueueWorkerError(RuntimeError):
@@ -130,17 +138,15 @@ class SingleQueueWorker(SimpleWorker):
         self._state = WorkerStatus.IDLE
         self.executions.clear()
         self.log.warning("Worker %s: lost Redis (%s); waiting for it", self.name, error)
-        wait = FIRST_WAIT_SECONDS
-        while True:
+        for pause in redis_pauses():
             if self._stop_requested:
                 raise StopRequested()
-            time.sleep(wait)
+            time.sleep(pause)
             try:
                 self.connection.ping()
                 if rejoin:
                     self._rejoin()
             except REDIS_LOST:
-                wait = min(wait * 2, LONGEST_WAIT_SECONDS)
                 continue
             self.log.info("Worker %s: Redis is back; resuming", self.name)
             return
@@ -232,8 +238,7 @@ class ChildScheduler(RQScheduler):
 
     def work(self) -> None:
         _end_with_parent(self._parent_pid)
-        wait = FIRST_WAIT_SECONDS
-        while True:
+        for pause in redis_pauses():
             try:
                 super().work()
                 return
@@ -241,8 +246,7 @@ class ChildScheduler(RQScheduler):
                 if self._stop_requested:
                     return
                 self.log.warning("Scheduler: lost Redis (%s); waiting for it", error)
-                time.sleep(wait)
-                wait = min(wait * 2, LONGEST_WAIT_SECONDS)
+                time.sleep(pause)
 
 
 # prctl(2) option: the signal a process gets when the thread that created it ends.
