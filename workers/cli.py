@@ -7,7 +7,6 @@ import time
 
 import click
 from flask import current_app
-from redis import Redis
 
 from workers import queues
 
@@ -22,7 +21,12 @@ from workers import queues
 )
 def worker_command(queue: tuple[str, ...], burst: bool, with_scheduler: bool) -> None:
     """Start an RQ worker on exactly one queue (default, notifications or inbound)."""
-    from workers.worker import SingleQueueWorker, SingleQueueWorkerError
+    from workers.worker import (
+        REDIS_LOST,
+        SingleQueueWorker,
+        SingleQueueWorkerError,
+        redis_pauses,
+    )
 
     settings = current_app.extensions["grc_settings"]
     if not settings.redis_url:
@@ -31,25 +35,17 @@ def worker_command(queue: tuple[str, ...], burst: bool, with_scheduler: bool) ->
     if unknown:
         raise click.BadParameter(f"unknown queue(s): {', '.join(unknown)}")
     connection = queues.connection(settings.redis_url)
-    _wait_for_redis(connection)
-    try:
-        worker = SingleQueueWorker(list(queue), connection=connection)
-    except SingleQueueWorkerError as error:
-        raise click.UsageError(str(error)) from error
-    worker.work(burst=burst, with_scheduler=with_scheduler)
-
-
-def _wait_for_redis(connection: Redis) -> None:
-    """A worker started while Redis is down (a host booting, Redis restarting) waits for it."""
-    from workers.worker import REDIS_LOST, redis_pauses
-
+    # A worker started while Redis is down (a host booting, Redis restarting) waits for it.
     for pause in redis_pauses():
         try:
-            connection.ping()
-            return
+            worker = SingleQueueWorker(list(queue), connection=connection)
+            break
+        except SingleQueueWorkerError as error:
+            raise click.UsageError(str(error)) from error
         except REDIS_LOST as error:
             click.echo(f"Redis is unreachable ({error}); waiting for it", err=True)
             time.sleep(pause)
+    worker.work(burst=burst, with_scheduler=with_scheduler)
 
 
 @click.command("sweep")
