@@ -3,6 +3,8 @@ background work by hand."""
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import current_app
 
@@ -19,7 +21,12 @@ from workers import queues
 )
 def worker_command(queue: tuple[str, ...], burst: bool, with_scheduler: bool) -> None:
     """Start an RQ worker on exactly one queue (default, notifications or inbound)."""
-    from workers.worker import SingleQueueWorker, SingleQueueWorkerError
+    from workers.worker import (
+        REDIS_LOST,
+        SingleQueueWorker,
+        SingleQueueWorkerError,
+        redis_pauses,
+    )
 
     settings = current_app.extensions["grc_settings"]
     if not settings.redis_url:
@@ -28,10 +35,16 @@ def worker_command(queue: tuple[str, ...], burst: bool, with_scheduler: bool) ->
     if unknown:
         raise click.BadParameter(f"unknown queue(s): {', '.join(unknown)}")
     connection = queues.connection(settings.redis_url)
-    try:
-        worker = SingleQueueWorker(list(queue), connection=connection)
-    except SingleQueueWorkerError as error:
-        raise click.UsageError(str(error)) from error
+    # A worker started while Redis is down (a host booting, Redis restarting) waits for it.
+    for pause in redis_pauses():
+        try:
+            worker = SingleQueueWorker(list(queue), connection=connection)
+            break
+        except SingleQueueWorkerError as error:
+            raise click.UsageError(str(error)) from error
+        except REDIS_LOST as error:
+            click.echo(f"Redis is unreachable ({error}); waiting for it", err=True)
+            time.sleep(pause)
     worker.work(burst=burst, with_scheduler=with_scheduler)
 
 

@@ -146,10 +146,22 @@ class _Sending:
         )
 
     def __call__(self, batch: list[OutboxMessage]) -> list[SendResult | SendError]:
+        """The batch's outcomes, in order. Calls go out in waves of ``delivery_threads``,
+        each wave's messages marked as started (and committed) just before its calls: a
+        worker killed mid-batch leaves the later waves unmarked, and the sweeper sends them
+        again instead of setting them aside as uncertain."""
         work = [self._provider_message(message) for message in batch]
-        if self.settings.delivery_threads == 1 or len(work) == 1:
-            shared = senders(self.app)
-            return [self._call(shared, item) for item in work]
+        wave = self.settings.delivery_threads
+        outcomes: list[SendResult | SendError] = []
+        for start in range(0, len(batch), wave):
+            outbox.mark_calls_started(db.session, batch[start : start + wave], utcnow())
+            db.session.commit()
+            outcomes.extend(self._calls(work[start : start + wave]))
+        return outcomes
+
+    def _calls(self, work: list[SmsMessage | EmailMessage]) -> list[SendResult | SendError]:
+        if len(work) == 1:
+            return [self._call(senders(self.app), work[0])]
         pool = _pool(self.settings.delivery_threads)
         return list(pool.map(lambda item: self._call(thread_senders(self.app), item), work))
 

@@ -87,6 +87,9 @@ class OutboxMessage(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Committed just before the provider call of the current attempt: a worker killed
+    # before it never handed the message to the provider, so it may simply be sent again.
+    call_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     provider: Mapped[str | None] = mapped_column(sa.String(20))
     provider_id: Mapped[str | None] = mapped_column(sa.String(100))

@@ -113,6 +113,7 @@ def claim_due_messages(
     for each other (SQLite runs one writer at a time). The caller commits this claim before
     calling any provider: two workers never both send, and a worker that dies mid-batch
     leaves its rows ``sending``, where the sweeper finds them (``recover_interrupted``).
+    Each message's call is then marked as it starts (``mark_calls_started``).
     """
     due = (
         sa.select(OutboxMessage.id)
@@ -132,6 +133,7 @@ def claim_due_messages(
         .values(
             status=DeliveryStatus.SENDING,
             locked_at=now,
+            call_started_at=None,
             attempts=OutboxMessage.attempts + 1,
         )
         .returning(OutboxMessage)
@@ -140,35 +142,49 @@ def claim_due_messages(
     return sorted(claimed, key=lambda message: message.id)
 
 
-def recover_interrupted(session: Session, now: datetime, lease: timedelta) -> int:
-    """Messages whose worker went silent during the provider call (killed, host lost).
+def mark_calls_started(session: Session, messages: list[OutboxMessage], now: datetime) -> None:
+    """The provider calls of ``messages`` start now. The caller commits this before making
+    them: it is what tells a message the provider may have from one it never saw."""
+    session.execute(
+        sa.update(OutboxMessage)
+        .where(OutboxMessage.id.in_([message.id for message in messages]))
+        .values(call_started_at=now)
+    )
 
-    An e-mail goes back to the queue: it is sent again with the same message key, which the
-    recipient's systems and our records recognise. An SMS is not sent blindly again: the
-    provider may have it, so it is set aside for a person to check.
+
+INTERRUPTED_SMS_ERROR = (
+    "The delivery was interrupted during the provider call: check with the provider whether "
+    "the SMS left before sending it again."
+)
+
+
+def recover_interrupted(session: Session, now: datetime, lease: timedelta) -> int:
+    """Messages whose worker went silent (killed, host lost) before recording an outcome.
+
+    A message whose provider call never started goes back to the queue: the provider never
+    saw it. An e-mail whose call had started goes back too: it is sent again with the same
+    message key, which the recipient's systems and our records recognise. An SMS whose call
+    had started is not sent blindly again: the provider may have it, so it is set aside for
+    a person to check.
     """
     silent = sa.and_(
         OutboxMessage.status == DeliveryStatus.SENDING,
         OutboxMessage.locked_at <= now - lease,
     )
-    emails = session.execute(
+    uncertain = sa.and_(
+        OutboxMessage.channel == MessageChannel.SMS, OutboxMessage.call_started_at.is_not(None)
+    )
+    again = session.execute(
         sa.update(OutboxMessage)
-        .where(silent, OutboxMessage.channel == MessageChannel.EMAIL)
+        .where(silent, sa.not_(uncertain))
         .values(status=DeliveryStatus.PENDING, locked_at=None, available_at=now)
     ).rowcount
-    sms = session.execute(
+    set_aside = session.execute(
         sa.update(OutboxMessage)
-        .where(silent, OutboxMessage.channel == MessageChannel.SMS)
-        .values(
-            status=DeliveryStatus.NEEDS_CHECK,
-            locked_at=None,
-            last_error=(
-                "The delivery was interrupted during the provider call: check with the "
-                "provider whether the SMS left before sending it again."
-            ),
-        )
+        .where(silent, uncertain)
+        .values(status=DeliveryStatus.NEEDS_CHECK, locked_at=None, last_error=INTERRUPTED_SMS_ERROR)
     ).rowcount
-    return emails + sms
+    return again + set_aside
 
 
 def record_sent(

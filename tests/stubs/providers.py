@@ -268,6 +268,9 @@ class ProviderStub:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # A worker's delivery threads connect at once: a short backlog on a busy machine drops
+    # connections, which the SDKs report as unknown outcomes.
+    request_queue_size = 128
     stub: ProviderStub
 
     def handle_error(self, request: Any, client_address: Any) -> None:

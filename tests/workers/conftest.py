@@ -108,13 +108,16 @@ class Workers:
     log_dir: Path
     processes: list[subprocess.Popen] = field(default_factory=list)
 
-    def start(self, queue: str = "notifications", *extra: str) -> subprocess.Popen:
+    def start(
+        self, queue: str = "notifications", *extra: str, env: dict[str, str] | None = None
+    ) -> subprocess.Popen:
+        """A worker as production starts it; ``env`` adds settings for this one."""
         log_path = self.log_dir / f"worker-{len(self.processes)}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "wsgi", "grc", "worker", queue, *extra],
                 cwd=ROOT,
-                env=self.env,
+                env={**self.env, **(env or {})},
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,

@@ -162,7 +162,9 @@ def test_concurrent_claims_skip_each_others_rows(app_ctx, handed):
 
 def test_interrupted_sms_is_set_aside_for_a_person(app_ctx, handed):
     message = _queue()
-    _claim(NOW)
+    claimed = _claim(NOW)
+    outbox.mark_calls_started(db.session, claimed, NOW)
+    db.session.commit()
     # Still within the worker's lease: left alone.
     assert outbox.recover_interrupted(db.session, NOW + timedelta(seconds=30), LEASE) == 0
     later = NOW + LEASE + timedelta(seconds=1)
@@ -172,6 +174,25 @@ def test_interrupted_sms_is_set_aside_for_a_person(app_ctx, handed):
     assert message.status == DeliveryStatus.NEEDS_CHECK
     assert "check with the provider" in message.last_error
     assert _claim(later) == []  # never sent again by itself
+
+
+def test_interrupted_sms_never_handed_to_the_provider_is_sent_again(app_ctx, handed):
+    """A worker killed mid-batch: the SMS whose call had started may be at the provider and
+    go to a person; those of the batch it never called are simply sent again."""
+    called, never_called = _queue(key="k1"), _queue(key="k2")
+    batch = _claim(NOW)
+    outbox.mark_calls_started(db.session, batch[:1], NOW)
+    db.session.commit()
+    later = NOW + LEASE + timedelta(seconds=1)
+    assert outbox.recover_interrupted(db.session, later, LEASE) == 2
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, called.id).status == DeliveryStatus.NEEDS_CHECK
+    back = db.session.get(OutboxMessage, never_called.id)
+    assert (back.status, back.available_at, back.locked_at) == (DeliveryStatus.PENDING, later, None)
+    [again] = _claim(later)
+    assert again.id == never_called.id
+    assert again.call_started_at is None  # a new attempt: its call has not started yet
 
 
 def test_interrupted_email_is_sent_again_with_the_same_key(app_ctx, handed):
