@@ -2,7 +2,7 @@
 kept once per Twilio MessageSid.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06 04:15:00
 
 """
@@ -16,7 +16,7 @@ import grc.db
 
 # revision identifiers, used by Alembic.
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """Appointment windows: a claim's visit may be a window ("entre 8h et 12h"), not one time.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-06 04:20:00
 
 """
@@ -13,7 +13,7 @@ import grc.db
 
 # revision identifiers, used by Alembic.
 revision = '0010'
-down_revision = '0007'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@ included) those whose call never started and sets aside for a person only the SM
 call had started.
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-12-06 04:30:00
 
 """
@@ -17,7 +17,7 @@ import grc.db
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0007'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
