@@ -6,9 +6,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy.orm import joinedload
 
+from grc.arguments import Blueprint
 from grc.auth import Permission, require
 from grc.errors import NotFound
 from grc.extensions import db
