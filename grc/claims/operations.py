@@ -527,7 +527,10 @@ def schedule_appointment(
         tz = settings().tz
         if end.astimezone(tz).date() != at.astimezone(tz).date():
             raise InvalidInput({"end": ["The window must end on the day it starts."]})
-    if actor is not None and actor.role not in (Role.AGENT, Role.UNIT):
+    if actor is None:
+        # Without a person, only the contractor of an open order of this claim plans a visit.
+        _check_contractor_order(claim, work_order)
+    elif actor.role not in (Role.AGENT, Role.UNIT):
         raise Forbidden(f"Your role ({actor.role}) may not plan visits.")
     at = at.astimezone(UTC)
     end = end.astimezone(UTC) if end is not None else None

@@ -13,7 +13,7 @@ from flask import Flask
 
 from grc.claims.lifecycle import Action as ClaimAction
 from grc.claims.models import Claim, ClaimEvent, ClaimStatus, EventKind
-from grc.claims.operations import TransitionRequest, transition_claim
+from grc.claims.operations import TransitionRequest, schedule_appointment, transition_claim
 from grc.contracts import lifecycle
 from grc.contracts.lifecycle import OrderEvent
 from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder, WorkOrderStatus
@@ -208,6 +208,26 @@ def test_a_claim_changes_without_a_user_only_through_an_open_order_of_it(site):
     fresh = _order(claim.id)
     transition_claim(db.session, _claim(claim.id), start, None, now, work_order=fresh)
     assert _claim(claim.id).status == ClaimStatus.IN_PROGRESS
+
+
+def test_a_visit_is_planned_without_a_user_only_through_an_open_order_of_the_claim(site):
+    claim = _claim(site.create_claim()["id"])
+    other = _claim(site.create_claim("TIL-12")["id"])
+    order = _order(claim.id)
+    now = datetime.now(UTC)
+    visit = now + timedelta(days=1)
+    with pytest.raises(Forbidden):  # nobody: not "the contractor"
+        schedule_appointment(db.session, claim, visit, None, now)
+    with pytest.raises(Conflict):  # the order of another claim
+        schedule_appointment(db.session, other, visit, None, now, work_order=order)
+    lifecycle.move(order, OrderEvent.CANCEL, now)
+    with pytest.raises(Conflict):  # an order that was cancelled
+        schedule_appointment(db.session, claim, visit, None, now, work_order=order)
+    db.session.rollback()
+    assert _claim(claim.id).appointment_at is None
+    fresh = _order(claim.id)
+    schedule_appointment(db.session, _claim(claim.id), visit, None, now, work_order=fresh)
+    assert _order(claim.id).status == WorkOrderStatus.SCHEDULED
 
 
 # --- the table and the database rules ---------------------------------------------------------
