@@ -38,16 +38,15 @@ from grc.claims.models import Claim, EventKind
 from grc.clock import settings
 from grc.contracts import lifecycle, work_orders
 from grc.contracts.lifecycle import OrderEvent
-from grc.contracts.models import (
-    Contractor,
+from grc.contracts.models import Contractor, WorkOrder
+from grc.housing.models import Residence
+from grc.inbound.models import (
     InboundAttachment,
     InboundEmail,
     InboundEmailKey,
     InboundStatus,
     MatchedBy,
-    WorkOrder,
 )
-from grc.housing.models import Residence
 from grc.messaging.models import OutboxMessage, Purpose
 from grc.people.models import Tenant
 from grc.text import storable

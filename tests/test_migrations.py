@@ -79,7 +79,7 @@ def test_e_mails_processed_before_the_repeat_keys_keep_their_message_id(fresh_ap
     """Revision 0009: the first processed copy of each Message-ID holds its key, so that a
     copy arriving after the upgrade is still a duplicate."""
     from contractors.inbox import repeat_key
-    from grc.contracts.models import InboundEmail
+    from grc.inbound.models import InboundEmail
 
     upgrade(directory=MIGRATIONS, revision="0007")
     rows = [

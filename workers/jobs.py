@@ -27,9 +27,9 @@ from grc.contracts.inbound import (
     record_failure,
     set_aside_abandoned,
 )
-from grc.contracts.models import InboundEmail
 from grc.db import utcnow
 from grc.extensions import db
+from grc.inbound.models import InboundEmail
 from grc.messaging import operations as outbox
 from grc.messaging.models import MessageChannel, OutboxMessage
 from grc.people.models import Tenant, TenantPhone

@@ -16,7 +16,7 @@ from grc.claims.operations import NewClaim
 from grc.claims.queries import get_claim_for, restrict_to_visible_claims
 from grc.claims.schemas import ClaimDetailSchema
 from grc.contracts.inbound import register_intake, send_back
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
+from grc.contracts.models import WorkOrder
 from grc.contracts.schemas import (
     AttachSchema,
     AttentionSchema,
@@ -30,6 +30,7 @@ from grc.contracts.work_orders import clear_attention
 from grc.db import utcnow
 from grc.errors import Conflict, NotFound
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from grc.pagination import page_of
 
 blp = Blueprint(

@@ -28,10 +28,10 @@ from grc.claims.photos import REFUSALS as PHOTO_REFUSALS
 from grc.claims.photos import add_photo
 from grc.claims.schemas import MAX_DESCRIPTION
 from grc.clock import settings
-from grc.contracts.models import InboundEmail, InboundStatus, MatchedBy
 from grc.db import utcnow
 from grc.errors import Conflict, error_response
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus, MatchedBy
 from grc.messaging import handover
 from grc.people.models import User
 from grc.text import storable

@@ -5,8 +5,9 @@ from marshmallow import Schema, fields, validate
 from contractors.reading import ReplyKind
 from grc.claims.models import IntakeChannel
 from grc.claims.schemas import MAX_DESCRIPTION, ClaimCreateSchema
-from grc.contracts.models import InboundStatus, MatchedBy, WorkOrderStatus
+from grc.contracts.models import WorkOrderStatus
 from grc.fields import Text, id_field
+from grc.inbound.models import InboundStatus, MatchedBy
 
 
 class InboundAttachmentSchema(Schema):

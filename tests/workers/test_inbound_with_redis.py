@@ -14,8 +14,9 @@ from flask import Flask
 from grc import create_app
 from grc.claims.models import Claim, ClaimEvent, ClaimStatus, EventKind
 from grc.contracts import work_orders
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
+from grc.contracts.models import WorkOrder
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from tests.factories import build_world
 from tests.grc.contracts.inbound_posts import (
     INBOUND_AUTH,

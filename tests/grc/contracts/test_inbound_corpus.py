@@ -15,8 +15,9 @@ from freezegun import freeze_time
 
 from grc.claims.models import Claim, ClaimStatus
 from grc.contracts import work_orders
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
+from grc.contracts.models import WorkOrder
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from grc.messaging.models import OutboxMessage, Purpose
 from notifications.memory import MemorySender
 from tests.contractors.sendgrid_posts import (

@@ -17,8 +17,9 @@ from freezegun import freeze_time
 
 from grc.claims.models import Claim, ClaimStatus
 from grc.contracts import work_orders
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder, WorkOrderStatus
+from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from notifications.memory import MemorySender
 from tests.factories import build_world
 from tests.grc.contracts.inbound_posts import (

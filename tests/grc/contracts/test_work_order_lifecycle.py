@@ -16,10 +16,11 @@ from grc.claims.models import Claim, ClaimEvent, ClaimStatus, EventKind
 from grc.claims.operations import TransitionRequest, schedule_appointment, transition_claim
 from grc.contracts import lifecycle
 from grc.contracts.lifecycle import OrderEvent
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder, WorkOrderStatus
+from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.contracts.work_orders import Action, action_token, reply_address
 from grc.errors import Conflict, Forbidden
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from tests.grc.contracts.inbound_posts import INBOUND_AUTH, post_raw_email, reply
 from tests.grc.messaging.provider_apps import Site, provider_site
 from tests.stubs.providers import ProviderStub

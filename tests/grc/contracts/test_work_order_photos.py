@@ -20,10 +20,11 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from grc.claims.models import Claim, ClaimEvent, ClaimPhoto, ClaimStatus
 from grc.claims.photos import add_photo
 from grc.contracts import lifecycle, work_orders
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder, WorkOrderStatus
+from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.contracts.work_orders import Action, action_token, read_action_token
 from grc.db import utcnow
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from grc.messaging.models import OutboxMessage, Purpose
 from grc.messaging.rendering import render_email
 from notifications.memory import MemorySender
