@@ -1218,9 +1218,9 @@ def check_run(
 def store_in_process(app: Any, replies: list[Reply], *, hand_over: bool) -> list[int]:
     """Store posts the way the webhook does (``store_inbound``), without HTTP; the inbound
     hand-over is switched off unless asked for."""
-    from grc.contracts.inbound import INBOUND_DISPATCHER, store_inbound
     from grc.db import utcnow
     from grc.extensions import db
+    from grc.inbound.operations import INBOUND_DISPATCHER, store_inbound
 
     dispatcher = app.extensions.pop(INBOUND_DISPATCHER, None)
     ids: list[int] = []
@@ -1246,7 +1246,7 @@ def single_worker(
     workers = start_workers(env, 1, stamp, "single", redis_conn)
     try:
         cpu_before = workers[0].cpu()
-        from grc.contracts.inbound import INBOUND_DISPATCHER
+        from grc.inbound.operations import INBOUND_DISPATCHER
 
         started = time.time()
         app.extensions[INBOUND_DISPATCHER](ids)
@@ -1284,7 +1284,7 @@ PROFILED = (
     ("job: workers.jobs.process_received_emails", "workers/jobs.py", "process_received_emails"),
     (
         "claim a batch: inbound.claim_received_emails",
-        "grc/contracts/inbound.py",
+        "grc/inbound/operations.py",
         "claim_received_emails",
     ),
     ("one e-mail: jobs._process_claimed_email", "workers/jobs.py", "_process_claimed_email"),

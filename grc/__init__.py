@@ -50,8 +50,9 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.claims.api import blp as claims_blp
     from grc.claims.api import catalogue_blp
     from grc.claims.configuration_api import blp as configuration_blp
-    from grc.contracts.api import blp as contractors_blp
+    from grc.contracts.api import blp as work_orders_blp
     from grc.housing.api import blp as agencies_blp
+    from grc.inbound.api import blp as inbound_emails_blp
     from grc.messaging.api import blp as messages_blp
     from grc.people.api import blp as tenants_blp
 
@@ -65,13 +66,14 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         tenants_blp,
         claims_blp,
         messages_blp,
-        contractors_blp,
+        work_orders_blp,
+        inbound_emails_blp,
     ):
         api.register_blueprint(blueprint)
 
-    from grc.contracts.inbound import blp as inbound_blp
     from grc.contracts.views import blp as work_order_links_blp
     from grc.docs import blp as docs_blp
+    from grc.inbound.webhook import blp as inbound_blp
     from grc.messaging import handover
     from grc.messaging.views import blp as dev_outbox_page_blp
     from grc.messaging.webhooks import blp as webhooks_blp

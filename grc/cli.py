@@ -136,7 +136,7 @@ def receive_email(eml: BinaryIO, envelope_to: str | None) -> None:
     loop without SendGrid; it is processed like a posted one."""
     import json
 
-    from grc.contracts.inbound import store_inbound
+    from grc.inbound.operations import store_inbound
 
     boundary = "grc-local-" + secrets.token_hex(8)
     fields = {"email": eml.read()}

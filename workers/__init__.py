@@ -13,7 +13,7 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from grc.cli import grc_cli
-    from grc.contracts.inbound import INBOUND_DISPATCHER
+    from grc.inbound.operations import INBOUND_DISPATCHER
     from grc.messaging import handover
     from workers import cli, dispatch
 

@@ -19,7 +19,10 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 
 from grc.config import Settings
-from grc.contracts.inbound import (
+from grc.db import utcnow
+from grc.extensions import db
+from grc.inbound.models import InboundEmail
+from grc.inbound.operations import (
     INBOUND_DISPATCHER,
     claim_received_emails,
     delete_old_originals,
@@ -27,9 +30,6 @@ from grc.contracts.inbound import (
     record_failure,
     set_aside_abandoned,
 )
-from grc.db import utcnow
-from grc.extensions import db
-from grc.inbound.models import InboundEmail
 from grc.messaging import operations as outbox
 from grc.messaging.models import MessageChannel, OutboxMessage
 from grc.people.models import Tenant, TenantPhone

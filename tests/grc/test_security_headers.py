@@ -15,7 +15,7 @@ from grc.contracts import work_orders
 from grc.db import utcnow
 from grc.extensions import db
 from tests.grc.claims.photo_files import phone_jpeg
-from tests.grc.contracts.inbound_posts import claim_with_work_order
+from tests.grc.inbound.inbound_posts import claim_with_work_order
 from tests.grc.messaging.provider_apps import configured_app
 
 NOTHING_ALLOWED = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"

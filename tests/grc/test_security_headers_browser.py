@@ -13,7 +13,7 @@ from grc.extensions import db
 from notifications.memory import MemorySender
 from tests.browser import chromium, needs_chromium, serving
 from tests.factories import build_world
-from tests.grc.contracts.inbound_posts import claim_with_work_order
+from tests.grc.inbound.inbound_posts import claim_with_work_order
 from tests.grc.messaging.provider_apps import configured_app
 from workers.senders import set_senders
 

@@ -18,7 +18,7 @@ from grc.contracts.models import WorkOrder
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
 from tests.factories import build_world
-from tests.grc.contracts.inbound_posts import (
+from tests.grc.inbound.inbound_posts import (
     INBOUND_AUTH,
     claim_with_work_order,
     post_raw_email,

@@ -21,7 +21,7 @@ from grc.contracts.work_orders import Action, action_token, reply_address
 from grc.errors import Conflict, Forbidden
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
-from tests.grc.contracts.inbound_posts import INBOUND_AUTH, post_raw_email, reply
+from tests.grc.inbound.inbound_posts import INBOUND_AUTH, post_raw_email, reply
 from tests.grc.messaging.provider_apps import Site, provider_site
 from tests.stubs.providers import ProviderStub
 

@@ -30,7 +30,7 @@ from grc.messaging.rendering import render_email
 from notifications.memory import MemorySender
 from tests.factories import World, build_world, claim_payload
 from tests.grc.claims.photo_files import opened, phone_heic, phone_jpeg, small_png
-from tests.grc.contracts.inbound_posts import INBOUND_AUTH, claim_with_work_order, post_raw_email
+from tests.grc.inbound.inbound_posts import INBOUND_AUTH, claim_with_work_order, post_raw_email
 from tests.grc.messaging.provider_apps import configured_app
 from workers.senders import set_senders
 

@@ -17,7 +17,7 @@ from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
 from grc.messaging.models import OutboxMessage, Purpose
-from tests.grc.contracts.inbound_posts import INBOUND_AUTH, post_raw_email, reply
+from tests.grc.inbound.inbound_posts import INBOUND_AUTH, post_raw_email, reply
 from tests.grc.messaging.provider_apps import (
     PUBLIC_URL,
     Site,

@@ -22,7 +22,7 @@ from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
 from notifications.memory import MemorySender
 from tests.factories import build_world
-from tests.grc.contracts.inbound_posts import (
+from tests.grc.inbound.inbound_posts import (
     INBOUND_AUTH,
     claim_with_work_order,
     post_form,
@@ -271,7 +271,7 @@ def test_an_unreadable_post_still_names_its_sender_subject_and_order(inbox):
 def test_an_e_mail_set_aside_after_crashes_still_names_its_sender_subject_and_order(
     inbox, monkeypatch
 ):
-    from grc.contracts.inbound import MAX_ATTEMPTS
+    from grc.inbound.operations import MAX_ATTEMPTS
     from workers.jobs import process_received_emails
 
     application, _, order = inbox

@@ -28,7 +28,7 @@ from tests.contractors.sendgrid_posts import (
 )
 from tests.contractors.test_corpus_parsing import READING_GAPS
 from tests.factories import build_world, claim_payload
-from tests.grc.contracts.inbound_posts import INBOUND_AUTH, post_form
+from tests.grc.inbound.inbound_posts import INBOUND_AUTH, post_form
 from tests.grc.messaging.provider_apps import configured_app
 from workers.senders import set_senders
 

@@ -19,13 +19,13 @@ from flask import Flask
 
 from grc.claims.models import Claim, ClaimEvent, ClaimStatus, EventKind
 from grc.contracts import work_orders
-from grc.contracts.inbound import INBOUND_DISPATCHER, claim_received_emails
 from grc.contracts.models import WorkOrder
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundEmailKey, InboundStatus
+from grc.inbound.operations import INBOUND_DISPATCHER, claim_received_emails
 from notifications.memory import MemorySender
 from tests.factories import build_world
-from tests.grc.contracts.inbound_posts import (
+from tests.grc.inbound.inbound_posts import (
     INBOUND_AUTH,
     claim_with_work_order,
     post_raw_email,

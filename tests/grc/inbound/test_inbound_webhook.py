@@ -15,14 +15,14 @@ from flask import Flask
 
 from grc.claims.models import Claim, ClaimStatus
 from grc.contracts import work_orders
-from grc.contracts.inbound import INBOUND_DISPATCHER
 from grc.contracts.models import WorkOrder
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
+from grc.inbound.operations import INBOUND_DISPATCHER
 from grc.people.models import Tenant
 from notifications.memory import MemorySender
 from tests.factories import build_world
-from tests.grc.contracts.inbound_posts import (
+from tests.grc.inbound.inbound_posts import (
     INBOUND_AUTH,
     URL,
     auth_headers,
@@ -88,7 +88,7 @@ def _no_hand_over(application: Flask) -> Iterator[None]:
 
 
 def _store_blank_posts(application: Flask, count: int, now: datetime) -> list[int]:
-    from grc.contracts.inbound import store_inbound
+    from grc.inbound.operations import store_inbound
 
     with _no_hand_over(application):
         ids = [
@@ -375,7 +375,7 @@ def test_a_tenant_writing_to_the_contact_address_becomes_a_registered_claim(inbo
 
 
 def test_an_e_mail_whose_hand_over_was_lost_is_processed_by_the_sweeper(inbox):
-    from grc.contracts.inbound import store_inbound
+    from grc.inbound.operations import store_inbound
     from workers.jobs import sweep_outbox
 
     application, world = inbox
@@ -406,7 +406,7 @@ def _due_now(email_id: int) -> None:
 
 
 def test_a_processing_crash_is_retried_then_set_aside_with_its_error(inbox, monkeypatch):
-    from grc.contracts.inbound import MAX_ATTEMPTS
+    from grc.inbound.operations import MAX_ATTEMPTS
     from workers.jobs import process_received_emails
 
     application, world = inbox
@@ -478,7 +478,7 @@ def test_one_e_mail_crashing_does_not_hold_up_the_others(inbox, monkeypatch):
 
 
 def test_claimed_e_mails_are_leased_and_taken_oldest_first(inbox):
-    from grc.contracts.inbound import (
+    from grc.inbound.operations import (
         PROCESSING_LEASE,
         claim_received_emails,
         set_aside_abandoned,
@@ -514,7 +514,7 @@ def test_concurrent_jobs_claim_disjoint_batches(inbox, backend):
         pytest.skip("row locks: PostgreSQL only")
     from sqlalchemy.orm import Session
 
-    from grc.contracts.inbound import claim_received_emails
+    from grc.inbound.operations import claim_received_emails
 
     application, _world = inbox
     now = datetime.now(UTC)
