@@ -1143,7 +1143,7 @@ def run_figures(
                 "delay_post_to_processed_s": percentiles(delays),
                 "processed_per_second": [timeline.get(s, 0) for s in range(max(timeline) + 1)],
                 "note": "processed_at is the worker's clock when the job started processing "
-                "(contractors.inbox sets it to the job's `now`); the commit follows",
+                "(grc.inbound.processing sets it to the job's `now`); the commit follows",
             }
         )
     return figures
@@ -1289,22 +1289,22 @@ PROFILED = (
     ),
     ("one e-mail: jobs._process_claimed_email", "workers/jobs.py", "_process_claimed_email"),
     (
-        "processing: contractors.inbox.process_inbound_email",
-        "contractors/inbox.py",
+        "processing: inbound.processing.process_inbound_email",
+        "grc/inbound/processing.py",
         "process_inbound_email",
     ),
     ("lock + load the row (Session.get FOR UPDATE)", "sqlalchemy/orm/session.py", "get"),
-    ("parse: inbox.parse_post (form + MIME)", "contractors/inbox.py", "parse_post"),
+    ("parse: posts.parse_post (form + MIME)", "contractors/posts.py", "parse_post"),
     ("  parse: the form (email.message_from_bytes)", "email/__init__.py", "message_from_bytes"),
     ("  parse: mail.parse_raw_mime", "contractors/mail.py", "parse_raw_mime"),
     ("  parse: mail.sanitise_html (nh3)", "contractors/mail.py", "sanitise_html"),
     ("  parse: mail.html_to_text", "contractors/mail.py", "html_to_text"),
-    ("repeat key: inbox._claim_repeat_key", "contractors/inbox.py", "_claim_repeat_key"),
-    ("attachments: inbox._keep_attachments", "contractors/inbox.py", "_keep_attachments"),
+    ("repeat key: processing._claim_repeat_key", "grc/inbound/processing.py", "_claim_repeat_key"),
+    ("attachments: processing._keep_attachments", "grc/inbound/processing.py", "_keep_attachments"),
     ("read: reading.read_reply", "contractors/reading.py", "read_reply"),
     ("  read: reading.extract_new_text", "contractors/reading.py", "extract_new_text"),
-    ("match: inbox._match", "contractors/inbox.py", "_match"),
-    ("apply: inbox._apply", "contractors/inbox.py", "_apply"),
+    ("match: processing._match", "grc/inbound/processing.py", "_match"),
+    ("apply: processing._apply", "grc/inbound/processing.py", "_apply"),
     (
         "  apply: work_orders.apply_contractor_update",
         "grc/contracts/work_orders.py",

@@ -271,7 +271,7 @@ INBOUND_JOB_BUDGET_SECONDS = 30
 
 
 def process_received_emails() -> str:
-    """Parse, match, read and apply every stored e-mail that is due (``contractors.inbox``).
+    """Parse, match, read and apply every stored e-mail that is due (``grc.inbound.processing``).
 
     E-mails are claimed a few at a time (``claim_received_emails``, committed), then each is
     processed and committed on its own: one e-mail's failure never undoes another's. A
@@ -293,7 +293,7 @@ def process_received_emails() -> str:
 
 
 def _process_claimed_email(email_id: int) -> str:
-    from contractors.inbox import keep_what_can_be_read, process_inbound_email
+    from grc.inbound.processing import keep_what_can_be_read, process_inbound_email
 
     try:
         status = process_inbound_email(db.session, email_id, utcnow())

@@ -279,7 +279,7 @@ def test_an_e_mail_set_aside_after_crashes_still_names_its_sender_subject_and_or
     def broken(*args, **kwargs):
         raise RuntimeError("reader crashed")
 
-    monkeypatch.setattr("contractors.inbox.read_reply", broken)
+    monkeypatch.setattr("grc.inbound.processing.read_reply", broken)
     stored = _send(application, order, "Travaux terminés.", subject="RE: Ordre de service 12")
     order_id, claim_id, contractor = order.id, order.claim_id, order.contractor.email.lower()
     for _ in range(stored.attempts, MAX_ATTEMPTS):

@@ -164,7 +164,7 @@ def test_a_duplicate_keeps_nothing_but_its_status(inbox):
 def test_a_copy_whose_processing_failed_leaves_the_key_to_the_next(inbox, monkeypatch):
     """The key is taken in the transaction that applies the e-mail: when that transaction
     rolls back, the key goes with it and the next copy is the first."""
-    from contractors import inbox as inbox_module
+    from grc.inbound import processing as inbox_module
     from workers.jobs import _process_claimed_email
 
     application, world = inbox
@@ -176,10 +176,10 @@ def test_a_copy_whose_processing_failed_leaves_the_key_to_the_next(inbox, monkey
     real_read = inbox_module.read_reply
 
     def crash_once(text: str, **kwargs: Any) -> Any:
-        monkeypatch.setattr("contractors.inbox.read_reply", real_read)
+        monkeypatch.setattr("grc.inbound.processing.read_reply", real_read)
         raise RuntimeError("reader crashed")
 
-    monkeypatch.setattr("contractors.inbox.read_reply", crash_once)
+    monkeypatch.setattr("grc.inbound.processing.read_reply", crash_once)
     assert _process_claimed_email(first) == "failed"
     assert _process_claimed_email(second) == "applied"
     assert [e.status for e in _stored()] == [InboundStatus.RECEIVED, InboundStatus.APPLIED]

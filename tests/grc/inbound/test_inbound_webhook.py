@@ -416,7 +416,7 @@ def test_a_processing_crash_is_retried_then_set_aside_with_its_error(inbox, monk
     def broken(*args, **kwargs):
         raise RuntimeError("reader crashed")
 
-    monkeypatch.setattr("contractors.inbox.read_reply", broken)
+    monkeypatch.setattr("grc.inbound.processing.read_reply", broken)
     to = work_orders.reply_address(order)
     posted_at = datetime.now(UTC)
     assert post_raw_email(application.test_client(), _reply_to(order, "OK"), to).status_code == 200
@@ -444,7 +444,7 @@ def test_a_processing_crash_is_retried_then_set_aside_with_its_error(inbox, monk
 def test_one_e_mail_crashing_does_not_hold_up_the_others(inbox, monkeypatch):
     """Each e-mail of a batch is its own transaction: the crash is recorded on its row, the
     replies before and after it are applied."""
-    from contractors import inbox as inbox_module
+    from grc.inbound import processing as inbox_module
     from workers.jobs import process_received_emails
 
     application, world = inbox
@@ -465,7 +465,7 @@ def test_one_e_mail_crashing_does_not_hold_up_the_others(inbox, monkeypatch):
             raise RuntimeError("reader crashed")
         return real_read(text, **kwargs)
 
-    monkeypatch.setattr("contractors.inbox.read_reply", read_but_crash_on_one)
+    monkeypatch.setattr("grc.inbound.processing.read_reply", read_but_crash_on_one)
     assert process_received_emails() == "applied=2 failed=1"
     stored = _stored()
     assert [(e.status, e.attempts) for e in stored] == [
@@ -536,7 +536,7 @@ def test_the_sweeper_hands_over_a_retry_once_its_wait_is_over(inbox, monkeypatch
     claim_id = order.claim_id
     to = work_orders.reply_address(order)
     with monkeypatch.context() as patched:
-        patched.setattr("contractors.inbox.read_reply", _crash)
+        patched.setattr("grc.inbound.processing.read_reply", _crash)
         response = post_raw_email(
             application.test_client(), _reply_to(order, "Travaux terminés."), to
         )
