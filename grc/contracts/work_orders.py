@@ -38,7 +38,9 @@ _ACTION_SALT = "grc-work-order-action"
 ACTION_LINK_MAX_AGE = timedelta(days=90)
 
 
-class Action:
+class LinkAction:
+    """What a signed link in a work-order e-mail does (not a claim's ``Action``)."""
+
     TAKE = "prise-en-charge"
     DONE = "intervention-terminee"
     # The confirmations a page button applies.
@@ -79,7 +81,9 @@ def action_token(work_order: WorkOrder, action: str) -> str:
     return _serializer().dumps([work_order.id, action])
 
 
-def read_action_token(token: str, allowed: tuple[str, ...] = Action.ALL) -> tuple[int, str] | None:
+def read_action_token(
+    token: str, allowed: tuple[str, ...] = LinkAction.ALL
+) -> tuple[int, str] | None:
     """The work order and purpose a link names, if signed, unexpired and one of ``allowed``:
     each token serves one purpose only (a photos link confirms nothing, and the reverse)."""
     try:
@@ -218,10 +222,10 @@ def work_order_context(work_order: WorkOrder) -> dict[str, Any]:
             if work_order.beyond_claim_deadline
             else None
         ),
-        "take_url": f"{public}/wo/{action_token(work_order, Action.TAKE)}",
-        "done_url": f"{public}/wo/{action_token(work_order, Action.DONE)}",
+        "take_url": f"{public}/wo/{action_token(work_order, LinkAction.TAKE)}",
+        "done_url": f"{public}/wo/{action_token(work_order, LinkAction.DONE)}",
         # Always given: the order usually leaves before any photo is added to the claim.
-        "photos_url": f"{public}/wo/{action_token(work_order, Action.PHOTOS)}/photos",
+        "photos_url": f"{public}/wo/{action_token(work_order, LinkAction.PHOTOS)}/photos",
         "unit": claim.unit.name,
     }
 
@@ -278,7 +282,7 @@ def apply_contractor_update(
     the claim can no longer move (closed, cancelled, resolved), or the visit is already
     past; a person then reads the message."""
     from grc.claims import operations
-    from grc.claims.lifecycle import Action as ClaimAction
+    from grc.claims.lifecycle import Action
 
     event = _ORDER_EVENTS.get(update.kind)
     if event is None:
@@ -298,7 +302,7 @@ def apply_contractor_update(
         operations.transition_claim(
             session,
             claim,
-            operations.TransitionRequest(ClaimAction.START, comment=None),
+            operations.TransitionRequest(Action.START, comment=None),
             None,
             now,
             work_order=work_order,
@@ -320,7 +324,7 @@ def apply_contractor_update(
             session,
             claim,
             operations.TransitionRequest(
-                ClaimAction.RESOLVE,
+                Action.RESOLVE,
                 comment=f"Intervention terminée selon {work_order.contractor.name} : "
                 + (update.text.strip()[:1000] or "(sans commentaire)"),
             ),

@@ -103,8 +103,8 @@ def test_one_click_pages_cannot_be_framed_nor_leak_their_token(app, app_ctx, wor
     order = claim_with_work_order(app_ctx, world)
     photo = add_photo(db.session, order.claim, "evier.jpg", phone_jpeg(800, 600), None, utcnow())
     db.session.commit()
-    action = work_orders.action_token(order, work_orders.Action.TAKE)
-    photos = work_orders.action_token(order, work_orders.Action.PHOTOS)
+    action = work_orders.action_token(order, work_orders.LinkAction.TAKE)
+    photos = work_orders.action_token(order, work_orders.LinkAction.PHOTOS)
     pages = {
         "action": client.get(f"/wo/{action}"),
         "confirmed": client.post(f"/wo/{action}"),
