@@ -71,10 +71,10 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     ):
         api.register_blueprint(blueprint)
 
+    from grc import worktable
     from grc.contracts.views import blp as work_order_links_blp
     from grc.docs import blp as docs_blp
     from grc.inbound.webhook import blp as inbound_blp
-    from grc.messaging import handover
     from grc.messaging.views import blp as dev_outbox_page_blp
     from grc.messaging.webhooks import blp as webhooks_blp
 
@@ -83,7 +83,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(inbound_blp)
     app.register_blueprint(work_order_links_blp)
     app.register_blueprint(dev_outbox_page_blp)
-    handover.init_app(app)
+    worktable.init_app(app)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -12,9 +12,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from grc import worktable
     from grc.cli import grc_cli
-    from grc.inbound.operations import INBOUND_DISPATCHER
-    from grc.messaging import handover
     from workers import cli, dispatch
 
     for command in (
@@ -27,9 +26,4 @@ def init_app(app: Flask) -> None:
         grc_cli.add_command(command)
 
     settings = app.extensions["grc_settings"]
-    if settings.redis_url:
-        handover.set_dispatcher(app, dispatch.RqDispatcher(settings.redis_url))
-        app.extensions[INBOUND_DISPATCHER] = dispatch.RqInboundDispatcher(settings.redis_url)
-    else:
-        handover.set_dispatcher(app, dispatch.InProcessDispatcher(app))
-        app.extensions[INBOUND_DISPATCHER] = dispatch.InProcessInboundDispatcher(app)
+    worktable.set_dispatchers(app, dispatch.dispatchers_for(app, settings.redis_url))

@@ -16,14 +16,14 @@ from datetime import timedelta
 from typing import TypeVar
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 
+from grc import worktable
 from grc.config import Settings
 from grc.db import utcnow
 from grc.extensions import db
 from grc.inbound.models import InboundEmail
 from grc.inbound.operations import (
-    INBOUND_DISPATCHER,
     claim_received_emails,
     delete_old_originals,
     emails_to_hand_over,
@@ -42,7 +42,7 @@ from notifications.base import (
     UnknownOutcomeError,
 )
 from workers.app import job_context
-from workers.dispatch import INBOUND_WAITING_FLAG, job_started
+from workers.dispatch import DELIVERY, INBOUND, job_started
 from workers.senders import senders, thread_senders
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def deliver_due_messages() -> str:
     with job_context() as app:
         settings: Settings = app.extensions["grc_settings"]
         if settings.redis_url:
-            job_started()
+            job_started(DELIVERY)
         send = _Sending(app, settings)
 
         def deliver(batch: list[OutboxMessage]) -> list[str]:
@@ -86,12 +86,19 @@ def deliver_due_messages() -> str:
             ),
             deliver,
             DELIVERY_JOB_BUDGET_SECONDS,
-            lambda: current_app.extensions["grc_outbox_dispatcher"].deliver_soon(),
+            lambda: _dispatchers(app).delivery.wake(),
         )
         summary = _summary(tally)
         if tally["retrying"]:
             raise DeliveryDeferred(summary)
         return summary or "nothing due"
+
+
+def _dispatchers(app: Flask) -> worktable.Dispatchers:
+    registered = worktable.dispatchers(app)
+    if registered is None:  # workers.init_app registers them with every application
+        raise RuntimeError("no dispatchers registered")
+    return registered
 
 
 def _in_batches(
@@ -252,10 +259,10 @@ def sweep_outbox() -> int:
         if abandoned:
             log.warning("sweeper: %d inbound e-mail(s) set aside as unreadable", abandoned)
         if unprocessed:
-            app.extensions[INBOUND_DISPATCHER](unprocessed)
+            _dispatchers(app).inbound(unprocessed)
             log.info("sweeper: %d inbound e-mail(s) handed over", len(unprocessed))
         if recovered or stale:
-            app.extensions["grc_outbox_dispatcher"].deliver_soon()
+            _dispatchers(app).delivery.wake()
             log.info(
                 "sweeper: %d interrupted delivery(ies) recovered, %d message(s) handed over",
                 recovered,
@@ -282,12 +289,12 @@ def process_received_emails() -> str:
     with job_context() as app:
         settings: Settings = app.extensions["grc_settings"]
         if settings.redis_url:
-            job_started(INBOUND_WAITING_FLAG)
+            job_started(INBOUND)
         tally = _in_batches(
             lambda: claim_received_emails(db.session, utcnow(), INBOUND_BATCH),
             lambda claimed: [_process_claimed_email(email_id) for email_id in claimed],
             INBOUND_JOB_BUDGET_SECONDS,
-            lambda: app.extensions[INBOUND_DISPATCHER].process_soon(),
+            lambda: _dispatchers(app).inbound.wake(),
         )
         return _summary(tally) or "nothing due"
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from grc import worktable
 from grc.claims import timeline
 from grc.claims.models import Claim, EventKind, PhotoSource
 from grc.claims.operations import NewClaim, create_claim
@@ -22,14 +23,10 @@ from grc.claims.schemas import MAX_DESCRIPTION
 from grc.clock import settings
 from grc.errors import Conflict
 from grc.inbound.models import InboundEmail, InboundStatus, MatchedBy
-from grc.messaging import handover
 from grc.people.models import User
 from grc.text import storable
 
 log = logging.getLogger(__name__)
-
-# app.extensions key of the callable the workers package registers to process stored e-mails.
-INBOUND_DISPATCHER = "grc_inbound_dispatcher"
 
 
 def store_inbound(session: Session, content_type: str, raw_post: bytes, now: datetime) -> int:
@@ -46,7 +43,7 @@ def store_inbound(session: Session, content_type: str, raw_post: bytes, now: dat
 
 
 def process_after_commit(session: Session, email_id: int) -> None:
-    handover.job_after_commit(session, INBOUND_DISPATCHER, email_id)
+    worktable.after_commit(session, worktable.Work.INBOUND, email_id)
 
 
 def send_back(session: Session, inbound: InboundEmail, claim_id: int | None) -> None:
@@ -95,15 +92,14 @@ def claim_received_emails(session: Session, now: datetime, limit: int) -> list[i
     jobs running side by side take disjoint batches. The caller commits the claim, then
     processes each e-mail in a transaction of its own.
     """
-    due = sa.select(InboundEmail.id).where(_due(now)).order_by(InboundEmail.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    claimed = session.scalars(
-        sa.update(InboundEmail)
-        .where(InboundEmail.id.in_(due.scalar_subquery()))
-        .values(attempts=InboundEmail.attempts + 1, next_attempt_at=now + PROCESSING_LEASE)
-        .returning(InboundEmail.id)
-    ).all()
+    claimed = worktable.claim_batch(
+        session,
+        InboundEmail,
+        _due(now),
+        limit,
+        {"attempts": InboundEmail.attempts + 1, "next_attempt_at": now + PROCESSING_LEASE},
+        InboundEmail.id,
+    )
     return sorted(claimed)
 
 
@@ -119,7 +115,7 @@ def record_failure(session: Session, email_id: int, error: str, now: datetime) -
         inbound.processed_at = now
         inbound.next_attempt_at = None
         return True
-    inbound.next_attempt_at = now + RETRY_DELAYS[min(inbound.attempts, len(RETRY_DELAYS)) - 1]
+    inbound.next_attempt_at = now + worktable.backoff(RETRY_DELAYS, inbound.attempts)
     return False
 
 

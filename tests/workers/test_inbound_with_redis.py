@@ -68,7 +68,7 @@ def _post_replies(application: Flask, orders: list[WorkOrder], text: str) -> Non
 def test_stored_e_mails_wake_one_waiting_job(inbound_app, redis_server):
     from rq import Queue
 
-    from workers.dispatch import INBOUND_WAITING_FLAG, job_started
+    from workers.dispatch import INBOUND, job_started
 
     queue = Queue(queues.INBOUND, connection=queues.connection(redis_server.url))
     orders = _orders(inbound_app, 3)
@@ -78,7 +78,7 @@ def test_stored_e_mails_wake_one_waiting_job(inbound_app, redis_server):
     assert (job.func_name, job.args) == ("workers.jobs.process_received_emails", ())
     assert job.timeout == queues.INBOUND_TIMEOUT
 
-    job_started(INBOUND_WAITING_FLAG)  # what the job does before it claims e-mails
+    job_started(INBOUND)  # what the job does before it claims e-mails
     _post_replies(inbound_app, orders[:1], "Travaux terminés, merci.")
     assert queue.count == 2  # this one may have come too late for the first job: a second
 

@@ -22,8 +22,9 @@ from grc.contracts import work_orders
 from grc.contracts.models import WorkOrder
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundEmailKey, InboundStatus
-from grc.inbound.operations import INBOUND_DISPATCHER, claim_received_emails
+from grc.inbound.operations import claim_received_emails
 from notifications.memory import MemorySender
+from tests.dispatchers import Ignoring, replaced_dispatchers
 from tests.factories import build_world
 from tests.grc.inbound.inbound_posts import (
     INBOUND_AUTH,
@@ -56,11 +57,8 @@ def inbox(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[Flask, Any]]:
 @contextmanager
 def _stored_only(application: Flask) -> Iterator[None]:
     """Posts are stored and committed, no job processes them yet."""
-    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)
-    try:
+    with replaced_dispatchers(application, inbound=Ignoring()):
         yield
-    finally:
-        application.extensions[INBOUND_DISPATCHER] = dispatcher
 
 
 def _post_copies(application: Flask, eml: bytes, to: str, copies: int = COPIES) -> list[int]:

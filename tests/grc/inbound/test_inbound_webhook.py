@@ -18,9 +18,9 @@ from grc.contracts import work_orders
 from grc.contracts.models import WorkOrder
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
-from grc.inbound.operations import INBOUND_DISPATCHER
 from grc.people.models import Tenant
 from notifications.memory import MemorySender
+from tests.dispatchers import Ignoring, replaced_dispatchers
 from tests.factories import build_world
 from tests.grc.inbound.inbound_posts import (
     INBOUND_AUTH,
@@ -80,11 +80,8 @@ def _stored() -> list[InboundEmail]:
 @contextmanager
 def _no_hand_over(application: Flask) -> Iterator[None]:
     """Stored e-mails stay ``received``: no job is told (Redis down, a process killed…)."""
-    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)
-    try:
+    with replaced_dispatchers(application, inbound=Ignoring()):
         yield
-    finally:
-        application.extensions[INBOUND_DISPATCHER] = dispatcher
 
 
 def _store_blank_posts(application: Flask, count: int, now: datetime) -> list[int]:
