@@ -15,7 +15,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TypeVar
 
-import sqlalchemy as sa
 from flask import Flask
 
 from grc import worktable
@@ -32,7 +31,7 @@ from grc.inbound.operations import (
 )
 from grc.messaging import operations as outbox
 from grc.messaging.models import MessageChannel, OutboxMessage
-from grc.people.models import Tenant, TenantPhone
+from grc.people.operations import set_sms_opt_out
 from notifications.base import (
     EmailMessage,
     PermanentSendError,
@@ -211,7 +210,7 @@ def _record_outcome(
     if isinstance(outcome, PermanentSendError):
         outbox.record_failure(db.session, message, f"{type(outcome).__name__}: {outcome}", now)
         if getattr(outcome, "opted_out", False) and message.channel == MessageChannel.SMS:
-            _opt_out_sms(message.recipient)
+            set_sms_opt_out(db.session, message.recipient, opted_out=True)
         log.warning("message %s failed permanently", message.id)
         return "failed"
     if isinstance(outcome, UnknownOutcomeError) and message.channel == MessageChannel.SMS:
@@ -228,14 +227,6 @@ def _record_outcome(
     outbox.record_sent(db.session, message, outcome.provider, outcome.provider_id, now)
     log.info("message %s sent (%s)", message.id, outcome.provider)
     return "sent"
-
-
-def _opt_out_sms(number: str) -> None:
-    db.session.execute(
-        sa.update(Tenant)
-        .where(Tenant.id.in_(sa.select(TenantPhone.tenant_id).where(TenantPhone.number == number)))
-        .values(sms_opt_out=True)
-    )
 
 
 def sweep_outbox() -> int:
