@@ -1310,8 +1310,8 @@ PROFILED = (
     ("match: processing._match", "grc/inbound/processing.py", "_match"),
     ("apply: processing._apply", "grc/inbound/processing.py", "_apply"),
     (
-        "  apply: work_orders.apply_contractor_update",
-        "grc/contracts/work_orders.py",
+        "  apply: updates.apply_contractor_update",
+        "grc/contracts/updates.py",
         "apply_contractor_update",
     ),
     ("  apply: operations.transition_claim", "grc/claims/operations.py", "transition_claim"),

@@ -19,11 +19,9 @@ from grc.claims.photos import photo_of_claim, photo_response
 from grc.clock import settings
 from grc.contracts import lifecycle
 from grc.contracts.models import WorkOrder, WorkOrderStatus
+from grc.contracts.updates import ContractorUpdate, UpdateOutcome, apply_contractor_update
 from grc.contracts.work_orders import (
-    ContractorUpdate,
     LinkAction,
-    UpdateOutcome,
-    apply_contractor_update,
     file_on_finished_order,
     read_action_token,
     record_on_claim,

@@ -27,7 +27,7 @@ from contractors.posts import parse_post
 from contractors.reading import Reading, ReplyKind, read_reply
 from grc.claims.models import Claim, EventKind
 from grc.clock import settings
-from grc.contracts import lifecycle, work_orders
+from grc.contracts import lifecycle, updates, work_orders
 from grc.contracts.lifecycle import OrderEvent
 from grc.contracts.models import Contractor, WorkOrder
 from grc.housing.models import Residence
@@ -411,7 +411,7 @@ def _apply(
         # A day without a time is not something to tell the tenant: a person confirms it.
         applicable = False
     if applicable:
-        update = work_orders.ContractorUpdate(
+        update = updates.ContractorUpdate(
             kind=str(reading.kind),
             text=reading.new_text,
             appointment_at=reading.appointment.start if reading.appointment else None,
@@ -425,8 +425,8 @@ def _apply(
             changes,
             kind=EventKind.CONTRACTOR_REPLY,
         )
-        outcome = work_orders.apply_contractor_update(session, order, update, now)
-        if outcome == work_orders.UpdateOutcome.APPLIED:
+        outcome = updates.apply_contractor_update(session, order, update, now)
+        if outcome == updates.UpdateOutcome.APPLIED:
             return InboundStatus.APPLIED
         # The claim can no longer move (closed, resolved) or the visit is already past: a
         # person reads it.
