@@ -1,4 +1,14 @@
-"""GRC: claims handling for social-housing landlords."""
+"""GRC: claims handling for social-housing landlords. ``create_app`` builds the application.
+
+The package holds the shared modules (configuration, database helpers, errors, auth, the
+API's argument parsing, the work tables) and one package per domain: ``housing``,
+``people``, ``claims``, ``contracts``, ``inbound`` and ``messaging``, each saying in its
+docstring what it owns and what it may import. The shared modules import no domain
+package, except ``auth`` (users and their tokens), ``catalogue`` (loads the catalogue), the
+CLI and the demo.
+The core imports nothing of RQ, SendGrid or Twilio; ``contractors`` and ``notifications``
+are libraries it calls.
+"""
 
 from __future__ import annotations
 
