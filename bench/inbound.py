@@ -40,6 +40,7 @@ import argparse
 import base64
 import binascii
 import cProfile
+import dataclasses
 import http.client
 import json
 import logging
@@ -148,7 +149,7 @@ class NoHandOver:
     def __call__(self, messages: list[tuple[Any, Any]]) -> None:
         return None
 
-    def deliver_soon(self) -> None:
+    def wake(self) -> None:
         return None
 
 
@@ -157,6 +158,7 @@ def create_work_orders(app: Any, count: int, seed: int) -> tuple[list[Target], d
     it covers, through ``create_claim`` (routing, work order and its e-mail included)."""
     import sqlalchemy as sa
 
+    from grc import worktable
     from grc.claims.models import Category, IntakeChannel, LocationKind
     from grc.claims.operations import NewClaim, create_claim
     from grc.contracts import work_orders
@@ -169,13 +171,13 @@ def create_work_orders(app: Any, count: int, seed: int) -> tuple[list[Target], d
     from grc.db import utcnow
     from grc.extensions import db
     from grc.housing.models import Building, Dwelling
-    from grc.messaging import handover
     from grc.messaging.models import OutboxMessage, Purpose
     from grc.people.models import Lease, Role, User
 
     rng = random.Random(seed)
-    dispatcher = app.extensions.get("grc_outbox_dispatcher")
-    handover.set_dispatcher(app, NoHandOver())
+    dispatchers = worktable.dispatchers(app)
+    assert dispatchers is not None
+    worktable.set_dispatchers(app, dataclasses.replace(dispatchers, delivery=NoHandOver()))
     started = time.perf_counter()
     try:
         with app.app_context():
@@ -290,7 +292,7 @@ def create_work_orders(app: Any, count: int, seed: int) -> tuple[list[Target], d
                     )
             db.session.remove()
     finally:
-        handover.set_dispatcher(app, dispatcher)
+        worktable.set_dispatchers(app, dispatchers)
     return targets, {
         "claims_created": created,
         "work_orders": routed,
@@ -1143,7 +1145,7 @@ def run_figures(
                 "delay_post_to_processed_s": percentiles(delays),
                 "processed_per_second": [timeline.get(s, 0) for s in range(max(timeline) + 1)],
                 "note": "processed_at is the worker's clock when the job started processing "
-                "(contractors.inbox sets it to the job's `now`); the commit follows",
+                "(grc.inbound.processing sets it to the job's `now`); the commit follows",
             }
         )
     return figures
@@ -1218,11 +1220,14 @@ def check_run(
 def store_in_process(app: Any, replies: list[Reply], *, hand_over: bool) -> list[int]:
     """Store posts the way the webhook does (``store_inbound``), without HTTP; the inbound
     hand-over is switched off unless asked for."""
-    from grc.contracts.inbound import INBOUND_DISPATCHER, store_inbound
+    from grc import worktable
     from grc.db import utcnow
     from grc.extensions import db
+    from grc.inbound.operations import store_inbound
 
-    dispatcher = app.extensions.pop(INBOUND_DISPATCHER, None)
+    dispatchers = worktable.dispatchers(app)
+    assert dispatchers is not None
+    worktable.set_dispatchers(app, dataclasses.replace(dispatchers, inbound=NoHandOver()))
     ids: list[int] = []
     try:
         with app.app_context():
@@ -1231,10 +1236,9 @@ def store_in_process(app: Any, replies: list[Reply], *, hand_over: bool) -> list
             db.session.commit()
             db.session.remove()
     finally:
-        if dispatcher is not None:
-            app.extensions[INBOUND_DISPATCHER] = dispatcher
-    if hand_over and dispatcher is not None:
-        dispatcher(ids)  # every job enqueued at once (one Redis pipeline)
+        worktable.set_dispatchers(app, dispatchers)
+    if hand_over:
+        dispatchers.inbound(ids)  # every job enqueued at once (one Redis pipeline)
     return ids
 
 
@@ -1246,10 +1250,10 @@ def single_worker(
     workers = start_workers(env, 1, stamp, "single", redis_conn)
     try:
         cpu_before = workers[0].cpu()
-        from grc.contracts.inbound import INBOUND_DISPATCHER
+        from grc import worktable
 
         started = time.time()
-        app.extensions[INBOUND_DISPATCHER](ids)
+        worktable.dispatchers(app).inbound(ids)  # type: ignore[union-attr]  (registered by create_app)
         complete, _ = wait_processed(db_url, ids, 600, 60, workers)
         wall = time.time() - started
         cpu = cpu_delta(cpu_before, workers[0].cpu())
@@ -1284,30 +1288,30 @@ PROFILED = (
     ("job: workers.jobs.process_received_emails", "workers/jobs.py", "process_received_emails"),
     (
         "claim a batch: inbound.claim_received_emails",
-        "grc/contracts/inbound.py",
+        "grc/inbound/operations.py",
         "claim_received_emails",
     ),
     ("one e-mail: jobs._process_claimed_email", "workers/jobs.py", "_process_claimed_email"),
     (
-        "processing: contractors.inbox.process_inbound_email",
-        "contractors/inbox.py",
+        "processing: inbound.processing.process_inbound_email",
+        "grc/inbound/processing.py",
         "process_inbound_email",
     ),
     ("lock + load the row (Session.get FOR UPDATE)", "sqlalchemy/orm/session.py", "get"),
-    ("parse: inbox.parse_post (form + MIME)", "contractors/inbox.py", "parse_post"),
+    ("parse: posts.parse_post (form + MIME)", "contractors/posts.py", "parse_post"),
     ("  parse: the form (email.message_from_bytes)", "email/__init__.py", "message_from_bytes"),
     ("  parse: mail.parse_raw_mime", "contractors/mail.py", "parse_raw_mime"),
     ("  parse: mail.sanitise_html (nh3)", "contractors/mail.py", "sanitise_html"),
     ("  parse: mail.html_to_text", "contractors/mail.py", "html_to_text"),
-    ("repeat key: inbox._claim_repeat_key", "contractors/inbox.py", "_claim_repeat_key"),
-    ("attachments: inbox._keep_attachments", "contractors/inbox.py", "_keep_attachments"),
+    ("repeat key: processing._claim_repeat_key", "grc/inbound/processing.py", "_claim_repeat_key"),
+    ("attachments: processing._keep_attachments", "grc/inbound/processing.py", "_keep_attachments"),
     ("read: reading.read_reply", "contractors/reading.py", "read_reply"),
     ("  read: reading.extract_new_text", "contractors/reading.py", "extract_new_text"),
-    ("match: inbox._match", "contractors/inbox.py", "_match"),
-    ("apply: inbox._apply", "contractors/inbox.py", "_apply"),
+    ("match: processing._match", "grc/inbound/processing.py", "_match"),
+    ("apply: processing._apply", "grc/inbound/processing.py", "_apply"),
     (
-        "  apply: work_orders.apply_contractor_update",
-        "grc/contracts/work_orders.py",
+        "  apply: updates.apply_contractor_update",
+        "grc/contracts/updates.py",
         "apply_contractor_update",
     ),
     ("  apply: operations.transition_claim", "grc/claims/operations.py", "transition_claim"),
@@ -1323,7 +1327,7 @@ PROFILED = (
     ),
     ("commit (Session.commit, flush included)", "sqlalchemy/orm/session.py", "commit"),
     ("flush (Session.flush: autoflush + commit)", "sqlalchemy/orm/session.py", "flush"),
-    ("outbox hand-over to RQ (after commit)", "grc/messaging/handover.py", "_dispatch"),
+    ("outbox hand-over to RQ (after commit)", "grc/worktable.py", "_dispatch"),
     ("SQL: psycopg cursor.execute", "psycopg/cursor.py", "execute"),
     ("SQL: psycopg commit", "psycopg/connection.py", "commit"),
     ("logging", "logging/__init__.py", "handle"),

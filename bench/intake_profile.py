@@ -59,7 +59,7 @@ def _without(parts: list[str]) -> None:
     if "redis" in parts:
         import workers.dispatch
 
-        workers.dispatch.RqDispatcher.__call__ = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
+        workers.dispatch.RqDelivery.__call__ = lambda self, *args, **kwargs: None  # type: ignore[method-assign]
 
 
 def _poster(args: argparse.Namespace) -> Callable[[], None]:

@@ -10,7 +10,7 @@
    from ``--delivery-batch`` / ``--delivery-threads``, else the product's defaults);
 4. writes N outbox messages (~70% SMS, 30% e-mail, no claim) through the product's own
    ``queue_message``, committing in batches so the real after-commit hand-over
-   (``RqDispatcher``: one ``deliver_due_messages`` job per burst) wakes the workers; the
+   (``RqDelivery``: one ``deliver_due_messages`` job per burst) wakes the workers; the
    commit time of every message is noted (a session ``after_commit`` listener placed before
    the hand-over's);
 5. waits until the stub has N messages and the database N ``sent`` rows, then checks: every
@@ -267,7 +267,7 @@ EMAIL_HTML = (
 
 class Producer:
     """Writes outbox rows in an application context of its own (REDIS_URL set, so the real
-    RqDispatcher enqueues them after each commit)."""
+    RqDelivery enqueues them after each commit)."""
 
     def __init__(self) -> None:
         import sqlalchemy as sa
@@ -520,7 +520,7 @@ class NoHandOver:
     def __call__(self, messages: list[tuple[Any, Any]]) -> None:
         return None
 
-    def deliver_soon(self) -> None:
+    def wake(self) -> None:
         return None
 
 
@@ -596,20 +596,23 @@ def trace_round_trips(
     SQL statement, commit and pool check-out/reset counted (the job as the worker runs it,
     minus RQ; same batch and thread settings). The rows are written with a no-op hand-over
     so no worker is woken; the run's workers are stopped by then anyway."""
+    from dataclasses import replace
+
     import sqlalchemy as sa
 
-    from grc.messaging import handover
+    from grc import worktable
     from workers.jobs import deliver_due_messages
 
     app = producer.app
-    dispatcher = app.extensions.get("grc_outbox_dispatcher")
-    handover.set_dispatcher(app, NoHandOver())
+    dispatchers = worktable.dispatchers(app)
+    assert dispatchers is not None
+    worktable.set_dispatchers(app, replace(dispatchers, delivery=NoHandOver()))
     try:
         produced = producer.produce(
             f"{stamp}-trace", count, args.sms_share, args.batch, 0, args.seed + 3
         )
     finally:
-        handover.set_dispatcher(app, dispatcher)
+        worktable.set_dispatchers(app, dispatchers)
     statements: Counter[str] = Counter()
     events: Counter[str] = Counter()
     with app.app_context():

@@ -1,4 +1,14 @@
-"""GRC: claims handling for social-housing landlords."""
+"""GRC: claims handling for social-housing landlords. ``create_app`` builds the application.
+
+The package holds the shared modules (configuration, database helpers, errors, auth, the
+API's argument parsing, the work tables) and one package per domain: ``housing``,
+``people``, ``claims``, ``contracts``, ``inbound`` and ``messaging``, each saying in its
+docstring what it owns and what it may import. The shared modules import no domain
+package, except ``auth`` (users and their tokens), ``catalogue`` (loads the catalogue), the
+CLI and the demo.
+The core imports nothing of RQ, SendGrid or Twilio; ``contractors`` and ``notifications``
+are libraries it calls.
+"""
 
 from __future__ import annotations
 
@@ -50,8 +60,9 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.claims.api import blp as claims_blp
     from grc.claims.api import catalogue_blp
     from grc.claims.configuration_api import blp as configuration_blp
-    from grc.contracts.api import blp as contractors_blp
+    from grc.contracts.api import blp as work_orders_blp
     from grc.housing.api import blp as agencies_blp
+    from grc.inbound.api import blp as inbound_emails_blp
     from grc.messaging.api import blp as messages_blp
     from grc.people.api import blp as tenants_blp
 
@@ -65,14 +76,15 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         tenants_blp,
         claims_blp,
         messages_blp,
-        contractors_blp,
+        work_orders_blp,
+        inbound_emails_blp,
     ):
         api.register_blueprint(blueprint)
 
-    from grc.contracts.inbound import blp as inbound_blp
+    from grc import worktable
     from grc.contracts.views import blp as work_order_links_blp
     from grc.docs import blp as docs_blp
-    from grc.messaging import handover
+    from grc.inbound.webhook import blp as inbound_blp
     from grc.messaging.views import blp as dev_outbox_page_blp
     from grc.messaging.webhooks import blp as webhooks_blp
 
@@ -81,7 +93,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(inbound_blp)
     app.register_blueprint(work_order_links_blp)
     app.register_blueprint(dev_outbox_page_blp)
-    handover.init_app(app)
+    worktable.init_app(app)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

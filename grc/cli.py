@@ -136,7 +136,7 @@ def receive_email(eml: BinaryIO, envelope_to: str | None) -> None:
     loop without SendGrid; it is processed like a posted one."""
     import json
 
-    from grc.contracts.inbound import store_inbound
+    from grc.inbound.operations import store_inbound
 
     boundary = "grc-local-" + secrets.token_hex(8)
     fields = {"email": eml.read()}
@@ -156,7 +156,7 @@ def receive_email(eml: BinaryIO, envelope_to: str | None) -> None:
     )
     db.session.commit()
     db.session.expire_all()
-    from grc.contracts.models import InboundEmail
+    from grc.inbound.models import InboundEmail
 
     stored = db.session.get(InboundEmail, email_id)
     click.echo(f"inbound e-mail {email_id}: {stored.status if stored else 'unknown'}")

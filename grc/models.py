@@ -9,14 +9,8 @@ from grc.claims.models import (  # noqa: F401
     SlaPolicy,
     TreatmentUnit,
 )
-from grc.contracts.models import (  # noqa: F401
-    Contract,
-    Contractor,
-    InboundAttachment,
-    InboundEmail,
-    InboundEmailKey,
-    WorkOrder,
-)
+from grc.contracts.models import Contract, Contractor, WorkOrder  # noqa: F401
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory  # noqa: F401
+from grc.inbound.models import InboundAttachment, InboundEmail, InboundEmailKey  # noqa: F401
 from grc.messaging.models import InboundSms, OutboxMessage  # noqa: F401
 from grc.people.models import ApiToken, Lease, Tenant, TenantPhone, User  # noqa: F401

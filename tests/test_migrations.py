@@ -78,8 +78,8 @@ def test_a_single_head(fresh_app):
 def test_e_mails_processed_before_the_repeat_keys_keep_their_message_id(fresh_app):
     """Revision 0009: the first processed copy of each Message-ID holds its key, so that a
     copy arriving after the upgrade is still a duplicate."""
-    from contractors.inbox import repeat_key
-    from grc.contracts.models import InboundEmail
+    from grc.inbound.models import InboundEmail
+    from grc.inbound.processing import repeat_key
 
     upgrade(directory=MIGRATIONS, revision="0007")
     rows = [

@@ -1,9 +1,13 @@
-"""Background work: RQ queues, thin jobs and the wiring of the after-commit hand-overs.
+"""Background work: RQ queues, thin jobs, the cron, and the dispatchers of the work tables.
 
 With ``REDIS_URL`` set, committed outbox messages wake a delivery job on the
 ``notifications`` queue, stored inbound e-mails are processed on the ``inbound`` queue,
 and periodic jobs run from ``rq cron``; without it, the same jobs run in-process right
-after the commit, so the one-command demo shows the whole loop.
+after the commit, so the one-command demo shows the whole loop. ``init_app`` registers the
+dispatchers (``grc.worktable.Dispatchers``) on the application.
+
+May import everything: ``grc`` (operations, never views), ``notifications``, RQ and Redis.
+Nothing imports it but ``grc.create_app`` (to call ``init_app``) and the CLI.
 """
 
 from __future__ import annotations
@@ -12,9 +16,8 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
+    from grc import worktable
     from grc.cli import grc_cli
-    from grc.contracts.inbound import INBOUND_DISPATCHER
-    from grc.messaging import handover
     from workers import cli, dispatch
 
     for command in (
@@ -27,9 +30,4 @@ def init_app(app: Flask) -> None:
         grc_cli.add_command(command)
 
     settings = app.extensions["grc_settings"]
-    if settings.redis_url:
-        handover.set_dispatcher(app, dispatch.RqDispatcher(settings.redis_url))
-        app.extensions[INBOUND_DISPATCHER] = dispatch.RqInboundDispatcher(settings.redis_url)
-    else:
-        handover.set_dispatcher(app, dispatch.InProcessDispatcher(app))
-        app.extensions[INBOUND_DISPATCHER] = dispatch.InProcessInboundDispatcher(app)
+    worktable.set_dispatchers(app, dispatch.dispatchers_for(app, settings.redis_url))

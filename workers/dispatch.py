@@ -1,4 +1,5 @@
-"""Hand-over of committed outbox messages to the delivery job."""
+"""The dispatchers of the work tables (``grc.worktable``): what wakes the delivery job and
+the processing of received e-mail after a commit, with RQ or in-process without Redis."""
 
 from __future__ import annotations
 
@@ -6,26 +7,22 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import Flask, g, has_request_context
 from rq import Retry
 
+from grc import worktable
 from grc.db import utcnow
 from grc.messaging.operations import RETRY_DELAYS
 from workers import queues
 
 log = logging.getLogger(__name__)
 
-DELIVERY_JOB = "workers.jobs.deliver_due_messages"
 # A delivery job that met temporary provider errors is run again by RQ after the same waits
 # as the messages' own (``grc.messaging.operations.RETRY_DELAYS``).
 DELIVERY_RETRY = Retry(max=len(RETRY_DELAYS), interval=list(RETRY_DELAYS))
-# Set while a job waits in its queue: further commits need not enqueue another, since that
-# job takes everything due when it starts. Expires in case the job is lost; the sweeper
-# covers that gap.
-WAITING_FLAG = "grc:delivery-job-waiting"
-INBOUND_WAITING_FLAG = "grc:inbound-job-waiting"
 # Set when a delivery job is scheduled for a moment (a POSIX timestamp): see deliver_at.
 SCHEDULED_FLAG = "grc:delivery-scheduled:{}"
 WAITING_FLAG_TTL = timedelta(seconds=30)
@@ -33,38 +30,70 @@ WAITING_FLAG_TTL = timedelta(seconds=30)
 BATCH_JOB_TTLS = {"result_ttl": 0, "failure_ttl": int(timedelta(days=7).total_seconds())}
 
 
+@dataclass(frozen=True)
+class BatchJob:
+    """A job that works off one table, in batches, until nothing is due.
+
+    Its ``waiting_flag`` is set while one such job waits in its queue: further commits need
+    not enqueue another, since that job takes everything due when it starts. The flag
+    expires in case the job is lost; the sweeper covers that gap.
+    """
+
+    queue: str
+    function: str
+    waiting_flag: str
+    options: dict[str, object] = field(default_factory=dict)
+
+
+DELIVERY = BatchJob(
+    queues.NOTIFICATIONS,
+    "workers.jobs.deliver_due_messages",
+    "grc:delivery-job-waiting",
+    {"job_timeout": queues.DELIVERY_TIMEOUT, "retry": DELIVERY_RETRY, **BATCH_JOB_TTLS},
+)
+INBOUND = BatchJob(
+    queues.INBOUND,
+    "workers.jobs.process_received_emails",
+    "grc:inbound-job-waiting",
+    {"job_timeout": queues.INBOUND_TIMEOUT, **BATCH_JOB_TTLS},
+)
+# The flags' names, read by the benches.
+WAITING_FLAG = DELIVERY.waiting_flag
+INBOUND_WAITING_FLAG = INBOUND.waiting_flag
+
+
 def wake_one_job(
-    queue_name: str,
+    job: BatchJob,
     redis_url: str,
-    flag: str,
-    job: str,
     *,
     at: datetime | None = None,
+    flag: str | None = None,
     flag_ttl: timedelta = WAITING_FLAG_TTL,
-    **options: object,
 ) -> None:
     """Enqueue ``job`` (scheduled for ``at`` if given) unless one is already waiting for it:
-    its ``flag`` is set, for ``flag_ttl``, by the first caller only."""
-    queue = queues.queue(queue_name, redis_url)
+    its flag (``flag``, by default the job's waiting flag) is set, for ``flag_ttl``, by the
+    first caller only."""
+    queue = queues.queue(job.queue, redis_url)
+    flag = flag or job.waiting_flag
     if not queue.connection.set(flag, 1, nx=True, ex=max(1, int(flag_ttl.total_seconds()))):
         return
     if at is None:
-        queue.enqueue(job, **options)
+        queue.enqueue(job.function, **job.options)
     else:
-        queue.enqueue_at(at, job, **options)
+        queue.enqueue_at(at, job.function, **job.options)
 
 
-def job_started(flag: str = WAITING_FLAG) -> None:
+def job_started(job: BatchJob) -> None:
     """Called by a batch job before it looks for work: a commit after this point must wake
     another job, since this one may not see it."""
     from flask import current_app
 
     redis_url = current_app.extensions["grc_settings"].redis_url
     if redis_url:
-        queues.connection(redis_url).delete(flag)
+        queues.connection(redis_url).delete(job.waiting_flag)
 
 
-class RqDispatcher:
+class RqDelivery:
     """Messages due now wake one delivery job (unless one is already waiting); messages due
     later (quiet hours) get a job scheduled for their time by RQ's scheduler, one per time
     however many commits ask for it."""
@@ -76,14 +105,12 @@ class RqDispatcher:
         now = utcnow()
         later = sorted({available_at for _, available_at in messages if available_at > now})
         if len(later) < len(messages):
-            self.deliver_soon()
+            self.wake()
         for moment in later:
             self.deliver_at(moment, now)
 
-    def deliver_soon(self) -> None:
-        wake_one_job(
-            queues.NOTIFICATIONS, self.redis_url, WAITING_FLAG, DELIVERY_JOB, **_job_options()
-        )
+    def wake(self) -> None:
+        wake_one_job(DELIVERY, self.redis_url)
 
     def deliver_at(self, moment: datetime, now: datetime) -> None:
         """Schedule a delivery job at ``moment`` unless one is already scheduled for it.
@@ -94,22 +121,12 @@ class RqDispatcher:
         the sweeper would still hand the messages over.
         """
         wake_one_job(
-            queues.NOTIFICATIONS,
+            DELIVERY,
             self.redis_url,
-            SCHEDULED_FLAG.format(int(moment.timestamp())),
-            DELIVERY_JOB,
             at=moment,
+            flag=SCHEDULED_FLAG.format(int(moment.timestamp())),
             flag_ttl=moment - now + WAITING_FLAG_TTL,
-            **_job_options(),
         )
-
-
-def _job_options() -> dict[str, object]:
-    return {
-        "job_timeout": queues.DELIVERY_TIMEOUT,
-        "retry": DELIVERY_RETRY,
-        **BATCH_JOB_TTLS,
-    }
 
 
 # True while in-process work runs at a request's teardown: what that work commits is handed
@@ -171,7 +188,7 @@ class _InProcessJob:
         raise NotImplementedError
 
 
-class InProcessDispatcher(_InProcessJob):
+class InProcessDelivery(_InProcessJob):
     """Delivers committed outbox messages that are due now; delayed ones (quiet hours) wait
     for the sweeper."""
 
@@ -181,7 +198,7 @@ class InProcessDispatcher(_InProcessJob):
         if any(available_at <= utcnow() for _, available_at in messages):
             self.run_soon()
 
-    def deliver_soon(self) -> None:
+    def wake(self) -> None:
         self.run_soon()
 
     def _job(self) -> None:
@@ -193,10 +210,7 @@ class InProcessDispatcher(_InProcessJob):
             log.info("in-process delivery: %s", deferred)
 
 
-INBOUND_JOB = "workers.jobs.process_received_emails"
-
-
-class RqInboundDispatcher:
+class RqInbound:
     """Stored e-mails wake one processing job of the ``inbound`` queue (unless one is
     already waiting): each job takes every e-mail due, in batches."""
 
@@ -204,20 +218,13 @@ class RqInboundDispatcher:
         self.redis_url = redis_url
 
     def __call__(self, _email_ids: list[int]) -> None:
-        self.process_soon()
+        self.wake()
 
-    def process_soon(self) -> None:
-        wake_one_job(
-            queues.INBOUND,
-            self.redis_url,
-            INBOUND_WAITING_FLAG,
-            INBOUND_JOB,
-            job_timeout=queues.INBOUND_TIMEOUT,
-            **BATCH_JOB_TTLS,
-        )
+    def wake(self) -> None:
+        wake_one_job(INBOUND, self.redis_url)
 
 
-class InProcessInboundDispatcher(_InProcessJob):
+class InProcessInbound(_InProcessJob):
     """Processes stored e-mails once the request that stored them is over."""
 
     what = "processing of inbound e-mail"
@@ -225,10 +232,17 @@ class InProcessInboundDispatcher(_InProcessJob):
     def __call__(self, _email_ids: list[int]) -> None:
         self.run_soon()
 
-    def process_soon(self) -> None:
+    def wake(self) -> None:
         self.run_soon()
 
     def _job(self) -> None:
         from workers.jobs import process_received_emails
 
         process_received_emails()
+
+
+def dispatchers_for(app: Flask, redis_url: str | None) -> worktable.Dispatchers:
+    """RQ with ``redis_url``, else in-process."""
+    if redis_url:
+        return worktable.Dispatchers(delivery=RqDelivery(redis_url), inbound=RqInbound(redis_url))
+    return worktable.Dispatchers(delivery=InProcessDelivery(app), inbound=InProcessInbound(app))

@@ -15,24 +15,23 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TypeVar
 
-import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask
 
+from grc import worktable
 from grc.config import Settings
-from grc.contracts.inbound import (
-    INBOUND_DISPATCHER,
+from grc.db import utcnow
+from grc.extensions import db
+from grc.inbound.models import InboundEmail
+from grc.inbound.operations import (
     claim_received_emails,
     delete_old_originals,
     emails_to_hand_over,
     record_failure,
     set_aside_abandoned,
 )
-from grc.contracts.models import InboundEmail
-from grc.db import utcnow
-from grc.extensions import db
 from grc.messaging import operations as outbox
 from grc.messaging.models import MessageChannel, OutboxMessage
-from grc.people.models import Tenant, TenantPhone
+from grc.people.operations import set_sms_opt_out
 from notifications.base import (
     EmailMessage,
     PermanentSendError,
@@ -42,7 +41,7 @@ from notifications.base import (
     UnknownOutcomeError,
 )
 from workers.app import job_context
-from workers.dispatch import INBOUND_WAITING_FLAG, job_started
+from workers.dispatch import DELIVERY, INBOUND, job_started
 from workers.senders import senders, thread_senders
 
 log = logging.getLogger(__name__)
@@ -68,7 +67,7 @@ def deliver_due_messages() -> str:
     with job_context() as app:
         settings: Settings = app.extensions["grc_settings"]
         if settings.redis_url:
-            job_started()
+            job_started(DELIVERY)
         send = _Sending(app, settings)
 
         def deliver(batch: list[OutboxMessage]) -> list[str]:
@@ -86,12 +85,19 @@ def deliver_due_messages() -> str:
             ),
             deliver,
             DELIVERY_JOB_BUDGET_SECONDS,
-            lambda: current_app.extensions["grc_outbox_dispatcher"].deliver_soon(),
+            lambda: _dispatchers(app).delivery.wake(),
         )
         summary = _summary(tally)
         if tally["retrying"]:
             raise DeliveryDeferred(summary)
         return summary or "nothing due"
+
+
+def _dispatchers(app: Flask) -> worktable.Dispatchers:
+    registered = worktable.dispatchers(app)
+    if registered is None:  # workers.init_app registers them with every application
+        raise RuntimeError("no dispatchers registered")
+    return registered
 
 
 def _in_batches(
@@ -204,7 +210,7 @@ def _record_outcome(
     if isinstance(outcome, PermanentSendError):
         outbox.record_failure(db.session, message, f"{type(outcome).__name__}: {outcome}", now)
         if getattr(outcome, "opted_out", False) and message.channel == MessageChannel.SMS:
-            _opt_out_sms(message.recipient)
+            set_sms_opt_out(db.session, message.recipient, opted_out=True)
         log.warning("message %s failed permanently", message.id)
         return "failed"
     if isinstance(outcome, UnknownOutcomeError) and message.channel == MessageChannel.SMS:
@@ -221,14 +227,6 @@ def _record_outcome(
     outbox.record_sent(db.session, message, outcome.provider, outcome.provider_id, now)
     log.info("message %s sent (%s)", message.id, outcome.provider)
     return "sent"
-
-
-def _opt_out_sms(number: str) -> None:
-    db.session.execute(
-        sa.update(Tenant)
-        .where(Tenant.id.in_(sa.select(TenantPhone.tenant_id).where(TenantPhone.number == number)))
-        .values(sms_opt_out=True)
-    )
 
 
 def sweep_outbox() -> int:
@@ -252,10 +250,10 @@ def sweep_outbox() -> int:
         if abandoned:
             log.warning("sweeper: %d inbound e-mail(s) set aside as unreadable", abandoned)
         if unprocessed:
-            app.extensions[INBOUND_DISPATCHER](unprocessed)
+            _dispatchers(app).inbound(unprocessed)
             log.info("sweeper: %d inbound e-mail(s) handed over", len(unprocessed))
         if recovered or stale:
-            app.extensions["grc_outbox_dispatcher"].deliver_soon()
+            _dispatchers(app).delivery.wake()
             log.info(
                 "sweeper: %d interrupted delivery(ies) recovered, %d message(s) handed over",
                 recovered,
@@ -271,7 +269,7 @@ INBOUND_JOB_BUDGET_SECONDS = 30
 
 
 def process_received_emails() -> str:
-    """Parse, match, read and apply every stored e-mail that is due (``contractors.inbox``).
+    """Parse, match, read and apply every stored e-mail that is due (``grc.inbound.processing``).
 
     E-mails are claimed a few at a time (``claim_received_emails``, committed), then each is
     processed and committed on its own: one e-mail's failure never undoes another's. A
@@ -282,18 +280,18 @@ def process_received_emails() -> str:
     with job_context() as app:
         settings: Settings = app.extensions["grc_settings"]
         if settings.redis_url:
-            job_started(INBOUND_WAITING_FLAG)
+            job_started(INBOUND)
         tally = _in_batches(
             lambda: claim_received_emails(db.session, utcnow(), INBOUND_BATCH),
             lambda claimed: [_process_claimed_email(email_id) for email_id in claimed],
             INBOUND_JOB_BUDGET_SECONDS,
-            lambda: app.extensions[INBOUND_DISPATCHER].process_soon(),
+            lambda: _dispatchers(app).inbound.wake(),
         )
         return _summary(tally) or "nothing due"
 
 
 def _process_claimed_email(email_id: int) -> str:
-    from contractors.inbox import keep_what_can_be_read, process_inbound_email
+    from grc.inbound.processing import keep_what_can_be_read, process_inbound_email
 
     try:
         status = process_inbound_email(db.session, email_id, utcnow())

@@ -1,1 +1,8 @@
-"""Claims: the catalogue, SLA policies, treatment units, routing, the claim and its timeline."""
+"""Claims: the catalogue, SLA policies, treatment units, routing rules, the claim, its
+lifecycle and its timeline; intake, routing and SLA; the tenant and staff notifications a
+change of a claim causes; the claims API.
+
+May import: the app's shared modules, ``grc.housing``, ``grc.people``, ``grc.messaging``
+(its outbox, to notify) and ``grc.contracts`` (a claim routed to a contract opens, cancels
+or supersedes its work order). It never imports ``grc.inbound``.
+"""

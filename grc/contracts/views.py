@@ -19,11 +19,9 @@ from grc.claims.photos import photo_of_claim, photo_response
 from grc.clock import settings
 from grc.contracts import lifecycle
 from grc.contracts.models import WorkOrder, WorkOrderStatus
+from grc.contracts.updates import ContractorUpdate, UpdateOutcome, apply_contractor_update
 from grc.contracts.work_orders import (
-    Action,
-    ContractorUpdate,
-    UpdateOutcome,
-    apply_contractor_update,
+    LinkAction,
     file_on_finished_order,
     read_action_token,
     record_on_claim,
@@ -36,12 +34,12 @@ blp = Blueprint("work_order_links", __name__, url_prefix="/wo")
 
 WORDS = {
     "fr": {
-        Action.TAKE: (
+        LinkAction.TAKE: (
             "Prise en charge",
             "Confirmez-vous prendre en charge cette intervention ?",
             "Je prends en charge",
         ),
-        Action.DONE: (
+        LinkAction.DONE: (
             "Intervention terminée",
             "Confirmez-vous que l'intervention est terminée ?",
             "L'intervention est terminée",
@@ -65,12 +63,12 @@ WORDS = {
         "other_language": "English",
     },
     "en": {
-        Action.TAKE: (
+        LinkAction.TAKE: (
             "Taking the job",
             "Do you confirm you are taking this job?",
             "I am taking it",
         ),
-        Action.DONE: (
+        LinkAction.DONE: (
             "Job done",
             "Do you confirm the job is done?",
             "The job is done",
@@ -168,7 +166,7 @@ def apply_action(token: str) -> Response:
     title = words[action][0]
     # A second click on the same button (or "taking" a job already done) is a repeat.
     already = order.status not in (WorkOrderStatus.CANCELLED, WorkOrderStatus.SUPERSEDED) and (
-        (action == Action.TAKE and order.acknowledged_at is not None)
+        (action == LinkAction.TAKE and order.acknowledged_at is not None)
         or order.status == WorkOrderStatus.DONE
     )
     if already:
@@ -180,8 +178,10 @@ def apply_action(token: str) -> Response:
             message_class="done",
         )
     now = utcnow()
-    kind = "acknowledged" if action == Action.TAKE else "done"
-    text = "Confirmé par le lien du message." if action == Action.TAKE else "Confirmé par le lien."
+    kind = "acknowledged" if action == LinkAction.TAKE else "done"
+    text = (
+        "Confirmé par le lien du message." if action == LinkAction.TAKE else "Confirmé par le lien."
+    )
     # The timeline is read by the landlord's staff: in French, whatever the page spoke.
     clicked = (
         f"{order.contractor.name} : « {WORDS['fr'][action][0]} » confirmé par le lien de "
@@ -227,7 +227,7 @@ def apply_action(token: str) -> Response:
 
 
 def _order_for_photos(token: str) -> WorkOrder | None:
-    found = read_action_token(token, allowed=(Action.PHOTOS,))
+    found = read_action_token(token, allowed=(LinkAction.PHOTOS,))
     order = db.session.get(WorkOrder, found[0]) if found else None
     # An order taken back (the claim went to someone else) no longer shows the claim.
     if order is None or order.status in (WorkOrderStatus.CANCELLED, WorkOrderStatus.SUPERSEDED):

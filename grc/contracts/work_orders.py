@@ -24,7 +24,7 @@ from grc.clock import settings
 from grc.contracts import lifecycle
 from grc.contracts.lifecycle import OrderEvent
 from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderStatus
-from grc.db import StrEnum, insert_returning
+from grc.db import insert_returning
 from grc.errors import Conflict, InvalidInput
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import NewMessage, queue_message
@@ -38,7 +38,9 @@ _ACTION_SALT = "grc-work-order-action"
 ACTION_LINK_MAX_AGE = timedelta(days=90)
 
 
-class Action:
+class LinkAction:
+    """What a signed link in a work-order e-mail does (not a claim's ``Action``)."""
+
     TAKE = "prise-en-charge"
     DONE = "intervention-terminee"
     # The confirmations a page button applies.
@@ -79,7 +81,9 @@ def action_token(work_order: WorkOrder, action: str) -> str:
     return _serializer().dumps([work_order.id, action])
 
 
-def read_action_token(token: str, allowed: tuple[str, ...] = Action.ALL) -> tuple[int, str] | None:
+def read_action_token(
+    token: str, allowed: tuple[str, ...] = LinkAction.ALL
+) -> tuple[int, str] | None:
     """The work order and purpose a link names, if signed, unexpired and one of ``allowed``:
     each token serves one purpose only (a photos link confirms nothing, and the reverse)."""
     try:
@@ -218,10 +222,10 @@ def work_order_context(work_order: WorkOrder) -> dict[str, Any]:
             if work_order.beyond_claim_deadline
             else None
         ),
-        "take_url": f"{public}/wo/{action_token(work_order, Action.TAKE)}",
-        "done_url": f"{public}/wo/{action_token(work_order, Action.DONE)}",
+        "take_url": f"{public}/wo/{action_token(work_order, LinkAction.TAKE)}",
+        "done_url": f"{public}/wo/{action_token(work_order, LinkAction.DONE)}",
         # Always given: the order usually leaves before any photo is added to the claim.
-        "photos_url": f"{public}/wo/{action_token(work_order, Action.PHOTOS)}/photos",
+        "photos_url": f"{public}/wo/{action_token(work_order, LinkAction.PHOTOS)}/photos",
         "unit": claim.unit.name,
     }
 
@@ -239,98 +243,6 @@ def record_on_claim(
 
 
 # --- replies and one-click links -------------------------------------------------------------
-
-
-# schedule_appointment's own rule: a visit up to an hour ago is still recorded.
-VISIT_PAST_TOLERANCE = timedelta(hours=1)
-
-
-@dataclass(frozen=True)
-class ContractorUpdate:
-    """What the contractor told us, once understood: applied to the work order and the claim."""
-
-    kind: str  # acknowledged, scheduled, done
-    text: str
-    appointment_at: datetime | None = None
-    appointment_end: datetime | None = None
-    source: str = "email"  # email, link
-
-
-class UpdateOutcome(StrEnum):
-    APPLIED = "applied"  # the order and the claim moved
-    ORDER_FINISHED = "order_finished"  # the order is done, cancelled or superseded
-    CLAIM_FINISHED = "claim_finished"  # the claim is resolved, closed or cancelled
-    VISIT_PAST = "visit_past"  # the visit read is already past, or missing
-
-
-_ORDER_EVENTS = {
-    "acknowledged": OrderEvent.ACKNOWLEDGE,
-    "scheduled": OrderEvent.SCHEDULE,
-    "done": OrderEvent.COMPLETE,
-}
-
-
-def apply_contractor_update(
-    session: Session, work_order: WorkOrder, update: ContractorUpdate, now: datetime
-) -> UpdateOutcome:
-    """Move the work order and its claim forward. Any other outcome has changed nothing: the
-    order can no longer move (done, cancelled, superseded: see ``file_on_finished_order``),
-    the claim can no longer move (closed, cancelled, resolved), or the visit is already
-    past; a person then reads the message."""
-    from grc.claims import operations
-    from grc.claims.lifecycle import Action as ClaimAction
-
-    event = _ORDER_EVENTS.get(update.kind)
-    if event is None:
-        raise ValueError(f"unknown contractor update {update.kind!r}")
-    claim = work_order.claim
-    if lifecycle.is_final(work_order):
-        return UpdateOutcome.ORDER_FINISHED
-    if not claim.is_open or claim.status == ClaimStatus.RESOLVED:
-        return UpdateOutcome.CLAIM_FINISHED
-    if update.kind == "scheduled" and (
-        update.appointment_at is None or update.appointment_at < now - VISIT_PAST_TOLERANCE
-    ):
-        return UpdateOutcome.VISIT_PAST
-    work_order.last_reply_at = now
-    # "Done" resolves straight from assigned (one status change, not two).
-    if update.kind != "done" and claim.status in (ClaimStatus.RECEIVED, ClaimStatus.ASSIGNED):
-        operations.transition_claim(
-            session,
-            claim,
-            operations.TransitionRequest(ClaimAction.START, comment=None),
-            None,
-            now,
-            work_order=work_order,
-        )
-    if update.kind == "scheduled":
-        operations.schedule_appointment(
-            session,
-            claim,
-            update.appointment_at,
-            None,
-            now,
-            end=update.appointment_end,
-            note=update.text[:500],
-            work_order=work_order,
-        )
-    elif update.kind == "done":
-        # The claim first, while the order still allows the contractor to act on it.
-        operations.transition_claim(
-            session,
-            claim,
-            operations.TransitionRequest(
-                ClaimAction.RESOLVE,
-                comment=f"Intervention terminée selon {work_order.contractor.name} : "
-                + (update.text.strip()[:1000] or "(sans commentaire)"),
-            ),
-            None,
-            now,
-            work_order=work_order,
-        )
-    lifecycle.move(work_order, event, now)
-    session.flush()
-    return UpdateOutcome.APPLIED
 
 
 def file_on_finished_order(

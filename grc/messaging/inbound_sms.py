@@ -21,6 +21,7 @@ from grc.claims import timeline
 from grc.claims.models import OPEN_STATUSES, Claim, EventKind, Visibility
 from grc.messaging.models import InboundSms, InboundSmsOutcome
 from grc.people.models import Tenant, TenantPhone
+from grc.people.operations import set_sms_opt_out
 from grc.text import storable
 from notifications import callbacks
 
@@ -59,8 +60,7 @@ def receive_sms(
         log.info("inbound SMS %s received again: ignored", values["message_sid"])
         return None
     if decision.outcome in (InboundSmsOutcome.OPTED_OUT, InboundSmsOutcome.OPTED_IN):
-        for tenant in decision.tenants:
-            tenant.sms_opt_out = decision.outcome == InboundSmsOutcome.OPTED_OUT
+        set_sms_opt_out(session, from_number, decision.outcome == InboundSmsOutcome.OPTED_OUT)
     elif decision.claim is not None:
         claim = decision.claim
         timeline.add_event(

@@ -1,7 +1,7 @@
 """Outbox operations: queue a message, hand it over, record what the provider did with it.
 
 Every function flushes and never commits; the caller owns the transaction. A message is
-handed to the queue only after the transaction that wrote it commits (see ``handover``).
+handed to the queue only after the transaction that wrote it commits (``grc.worktable``).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from grc import worktable
 from grc.claims.models import Claim
 from grc.db import as_written, utcnow
-from grc.messaging import handover
 from grc.messaging.models import (
     DeliveryStatus,
     MessageChannel,
@@ -76,7 +76,7 @@ def queue_message(
     if message_id is None:
         return None
     message = as_written(session, OutboxMessage, values, {"id": message_id})
-    handover.after_commit(session, message.id, message.available_at)
+    worktable.after_commit(session, worktable.Work.DELIVERY, (message.id, message.available_at))
     return message
 
 
@@ -115,30 +115,24 @@ def claim_due_messages(
     leaves its rows ``sending``, where the sweeper finds them (``recover_interrupted``).
     Each message's call is then marked as it starts (``mark_calls_started``).
     """
-    due = (
-        sa.select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status == DeliveryStatus.PENDING,
-            OutboxMessage.available_at <= now,
-            OutboxMessage.attempts < max_attempts,
-        )
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+    due = sa.and_(
+        OutboxMessage.status == DeliveryStatus.PENDING,
+        OutboxMessage.available_at <= now,
+        OutboxMessage.attempts < max_attempts,
     )
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    claimed = session.scalars(
-        sa.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due.scalar_subquery()))
-        .values(
-            status=DeliveryStatus.SENDING,
-            locked_at=now,
-            call_started_at=None,
-            attempts=OutboxMessage.attempts + 1,
-        )
-        .returning(OutboxMessage)
-        .execution_options(populate_existing=True)
-    ).all()
+    claimed = worktable.claim_batch(
+        session,
+        OutboxMessage,
+        due,
+        limit,
+        {
+            "status": DeliveryStatus.SENDING,
+            "locked_at": now,
+            "call_started_at": None,
+            "attempts": OutboxMessage.attempts + 1,
+        },
+        OutboxMessage,
+    )
     return sorted(claimed, key=lambda message: message.id)
 
 
@@ -203,7 +197,10 @@ RETRY_DELAYS = (10, 30, 120, 600, 1800)
 
 
 def retry_delay(attempts: int) -> timedelta:
-    return timedelta(seconds=RETRY_DELAYS[min(attempts, len(RETRY_DELAYS)) - 1])
+    return worktable.backoff(_RETRY_WAITS, attempts)
+
+
+_RETRY_WAITS = tuple(timedelta(seconds=seconds) for seconds in RETRY_DELAYS)
 
 
 def record_retry(
@@ -383,4 +380,4 @@ def retry_message(session: Session, message: OutboxMessage, now: datetime) -> No
     message.available_at = now
     message.last_error = None
     session.flush()
-    handover.after_commit(session, message.id, now)
+    worktable.after_commit(session, worktable.Work.DELIVERY, (message.id, now))

@@ -49,7 +49,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_inbound_sms_claim_id'), ['claim_id'], unique=False)
 
     # E-mails processed before this revision keep their Message-ID, so that a late copy is
-    # still a duplicate. The key is contractors.inbox.repeat_key's, frozen here.
+    # still a duplicate. The key is grc.inbound.processing.repeat_key's, frozen here.
     emails = sa.table('inbound_emails', sa.column('id'), sa.column('message_id'), sa.column('status'))
     keys = sa.table('inbound_email_keys', sa.column('key'), sa.column('email_id'))
     bind = op.get_bind()

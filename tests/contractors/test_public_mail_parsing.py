@@ -13,7 +13,7 @@ from contractors.mail import (
     parse_sendgrid_form,
 )
 from tests.contractors.sendgrid_posts import SAMPLE_SUBSTITUTIONS, parsed_form, raw_form
-from tests.grc.contracts.test_public_mail_corpus import FILES, public_mail, sent_from
+from tests.grc.inbound.test_public_mail_corpus import FILES, public_mail, sent_from
 
 REPLY_TO = SAMPLE_SUBSTITUTIONS["reply_to"]
 CONTRACTOR = SAMPLE_SUBSTITUTIONS["contractor_email"]

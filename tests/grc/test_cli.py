@@ -91,7 +91,8 @@ def test_user_creation_errors(app_ctx, world):
 
 def test_receive_email_takes_a_local_eml_like_a_posted_one(app_ctx, world, tmp_path):
     from grc.contracts import work_orders
-    from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
+    from grc.contracts.models import WorkOrder
+    from grc.inbound.models import InboundEmail, InboundStatus
     from tests.factories import claim_payload
 
     client = app_ctx.test_client()

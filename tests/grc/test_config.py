@@ -121,7 +121,7 @@ def test_links_minted_before_a_restart_are_accepted_after_it(tmp_path):
 
     from grc import create_app
     from grc.contracts.work_orders import (
-        Action,
+        LinkAction,
         action_token,
         read_action_token,
         reply_address,
@@ -131,10 +131,10 @@ def test_links_minted_before_a_restart_are_accepted_after_it(tmp_path):
     env = {"GRC_INSTANCE_PATH": str(tmp_path)}
     order = SimpleNamespace(id=42)
     with create_app(Settings.from_env(env)).app_context():
-        link = action_token(order, Action.DONE)
+        link = action_token(order, LinkAction.DONE)
         address = reply_address(order)
     with create_app(Settings.from_env(env)).app_context():
-        assert read_action_token(link) == (42, Action.DONE)
+        assert read_action_token(link) == (42, LinkAction.DONE)
         assert work_order_id_from_address(address) == 42
     with create_app(Settings.from_env(env | {"SECRET_KEY": "o" * 40})).app_context():
         assert read_action_token(link) is None

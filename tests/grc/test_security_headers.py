@@ -15,7 +15,7 @@ from grc.contracts import work_orders
 from grc.db import utcnow
 from grc.extensions import db
 from tests.grc.claims.photo_files import phone_jpeg
-from tests.grc.contracts.inbound_posts import claim_with_work_order
+from tests.grc.inbound.inbound_posts import claim_with_work_order
 from tests.grc.messaging.provider_apps import configured_app
 
 NOTHING_ALLOWED = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -103,8 +103,8 @@ def test_one_click_pages_cannot_be_framed_nor_leak_their_token(app, app_ctx, wor
     order = claim_with_work_order(app_ctx, world)
     photo = add_photo(db.session, order.claim, "evier.jpg", phone_jpeg(800, 600), None, utcnow())
     db.session.commit()
-    action = work_orders.action_token(order, work_orders.Action.TAKE)
-    photos = work_orders.action_token(order, work_orders.Action.PHOTOS)
+    action = work_orders.action_token(order, work_orders.LinkAction.TAKE)
+    photos = work_orders.action_token(order, work_orders.LinkAction.PHOTOS)
     pages = {
         "action": client.get(f"/wo/{action}"),
         "confirmed": client.post(f"/wo/{action}"),

@@ -13,7 +13,7 @@ from grc.extensions import db
 from notifications.memory import MemorySender
 from tests.browser import chromium, needs_chromium, serving
 from tests.factories import build_world
-from tests.grc.contracts.inbound_posts import claim_with_work_order
+from tests.grc.inbound.inbound_posts import claim_with_work_order
 from tests.grc.messaging.provider_apps import configured_app
 from workers.senders import set_senders
 
@@ -57,7 +57,7 @@ def test_swagger_ui_works_under_its_policy(served, browser):
 def test_one_click_page_is_styled_under_its_policy(served, browser):
     base, application, world = served
     order = claim_with_work_order(application, world)
-    token = work_orders.action_token(order, work_orders.Action.TAKE)
+    token = work_orders.action_token(order, work_orders.LinkAction.TAKE)
     page, complaints = _watched_page(browser)
     page.goto(f"{base}/wo/{token}")
     # The inline style sheet is allowed by its hash: the page is laid out as designed.
@@ -71,7 +71,7 @@ def test_one_click_page_is_styled_under_its_policy(served, browser):
 def test_no_page_can_be_framed(served, browser, path):
     base, application, world = served
     order = claim_with_work_order(application, world)
-    target = base + path.format(token=work_orders.action_token(order, work_orders.Action.TAKE))
+    target = base + path.format(token=work_orders.action_token(order, work_orders.LinkAction.TAKE))
     with serving(_framing_site(target)) as other_site:
         page, complaints = _watched_page(browser)
         page.goto(other_site)

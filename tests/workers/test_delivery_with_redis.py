@@ -89,9 +89,13 @@ def test_process_dying_between_commit_and_hand_over(queued_app, world, workers, 
     script = textwrap.dedent(f"""
         import os
         from grc import create_app
-        from grc.messaging import handover
+        from dataclasses import replace
+        from grc import worktable
+        from tests.dispatchers import Calling
         app = create_app()
-        handover.set_dispatcher(app, lambda messages: os._exit(0))
+        worktable.set_dispatchers(
+            app, replace(worktable.dispatchers(app), delivery=Calling(lambda _: os._exit(0)))
+        )
         response = app.test_client().post(
             "/api/v1/claims", headers={{"Authorization": "Bearer {world.tokens["agent"]}"}},
             json={{"category": "PLB-FUITE", "channel": "phone", "description": "Fuite",
@@ -308,7 +312,7 @@ def test_commits_wake_one_waiting_delivery_job(queued_app, world, redis_server):
     from rq import Queue
 
     from workers import queues
-    from workers.dispatch import job_started
+    from workers.dispatch import DELIVERY, job_started
 
     queue = Queue(queues.NOTIFICATIONS, connection=queues.connection(redis_server.url))
     for _ in range(3):
@@ -318,7 +322,7 @@ def test_commits_wake_one_waiting_delivery_job(queued_app, world, redis_server):
     assert (job.func_name, job.args) == ("workers.jobs.deliver_due_messages", ())
 
     with queued_app.app_context():
-        job_started()  # what the job does before it looks for due messages
+        job_started(DELIVERY)  # what the job does before it looks for due messages
     _create_claim(queued_app, world)
     assert queue.count == 2  # this one may have come too late for the first job: a second
 

@@ -14,10 +14,11 @@ from flask import Flask
 from grc import create_app
 from grc.claims.models import Claim, ClaimEvent, ClaimStatus, EventKind
 from grc.contracts import work_orders
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
+from grc.contracts.models import WorkOrder
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from tests.factories import build_world
-from tests.grc.contracts.inbound_posts import (
+from tests.grc.inbound.inbound_posts import (
     INBOUND_AUTH,
     claim_with_work_order,
     post_raw_email,
@@ -67,7 +68,7 @@ def _post_replies(application: Flask, orders: list[WorkOrder], text: str) -> Non
 def test_stored_e_mails_wake_one_waiting_job(inbound_app, redis_server):
     from rq import Queue
 
-    from workers.dispatch import INBOUND_WAITING_FLAG, job_started
+    from workers.dispatch import INBOUND, job_started
 
     queue = Queue(queues.INBOUND, connection=queues.connection(redis_server.url))
     orders = _orders(inbound_app, 3)
@@ -77,7 +78,7 @@ def test_stored_e_mails_wake_one_waiting_job(inbound_app, redis_server):
     assert (job.func_name, job.args) == ("workers.jobs.process_received_emails", ())
     assert job.timeout == queues.INBOUND_TIMEOUT
 
-    job_started(INBOUND_WAITING_FLAG)  # what the job does before it claims e-mails
+    job_started(INBOUND)  # what the job does before it claims e-mails
     _post_replies(inbound_app, orders[:1], "Travaux terminés, merci.")
     assert queue.count == 2  # this one may have come too late for the first job: a second
 

@@ -176,15 +176,11 @@ def test_a_delivery_job_and_a_withdrawal_never_both_take_a_message(app, app_ctx,
     """A worker taking due questions and a resume withdrawing them, at the same moment, in
     separate threads and transactions: each question is either taken (and leaves) or
     withdrawn, never both, never neither."""
-    from grc.messaging import handover
+    from tests.dispatchers import Ignoring, replaced_dispatchers
 
     claim = db.session.get(Claim, _claim_id(app_ctx, world))
-    dispatcher = app.extensions["grc_outbox_dispatcher"]
-    handover.set_dispatcher(app, lambda messages: None)  # the questions wait for the race
-    try:
+    with replaced_dispatchers(app, delivery=Ignoring()):  # the questions wait for the race
         _race(app, claim, rounds=8)
-    finally:
-        handover.set_dispatcher(app, dispatcher)
 
 
 def _race(app, claim: Claim, rounds: int) -> None:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from grc.claims.models import ClaimEvent, EventKind
 from grc.contracts.models import WorkOrder
 from grc.extensions import db
-from tests.grc.contracts.inbound_posts import claim_with_work_order
+from tests.grc.inbound.inbound_posts import claim_with_work_order
 
 
 def _flagged(app, world) -> WorkOrder:

@@ -16,11 +16,12 @@ from grc.claims.models import Claim, ClaimEvent, ClaimStatus, EventKind
 from grc.claims.operations import TransitionRequest, schedule_appointment, transition_claim
 from grc.contracts import lifecycle
 from grc.contracts.lifecycle import OrderEvent
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder, WorkOrderStatus
-from grc.contracts.work_orders import Action, action_token, reply_address
+from grc.contracts.models import WorkOrder, WorkOrderStatus
+from grc.contracts.work_orders import LinkAction, action_token, reply_address
 from grc.errors import Conflict, Forbidden
 from grc.extensions import db
-from tests.grc.contracts.inbound_posts import INBOUND_AUTH, post_raw_email, reply
+from grc.inbound.models import InboundEmail, InboundStatus
+from tests.grc.inbound.inbound_posts import INBOUND_AUTH, post_raw_email, reply
 from tests.grc.messaging.provider_apps import Site, provider_site
 from tests.stubs.providers import ProviderStub
 
@@ -122,7 +123,7 @@ def test_the_done_button_of_a_cancelled_order_changes_nothing(site):
     claim = site.create_claim()
     order = _order(claim["id"])
     _reroute_to_the_unit(site, claim)
-    path = f"/wo/{action_token(order, Action.DONE)}"
+    path = f"/wo/{action_token(order, LinkAction.DONE)}"
 
     page = site.client.post(path)
     assert page.status_code == 409
@@ -138,7 +139,7 @@ def test_the_done_button_of_a_cancelled_order_changes_nothing(site):
     assert _attention_list(site) == [order.id]
 
     # "Je prends en charge" on it neither moves the claim nor says "already recorded".
-    take = site.client.post(f"/wo/{action_token(order, Action.TAKE)}")
+    take = site.client.post(f"/wo/{action_token(order, LinkAction.TAKE)}")
     assert take.status_code == 409
     assert _claim(claim["id"]).status == ClaimStatus.ASSIGNED
 
@@ -146,7 +147,7 @@ def test_the_done_button_of_a_cancelled_order_changes_nothing(site):
 def test_a_reply_on_a_finished_order_changes_nothing(site):
     claim = site.create_claim()
     order = _order(claim["id"])
-    assert site.client.post(f"/wo/{action_token(order, Action.DONE)}").status_code == 200
+    assert site.client.post(f"/wo/{action_token(order, LinkAction.DONE)}").status_code == 200
     assert _order(claim["id"]).status == WorkOrderStatus.DONE
     reopened = site.client.post(
         f"/api/v1/claims/{claim['id']}/transitions",
@@ -321,7 +322,7 @@ def test_a_reroute_to_another_contract_supersedes_the_order(site):
     assert orders[0].id == first.id
     assert orders[1].contractor_id == newcomer.id
     # The superseded order's button changes nothing.
-    assert site.client.post(f"/wo/{action_token(first, Action.DONE)}").status_code == 409
+    assert site.client.post(f"/wo/{action_token(first, LinkAction.DONE)}").status_code == 409
     assert _order(claim.id).status == WorkOrderStatus.SUPERSEDED
 
 

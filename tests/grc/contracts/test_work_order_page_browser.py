@@ -19,7 +19,7 @@ from notifications.memory import MemorySender
 from tests.browser import chromium, needs_chromium, serving
 from tests.factories import build_world
 from tests.grc.claims.photo_files import phone_jpeg
-from tests.grc.contracts.inbound_posts import claim_with_work_order
+from tests.grc.inbound.inbound_posts import claim_with_work_order
 from tests.grc.messaging.provider_apps import configured_app
 from workers.senders import set_senders
 
@@ -46,7 +46,7 @@ def page() -> Iterator[object]:
 def test_contractor_confirms_from_the_link_in_a_browser(served, page):
     base, application, world = served
     order = claim_with_work_order(application, world)
-    token = work_orders.action_token(order, work_orders.Action.TAKE)
+    token = work_orders.action_token(order, work_orders.LinkAction.TAKE)
 
     page.goto(f"{base}/wo/{token}")
     assert page.locator("html").get_attribute("lang") == "fr"
@@ -83,7 +83,7 @@ def test_contractor_sees_the_claims_photos_in_a_browser(served, page):
     order = claim_with_work_order(application, world)
     add_photo(db.session, order.claim, "évier.jpg", phone_jpeg(1600, 1200), None, utcnow())
     db.session.commit()
-    token = work_orders.action_token(order, work_orders.Action.PHOTOS)
+    token = work_orders.action_token(order, work_orders.LinkAction.PHOTOS)
 
     response = page.goto(f"{base}/wo/{token}/photos")
 

@@ -20,16 +20,17 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from grc.claims.models import Claim, ClaimEvent, ClaimPhoto, ClaimStatus
 from grc.claims.photos import add_photo
 from grc.contracts import lifecycle, work_orders
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder, WorkOrderStatus
-from grc.contracts.work_orders import Action, action_token, read_action_token
+from grc.contracts.models import WorkOrder, WorkOrderStatus
+from grc.contracts.work_orders import LinkAction, action_token, read_action_token
 from grc.db import utcnow
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from grc.messaging.models import OutboxMessage, Purpose
 from grc.messaging.rendering import render_email
 from notifications.memory import MemorySender
 from tests.factories import World, build_world, claim_payload
 from tests.grc.claims.photo_files import opened, phone_heic, phone_jpeg, small_png
-from tests.grc.contracts.inbound_posts import INBOUND_AUTH, claim_with_work_order, post_raw_email
+from tests.grc.inbound.inbound_posts import INBOUND_AUTH, claim_with_work_order, post_raw_email
 from tests.grc.messaging.provider_apps import configured_app
 from workers.senders import set_senders
 
@@ -60,7 +61,7 @@ def site(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[Flask, World]]:
 
 
 def _photos_path(order: WorkOrder) -> str:
-    return f"/wo/{action_token(order, Action.PHOTOS)}/photos"
+    return f"/wo/{action_token(order, LinkAction.PHOTOS)}/photos"
 
 
 def _add(order: WorkOrder, data: bytes, filename: str = "fuite.jpg") -> ClaimPhoto:
@@ -93,7 +94,7 @@ def test_the_work_order_e_mail_and_its_reminder_carry_the_photos_link(site):
     assert url.endswith("/photos")
     assert url in message.body_html
     token = url.removeprefix(f"{PUBLIC_URL}/wo/").removesuffix("/photos")
-    assert read_action_token(token, allowed=(Action.PHOTOS,)) == (order.id, Action.PHOTOS)
+    assert read_action_token(token, allowed=(LinkAction.PHOTOS,)) == (order.id, LinkAction.PHOTOS)
     # Single purpose: the photos link confirms nothing.
     assert read_action_token(token) is None
 
@@ -117,7 +118,7 @@ def test_the_page_shows_each_photo_and_serves_its_image(client: FlaskClient, wor
 
     # The page links each image under the token it was opened with; minting a second one
     # here would differ as soon as a second ticks over.
-    token = action_token(order, Action.PHOTOS)
+    token = action_token(order, LinkAction.PHOTOS)
     page = client.get(f"/wo/{token}/photos")
 
     assert page.status_code == 200
@@ -146,7 +147,7 @@ def test_the_page_shows_each_photo_and_serves_its_image(client: FlaskClient, wor
     assert db.session.get(WorkOrder, order.id).status == WorkOrderStatus.SENT
 
 
-@pytest.mark.parametrize("action", [Action.TAKE, Action.DONE])
+@pytest.mark.parametrize("action", [LinkAction.TAKE, LinkAction.DONE])
 def test_a_one_click_action_token_does_not_open_the_photos(client, world, app_ctx, action):
     order = claim_with_work_order(app_ctx, world)
     photo = _add(order, small_png())
@@ -161,7 +162,7 @@ def test_a_one_click_action_token_does_not_open_the_photos(client, world, app_ct
 
 def test_the_photos_token_confirms_no_action(client, world, app_ctx):
     order = claim_with_work_order(app_ctx, world)
-    token = action_token(order, Action.PHOTOS)
+    token = action_token(order, LinkAction.PHOTOS)
 
     assert client.get(f"/wo/{token}").status_code == 404
     assert client.post(f"/wo/{token}").status_code == 404
@@ -173,7 +174,7 @@ def test_the_photos_token_confirms_no_action(client, world, app_ctx):
 def test_a_forged_or_foreign_token_is_an_invalid_link(client, world, app_ctx):
     order = claim_with_work_order(app_ctx, world)
     photo = _add(order, small_png())
-    token = action_token(order, Action.PHOTOS)
+    token = action_token(order, LinkAction.PHOTOS)
 
     for path in (
         "/wo/not-a-token/photos",
@@ -186,7 +187,7 @@ def test_a_forged_or_foreign_token_is_an_invalid_link(client, world, app_ctx):
 
     # Signed with another key (another deployment, or a guessed one).
     forged = URLSafeTimedSerializer("x" * 40, salt="grc-work-order-action").dumps(
-        [order.id, Action.PHOTOS]
+        [order.id, LinkAction.PHOTOS]
     )
     assert client.get(f"/wo/{forged}/photos").status_code == 404
 
@@ -203,12 +204,12 @@ def test_a_photo_of_another_claim_is_not_served_through_a_valid_token(client, wo
         sa.select(WorkOrder).where(WorkOrder.claim_id == other.json["id"])
     ).scalar_one()
     theirs = _add(other_order, small_png(), "autre.png")
-    token = action_token(order, Action.PHOTOS)
+    token = action_token(order, LinkAction.PHOTOS)
 
     assert client.get(f"/wo/{token}/photos/{theirs.id}").status_code == 404
     assert "autre.jpg" not in client.get(f"/wo/{token}/photos").get_data(as_text=True)
     # Its own token does serve it.
-    own = client.get(f"/wo/{action_token(other_order, Action.PHOTOS)}/photos/{theirs.id}")
+    own = client.get(f"/wo/{action_token(other_order, LinkAction.PHOTOS)}/photos/{theirs.id}")
     assert own.status_code == 200
 
 
@@ -220,7 +221,7 @@ def test_a_cancelled_order_no_longer_shows_the_claim(client, world, app_ctx):
     db.session.commit()
 
     assert client.get(_photos_path(order)).status_code == 404
-    token = action_token(order, Action.PHOTOS)
+    token = action_token(order, LinkAction.PHOTOS)
     assert client.get(f"/wo/{token}/photos/{photo.id}").status_code == 404
 
 
@@ -343,7 +344,7 @@ def test_an_uploaded_photo_shows_on_the_contractors_page(client, world, app_ctx)
     )
     assert uploaded.status_code == 201, uploaded.json
 
-    token = action_token(order, Action.PHOTOS)
+    token = action_token(order, LinkAction.PHOTOS)
     html = client.get(f"/wo/{token}/photos").get_data(as_text=True)
 
     assert _image_paths(html) == [f"/wo/{token}/photos/{uploaded.json['id']}"]
@@ -352,7 +353,7 @@ def test_an_uploaded_photo_shows_on_the_contractors_page(client, world, app_ctx)
 def test_a_photos_link_expires(client, world, app_ctx, monkeypatch):
     """A photos link expires with the one-click links (90 days)."""
     order = claim_with_work_order(app_ctx, world)
-    token = action_token(order, Action.PHOTOS)
+    token = action_token(order, LinkAction.PHOTOS)
     later = datetime.now(UTC).timestamp() + work_orders.ACTION_LINK_MAX_AGE.total_seconds() + 60
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: int(later))
 

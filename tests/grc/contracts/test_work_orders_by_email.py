@@ -13,10 +13,11 @@ from flask import Flask
 
 from grc.claims.models import Claim, ClaimEvent, ClaimStatus, EventKind
 from grc.contracts import work_orders
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder, WorkOrderStatus
+from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from grc.messaging.models import OutboxMessage, Purpose
-from tests.grc.contracts.inbound_posts import INBOUND_AUTH, post_raw_email, reply
+from tests.grc.inbound.inbound_posts import INBOUND_AUTH, post_raw_email, reply
 from tests.grc.messaging.provider_apps import (
     PUBLIC_URL,
     Site,

@@ -21,13 +21,11 @@ LEASE = timedelta(minutes=2)
 @pytest.fixture
 def handed(app_ctx):
     """Collects what would be handed to the queue instead of delivering it."""
-    from grc.messaging import handover
+    from tests.dispatchers import Calling, replaced_dispatchers
 
-    previous = app_ctx.extensions["grc_outbox_dispatcher"]
     collected: list[tuple[int, datetime]] = []
-    handover.set_dispatcher(app_ctx, collected.extend)
-    yield collected
-    handover.set_dispatcher(app_ctx, previous)
+    with replaced_dispatchers(app_ctx, delivery=Calling(collected.extend)):
+        yield collected
 
 
 @pytest.mark.parametrize(

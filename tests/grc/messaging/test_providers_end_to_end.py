@@ -405,15 +405,18 @@ def test_one_job_delivers_a_backlog_in_batches(site, provider_stub, threads):
     once, whether the providers are called from one thread or several."""
     from dataclasses import replace
 
-    from grc.messaging import handover
+    from grc import worktable
     from grc.messaging.operations import NewMessage, queue_message
+    from tests.dispatchers import Ignoring
     from workers.jobs import deliver_due_messages
 
     app = site.app
     settings = app.extensions["grc_settings"]
     app.extensions["grc_settings"] = replace(settings, delivery_batch=3, delivery_threads=threads)
-    dispatcher = app.extensions["grc_outbox_dispatcher"]
-    handover.set_dispatcher(app, lambda messages: None)  # nothing delivered at commit
+    dispatchers = worktable.dispatchers(app)
+    assert dispatchers is not None
+    # nothing delivered at commit
+    worktable.set_dispatchers(app, replace(dispatchers, delivery=Ignoring()))
     try:
         for n in range(7):
             sms = n % 2 == 0
@@ -432,7 +435,7 @@ def test_one_job_delivers_a_backlog_in_batches(site, provider_stub, threads):
         assert deliver_due_messages() == "sent=7"
     finally:
         app.extensions["grc_settings"] = settings
-        handover.set_dispatcher(app, dispatcher)
+        worktable.set_dispatchers(app, dispatchers)
 
     rows = outbox()
     assert len(rows) == 7

@@ -15,13 +15,14 @@ from flask import Flask
 
 from grc.claims.models import Claim, ClaimStatus
 from grc.contracts import work_orders
-from grc.contracts.inbound import INBOUND_DISPATCHER
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
+from grc.contracts.models import WorkOrder
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from grc.people.models import Tenant
 from notifications.memory import MemorySender
+from tests.dispatchers import Ignoring, replaced_dispatchers
 from tests.factories import build_world
-from tests.grc.contracts.inbound_posts import (
+from tests.grc.inbound.inbound_posts import (
     INBOUND_AUTH,
     URL,
     auth_headers,
@@ -79,15 +80,12 @@ def _stored() -> list[InboundEmail]:
 @contextmanager
 def _no_hand_over(application: Flask) -> Iterator[None]:
     """Stored e-mails stay ``received``: no job is told (Redis down, a process killed…)."""
-    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)
-    try:
+    with replaced_dispatchers(application, inbound=Ignoring()):
         yield
-    finally:
-        application.extensions[INBOUND_DISPATCHER] = dispatcher
 
 
 def _store_blank_posts(application: Flask, count: int, now: datetime) -> list[int]:
-    from grc.contracts.inbound import store_inbound
+    from grc.inbound.operations import store_inbound
 
     with _no_hand_over(application):
         ids = [
@@ -374,7 +372,7 @@ def test_a_tenant_writing_to_the_contact_address_becomes_a_registered_claim(inbo
 
 
 def test_an_e_mail_whose_hand_over_was_lost_is_processed_by_the_sweeper(inbox):
-    from grc.contracts.inbound import store_inbound
+    from grc.inbound.operations import store_inbound
     from workers.jobs import sweep_outbox
 
     application, world = inbox
@@ -405,7 +403,7 @@ def _due_now(email_id: int) -> None:
 
 
 def test_a_processing_crash_is_retried_then_set_aside_with_its_error(inbox, monkeypatch):
-    from grc.contracts.inbound import MAX_ATTEMPTS
+    from grc.inbound.operations import MAX_ATTEMPTS
     from workers.jobs import process_received_emails
 
     application, world = inbox
@@ -415,7 +413,7 @@ def test_a_processing_crash_is_retried_then_set_aside_with_its_error(inbox, monk
     def broken(*args, **kwargs):
         raise RuntimeError("reader crashed")
 
-    monkeypatch.setattr("contractors.inbox.read_reply", broken)
+    monkeypatch.setattr("grc.inbound.processing.read_reply", broken)
     to = work_orders.reply_address(order)
     posted_at = datetime.now(UTC)
     assert post_raw_email(application.test_client(), _reply_to(order, "OK"), to).status_code == 200
@@ -443,7 +441,7 @@ def test_a_processing_crash_is_retried_then_set_aside_with_its_error(inbox, monk
 def test_one_e_mail_crashing_does_not_hold_up_the_others(inbox, monkeypatch):
     """Each e-mail of a batch is its own transaction: the crash is recorded on its row, the
     replies before and after it are applied."""
-    from contractors import inbox as inbox_module
+    from grc.inbound import processing as inbox_module
     from workers.jobs import process_received_emails
 
     application, world = inbox
@@ -464,7 +462,7 @@ def test_one_e_mail_crashing_does_not_hold_up_the_others(inbox, monkeypatch):
             raise RuntimeError("reader crashed")
         return real_read(text, **kwargs)
 
-    monkeypatch.setattr("contractors.inbox.read_reply", read_but_crash_on_one)
+    monkeypatch.setattr("grc.inbound.processing.read_reply", read_but_crash_on_one)
     assert process_received_emails() == "applied=2 failed=1"
     stored = _stored()
     assert [(e.status, e.attempts) for e in stored] == [
@@ -477,7 +475,7 @@ def test_one_e_mail_crashing_does_not_hold_up_the_others(inbox, monkeypatch):
 
 
 def test_claimed_e_mails_are_leased_and_taken_oldest_first(inbox):
-    from grc.contracts.inbound import (
+    from grc.inbound.operations import (
         PROCESSING_LEASE,
         claim_received_emails,
         set_aside_abandoned,
@@ -513,7 +511,7 @@ def test_concurrent_jobs_claim_disjoint_batches(inbox, backend):
         pytest.skip("row locks: PostgreSQL only")
     from sqlalchemy.orm import Session
 
-    from grc.contracts.inbound import claim_received_emails
+    from grc.inbound.operations import claim_received_emails
 
     application, _world = inbox
     now = datetime.now(UTC)
@@ -535,7 +533,7 @@ def test_the_sweeper_hands_over_a_retry_once_its_wait_is_over(inbox, monkeypatch
     claim_id = order.claim_id
     to = work_orders.reply_address(order)
     with monkeypatch.context() as patched:
-        patched.setattr("contractors.inbox.read_reply", _crash)
+        patched.setattr("grc.inbound.processing.read_reply", _crash)
         response = post_raw_email(
             application.test_client(), _reply_to(order, "Travaux terminés."), to
         )

@@ -19,12 +19,14 @@ from flask import Flask
 
 from grc.claims.models import Claim, ClaimEvent, ClaimStatus, EventKind
 from grc.contracts import work_orders
-from grc.contracts.inbound import INBOUND_DISPATCHER, claim_received_emails
-from grc.contracts.models import InboundEmail, InboundEmailKey, InboundStatus, WorkOrder
+from grc.contracts.models import WorkOrder
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundEmailKey, InboundStatus
+from grc.inbound.operations import claim_received_emails
 from notifications.memory import MemorySender
+from tests.dispatchers import Ignoring, replaced_dispatchers
 from tests.factories import build_world
-from tests.grc.contracts.inbound_posts import (
+from tests.grc.inbound.inbound_posts import (
     INBOUND_AUTH,
     claim_with_work_order,
     post_raw_email,
@@ -55,11 +57,8 @@ def inbox(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[Flask, Any]]:
 @contextmanager
 def _stored_only(application: Flask) -> Iterator[None]:
     """Posts are stored and committed, no job processes them yet."""
-    dispatcher = application.extensions.pop(INBOUND_DISPATCHER)
-    try:
+    with replaced_dispatchers(application, inbound=Ignoring()):
         yield
-    finally:
-        application.extensions[INBOUND_DISPATCHER] = dispatcher
 
 
 def _post_copies(application: Flask, eml: bytes, to: str, copies: int = COPIES) -> list[int]:
@@ -163,7 +162,7 @@ def test_a_duplicate_keeps_nothing_but_its_status(inbox):
 def test_a_copy_whose_processing_failed_leaves_the_key_to_the_next(inbox, monkeypatch):
     """The key is taken in the transaction that applies the e-mail: when that transaction
     rolls back, the key goes with it and the next copy is the first."""
-    from contractors import inbox as inbox_module
+    from grc.inbound import processing as inbox_module
     from workers.jobs import _process_claimed_email
 
     application, world = inbox
@@ -175,10 +174,10 @@ def test_a_copy_whose_processing_failed_leaves_the_key_to_the_next(inbox, monkey
     real_read = inbox_module.read_reply
 
     def crash_once(text: str, **kwargs: Any) -> Any:
-        monkeypatch.setattr("contractors.inbox.read_reply", real_read)
+        monkeypatch.setattr("grc.inbound.processing.read_reply", real_read)
         raise RuntimeError("reader crashed")
 
-    monkeypatch.setattr("contractors.inbox.read_reply", crash_once)
+    monkeypatch.setattr("grc.inbound.processing.read_reply", crash_once)
     assert _process_claimed_email(first) == "failed"
     assert _process_claimed_email(second) == "applied"
     assert [e.status for e in _stored()] == [InboundStatus.RECEIVED, InboundStatus.APPLIED]

@@ -1,6 +1,6 @@
 """Processing of a stored inbound e-mail: parse, recognise duplicates, match, read, apply.
 
-Runs in the ``inbound`` worker (``workers.jobs.process_inbound_email``) on an e-mail the
+Runs in the ``inbound`` worker (``workers.jobs.process_received_emails``) on an e-mail the
 webhook stored as received. Matching, in order: the signed token of a work order's reply
 address among the recipients; a claim reference in the subject; ``In-Reply-To`` /
 ``References`` naming a work-order e-mail we sent; a claim a person attached it to. A tenant
@@ -12,42 +12,32 @@ filed on the claim's timeline and put in front of a person, never guessed.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import functools
 import hashlib
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime
-from email.message import Message
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
-from contractors.mail import (
-    ParsedEmail,
-    SalvagedHeaders,
-    UnreadableEmail,
-    decode_sendgrid_fields,
-    parse_sendgrid_form,
-    salvage_headers,
-)
+from contractors.mail import ParsedEmail, SalvagedHeaders, UnreadableEmail, salvage_headers
+from contractors.posts import parse_post
 from contractors.reading import Reading, ReplyKind, read_reply
 from grc.claims.models import Claim, EventKind
 from grc.clock import settings
-from grc.contracts import lifecycle, work_orders
+from grc.contracts import lifecycle, updates, work_orders
 from grc.contracts.lifecycle import OrderEvent
-from grc.contracts.models import (
-    Contractor,
+from grc.contracts.models import Contractor, WorkOrder
+from grc.housing.models import Residence
+from grc.inbound.models import (
     InboundAttachment,
     InboundEmail,
     InboundEmailKey,
     InboundStatus,
     MatchedBy,
-    WorkOrder,
 )
-from grc.housing.models import Residence
 from grc.messaging.models import OutboxMessage, Purpose
 from grc.people.models import Tenant
 from grc.text import storable
@@ -60,56 +50,6 @@ class Match:
     how: MatchedBy
     claim: Claim
     work_order: WorkOrder | None
-
-
-def parse_post(content_type: str, raw_post: bytes) -> ParsedEmail:
-    """The e-mail inside a stored Inbound Parse post (either mode)."""
-    fields: dict[str, bytes] = {}
-    files: dict[str, tuple[str, str, bytes]] = {}
-    for headers, data in _form_parts(content_type, raw_post):
-        name = headers.get_param("name", header="content-disposition")
-        if not isinstance(name, str) or not name:
-            continue
-        filename = headers.get_filename()
-        if filename is not None:
-            files[name] = (filename, headers.get_content_type(), data)
-        else:
-            fields[name] = data
-    if not fields and not files:
-        raise UnreadableEmail("the post has no fields")
-    return parse_sendgrid_form(decode_sendgrid_fields(fields), files)
-
-
-_HEADER_PARSER = email.parser.BytesHeaderParser(policy=email.policy.compat32)
-
-
-def _form_parts(content_type: str, raw_post: bytes) -> list[tuple[Message, bytes]]:
-    """The parts of a multipart/form-data body, their bytes untouched.
-
-    Split on the boundary rather than handed to a MIME parser: form-data parts carry no
-    transfer encoding, and the raw-mode ``email`` field (the whole message, often
-    megabytes) must reach the e-mail parser byte for byte, and only once.
-    """
-    holder = Message()
-    holder["Content-Type"] = content_type
-    boundary = holder.get_param("boundary")
-    if holder.get_content_type() != "multipart/form-data" or not isinstance(boundary, str):
-        raise UnreadableEmail("the post is not multipart/form-data")
-    delimiter = b"--" + boundary.encode("latin-1")
-    chunks = raw_post.split(b"\r\n" + delimiter)
-    start = chunks[0].find(delimiter)  # a preamble may come first
-    if start < 0:
-        raise UnreadableEmail("the post's multipart body lacks its boundary")
-    chunks[0] = chunks[0][start + len(delimiter) :]
-    parts = []
-    for chunk in chunks:
-        if chunk.startswith(b"--"):
-            break  # the closing delimiter
-        head, separator, data = chunk.partition(b"\r\n\r\n")
-        if not separator:
-            continue
-        parts.append((_HEADER_PARSER.parsebytes(head.lstrip(b"\r\n")), data))
-    return parts
 
 
 def process_inbound_email(session: Session, email_id: int, now: datetime) -> InboundStatus | None:
@@ -471,7 +411,7 @@ def _apply(
         # A day without a time is not something to tell the tenant: a person confirms it.
         applicable = False
     if applicable:
-        update = work_orders.ContractorUpdate(
+        update = updates.ContractorUpdate(
             kind=str(reading.kind),
             text=reading.new_text,
             appointment_at=reading.appointment.start if reading.appointment else None,
@@ -485,8 +425,8 @@ def _apply(
             changes,
             kind=EventKind.CONTRACTOR_REPLY,
         )
-        outcome = work_orders.apply_contractor_update(session, order, update, now)
-        if outcome == work_orders.UpdateOutcome.APPLIED:
+        outcome = updates.apply_contractor_update(session, order, update, now)
+        if outcome == updates.UpdateOutcome.APPLIED:
             return InboundStatus.APPLIED
         # The claim can no longer move (closed, resolved) or the visit is already past: a
         # person reads it.

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from freezegun import freeze_time
 
-from grc.contracts.inbound import ORIGINAL_NO_LONGER_NEEDED, delete_old_originals, store_inbound
-from grc.contracts.models import InboundAttachment, InboundEmail, InboundStatus
 from grc.extensions import db
+from grc.inbound.models import InboundAttachment, InboundEmail, InboundStatus
+from grc.inbound.operations import ORIGINAL_NO_LONGER_NEEDED, delete_old_originals, store_inbound
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 POST = b'--b\r\nContent-Disposition: form-data; name="email"\r\n\r\nFrom: a@b.test\r\n--b--'

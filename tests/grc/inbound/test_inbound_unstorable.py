@@ -16,11 +16,12 @@ from flask import Flask
 
 from grc.claims.models import Claim, ClaimStatus
 from grc.contracts import work_orders
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
+from grc.contracts.models import WorkOrder
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from notifications.memory import MemorySender
 from tests.factories import build_world
-from tests.grc.contracts.inbound_posts import INBOUND_AUTH, claim_with_work_order, post_raw_email
+from tests.grc.inbound.inbound_posts import INBOUND_AUTH, claim_with_work_order, post_raw_email
 from tests.grc.messaging.provider_apps import configured_app
 from workers.senders import set_senders
 

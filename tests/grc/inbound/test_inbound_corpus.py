@@ -15,8 +15,9 @@ from freezegun import freeze_time
 
 from grc.claims.models import Claim, ClaimStatus
 from grc.contracts import work_orders
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
+from grc.contracts.models import WorkOrder
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from grc.messaging.models import OutboxMessage, Purpose
 from notifications.memory import MemorySender
 from tests.contractors.sendgrid_posts import (
@@ -27,7 +28,7 @@ from tests.contractors.sendgrid_posts import (
 )
 from tests.contractors.test_corpus_parsing import READING_GAPS
 from tests.factories import build_world, claim_payload
-from tests.grc.contracts.inbound_posts import INBOUND_AUTH, post_form
+from tests.grc.inbound.inbound_posts import INBOUND_AUTH, post_form
 from tests.grc.messaging.provider_apps import configured_app
 from workers.senders import set_senders
 

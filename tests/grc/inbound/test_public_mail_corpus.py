@@ -27,13 +27,14 @@ from freezegun import freeze_time
 from contractors.mail import UnreadableEmail, parse_raw_mime
 from grc.claims.models import Claim, ClaimStatus
 from grc.contracts import work_orders
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder
+from grc.contracts.models import WorkOrder
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from notifications.memory import MemorySender
 from tests.conftest import _empty_all_tables as empty_all_tables
 from tests.contractors.sendgrid_posts import parsed_form, raw_form
 from tests.factories import build_world, claim_payload
-from tests.grc.contracts.inbound_posts import INBOUND_AUTH, post_form
+from tests.grc.inbound.inbound_posts import INBOUND_AUTH, post_form
 from tests.grc.messaging.provider_apps import configured_app
 from workers.senders import set_senders
 

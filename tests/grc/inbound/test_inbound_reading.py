@@ -17,11 +17,12 @@ from freezegun import freeze_time
 
 from grc.claims.models import Claim, ClaimStatus
 from grc.contracts import work_orders
-from grc.contracts.models import InboundEmail, InboundStatus, WorkOrder, WorkOrderStatus
+from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.extensions import db
+from grc.inbound.models import InboundEmail, InboundStatus
 from notifications.memory import MemorySender
 from tests.factories import build_world
-from tests.grc.contracts.inbound_posts import (
+from tests.grc.inbound.inbound_posts import (
     INBOUND_AUTH,
     claim_with_work_order,
     post_form,
@@ -270,7 +271,7 @@ def test_an_unreadable_post_still_names_its_sender_subject_and_order(inbox):
 def test_an_e_mail_set_aside_after_crashes_still_names_its_sender_subject_and_order(
     inbox, monkeypatch
 ):
-    from grc.contracts.inbound import MAX_ATTEMPTS
+    from grc.inbound.operations import MAX_ATTEMPTS
     from workers.jobs import process_received_emails
 
     application, _, order = inbox
@@ -278,7 +279,7 @@ def test_an_e_mail_set_aside_after_crashes_still_names_its_sender_subject_and_or
     def broken(*args, **kwargs):
         raise RuntimeError("reader crashed")
 
-    monkeypatch.setattr("contractors.inbox.read_reply", broken)
+    monkeypatch.setattr("grc.inbound.processing.read_reply", broken)
     stored = _send(application, order, "Travaux terminés.", subject="RE: Ordre de service 12")
     order_id, claim_id, contractor = order.id, order.claim_id, order.contractor.email.lower()
     for _ in range(stored.attempts, MAX_ATTEMPTS):

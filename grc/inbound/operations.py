@@ -1,26 +1,19 @@
-"""E-mail in: SendGrid Inbound Parse posts, kept byte for byte before anything else.
-
-The webhook authenticates the post (HTTP basic auth and/or a secret path segment, as
-configured; neither configured means every post is refused), refuses oversized posts with
-413, writes the raw HTTP body and its Content-Type in one commit and only then answers 200.
-While the database is unavailable it answers 503, so SendGrid keeps the mail and retries.
-Parsing, matching and reading happen in the ``inbound`` worker (``contractors.inbox``).
+"""Operations on received e-mail: store a post, send one back through processing, register
+the claim a tenant's e-mail asks for, the processing queue (claim a batch, record a failure,
+what the sweeper hands over) and the retention of originals. They flush; the caller commits.
+Processing itself (matching, reading, applying) is ``grc.inbound.processing``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import hmac
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
-from http import HTTPStatus
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, current_app, request
 from sqlalchemy.orm import Session
 
+from grc import worktable
 from grc.claims import timeline
 from grc.claims.models import Claim, EventKind, PhotoSource
 from grc.claims.operations import NewClaim, create_claim
@@ -28,19 +21,12 @@ from grc.claims.photos import REFUSALS as PHOTO_REFUSALS
 from grc.claims.photos import add_photo
 from grc.claims.schemas import MAX_DESCRIPTION
 from grc.clock import settings
-from grc.contracts.models import InboundEmail, InboundStatus, MatchedBy
-from grc.db import utcnow
-from grc.errors import Conflict, error_response
-from grc.extensions import db
-from grc.messaging import handover
+from grc.errors import Conflict
+from grc.inbound.models import InboundEmail, InboundStatus, MatchedBy
 from grc.people.models import User
 from grc.text import storable
 
 log = logging.getLogger(__name__)
-blp = Blueprint("inbound_email", __name__, url_prefix="/webhooks/sendgrid")
-
-# app.extensions key of the callable the workers package registers to process stored e-mails.
-INBOUND_DISPATCHER = "grc_inbound_dispatcher"
 
 
 def store_inbound(session: Session, content_type: str, raw_post: bytes, now: datetime) -> int:
@@ -57,7 +43,7 @@ def store_inbound(session: Session, content_type: str, raw_post: bytes, now: dat
 
 
 def process_after_commit(session: Session, email_id: int) -> None:
-    handover.job_after_commit(session, INBOUND_DISPATCHER, email_id)
+    worktable.after_commit(session, worktable.Work.INBOUND, email_id)
 
 
 def send_back(session: Session, inbound: InboundEmail, claim_id: int | None) -> None:
@@ -106,15 +92,14 @@ def claim_received_emails(session: Session, now: datetime, limit: int) -> list[i
     jobs running side by side take disjoint batches. The caller commits the claim, then
     processes each e-mail in a transaction of its own.
     """
-    due = sa.select(InboundEmail.id).where(_due(now)).order_by(InboundEmail.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        due = due.with_for_update(skip_locked=True)
-    claimed = session.scalars(
-        sa.update(InboundEmail)
-        .where(InboundEmail.id.in_(due.scalar_subquery()))
-        .values(attempts=InboundEmail.attempts + 1, next_attempt_at=now + PROCESSING_LEASE)
-        .returning(InboundEmail.id)
-    ).all()
+    claimed = worktable.claim_batch(
+        session,
+        InboundEmail,
+        _due(now),
+        limit,
+        {"attempts": InboundEmail.attempts + 1, "next_attempt_at": now + PROCESSING_LEASE},
+        InboundEmail.id,
+    )
     return sorted(claimed)
 
 
@@ -130,7 +115,7 @@ def record_failure(session: Session, email_id: int, error: str, now: datetime) -
         inbound.processed_at = now
         inbound.next_attempt_at = None
         return True
-    inbound.next_attempt_at = now + RETRY_DELAYS[min(inbound.attempts, len(RETRY_DELAYS)) - 1]
+    inbound.next_attempt_at = now + worktable.backoff(RETRY_DELAYS, inbound.attempts)
     return False
 
 
@@ -209,62 +194,6 @@ def delete_old_originals(session: Session, now: datetime, keep_days: int, limit:
         .values(raw_post=b"", original_deleted_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
-
-
-def _authenticated(path_secret: str | None) -> bool:
-    config = settings()
-    if not config.inbound_basic_auth and not config.inbound_path_secret:
-        return False  # not configured: nothing gets in
-    if config.inbound_path_secret and not (
-        path_secret and hmac.compare_digest(path_secret, config.inbound_path_secret)
-    ):
-        return False
-    if config.inbound_basic_auth:
-        header = request.headers.get("Authorization", "")
-        scheme, _, encoded = header.partition(" ")
-        if scheme.lower() != "basic":
-            return False
-        try:
-            given = base64.b64decode(encoded, validate=True).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            return False
-        if not hmac.compare_digest(given.encode(), config.inbound_basic_auth.encode()):
-            return False
-    return True
-
-
-@blp.post("/inbound")
-@blp.post("/inbound/<path_secret>")
-def sendgrid_inbound(path_secret: str | None = None) -> Response | tuple[Response, int]:
-    if not _authenticated(path_secret):
-        response = error_response(HTTPStatus.UNAUTHORIZED, "Authentication required.")
-        response.headers["WWW-Authenticate"] = 'Basic realm="grc-inbound"'
-        return response
-    limit = settings().inbound_max_bytes
-    if request.content_length is not None and request.content_length > limit:
-        return error_response(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"The post exceeds {limit} bytes."
-        )
-    content_type = request.headers.get("Content-Type", "")
-    if not content_type.lower().startswith("multipart/form-data"):
-        return error_response(
-            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "Inbound Parse posts are multipart/form-data."
-        )
-    # Read the body ourselves, never past the limit (a post may come without Content-Length).
-    request.max_content_length = limit + 1
-    raw = request.stream.read(limit + 1)
-    if len(raw) > limit:
-        return error_response(
-            HTTPStatus.REQUEST_ENTITY_TOO_LARGE, f"The post exceeds {limit} bytes."
-        )
-    if not raw:
-        return error_response(HTTPStatus.BAD_REQUEST, "The post is empty.")
-    email_id = store_inbound(db.session, content_type, raw, utcnow())
-    db.session.commit()
-    log.info("inbound e-mail %s stored (%d bytes)", email_id, len(raw))
-    return current_app.response_class(
-        f'{{"id": {email_id}, "status": "received"}}\n', status=200, mimetype="application/json"
-    )
 
 
 def register_intake(
