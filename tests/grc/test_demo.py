@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
+import grc.demo
 from grc.claims.models import Category, Claim, ClaimEvent, ClaimStatus, RouteKind, TreatmentUnit
 from grc.contracts.models import Contractor
 from grc.demo import DEMO_PROVIDER, TOKENS_FILE, DemoError, DemoSizes, load_demo
@@ -268,3 +271,14 @@ def test_demo_agencies_have_on_call_numbers(app_ctx: Flask) -> None:
     assert len(on_call) == 6
     assert all(re.fullmatch(r"\+3363998\d{4}", phone or "") for _code, phone in on_call)
     assert len({phone for _code, phone in on_call}) == 6
+
+
+def test_every_demo_data_file_is_declared_as_package_data() -> None:
+    # An installed GRC (not a checkout) must still find the tables the demo draws from.
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    config = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"]["grc.demo"]
+    package = Path(grc.demo.__file__).parent
+    files = [p.relative_to(package).as_posix() for p in (package / "data").iterdir()]
+    assert files
+    assert [f for f in files if not any(fnmatch(f, pattern) for pattern in patterns)] == []
