@@ -1,19 +1,27 @@
-"""What every bench script needs: loopback checks, a fresh database, the flask CLI, timing
-percentiles, CPU accounting from /proc and the state of the code measured."""
+"""The harness every bench script shares: loopback checks, a fresh database with the demo
+landlord, the environment of the production processes, gunicorn and RQ workers in process
+groups of their own, timing percentiles, CPU accounting from /proc, the state of the code
+and the machine measured, and the JSON written to bench/results/.
+
+A script keeps only what it measures; how to start, seed and record is written here once."""
 
 from __future__ import annotations
 
 import contextlib
 import http.client
 import ipaddress
+import json
 import os
+import platform
 import re
+import secrets
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -69,6 +77,71 @@ def create_database(admin_url: str, name: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    """Drop a bench database, best effort: the run's figures are written whatever happens."""
+    with contextlib.suppress(psycopg.Error), psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def production_env(
+    db_url: str,
+    instance: Path,
+    *,
+    redis_url: str | None = None,
+    secret_key: str | None = None,
+    drop_prefixes: tuple[str, ...] = (),
+    **settings: str,
+) -> dict[str, str]:
+    """The environment of the processes a bench starts: this one's, less the variables
+    starting with ``drop_prefixes`` (a developer's own provider keys), with production
+    settings on the bench's database and instance, and ``settings`` on top."""
+    env = {
+        k: v for k, v in os.environ.items() if not (drop_prefixes and k.startswith(drop_prefixes))
+    }
+    env.pop("REDIS_URL", None)
+    env.update(
+        {
+            "DATABASE_URL": db_url,
+            "GRC_ENV": "production",
+            "SECRET_KEY": secret_key or secrets.token_urlsafe(48),
+            "GRC_INSTANCE_PATH": str(instance),
+        }
+    )
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    env.update(settings)
+    return env
+
+
+def adopt_env(env: dict[str, str], drop_prefixes: tuple[str, ...] = ()) -> None:
+    """Give this process the settings of the processes it started, for the app it builds
+    itself (setup, diagnosis): ``create_app()`` then reads what the servers read."""
+    for name in [k for k in os.environ if drop_prefixes and k.startswith(drop_prefixes)]:
+        del os.environ[name]
+    os.environ.update(env)
+
+
+def seed_demo(
+    env: dict[str, str], dwellings: int, claims: int, seed: int, *, show_stdout: bool = False
+) -> tuple[float, float]:
+    """Migrate the bench's database and load the demo landlord into it: the seconds each
+    took. The demo's API tokens are in ``demo-tokens.json`` of the instance folder."""
+    migrate_s = run_flask(env, "db", "upgrade", show_stdout=show_stdout)
+    demo_s = run_flask(
+        env,
+        "grc",
+        "demo",
+        "--dwellings",
+        str(dwellings),
+        "--claims",
+        str(claims),
+        "--seed",
+        str(seed),
+        show_stdout=show_stdout,
+    )
+    return migrate_s, demo_s
 
 
 def free_port() -> int:
@@ -238,6 +311,130 @@ def start_gunicorn(
             group.stop()
             raise SystemExit(f"gunicorn did not answer within 30 s:\n{group.tail()}")
         time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def gunicorn(
+    env: dict[str, str], workers: int, log_path: Path, *, threads: int = 1, target: str = "wsgi:app"
+) -> Iterator[tuple[Group, str]]:
+    """``start_gunicorn`` for a ``with`` block: the server is stopped at its end, and on a
+    SIGTERM or SIGINT to the bench too."""
+    group, address = start_gunicorn(env, workers, log_path, threads=threads, target=target)
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+
+    def on_signal(signum: int, frame: Any) -> None:
+        group.stop()
+        raise SystemExit(128 + signum)
+
+    for s in previous:
+        signal.signal(s, on_signal)
+    try:
+        yield group, address
+    finally:
+        group.stop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def flask_worker_command(queue: str, *extra: str) -> list[str]:
+    """``flask grc worker <queue>``: one RQ worker of the product."""
+    return [str(VENV_BIN / "flask"), "--app", "wsgi", "grc", "worker", queue, *extra]
+
+
+def flask_worker(env: dict[str, str], queue: str, log_path: Path, *extra: str) -> Group:
+    """One ``flask grc worker <queue>`` process (RQ) in a process group of its own."""
+    return Group(flask_worker_command(queue, *extra), env, log_path)
+
+
+def wait_for_rq_workers(
+    redis_conn: Any, workers: list[Group], expected: int, timeout: float = 60
+) -> float:
+    """Wait until ``expected`` RQ workers are registered (stop at once if one of ours
+    exits): the seconds it took."""
+    from rq import Worker as RqWorker
+
+    started = time.perf_counter()
+    while RqWorker.count(connection=redis_conn) < expected:
+        for worker in workers:
+            if worker.process.poll() is not None:
+                raise SystemExit(
+                    f"a worker exited with code {worker.process.returncode}:\n{worker.tail()}"
+                )
+        if time.perf_counter() - started > timeout:
+            raise SystemExit(f"{expected} RQ worker(s) did not register within {timeout:.0f} s")
+        time.sleep(0.1)
+    return time.perf_counter() - started
+
+
+def queue_state(redis_conn: Any, name: str) -> dict[str, int]:
+    """Jobs of one RQ queue: waiting, failed, running and waiting for a retry."""
+    from rq import Queue
+    from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
+
+    queue = Queue(name, connection=redis_conn)
+    return {
+        "queued": queue.count,
+        "failed": FailedJobRegistry(queue=queue).count,
+        "started": StartedJobRegistry(queue=queue).count,
+        "scheduled_retries": ScheduledJobRegistry(queue=queue).count,
+    }
+
+
+def log_lines(paths: list[Path]) -> dict[str, int]:
+    """Lines of these logs, and the jobs RQ ran (one 'Job OK' line per job)."""
+    lines = jobs_ok = 0
+    for path in paths:
+        try:
+            text = path.read_text(errors="replace")
+        except OSError:
+            continue
+        lines += text.count("\n")
+        jobs_ok += text.count("Job OK")
+    return {"lines": lines, "rq_jobs_ok": jobs_ok}
+
+
+def stop_on_sigterm(result: dict[str, Any]) -> None:
+    """A SIGTERM ends the bench through its ``finally``: every process it started is
+    stopped and the figures so far are written, with the reason."""
+
+    def on_sigterm(signum: int, frame: Any) -> None:
+        result["error"] = "terminated (SIGTERM)"
+        raise SystemExit(143)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+
+def machine(admin_url: str, redis_conn: Any = None) -> dict[str, Any]:
+    """The machine measured: CPUs, memory, Python, PostgreSQL (and Redis) versions."""
+    found: dict[str, Any] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
+        found["memory_gib"] = round(mem_kib / 2**20, 1)
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        found["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
+    if redis_conn is not None:
+        found["redis"] = redis_conn.info("server").get("redis_version")
+    return found
+
+
+def utc_stamp() -> str:
+    """The run's name in bench/results/: its start, UTC."""
+    return time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+
+
+def write_result(bench: str, stamp: str, result: dict[str, Any], summary: list[str]) -> Path:
+    """bench/results/<bench>-<stamp>.json, and the summary on the terminal."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"{bench}-{stamp}.json"
+    out.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    for line in summary:
+        log(line)
+    log(f"results written to {out.relative_to(ROOT)}")
+    return out
 
 
 def code_state() -> dict[str, Any]:

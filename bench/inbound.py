@@ -45,13 +45,11 @@ import http.client
 import json
 import logging
 import os
-import platform
 import pstats
 import random
 import re
 import secrets
 import shutil
-import signal
 import sys
 import tempfile
 import threading
@@ -68,25 +66,35 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# First, before this folder: bench/notifications.py must not hide the notifications package.
+sys.path.insert(0, str(ROOT))
 from benchlib import (  # noqa: E402
     CLK_TCK,
     RESULTS,
-    VENV_BIN,
     Group,
+    adopt_env,
     backend_cpu,
     code_state,
     cpu_delta,
     cpu_seconds,
     create_database,
     database_url,
+    drop_database,
+    flask_worker,
     log,
+    log_lines,
+    machine,
     percentiles,
+    production_env,
+    queue_state,
     require_loopback,
-    run_flask,
+    seed_demo,
     start_gunicorn,
+    stop_on_sigterm,
     system_cpu,
+    utc_stamp,
+    wait_for_rq_workers,
+    write_result,
 )
 
 TARGET_PER_S = 100.0
@@ -96,6 +104,8 @@ CONTACT_ADDRESS = "contact@bailleur-bench.invalid"
 EMAIL_FROM = "ne-pas-repondre@bailleur-bench.invalid"
 LANDLORD = "Habitat Bench"
 MULTISERVICE_CONTRACT = "MS-2025-01"
+# A developer's own settings and provider keys never reach the bench's processes.
+PROVIDER_AND_GRC = ("TWILIO_", "SENDGRID_", "GRC_")
 
 # What each kind of reply must become (InboundStatus) and what it does to its claim.
 EXPECTED_STATUS = {
@@ -112,17 +122,6 @@ EXPECTED_CLAIM = {
     "question": "assigned",
     "out_of_office": "assigned",
 }
-
-
-# --- Small helpers -------------------------------------------------------------------------
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    try:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    except psycopg.Error:
-        pass
 
 
 # --- The world: demo landlord, claims routed to the multiservice contractor ------------------
@@ -870,40 +869,14 @@ def start_workers(
 ) -> list[Group]:
     from rq import Worker as RqWorker
 
+    before = RqWorker.count(connection=redis_conn)
     workers = [
-        Group(
-            [str(VENV_BIN / "flask"), "--app", "wsgi", "grc", "worker", "inbound"],
-            env,
-            RESULTS / f"inbound-{stamp}-{tag}{n}.log",
-        )
+        flask_worker(env, "inbound", RESULTS / f"inbound-{stamp}-{tag}{n}.log")
         for n in range(count)
     ]
-    before = RqWorker.count(connection=redis_conn)
-    deadline = time.monotonic() + 60
-    while RqWorker.count(connection=redis_conn) < before + count:
-        for worker in workers:
-            if worker.process.poll() is not None:
-                raise SystemExit(
-                    f"an inbound worker exited ({worker.process.returncode}):\n{worker.tail()}"
-                )
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{count} inbound worker(s) did not register within 60 s")
-        time.sleep(0.1)
+    wait_for_rq_workers(redis_conn, workers, before + count)
     time.sleep(0.5)  # settled in their blocking dequeue
     return workers
-
-
-def redis_state(redis_conn: Any) -> dict[str, int]:
-    from rq import Queue
-    from rq.registry import FailedJobRegistry, ScheduledJobRegistry, StartedJobRegistry
-
-    queue = Queue("inbound", connection=redis_conn)
-    return {
-        "queued": queue.count,
-        "failed": FailedJobRegistry(queue=queue).count,
-        "started": StartedJobRegistry(queue=queue).count,
-        "scheduled_retries": ScheduledJobRegistry(queue=queue).count,
-    }
 
 
 _PROCESSED_LINE = re.compile(
@@ -928,18 +901,6 @@ def completions(paths: list[Path]) -> tuple[dict[int, float], int]:
             found[int(email_id)] = ended
             lines += 1
     return found, lines
-
-
-def log_lines(paths: list[Path]) -> dict[str, int]:
-    lines = jobs_ok = 0
-    for path in paths:
-        try:
-            text = path.read_text(errors="replace")
-        except OSError:
-            continue
-        lines += text.count("\n")
-        jobs_ok += text.count("Job OK")
-    return {"lines": lines, "rq_jobs_ok": jobs_ok}
 
 
 # --- Load generator ---------------------------------------------------------------------------
@@ -1272,7 +1233,7 @@ def single_worker(
         "cpu_ms_per_email": 1000 * cpu / len(ids),
         "statuses": dict(Counter(r["status"] for r in rows.values())),
         "attempts": dict(Counter(str(r["attempts"]) for r in rows.values())),
-        "rq": redis_state(redis_conn),
+        "rq": queue_state(redis_conn, "inbound"),
     }
 
 
@@ -1499,7 +1460,7 @@ def main(argv: list[str] | None = None) -> int:
     require_loopback(args.redis_url, "Redis")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    stamp = utc_stamp()
     db_url = database_url(args.admin_url, args.database)
     redis_url = f"{args.redis_url.rstrip('/')}/{args.redis_db}"
     instance = Path(tempfile.mkdtemp(prefix="grc-bench-inbound-"))
@@ -1509,75 +1470,42 @@ def main(argv: list[str] | None = None) -> int:
         "bench": "inbound",
         "started_utc": stamp,
         "options": {k: v for k, v in vars(args).items() if k != "admin_url"},
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
         "targets": {"emails_per_s": TARGET_PER_S},
         "code": code_state(),
         "loadavg_at_start": os.getloadavg(),
     }
     groups: list[Group] = []
     exit_code = 1
-
-    def on_sigterm(signum: int, frame: Any) -> None:
-        result["error"] = "terminated (SIGTERM)"
-        raise SystemExit(143)  # runs the finally below: every process is stopped
-
-    signal.signal(signal.SIGTERM, on_sigterm)
+    stop_on_sigterm(result)
     try:
         import redis
 
         redis_conn = redis.Redis.from_url(redis_url)
         redis_conn.flushdb()
-        result["machine"]["redis"] = redis_conn.info("server").get("redis_version")
+        result["machine"] = machine(args.admin_url, redis_conn)
         log(f"Redis db {args.redis_db} flushed; creating database {args.database}")
         create_database(args.admin_url, args.database)
-        with psycopg.connect(args.admin_url, autocommit=True) as conn:
-            result["machine"]["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("TWILIO_", "SENDGRID_", "GRC_"))
-        }
-        env.update(
-            {
-                "DATABASE_URL": db_url,
-                "REDIS_URL": redis_url,
-                "GRC_ENV": "production",
-                "SECRET_KEY": secrets.token_urlsafe(48),
-                "GRC_INSTANCE_PATH": str(instance),
-                "GRC_INBOUND_DOMAIN": INBOUND_DOMAIN,
-                "GRC_CONTACT_ADDRESS": CONTACT_ADDRESS,
-                "GRC_INBOUND_BASIC_AUTH": f"{basic_user}:{basic_password}",
-                "GRC_INBOUND_PATH_SECRET": path_secret,
-                "GRC_EMAIL_FROM": EMAIL_FROM,
-                "GRC_LANDLORD_NAME": LANDLORD,
-                "GRC_PUBLIC_URL": "http://127.0.0.1:9",
-                "PYTHONUNBUFFERED": "1",
-            }
+        env = production_env(
+            db_url,
+            instance,
+            redis_url=redis_url,
+            drop_prefixes=PROVIDER_AND_GRC,
+            GRC_INBOUND_DOMAIN=INBOUND_DOMAIN,
+            GRC_CONTACT_ADDRESS=CONTACT_ADDRESS,
+            GRC_INBOUND_BASIC_AUTH=f"{basic_user}:{basic_password}",
+            GRC_INBOUND_PATH_SECRET=path_secret,
+            GRC_EMAIL_FROM=EMAIL_FROM,
+            GRC_LANDLORD_NAME=LANDLORD,
+            GRC_PUBLIC_URL="http://127.0.0.1:9",
+            PYTHONUNBUFFERED="1",
         )
-        result["migrate_s"] = run_flask(env, "db", "upgrade")
-        result["demo_s"] = run_flask(
-            env,
-            "grc",
-            "demo",
-            "--dwellings",
-            str(args.dwellings),
-            "--claims",
-            "0",
-            "--seed",
-            str(args.seed),
-        )
+        result["migrate_s"], result["demo_s"] = seed_demo(env, args.dwellings, 0, args.seed)
         log(
             f"migrated in {result['migrate_s']:.1f} s, demo ({args.dwellings} dwellings) "
             f"loaded in {result['demo_s']:.1f} s"
         )
 
-        for name in [k for k in os.environ if k.startswith(("GRC_", "TWILIO_", "SENDGRID_"))]:
-            del os.environ[name]
-        os.environ.update(env)  # the bench's own app reads the same settings as the servers
+        adopt_env(env, PROVIDER_AND_GRC)
         from grc import create_app
 
         # create_app() sets the root logger to INFO: keep this terminal to the bench's lines.
@@ -1694,7 +1622,7 @@ def main(argv: list[str] | None = None) -> int:
         result["cpu_ms_per_email"]["all_of_the_above"] = 1000 * ours / processed_n
 
         rows = fetch_rows(db_url, ids)
-        redis_after = redis_state(redis_conn)
+        redis_after = queue_state(redis_conn, "inbound")
         for worker in workers:
             worker.stop()
         groups = [gunicorn]
@@ -1767,11 +1695,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep_db:
             drop_database(args.admin_url, args.database)
         result["loadavg_at_end"] = os.getloadavg()
-        out = RESULTS / f"inbound-{stamp}.json"
-        out.write_text(json.dumps(result, indent=2, default=str) + "\n")
-        for line in summarise(result):
-            log(line)
-        log(f"results written to {out.relative_to(ROOT)}")
+        write_result("inbound", stamp, result, summarise(result))
     return exit_code
 
 

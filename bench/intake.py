@@ -19,22 +19,16 @@ Run ``python bench/intake.py --help`` for the options; see bench/README.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import multiprocessing as mp
 import os
-import platform
 import random
 import re
-import secrets
-import signal
 import socket
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -47,19 +41,22 @@ sys.path.insert(0, str(ROOT))
 from benchlib import (  # noqa: E402
     CLK_TCK,
     RESULTS,
-    Group,
     backend_pids,
     cpu_delta,
     create_database,
     database_url,
     group_cpu,
+    gunicorn,
     log,
+    machine,
     percentiles,
     pids_cpu,
+    production_env,
     require_loopback,
-    run_flask,
-    start_gunicorn,
+    seed_demo,
     system_cpu,
+    utc_stamp,
+    write_result,
 )
 
 from grc.demo import FIRST_NAMES, LAST_NAMES  # noqa: E402
@@ -74,38 +71,6 @@ TARGET_SEARCH_P95_MS = 30.0
 
 def ms(stats: dict[str, float], key: str) -> str:
     return f"{stats.get(key, float('nan')) * 1000:.1f}"
-
-
-# --- Database and application --------------------------------------------------------------
-
-
-@dataclass
-class Server:
-    group: Group
-    base_url: str
-
-
-@contextlib.contextmanager
-def gunicorn(
-    env: dict[str, str], workers: int, threads: int, log_path: Path, target: str = "wsgi:app"
-) -> Iterator[Server]:
-    group, address = start_gunicorn(env, workers, log_path, threads=threads, target=target)
-    server = Server(group, f"http://{address}")
-    # A SIGTERM/SIGINT to the bench must still stop the server it started.
-    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
-
-    def on_signal(signum: int, frame: Any) -> None:
-        group.stop()
-        raise SystemExit(128 + signum)
-
-    for s in previous:
-        signal.signal(s, on_signal)
-    try:
-        yield server
-    finally:
-        group.stop()
-        for s, handler in previous.items():
-            signal.signal(s, handler)
 
 
 # --- a. Intake -----------------------------------------------------------------------------
@@ -730,31 +695,16 @@ def main(argv: list[str] | None = None) -> int:
         require_redis(args.redis_url)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    stamp = utc_stamp()
     db_url = database_url(args.pg_admin, args.db)
     instance = Path(tempfile.mkdtemp(prefix="grc-bench-"))
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url,
-        "GRC_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "GRC_INSTANCE_PATH": str(instance),
-    }
-    env.pop("REDIS_URL", None)
-    if args.redis_url:
-        env["REDIS_URL"] = args.redis_url
+    env = production_env(db_url, instance, redis_url=args.redis_url)
     result: dict[str, Any] = {
         "date": stamp,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
+        "machine": machine(args.pg_admin),
         "options": vars(args),
         "targets": {"claims_per_s": TARGET_CLAIMS_PER_S, "search_p95_ms": TARGET_SEARCH_P95_MS},
     }
-    with psycopg.connect(args.pg_admin) as conn:
-        result["machine"]["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
     # Other work on this small machine skews every figure: record how busy it was.
     result["load_average_at_start"] = os.getloadavg()
 
@@ -769,18 +719,8 @@ def main(argv: list[str] | None = None) -> int:
             f"({args.dwellings:,} dwellings, {args.demo_claims:,} claims)…"
         )
         create_database(args.pg_admin, args.db)
-        result["migrate_s"] = run_flask(env, "db", "upgrade", show_stdout=True)
-        result["demo_load_s"] = run_flask(
-            env,
-            "grc",
-            "demo",
-            "--dwellings",
-            str(args.dwellings),
-            "--claims",
-            str(args.demo_claims),
-            "--seed",
-            str(args.seed),
-            show_stdout=True,
+        result["migrate_s"], result["demo_load_s"] = seed_demo(
+            env, args.dwellings, args.demo_claims, args.seed, show_stdout=True
         )
         tokens = json.loads((instance / "demo-tokens.json").read_text())
         tokens_file.write_text(json.dumps(tokens))
@@ -789,22 +729,26 @@ def main(argv: list[str] | None = None) -> int:
 
     server_log = RESULTS / f"gunicorn-{stamp}.log"
     exit_code = 0
-    with gunicorn(env, args.workers, args.threads, server_log, args.wsgi) as server:
+    with gunicorn(env, args.workers, server_log, threads=args.threads, target=args.wsgi) as (
+        server,
+        address,
+    ):
+        base_url = f"http://{address}"
         log(
             f"gunicorn: {args.workers} workers"
             + (f" × {args.threads} threads" if args.threads > 1 else " (sync)")
-            + f" on {server.base_url}; "
+            + f" on {base_url}; "
             + jobs_mode(args.redis_url)
         )
         if not args.skip_intake:
-            dwellings, categories = intake_targets(db_url, server.base_url, tokens["agent"])
+            dwellings, categories = intake_targets(db_url, base_url, tokens["agent"])
             log(
                 f"Intake: {args.processes} processes × {args.clients} clients, "
                 f"{args.warmup:.0f} s warm-up + {args.duration:.0f} s on {len(dwellings):,} "
                 f"occupied dwellings, {len(categories)} categories…"
             )
             intake = bench_intake(
-                server.base_url,
+                base_url,
                 tokens["agent"],
                 dwellings,
                 categories,
@@ -812,7 +756,7 @@ def main(argv: list[str] | None = None) -> int:
                 args.clients,
                 args.warmup,
                 args.duration,
-                server.group.pid,
+                server.pid,
                 args.pg_admin,
                 args.db,
             )
@@ -843,7 +787,7 @@ def main(argv: list[str] | None = None) -> int:
                 + ", ".join(f"{len(q)} {m}" for m, q in mixes.items())
                 + " queries, sequential, one client…"
             )
-            search = bench_search(server.base_url, tokens["agent"], mixes, warmup=20)
+            search = bench_search(base_url, tokens["agent"], mixes, warmup=20)
             result["search"] = search
             for mix, figures in search.items():
                 lat = figures["latency_s"]
@@ -863,9 +807,7 @@ def main(argv: list[str] | None = None) -> int:
     result["load_average_at_end"] = os.getloadavg()
     summary = summarise(result)
     result["summary"] = summary
-    out = RESULTS / f"intake-{stamp}.json"
-    out.write_text(json.dumps(result, indent=2, default=str))
-    print("\n".join(["", "Summary", *summary, f"Results: {out.relative_to(ROOT)}"]))
+    write_result("intake", stamp, result, ["Summary", *summary])
     return exit_code
 
 

@@ -37,7 +37,6 @@ import json
 import logging
 import multiprocessing as mp
 import os
-import platform
 import pstats
 import random
 import shutil
@@ -54,24 +53,34 @@ from urllib.parse import parse_qs, urlsplit
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# First, before this folder: bench/notifications.py must not hide the notifications package.
+sys.path.insert(0, str(ROOT))
 from benchlib import (  # noqa: E402
     CLK_TCK,
     RESULTS,
-    VENV_BIN,
     Group,
+    adopt_env,
     backend_cpu,
     code_state,
     cpu_delta,
     cpu_seconds,
     create_database,
     database_url,
+    drop_database,
+    flask_worker_command,
     log,
+    log_lines,
+    machine,
     percentiles,
+    production_env,
+    queue_state,
     require_loopback,
     run_flask,
+    stop_on_sigterm,
     system_cpu,
+    utc_stamp,
+    wait_for_rq_workers,
+    write_result,
 )
 
 TARGET_PER_S = 500.0
@@ -204,42 +213,14 @@ class Worker(Group):
     def __init__(
         self, env: dict[str, str], log_path: Path, *extra: str, prefix: list[str] | None = None
     ) -> None:
-        super().__init__(
-            [
-                *(prefix or []),
-                str(VENV_BIN / "flask"),
-                "--app",
-                "wsgi",
-                "grc",
-                "worker",
-                "notifications",
-                *extra,
-            ],
-            env,
-            log_path,
-        )
+        command = flask_worker_command("notifications", *extra)
+        super().__init__([*(prefix or []), *command], env, log_path)
 
     def wait(self, timeout: float) -> int | None:
         try:
             return self.process.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             return None
-
-
-def wait_for_workers(redis_conn: Any, workers: list[Worker], timeout: float = 60) -> float:
-    from rq import Worker as RqWorker
-
-    started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        for worker in workers:
-            if worker.process.poll() is not None:
-                raise SystemExit(
-                    f"a worker exited with code {worker.process.returncode}:\n{worker.tail()}"
-                )
-        if RqWorker.count(connection=redis_conn) >= len(workers):
-            return time.perf_counter() - started
-        time.sleep(0.1)
-    raise SystemExit(f"{len(workers)} RQ worker(s) did not register within {timeout:.0f} s")
 
 
 # --- Producer: the product's own queue_message + commit + after-commit hand-over ------------
@@ -477,27 +458,12 @@ def delivery_figures(produced: dict[str, Any], rows: list[tuple[Any, ...]]) -> d
     }
 
 
-def redis_state(redis_conn: Any) -> dict[str, int]:
-    from rq import Queue
-    from rq.registry import FailedJobRegistry, StartedJobRegistry
-
-    queue = Queue("notifications", connection=redis_conn)
-    return {
-        "queued": queue.count,
-        "failed": FailedJobRegistry(queue=queue).count,
-        "started": StartedJobRegistry(queue=queue).count,
-    }
-
-
 # --- Delivery jobs: what the queue holds, what the workers ran --------------------------------
 
 
 def jobs_run(log_path: Path) -> int:
-    """Jobs a worker completed, from its log (RQ writes one 'Job OK' line per job)."""
-    try:
-        return log_path.read_text(errors="replace").count("Job OK")
-    except OSError:
-        return 0
+    """Jobs a worker completed, from its log."""
+    return log_lines([log_path])["rq_jobs_ok"]
 
 
 def reset_delivery_queue(redis_conn: Any) -> int:
@@ -673,7 +639,7 @@ def burst_worker(
     figures: dict[str, Any] = {"leftover_jobs_emptied": reset_delivery_queue(redis_conn)}
     base = stub.received
     produced = producer.produce(tag, count, args.sms_share, args.batch, 0, seed)
-    figures["jobs_queued"] = redis_state(redis_conn)["queued"]
+    figures["jobs_queued"] = queue_state(redis_conn, "notifications")["queued"]
     figures["ids"] = [min(produced["channel"]), max(produced["channel"])]
     worker = Worker(env, log_path, "--burst", prefix=prefix)
     try:
@@ -892,14 +858,10 @@ def main(argv: list[str] | None = None) -> int:
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be positive")
 
-    def on_sigterm(signum: int, frame: Any) -> None:
-        result["error"] = "terminated (SIGTERM)"
-        raise SystemExit(143)  # runs the finally below: workers and stub are stopped
-
     require_loopback(args.admin_url, "database")
     require_loopback(args.redis_url, "Redis")
     RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    stamp = utc_stamp()
     db_url = database_url(args.admin_url, args.database)
     redis_url = f"{args.redis_url.rstrip('/')}/{args.redis_db}"
     instance = Path(tempfile.mkdtemp(prefix="grc-bench-notify-"))
@@ -908,15 +870,10 @@ def main(argv: list[str] | None = None) -> int:
         "bench": "notifications",
         "started_utc": stamp,
         "options": {k: v for k, v in vars(args).items() if k != "admin_url"},
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-        },
         "targets": {"messages_per_s": TARGET_PER_S, "p95_delay_s": TARGET_P95_S},
     }
     result["code"] = code_state()
-    signal.signal(signal.SIGTERM, on_sigterm)
+    stop_on_sigterm(result)  # the finally below stops workers and stub
     stub: StubProcess | None = None
     workers: list[Worker] = []
     spy: subprocess.Popen[bytes] | None = None
@@ -929,42 +886,28 @@ def main(argv: list[str] | None = None) -> int:
         redis_conn.flushdb()
         log(f"Redis db {args.redis_db} flushed; creating database {args.database}")
         create_database(args.admin_url, args.database)
-        with psycopg.connect(args.admin_url, autocommit=True) as conn:
-            result["machine"]["postgresql"] = conn.execute("SHOW server_version").fetchone()[0]
-        result["machine"]["redis"] = redis_conn.info("server").get("redis_version")
-        try:
-            mem_kib = int(Path("/proc/meminfo").read_text().split()[1])
-            result["machine"]["memory_gib"] = round(mem_kib / 2**20, 1)
-        except (OSError, ValueError, IndexError):
-            pass
+        result["machine"] = machine(args.admin_url, redis_conn)
 
         # The delay applies to the run's N requests only: the diagnosis measures CPU.
         stub = StubProcess(args.provider_delay_ms / 1000, args.messages)
         log(f"provider stub on {stub.url} (pid {stub.process.pid})")
-        env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("TWILIO_", "SENDGRID_", "GRC_DELIVERY_"))
-        }
-        env.update(
-            {
-                "DATABASE_URL": db_url,
-                "REDIS_URL": redis_url,
-                "GRC_ENV": "production",
-                "SECRET_KEY": SECRET_KEY,
-                "GRC_INSTANCE_PATH": str(instance),
-                "SENDGRID_API_KEY": "SG.test-key",
-                "SENDGRID_API_HOST": stub.url,
-                "TWILIO_ACCOUNT_SID": "AC" + "0" * 31 + "1",
-                "TWILIO_AUTH_TOKEN": "test-auth-token",
-                "TWILIO_FROM_NUMBER": "+33700000000",
-                "TWILIO_API_BASE_URL": stub.url,
-                "GRC_EMAIL_FROM": "ne-pas-repondre@bench.invalid",
-                # Production sets it (Twilio status callbacks); the SMS message key rides in the
-                # callback URL. Loopback, and never called: the stub sends no callback.
-                "GRC_PUBLIC_URL": "http://127.0.0.1:9",
-                "PYTHONUNBUFFERED": "1",
-            }
+        env = production_env(
+            db_url,
+            instance,
+            redis_url=redis_url,
+            secret_key=SECRET_KEY,
+            drop_prefixes=("TWILIO_", "SENDGRID_", "GRC_DELIVERY_"),
+            SENDGRID_API_KEY="SG.test-key",
+            SENDGRID_API_HOST=stub.url,
+            TWILIO_ACCOUNT_SID="AC" + "0" * 31 + "1",
+            TWILIO_AUTH_TOKEN="test-auth-token",  # noqa: S106 (the stub's, local only)
+            TWILIO_FROM_NUMBER="+33700000000",
+            TWILIO_API_BASE_URL=stub.url,
+            GRC_EMAIL_FROM="ne-pas-repondre@bench.invalid",
+            # Production sets it (Twilio status callbacks); the SMS message key rides in the
+            # callback URL. Loopback, and never called: the stub sends no callback.
+            GRC_PUBLIC_URL="http://127.0.0.1:9",
+            PYTHONUNBUFFERED="1",
         )
         if args.delivery_batch is not None:
             env["GRC_DELIVERY_BATCH"] = str(args.delivery_batch)
@@ -973,9 +916,7 @@ def main(argv: list[str] | None = None) -> int:
         result["migrate_s"] = run_flask(env, "db", "upgrade")
         log(f"migrations applied in {result['migrate_s']:.1f} s")
 
-        for name in [k for k in os.environ if k.startswith("GRC_DELIVERY_")]:
-            del os.environ[name]
-        os.environ.update(env)  # the producer's create_app() reads the same settings
+        adopt_env(env, ("GRC_DELIVERY_",))  # the producer's create_app() reads them too
         producer = Producer()
         settings = producer.app.extensions["grc_settings"]
         result["delivery_settings"] = {
@@ -993,7 +934,7 @@ def main(argv: list[str] | None = None) -> int:
 
         for number in range(args.workers):
             workers.append(Worker(env, RESULTS / f"notifications-{stamp}-worker{number}.log"))
-        result["workers_ready_s"] = wait_for_workers(redis_conn, workers)
+        result["workers_ready_s"] = wait_for_rq_workers(redis_conn, workers, len(workers))
         log(
             f"{args.workers} workers registered in {result['workers_ready_s']:.1f} s "
             f"(pids {', '.join(str(w.pid) for w in workers)})"
@@ -1068,7 +1009,7 @@ def main(argv: list[str] | None = None) -> int:
                 spy.wait()
             spy = None
 
-        result["redis_after_run"] = redis_state(redis_conn)
+        result["redis_after_run"] = queue_state(redis_conn, "notifications")
         for worker in workers:
             worker.stop()
         workers_logs = [str(w.log_path.relative_to(ROOT)) for w in workers]
@@ -1154,16 +1095,8 @@ def main(argv: list[str] | None = None) -> int:
             stub.stop()
         shutil.rmtree(instance, ignore_errors=True)
         if not args.keep_db:
-            try:
-                with psycopg.connect(args.admin_url, autocommit=True) as conn:
-                    conn.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
-            except psycopg.Error:
-                pass
-        out = RESULTS / f"notifications-{stamp}.json"
-        out.write_text(json.dumps(result, indent=2, default=str) + "\n")
-        for line in summarise(result):
-            log(line)
-        log(f"results written to {out.relative_to(ROOT)}")
+            drop_database(args.admin_url, args.database)
+        write_result("notifications", stamp, result, summarise(result))
     return exit_code
 
 
