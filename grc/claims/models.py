@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grc.contracts.models import Contract, Contractor
 from grc.db import StrEnum, UTCDateTime, enum_column_type, utcnow
-from grc.extensions import db
+from grc.extensions import Model
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory
 from grc.people.models import Tenant, User
 
@@ -99,7 +99,7 @@ class Route:
     contract: Contract | None = None
 
 
-class SlaPolicy(db.Model):
+class SlaPolicy(Model):
     __tablename__ = "sla_policies"
     __table_args__ = (
         sa.CheckConstraint(
@@ -116,7 +116,7 @@ class SlaPolicy(db.Model):
     clock: Mapped[Clock] = mapped_column(enum_column_type(Clock, "sla_clock"))
 
 
-class Category(db.Model):
+class Category(Model):
     """A node of the claim catalogue: a domain (no parent) or a claim motive inside one."""
 
     __tablename__ = "categories"
@@ -161,7 +161,7 @@ class Category(db.Model):
         return self.label_en if locale == "en" else self.label_fr
 
 
-class TreatmentUnit(db.Model):
+class TreatmentUnit(Model):
     """A team that handles claims: an agency's unit, or a company-wide one (no agency)."""
 
     __tablename__ = "treatment_units"
@@ -179,7 +179,7 @@ class TreatmentUnit(db.Model):
     agency: Mapped[Agency | None] = relationship(back_populates="units")
 
 
-class RoutingRule(db.Model):
+class RoutingRule(Model):
     """Sends claims of a category (or of a whole domain) to a unit, within a scope.
 
     Scope is at most one of residence, agency or territory; none means everywhere. The most
@@ -210,7 +210,7 @@ class RoutingRule(db.Model):
     territory: Mapped[Territory | None] = relationship()
 
 
-class CatalogueVersion(db.Model):
+class CatalogueVersion(Model):
     """One row whose stamp changes, by database trigger, whenever a row of the catalogue or
     routing tables changes: processes keep those tables in memory while the stamp holds
     (``grc.claims.catalogue_cache``)."""
@@ -221,7 +221,7 @@ class CatalogueVersion(db.Model):
     stamp: Mapped[str] = mapped_column(sa.String(32))
 
 
-class ClaimReferenceCounter(db.Model):
+class ClaimReferenceCounter(Model):
     """Last number handed out per year for references R-YYYY-NNNNNN (gaps are allowed)."""
 
     __tablename__ = "claim_reference_counters"
@@ -230,7 +230,7 @@ class ClaimReferenceCounter(db.Model):
     last_value: Mapped[int] = mapped_column(default=0)
 
 
-class Claim(db.Model):
+class Claim(Model):
     __tablename__ = "claims"
     __table_args__ = (
         sa.CheckConstraint(
@@ -347,7 +347,7 @@ class Claim(db.Model):
         )
 
 
-class ClaimEvent(db.Model):
+class ClaimEvent(Model):
     """One line of a claim's timeline. Rows are only ever inserted."""
 
     __tablename__ = "claim_events"
@@ -376,7 +376,7 @@ class PhotoSource(StrEnum):
     EMAIL = "email"  # attached to the tenant's e-mail that became the claim
 
 
-class ClaimPhoto(db.Model):
+class ClaimPhoto(Model):
     """A photo of the problem, kept normalised: a JPEG without metadata, at most 2048 px."""
 
     __tablename__ = "claim_photos"

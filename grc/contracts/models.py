@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grc.db import StrEnum, UTCDateTime, enum_column_type, utcnow
-from grc.extensions import db
+from grc.extensions import Model, db
 
 if TYPE_CHECKING:
     from grc.claims.models import Category, Claim
@@ -28,7 +28,7 @@ contract_categories = sa.Table(
 )
 
 
-class Contractor(db.Model):
+class Contractor(Model):
     __tablename__ = "contractors"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,7 +50,7 @@ def _deadline_check(priority: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{ack} > 0 AND {complete} >= {ack}", name=f"deadlines_{priority}")
 
 
-class Contract(db.Model):
+class Contract(Model):
     __tablename__ = "contracts"
     __table_args__ = (
         sa.CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="dates_ordered"),
@@ -118,7 +118,7 @@ OPEN_WORK_ORDER_STATUSES = (
 )
 
 
-class WorkOrder(db.Model):
+class WorkOrder(Model):
     """The order e-mailed to a contractor for one claim (a claim may have several). Its
     status changes only through ``grc.contracts.lifecycle``."""
 

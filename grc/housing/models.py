@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grc.db import StrEnum, enum_column_type
-from grc.extensions import db
+from grc.extensions import Model
 from grc.text import search_key
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ class EquipmentKind(StrEnum):
     GARAGE_DOOR = "garage_door"
 
 
-class Territory(db.Model):
+class Territory(Model):
     __tablename__ = "territories"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -32,7 +32,7 @@ class Territory(db.Model):
     agencies: Mapped[list[Agency]] = relationship(back_populates="territory")
 
 
-class Agency(db.Model):
+class Agency(Model):
     __tablename__ = "agencies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -48,7 +48,7 @@ class Agency(db.Model):
     units: Mapped[list[TreatmentUnit]] = relationship(back_populates="agency")
 
 
-class Residence(db.Model):
+class Residence(Model):
     __tablename__ = "residences"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -63,7 +63,7 @@ class Residence(db.Model):
     buildings: Mapped[list[Building]] = relationship(back_populates="residence")
 
 
-class Building(db.Model):
+class Building(Model):
     __tablename__ = "buildings"
     __table_args__ = (
         sa.Index(
@@ -97,7 +97,7 @@ class Building(db.Model):
         self.search_address = search_key(self.street, self.postcode, self.city)
 
 
-class Dwelling(db.Model):
+class Dwelling(Model):
     __tablename__ = "dwellings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -110,7 +110,7 @@ class Dwelling(db.Model):
     building: Mapped[Building] = relationship(back_populates="dwellings")
 
 
-class Equipment(db.Model):
+class Equipment(Model):
     __tablename__ = "equipment"
 
     id: Mapped[int] = mapped_column(primary_key=True)

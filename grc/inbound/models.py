@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from contractors.reading import ReplyKind
 from grc.db import StrEnum, UTCDateTime, enum_column_type, utcnow
-from grc.extensions import db
+from grc.extensions import Model
 
 if TYPE_CHECKING:
     from grc.contracts.models import WorkOrder
@@ -39,7 +39,7 @@ class MatchedBy(StrEnum):
     INTAKE = "intake"  # registered as a new claim
 
 
-class InboundEmail(db.Model):
+class InboundEmail(Model):
     """An e-mail posted by SendGrid Inbound Parse, kept exactly as received."""
 
     __tablename__ = "inbound_emails"
@@ -86,7 +86,7 @@ class InboundEmail(db.Model):
     )
 
 
-class InboundEmailKey(db.Model):
+class InboundEmailKey(Model):
     """The claim an e-mail holds on its identity (normalised Message-ID, or a digest of its
     sender, date, subject and text when it has none): the database lets one e-mail hold a
     key, so copies processed at the same moment cannot both be applied.
@@ -104,7 +104,7 @@ class InboundEmailKey(db.Model):
     )
 
 
-class InboundAttachment(db.Model):
+class InboundAttachment(Model):
     __tablename__ = "inbound_attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from grc.claims.models import Claim
 from grc.db import UTCDateTime, enum_column_type, utcnow
-from grc.extensions import db
+from grc.extensions import Model
 
 
 class MessageChannel(StrEnum):
@@ -50,7 +50,7 @@ FINAL_STATUSES = (
 )
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """One message to send, and the record of its delivery."""
 
     __tablename__ = "outbox_messages"
@@ -115,7 +115,7 @@ class InboundSmsOutcome(StrEnum):
     NO_OPEN_CLAIM = "no_open_claim"  # the tenant has nothing open to file it on
 
 
-class InboundSms(db.Model):
+class InboundSms(Model):
     """An SMS a tenant sent us, kept once per Twilio ``MessageSid``: the unique key makes a
     repeated webhook (Twilio retries, the same post twice at once) change nothing."""
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from grc.db import StrEnum, UTCDateTime, enum_column_type, utcnow
-from grc.extensions import db
+from grc.extensions import Model
 from grc.text import search_key
 
 if TYPE_CHECKING:
@@ -36,7 +36,7 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
-class Tenant(db.Model):
+class Tenant(Model):
     __tablename__ = "tenants"
     __table_args__ = (
         sa.Index(
@@ -89,7 +89,7 @@ class Tenant(db.Model):
         return email.strip().lower() or None if email else None
 
 
-class TenantPhone(db.Model):
+class TenantPhone(Model):
     __tablename__ = "tenant_phones"
     __table_args__ = (sa.UniqueConstraint("tenant_id", "number"),)
 
@@ -104,7 +104,7 @@ class TenantPhone(db.Model):
     tenant: Mapped[Tenant] = relationship(back_populates="phones")
 
 
-class Lease(db.Model):
+class Lease(Model):
     __tablename__ = "leases"
     __table_args__ = (
         sa.CheckConstraint("end_date IS NULL OR end_date >= start_date", name="dates_ordered"),
@@ -127,7 +127,7 @@ class Lease(db.Model):
         return sa.and_(cls.start_date <= day, sa.or_(cls.end_date.is_(None), cls.end_date >= day))
 
 
-class User(db.Model):
+class User(Model):
     """A member of the landlord's staff (or of the outsourced call centre)."""
 
     __tablename__ = "users"
@@ -148,7 +148,7 @@ class User(db.Model):
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """A bearer token for the JSON API; only a SHA-256 digest of the secret is kept."""
 
     __tablename__ = "api_tokens"
