@@ -81,7 +81,8 @@ def choose_route(
 
 
 def _category_lineage(category: Category) -> list[int]:
-    lineage, node = [], category
+    lineage: list[int] = []
+    node: Category | None = category
     while node is not None:
         lineage.append(node.id)
         node = node.parent

@@ -24,7 +24,7 @@ from grc.clock import settings
 from grc.contracts import lifecycle
 from grc.contracts.lifecycle import OrderEvent
 from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderStatus
-from grc.db import insert_returning
+from grc.db import insert_returning, rows_changed
 from grc.errors import Conflict, InvalidInput
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import NewMessage, queue_message
@@ -282,8 +282,8 @@ def clear_attention(
         .where(WorkOrder.id == order.id, WorkOrder.needs_attention.is_(True))
         .values(needs_attention=False)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not cleared:
+    )
+    if not rows_changed(cleared):
         raise Conflict(f"Work order {order.id} does not need attention.")
     set_committed_value(order, "needs_attention", False)
     timeline.add_event(
