@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from grc.claims import timeline
 from grc.claims.models import Claim, EventKind, Priority, Visibility
+from grc.claims.sla import sla_calendar
 from grc.clock import settings
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import (
@@ -169,8 +170,6 @@ def withdraw_questions(session: Session, claim: Claim) -> list[int]:
 
 def alert_on_call(session: Session, claim: Claim, now: datetime) -> OutboxMessage | None:
     """An emergency registered outside business hours: text the agency's on-call person."""
-    from grc.claims.operations import sla_calendar
-
     agency = claim.agency
     if claim.priority != Priority.URGENT or not agency.on_call_phone:
         return None

@@ -33,7 +33,7 @@ from grc.claims.models import (
 )
 from grc.claims.references import claim_insert
 from grc.claims.routing import NoRoute, choose_route
-from grc.claims.sla import SlaCalendar
+from grc.claims.sla import sla_calendar
 from grc.clock import local_today, settings
 from grc.contracts import work_orders
 from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderStatus
@@ -65,11 +65,6 @@ class _Location:
     building: Building
     dwelling: Dwelling | None
     equipment: Equipment | None
-
-
-def sla_calendar(residence: Residence) -> SlaCalendar:
-    config = settings()
-    return SlaCalendar(residence.department_code, config.business_hours, config.tz)
 
 
 def create_claim(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from grc.claims import notify
 from grc.claims.models import OPEN_STATUSES, Claim, ClaimStatus
-from grc.claims.operations import sla_calendar
+from grc.claims.sla import sla_calendar
 from grc.messaging.models import Purpose
 
 WARNING_SHARE = 0.8
