@@ -75,7 +75,6 @@ def tenant_channel(tenant: Tenant) -> tuple[MessageChannel, str] | None:
 
 
 def _claim_context(claim: Claim, locale: str) -> dict[str, Any]:
-    building = claim.building
     return {
         "landlord": settings().landlord_name,
         "reference": claim.reference,
@@ -84,8 +83,7 @@ def _claim_context(claim: Claim, locale: str) -> dict[str, Any]:
         "unit": claim.unit.name,
         "contractor": claim.contractor.name if claim.contractor else None,
         "due": local_datetime_text(claim.resolution_due, locale),
-        "address": f"{building.street}, {building.city}"
-        + (f", entrée {building.entrance}" if building.entrance else ""),
+        "address": claim.building.short_address,
         "status": str(claim.status),
         "resolution": claim.resolution,
         "appointment": appointment_text(claim.appointment_at, claim.appointment_end, locale)
