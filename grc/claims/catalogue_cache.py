@@ -260,7 +260,7 @@ class Catalogue:
 def catalogue(session: Session) -> Catalogue:
     """The catalogue as of the session's transaction, reloaded if the tables changed."""
     stamp = session.execute(_STAMP).scalar_one_or_none()
-    engine = session.get_bind()
+    engine = session.get_bind().engine
     snapshot = _snapshots.get(engine)
     if snapshot is None or snapshot.stamp != stamp:
         # Loaded after the stamp was read: the copy is at least as new as its stamp says,
@@ -290,6 +290,7 @@ def _column_names(mapper: sa.orm.Mapper[Any]) -> tuple[str, ...]:
 def _values(connection: sa.Connection, model: type[Any], cls: type[Row]) -> list[Row]:
     """Every row of ``model``'s table as ``cls``, through the columns' own types (an enum
     column gives its member); ordered by key."""
+    # ``cls`` is always one of the value dataclasses, which a bare TypeVar cannot say.
     names = {field.name for field in fields(cls)}  # type: ignore[arg-type]
     columns = [attr.columns[0] for attr in sa.inspect(model).column_attrs if attr.key in names]
     table = model.__table__
