@@ -19,6 +19,7 @@ force for it, so no caller walks the parents.
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections import defaultdict
@@ -27,7 +28,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 
 from grc.claims.models import (
     CatalogueVersion,
@@ -46,6 +47,7 @@ from grc.contracts.models import (
     contract_categories,
     contract_residences,
 )
+from grc.db import as_written
 
 # Must match the tables migration 0006 watches (tested).
 WATCHED_TABLES = (
@@ -249,12 +251,8 @@ class Catalogue:
         held = session.identity_map.get(key)
         if held is not None:
             return held
-        mapper = sa.inspect(model)
-        row = mapper.class_manager.new_instance()
-        row.__dict__.update({name: getattr(value, name) for name in _column_names(mapper)})
-        make_transient_to_detached(row)
-        session.add(row)
-        return row
+        columns = {name: getattr(value, name) for name in _column_keys(model)}
+        return as_written(session, model, columns, {})
 
 
 def catalogue(session: Session) -> Catalogue:
@@ -277,14 +275,9 @@ def forget() -> None:
         _snapshots.clear()
 
 
-_COLUMN_NAMES: dict[Any, tuple[str, ...]] = {}
-
-
-def _column_names(mapper: sa.orm.Mapper[Any]) -> tuple[str, ...]:
-    names = _COLUMN_NAMES.get(mapper)
-    if names is None:
-        names = _COLUMN_NAMES[mapper] = tuple(attr.key for attr in mapper.column_attrs)
-    return names
+@functools.cache
+def _column_keys(model: type[Any]) -> tuple[str, ...]:
+    return tuple(model.__table__.c.keys())
 
 
 def _values(connection: sa.Connection, model: type[Any], cls: type[Row]) -> list[Row]:
