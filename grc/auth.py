@@ -16,7 +16,6 @@ from typing import Any, TypeVar, cast
 import sqlalchemy as sa
 from flask import Response, g, request
 
-from grc.claims import catalogue_cache
 from grc.db import StrEnum, rows_changed, utcnow
 from grc.errors import error_response
 from grc.extensions import db
@@ -133,10 +132,9 @@ def revoke_tokens(
 
 
 # Every API request starts with this query: built once, so that SQLAlchemy need not build
-# it and compute its cache key again on every request. It also reads the catalogue's stamp,
-# which a claim's intake needs next.
+# it and compute its cache key again on every request.
 _LIVE_TOKEN_HOLDER = (
-    sa.select(User, catalogue_cache.STAMP_COLUMN)
+    sa.select(User)
     .join(ApiToken, ApiToken.user_id == User.id)
     .where(
         ApiToken.token_hash == sa.bindparam("token_hash"),
@@ -151,14 +149,9 @@ def user_for_token(secret: str, now: datetime) -> User | None:
     """The active user holding this live token (not revoked, not expired), else None."""
     if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
         return None
-    row = db.session.execute(
+    return db.session.execute(
         _LIVE_TOKEN_HOLDER, {"token_hash": hash_token(secret), "now": now}
-    ).one_or_none()
-    if row is None:
-        return None
-    user, stamp = row
-    catalogue_cache.note_stamp(db.session, stamp)
-    return user
+    ).scalar_one_or_none()
 
 
 def current_user() -> User:

@@ -18,10 +18,7 @@ ROOT = Path(grc.__file__).parent
 DOMAINS = {"housing", "people", "claims", "contracts", "inbound", "messaging"}
 
 # Import edges of a cycle being taken apart elsewhere, each with why it is still here.
-KNOWN = {
-    # sla_calendar moves from claims.operations into claims.sla (issue 13, item 4).
-    ("grc.claims.notify", "grc.claims.operations"),
-}
+KNOWN: set[tuple[str, str]] = set()
 
 
 def _modules() -> dict[str, Path]:

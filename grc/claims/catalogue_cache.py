@@ -2,37 +2,52 @@
 
 Every intake reads a category with its SLA policy, the contracts, the routing rules and the
 treatment units: small tables that change a few times a month but that cost four queries a
-claim. Each process keeps a copy per database and checks, in the caller's transaction,
-that the copy is current: one tiny query, or none when the API token check has just read
-the stamp (``STAMP_COLUMN``). The check cannot miss a change: triggers
-on each of these tables (migration 0006) write a new random stamp in ``catalogue_versions``
-in the same transaction as the change, whichever program makes it. A copy loaded inside a
-transaction sees that transaction's own changes; if it rolls back, its stamp is never seen
-again and the next caller reloads.
+claim. Each process keeps a copy per database, as frozen values shared by every request and
+thread, and checks, in the caller's transaction, that the copy is current: one tiny query.
+The check cannot miss a change: triggers on each of these tables (migration 0006) write a new
+random stamp in ``catalogue_versions`` in the same transaction as the change, whichever
+program makes it. A copy loaded inside a transaction sees that transaction's own changes; if
+it rolls back, its stamp is never seen again and the next caller reloads.
 
-A change costs every process one reload (10–25 ms for the demo's catalogue): figures that
-change often, such as a contractor's running rating, belong in tables of their own.
+A change costs every process one reload (a few milliseconds for the demo's catalogue):
+figures that change often, such as a contractor's running rating, belong in tables of their
+own.
 
-The copies are detached ORM objects shared by every request of the process. Callers get
-session-bound copies of them (``session.merge(..., load=False)``: no SQL) and never the
-shared objects, which a session would otherwise adopt through its cascades.
+The tree is resolved once, at load: each category carries its lineage and the SLA policy in
+force for it, so no caller walks the parents.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import date
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session
 
-from grc.claims.models import CatalogueVersion, Category, RoutingRule, SlaPolicy, TreatmentUnit
-from grc.contracts.models import Contract, contract_categories, contract_residences
+from grc.claims.models import (
+    CatalogueVersion,
+    Category,
+    Clock,
+    LocationKind,
+    Priority,
+    RoutingRule,
+    SlaPolicy,
+    TreatmentUnit,
+)
+from grc.contracts.models import (
+    CONTRACT_PRIORITIES,
+    Contract,
+    Contractor,
+    contract_categories,
+    contract_residences,
+)
+from grc.db import as_written
 
 # Must match the tables migration 0006 watches (tested).
 WATCHED_TABLES = (
@@ -46,120 +61,209 @@ WATCHED_TABLES = (
     "contract_categories",
 )
 
-T = TypeVar("T")
+
+@dataclass(frozen=True, slots=True)
+class PolicyValue:
+    id: int
+    code: str
+    label_fr: str
+    label_en: str
+    response_hours: int
+    resolution_hours: int
+    clock: Clock
 
 
-@dataclass(frozen=True)
-class _Coverage:
-    contract: Contract
+@dataclass(frozen=True, slots=True)
+class CategoryValue:
+    id: int
+    code: str
+    parent_id: int | None
+    label_fr: str
+    label_en: str
+    technical: bool
+    location_kind: LocationKind | None
+    equipment_kind: str | None
+    default_priority: Priority
+    sla_policy_id: int | None
+    default_route_kind: str | None
+    default_route_target: str | None
+    responsibility: str
+    fcr_possible: bool
+    active: bool
+    # Its parent, then the parent's parent, up to its domain.
+    ancestors: tuple[CategoryValue, ...] = ()
+    # The nearest policy up the lineage: a category may inherit its domain's.
+    effective_policy: PolicyValue | None = None
+
+    def label(self, locale: str) -> str:
+        return self.label_en if locale == "en" else self.label_fr
+
+    @property
+    def lineage(self) -> tuple[CategoryValue, ...]:
+        """The category itself, then its parents up to its domain."""
+        return (self, *self.ancestors)
+
+    @property
+    def lineage_ids(self) -> tuple[int, ...]:
+        return (self.id, *(node.id for node in self.ancestors))
+
+
+@dataclass(frozen=True, slots=True)
+class UnitValue:
+    id: int
+    code: str
+    name: str
+    kind: str
+    agency_id: int | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleValue:
+    id: int
+    category_id: int
+    unit_id: int
+    residence_id: int | None
+    agency_id: int | None
+    territory_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractorValue:
+    id: int
+    code: str
+    name: str
+    email: str
+    phone: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractValue:
+    id: int
+    reference: str
+    contractor_id: int
+    kind: str
+    starts_on: date
+    ends_on: date | None
+    # What the contractor promises, in calendar hours from the order, per claim priority.
+    urgent_acknowledge_hours: int
+    urgent_complete_hours: int
+    high_acknowledge_hours: int
+    high_complete_hours: int
+    normal_acknowledge_hours: int
+    normal_complete_hours: int
+    low_acknowledge_hours: int
+    low_complete_hours: int
+    contractor: ContractorValue
     residence_ids: frozenset[int]
     category_ids: frozenset[int]
+
+    def deadlines(self, priority: str) -> tuple[int, int]:
+        """Hours to acknowledge and to complete an order for a claim of that priority."""
+        if priority not in CONTRACT_PRIORITIES:
+            raise ValueError(f"unknown priority {priority!r}")
+        return (
+            getattr(self, f"{priority}_acknowledge_hours"),
+            getattr(self, f"{priority}_complete_hours"),
+        )
+
+    def covers(self, category_id: int, residence_id: int, day: date) -> bool:
+        return (
+            residence_id in self.residence_ids
+            and category_id in self.category_ids
+            and self.starts_on <= day
+            and (self.ends_on is None or self.ends_on >= day)
+        )
 
 
 @dataclass(frozen=True)
 class _Snapshot:
     stamp: str | None
-    categories_by_code: dict[str, Category]
-    categories: dict[int, Category]
-    units: dict[int, TreatmentUnit]
-    rules_by_category: dict[int, tuple[RoutingRule, ...]]
+    categories_by_code: dict[str, CategoryValue]
+    categories: dict[int, CategoryValue]
+    units: dict[int, UnitValue]
+    rules_by_category: dict[int, tuple[RuleValue, ...]]
     # Most recent first: while a contract is renewed the two overlap and the newer wins.
-    contracts: tuple[_Coverage, ...]
+    contracts: tuple[ContractValue, ...]
 
 
 _STAMP = sa.select(CatalogueVersion.stamp).where(CatalogueVersion.id == 1)
-# The stamp as a column, for a statement that runs anyway to carry: the API token check,
-# the first statement of every API request, saves the intake a round trip.
-STAMP_COLUMN = _STAMP.scalar_subquery().label("catalogue_stamp")
-_NOTED_STAMP = "grc_catalogue_stamp"
-_NOT_NOTED = object()
 _snapshots: weakref.WeakKeyDictionary[sa.Engine, _Snapshot] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
+Row = TypeVar("Row")
+
 
 class Catalogue:
-    """The catalogue as one session may use it: what it hands out belongs to that session."""
+    """The catalogue as of one session's transaction. Its values are shared and frozen;
+    ``row`` gives the session's own ORM row for a value, for a claim's relations."""
 
     def __init__(self, session: Session, snapshot: _Snapshot) -> None:
         self._session = session
         self._snapshot = snapshot
 
-    def _own(self, shared: T) -> T:
-        return self._session.merge(shared, load=False)
+    @property
+    def stamp(self) -> str | None:
+        return self._snapshot.stamp
 
-    def category(self, code: str) -> Category | None:
-        """The category of that code (active or not), with its parents and SLA policies."""
-        shared = self._snapshot.categories_by_code.get(code)
-        return self._own(shared) if shared is not None else None
+    def category(self, code: str) -> CategoryValue | None:
+        """The category of that code (active or not)."""
+        return self._snapshot.categories_by_code.get(code)
 
-    def category_label(self, category_id: int) -> str:
-        return self._snapshot.categories[category_id].label_fr
+    def category_by_id(self, category_id: int) -> CategoryValue:
+        return self._snapshot.categories[category_id]
 
-    def unit(self, unit_id: int) -> TreatmentUnit:
-        return self._own(self._snapshot.units[unit_id])
+    def unit(self, unit_id: int) -> UnitValue:
+        return self._snapshot.units[unit_id]
 
-    def unit_of_kind(self, kind: str, agency_id: int) -> TreatmentUnit | None:
+    def unit_of_kind(self, kind: str, agency_id: int) -> UnitValue | None:
         """The agency's unit of that kind, else the company-wide one."""
         found = None
         for unit in self._snapshot.units.values():
             if unit.kind != kind:
                 continue
             if unit.agency_id == agency_id:
-                found = unit
-                break
+                return unit
             if unit.agency_id is None and found is None:
                 found = unit
-        return self._own(found) if found is not None else None
+        return found
 
-    def covering_contract(self, category_id: int, residence_id: int, day: date) -> Contract | None:
-        """The contract covering that residence and category on that day, with its
-        contractor."""
-        for coverage in self._snapshot.contracts:
-            contract = coverage.contract
-            if (
-                residence_id in coverage.residence_ids
-                and category_id in coverage.category_ids
-                and contract.starts_on <= day
-                and (contract.ends_on is None or contract.ends_on >= day)
-            ):
-                return self._own(contract)
+    def covering_contract(
+        self, category_id: int, residence_id: int, day: date
+    ) -> ContractValue | None:
+        """The contract covering that residence and category on that day."""
+        for contract in self._snapshot.contracts:
+            if contract.covers(category_id, residence_id, day):
+                return contract
         return None
 
-    def rules_for(self, category_ids: list[int]) -> list[RoutingRule]:
-        """The routing rules on any of these categories, whatever their scope (shared
-        objects: read their columns, never their relations)."""
+    def rules_for(self, category_ids: tuple[int, ...]) -> list[RuleValue]:
+        """The routing rules on any of these categories, whatever their scope."""
         rules = self._snapshot.rules_by_category
         return [rule for category_id in category_ids for rule in rules.get(category_id, ())]
 
-
-def note_stamp(session: Session, stamp: str | None) -> None:
-    """``stamp`` was just read through ``STAMP_COLUMN``: the next ``catalogue()`` may use it
-    if the session runs nothing else before."""
-    session.info[_NOTED_STAMP] = stamp
-
-
-# Any statement, flush or end of transaction makes a noted stamp unusable: the session's
-# own writes may have changed it.
-@sa.event.listens_for(Session, "do_orm_execute")
-@sa.event.listens_for(Session, "after_flush")
-@sa.event.listens_for(Session, "after_commit")
-@sa.event.listens_for(Session, "after_rollback")
-def _forget_noted_stamp(session_or_context: Session | sa.orm.ORMExecuteState, *_: object) -> None:
-    session = getattr(session_or_context, "session", session_or_context)
-    session.info.pop(_NOTED_STAMP, None)
+    def row(self, model: type[Row], value: Any) -> Row:
+        """The session's row for ``value`` (the one it holds, else one built from the value's
+        columns, without SQL): what a claim's relations point to, so that its texts and its
+        answer read the catalogue without a query."""
+        session = self._session
+        key = session.identity_key(model, (value.id,))
+        held = session.identity_map.get(key)
+        if held is not None:
+            return held
+        columns = {name: getattr(value, name) for name in _column_keys(model)}
+        return as_written(session, model, columns, {})
 
 
 def catalogue(session: Session) -> Catalogue:
     """The catalogue as of the session's transaction, reloaded if the tables changed."""
-    stamp = session.info.pop(_NOTED_STAMP, _NOT_NOTED)
-    if stamp is _NOT_NOTED:
-        stamp = session.execute(_STAMP).scalar_one_or_none()
-    engine = session.get_bind()
+    stamp = session.execute(_STAMP).scalar_one_or_none()
+    engine = session.get_bind().engine
     snapshot = _snapshots.get(engine)
     if snapshot is None or snapshot.stamp != stamp:
         # Loaded after the stamp was read: the copy is at least as new as its stamp says,
         # so a change racing with this load makes the next caller reload, never the reverse.
-        snapshot = _load(session, stamp)
+        snapshot = _load(session.connection(), stamp)
         with _lock:
             _snapshots[engine] = snapshot
     return Catalogue(session, snapshot)
@@ -171,56 +275,73 @@ def forget() -> None:
         _snapshots.clear()
 
 
-def _load(session: Session, stamp: str | None) -> _Snapshot:
-    # A session of its own on the caller's connection: the same transaction, but objects
-    # that belong to no request.
-    with Session(bind=session.connection()) as loader:
-        policies = loader.execute(sa.select(SlaPolicy)).scalars().all()
-        categories = loader.execute(sa.select(Category)).scalars().all()
-        # Set each parent and policy from the identity map, and nothing else: a loaded
-        # collection would be copied into the caller's session with every merge.
-        by_id = {category.id: category for category in categories}
-        policy_by_id = {policy.id: policy for policy in policies}
-        for category in categories:
-            set_committed_value(category, "parent", by_id.get(category.parent_id))
-            set_committed_value(category, "sla_policy", policy_by_id.get(category.sla_policy_id))
-        units = loader.execute(sa.select(TreatmentUnit).order_by(TreatmentUnit.id)).scalars().all()
-        rules = loader.execute(sa.select(RoutingRule)).scalars().all()
-        contracts = (
-            loader.execute(
-                sa.select(Contract)
-                .options(joinedload(Contract.contractor))
-                .order_by(Contract.starts_on.desc(), Contract.id.desc())
-            )
-            .scalars()
-            .all()
-        )
-        residences = _pairs(loader, contract_residences.c.residence_id, contract_residences)
-        covered = _pairs(loader, contract_categories.c.category_id, contract_categories)
-        loader.expunge_all()
+@functools.cache
+def _column_keys(model: type[Any]) -> tuple[str, ...]:
+    return tuple(model.__table__.c.keys())
 
-    rules_by_category: dict[int, list[RoutingRule]] = defaultdict(list)
-    for rule in rules:
+
+def _values(connection: sa.Connection, model: type[Any], cls: type[Row]) -> list[Row]:
+    """Every row of ``model``'s table as ``cls``, through the columns' own types (an enum
+    column gives its member); ordered by key."""
+    # ``cls`` is always one of the value dataclasses, which a bare TypeVar cannot say.
+    names = {field.name for field in fields(cls)}  # type: ignore[arg-type]
+    columns = [attr.columns[0] for attr in sa.inspect(model).column_attrs if attr.key in names]
+    table = model.__table__
+    rows = connection.execute(sa.select(*columns).order_by(table.c.id)).mappings()
+    return [cls(**row) for row in rows]
+
+
+def _load(connection: sa.Connection, stamp: str | None) -> _Snapshot:
+    policies = {p.id: p for p in _values(connection, SlaPolicy, PolicyValue)}
+    flat = {c.id: c for c in _values(connection, Category, CategoryValue)}
+    categories: dict[int, CategoryValue] = {}
+
+    def resolved(category_id: int) -> CategoryValue:
+        # Parents first: a category holds its parent's resolved value.
+        if category_id not in categories:
+            node = flat[category_id]
+            parent = resolved(node.parent_id) if node.parent_id is not None else None
+            ancestors = (parent, *parent.ancestors) if parent is not None else ()
+            own = policies.get(node.sla_policy_id) if node.sla_policy_id is not None else None
+            inherited = parent.effective_policy if parent is not None else None
+            categories[category_id] = replace(
+                node, ancestors=ancestors, effective_policy=own or inherited
+            )
+        return categories[category_id]
+
+    for category_id in flat:
+        resolved(category_id)
+
+    units = {unit.id: unit for unit in _values(connection, TreatmentUnit, UnitValue)}
+    rules_by_category: dict[int, list[RuleValue]] = defaultdict(list)
+    for rule in _values(connection, RoutingRule, RuleValue):
         rules_by_category[rule.category_id].append(rule)
+    contractors = {c.id: c for c in _values(connection, Contractor, ContractorValue)}
+    residences = _pairs(connection, contract_residences, contract_residences.c.residence_id)
+    covered = _pairs(connection, contract_categories, contract_categories.c.category_id)
+    contracts = connection.execute(
+        sa.select(Contract.__table__).order_by(Contract.starts_on.desc(), Contract.id.desc())
+    ).mappings()
     return _Snapshot(
         stamp=stamp,
-        categories_by_code={category.code: category for category in categories},
-        categories=by_id,
-        units={unit.id: unit for unit in units},
+        categories_by_code={category.code: category for category in categories.values()},
+        categories=categories,
+        units=units,
         rules_by_category={key: tuple(value) for key, value in rules_by_category.items()},
         contracts=tuple(
-            _Coverage(
-                contract,
-                frozenset(residences.get(contract.id, ())),
-                frozenset(covered.get(contract.id, ())),
+            ContractValue(
+                **row,
+                contractor=contractors[row["contractor_id"]],
+                residence_ids=frozenset(residences.get(row["id"], ())),
+                category_ids=frozenset(covered.get(row["id"], ())),
             )
-            for contract in contracts
+            for row in contracts
         ),
     )
 
 
-def _pairs(session: Session, column: sa.Column, table: sa.Table) -> dict[int, list[int]]:
+def _pairs(connection: sa.Connection, table: sa.Table, column: sa.Column) -> dict[int, list[int]]:
     by_contract: dict[int, list[int]] = defaultdict(list)
-    for contract_id, value in session.execute(sa.select(table.c.contract_id, column)):
+    for contract_id, value in connection.execute(sa.select(table.c.contract_id, column)):
         by_contract[contract_id].append(value)
     return by_contract

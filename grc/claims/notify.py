@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from grc.claims import timeline
 from grc.claims.models import Claim, EventKind, Priority, Visibility
+from grc.claims.sla import sla_calendar
 from grc.clock import settings
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import (
@@ -74,7 +75,6 @@ def tenant_channel(tenant: Tenant) -> tuple[MessageChannel, str] | None:
 
 
 def _claim_context(claim: Claim, locale: str) -> dict[str, Any]:
-    building = claim.building
     return {
         "landlord": settings().landlord_name,
         "reference": claim.reference,
@@ -83,8 +83,7 @@ def _claim_context(claim: Claim, locale: str) -> dict[str, Any]:
         "unit": claim.unit.name,
         "contractor": claim.contractor.name if claim.contractor else None,
         "due": local_datetime_text(claim.resolution_due, locale),
-        "address": f"{building.street}, {building.city}"
-        + (f", entrée {building.entrance}" if building.entrance else ""),
+        "address": claim.building.short_address,
         "status": str(claim.status),
         "resolution": claim.resolution,
         "appointment": appointment_text(claim.appointment_at, claim.appointment_end, locale)
@@ -169,8 +168,6 @@ def withdraw_questions(session: Session, claim: Claim) -> list[int]:
 
 def alert_on_call(session: Session, claim: Claim, now: datetime) -> OutboxMessage | None:
     """An emergency registered outside business hours: text the agency's on-call person."""
-    from grc.claims.operations import sla_calendar
-
     agency = claim.agency
     if claim.priority != Priority.URGENT or not agency.on_call_phone:
         return None

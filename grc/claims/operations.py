@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from grc.claims import catalogue_cache, lifecycle, notify, timeline
-from grc.claims.catalogue_cache import Catalogue
+from grc.claims.catalogue_cache import Catalogue, CategoryValue, PolicyValue
 from grc.claims.lifecycle import Action
 from grc.claims.models import (
     Category,
@@ -33,7 +33,7 @@ from grc.claims.models import (
 )
 from grc.claims.references import claim_insert
 from grc.claims.routing import NoRoute, choose_route
-from grc.claims.sla import SlaCalendar
+from grc.claims.sla import sla_calendar
 from grc.clock import local_today, settings
 from grc.contracts import work_orders
 from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderStatus
@@ -65,11 +65,6 @@ class _Location:
     building: Building
     dwelling: Dwelling | None
     equipment: Equipment | None
-
-
-def sla_calendar(residence: Residence) -> SlaCalendar:
-    config = settings()
-    return SlaCalendar(residence.department_code, config.business_hours, config.tz)
 
 
 def create_claim(
@@ -132,7 +127,7 @@ def create_claim(
         Claim,
         values,
         {
-            "category": category,
+            "category": catalogue.row(Category, category),
             "tenant": tenant,
             "dwelling": location.dwelling,
             "equipment": location.equipment,
@@ -209,7 +204,7 @@ def _apply_route(claim: Claim, route: Route) -> None:
     claim.unit, claim.contractor, claim.contract = route.unit, route.contractor, route.contract
 
 
-def _intake_category(catalogue: Catalogue, code: str) -> Category:
+def _intake_category(catalogue: Catalogue, code: str) -> CategoryValue:
     category = catalogue.category(code.strip().upper())
     if category is None or not category.active:
         raise InvalidInput({"category": [f"Unknown category '{code}'."]})
@@ -220,12 +215,9 @@ def _intake_category(catalogue: Catalogue, code: str) -> Category:
     return category
 
 
-def _policy_for(category: Category) -> SlaPolicy:
-    node: Category | None = category
-    while node is not None:
-        if node.sla_policy is not None:
-            return node.sla_policy
-        node = node.parent
+def _policy_for(category: CategoryValue) -> PolicyValue:
+    if category.effective_policy is not None:
+        return category.effective_policy
     raise Conflict(f"Category '{category.code}' has no SLA policy; an administrator must set one.")
 
 
@@ -247,7 +239,7 @@ _LOCATION_LOADS: dict[str, tuple[type[Dwelling | Building | Equipment], Any]] = 
 
 
 def _resolve_location_and_tenant(
-    session: Session, category: Category, command: NewClaim, today: date
+    session: Session, category: CategoryValue, command: NewClaim, today: date
 ) -> tuple[_Location, Tenant | None]:
     given = {
         name: value
@@ -341,7 +333,7 @@ def _location_statement(field: str, occupant: _Occupant) -> sa.Select:
     )
 
 
-def _check_location(category: Category, target: Dwelling | Building | Equipment) -> _Location:
+def _check_location(category: CategoryValue, target: Dwelling | Building | Equipment) -> _Location:
     """Where the claim is, as its category wants it."""
     wanted = category.location_kind
     if wanted == LocationKind.EQUIPMENT:
@@ -488,7 +480,7 @@ def _check_contractor_order(claim: Claim, work_order: WorkOrder | None) -> None:
         )
 
 
-def _check_first_contact_possible(category: Category) -> None:
+def _check_first_contact_possible(category: Category | CategoryValue) -> None:
     """A category whose problem needs someone on site (a leak, a gas smell…) is never
     "resolved" during the call: it needs a unit or a contractor."""
     if not category.fcr_possible:
@@ -577,10 +569,11 @@ def _reassign(
     if request.unit_id is None:
         if claim.status != ClaimStatus.RECEIVED:
             raise InvalidInput({"unit_id": ["Name the unit the claim is rerouted to."]})
+        catalogue = catalogue_cache.catalogue(session)
         try:
             route = choose_route(
-                catalogue_cache.catalogue(session),
-                claim.category,
+                catalogue,
+                catalogue.category_by_id(claim.category_id),
                 claim.residence,
                 local_today(now),
             )

@@ -14,6 +14,7 @@ transaction.
 from __future__ import annotations
 
 import functools
+import re
 import threading
 
 import sqlalchemy as sa
@@ -33,8 +34,34 @@ def sequence_name(year: int) -> str:
     return f"claim_reference_{year}"
 
 
+# The one definition of a reference: R-, the year, -, the number on six digits at least
+# (more once a year passes a million claims, never cut).
+_PREFIX = "R-{year}-"
+_MIN_DIGITS = 6
+REFERENCE_PATTERN = r"R-(?P<year>\d{4})-(?P<number>\d{6,12})"
+# A reference quoted in a text (an e-mail's subject): a whole word.
+REFERENCE_IN_TEXT = re.compile(rf"\b{REFERENCE_PATTERN}\b", re.IGNORECASE)
+# A reference typed in a search box: dashes optional, leading zeros optional.
+_TYPED_REFERENCE = re.compile(r"^\s*R-?(\d{4})-?(\d{1,12})\s*$", re.IGNORECASE)
+
+
 def format_reference(year: int, number: int) -> str:
-    return f"R-{year}-{number:06d}"
+    return _PREFIX.format(year=year) + f"{number:0{_MIN_DIGITS}d}"
+
+
+def references_in_text(text: str) -> list[str]:
+    """The references quoted in ``text``, in order, as stored (upper case)."""
+    return [
+        format_reference(int(found["year"]), int(found["number"]))
+        for found in REFERENCE_IN_TEXT.finditer(text)
+    ]
+
+
+def typed_reference(query: str) -> str | None:
+    """The reference a person typed (``r2026123``, ``R-2026-000123``…), as stored, or None
+    when ``query`` is not one."""
+    found = _TYPED_REFERENCE.match(query)
+    return format_reference(int(found[1]), int(found[2])) if found else None
 
 
 def claim_insert(session: Session, year: int) -> tuple[sa.Insert | None, dict[str, str]]:
@@ -76,8 +103,8 @@ def _reference_expression(year: int) -> sa.ScalarSelect[str]:
     ).subquery()
     digits = sa.cast(number.c.n, sa.Text)
     # format_reference in SQL: six digits at least, never cut beyond a million.
-    padded = sa.func.lpad(digits, sa.func.greatest(6, sa.func.length(digits)), "0")
-    return sa.select(sa.literal(f"R-{year}-") + padded).scalar_subquery()
+    padded = sa.func.lpad(digits, sa.func.greatest(_MIN_DIGITS, sa.func.length(digits)), "0")
+    return sa.select(sa.literal(_PREFIX.format(year=year)) + padded).scalar_subquery()
 
 
 def _ensure_sequence(engine: sa.Engine, year: int) -> None:

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from grc.claims.catalogue_cache import Catalogue
-from grc.claims.models import (
-    Category,
-    Route,
-    RouteKind,
-    RouteReason,
-    RoutingRule,
-)
+from grc.claims.catalogue_cache import Catalogue, CategoryValue, RuleValue
+from grc.claims.models import Route, RouteKind, RouteReason, TreatmentUnit
+from grc.contracts.models import Contract, Contractor
 from grc.housing.models import Residence
 
 SUPERVISING_UNIT_KIND = "technique"
@@ -28,9 +23,10 @@ class NoRoute(Exception):
 
 
 def choose_route(
-    catalogue: Catalogue, category: Category, residence: Residence, day: date
+    catalogue: Catalogue, category: CategoryValue, residence: Residence, day: date
 ) -> Route:
-    """``residence`` comes with its agency; routing itself reads only the catalogue."""
+    """``residence`` comes with its agency; routing itself reads only the catalogue. The
+    route holds the session's rows of what it names (no query)."""
     contract = catalogue.covering_contract(category.id, residence.id, day)
     if contract is not None:
         unit = catalogue.unit_of_kind(SUPERVISING_UNIT_KIND, residence.agency_id)
@@ -38,9 +34,9 @@ def choose_route(
             raise NoRoute(f"agency {residence.agency.code} has no technical unit to supervise")
         return Route(
             kind=RouteKind.CONTRACTOR,
-            unit=unit,
-            contractor=contract.contractor,
-            contract=contract,
+            unit=catalogue.row(TreatmentUnit, unit),
+            contractor=catalogue.row(Contractor, contract.contractor),
+            contract=catalogue.row(Contract, contract),
             reason_code=RouteReason.CONTRACT,
             reason=(
                 f"Contrat {contract.reference} ({contract.kind}, {contract.contractor.name}) "
@@ -54,11 +50,11 @@ def choose_route(
         unit = catalogue.unit(rule.unit_id)
         return Route(
             kind=RouteKind.UNIT,
-            unit=unit,
+            unit=catalogue.row(TreatmentUnit, unit),
             reason_code=RouteReason.RULE,
             reason=(
                 f"Règle de routage n° {rule.id} ({_scope_label(rule, residence)}, catégorie "
-                f"« {catalogue.category_label(rule.category_id)} ») : {unit.name}."
+                f"« {catalogue.category_by_id(rule.category_id).label_fr} ») : {unit.name}."
             ),
         )
 
@@ -71,7 +67,7 @@ def choose_route(
     )
     return Route(
         kind=RouteKind.UNIT,
-        unit=unit,
+        unit=catalogue.row(TreatmentUnit, unit),
         reason_code=RouteReason.DEFAULT,
         reason=(
             f"Unité par défaut de la catégorie « {category.label_fr} » "
@@ -80,23 +76,14 @@ def choose_route(
     )
 
 
-def _category_lineage(category: Category) -> list[int]:
-    lineage: list[int] = []
-    node: Category | None = category
-    while node is not None:
-        lineage.append(node.id)
-        node = node.parent
-    return lineage
-
-
-def _scope(rule: RoutingRule) -> int:
+def _scope(rule: RuleValue) -> int:
     return 3 if rule.residence_id else 2 if rule.agency_id else 1 if rule.territory_id else 0
 
 
 def most_specific_rule(
-    catalogue: Catalogue, category: Category, residence: Residence
-) -> RoutingRule | None:
-    lineage = _category_lineage(category)
+    catalogue: Catalogue, category: CategoryValue, residence: Residence
+) -> RuleValue | None:
+    lineage = category.lineage_ids
     territory_id = residence.agency.territory_id
     # The scopes that contain this residence, everywhere included.
     scopes = {
@@ -113,14 +100,14 @@ def most_specific_rule(
     if not candidates:
         return None
 
-    def specificity(rule: RoutingRule) -> tuple[int, int, int]:
+    def specificity(rule: RuleValue) -> tuple[int, int, int]:
         # A rule on the category itself beats one on its domain; the newest rule breaks ties.
         return _scope(rule), -lineage.index(rule.category_id), rule.id
 
     return max(candidates, key=specificity)
 
 
-def _scope_label(rule: RoutingRule, residence: Residence) -> str:
+def _scope_label(rule: RuleValue, residence: Residence) -> str:
     """The rule applies to this residence: its scope is the residence, its agency or its
     territory."""
     scope = _scope(rule)
@@ -133,12 +120,10 @@ def _scope_label(rule: RoutingRule, residence: Residence) -> str:
     return "tout le patrimoine"
 
 
-def default_unit_kind(category: Category) -> str:
-    node: Category | None = category
-    while node is not None:
+def default_unit_kind(category: CategoryValue) -> str:
+    for node in category.lineage:
         if node.default_route_kind == "unit" and node.default_route_target:
             return node.default_route_target
         if node.default_route_kind == "contract":
             return SUPERVISING_UNIT_KIND
-        node = node.parent
     return SUPERVISING_UNIT_KIND if category.technical else "gestion_locative"

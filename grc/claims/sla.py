@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays
 
 from grc.claims.models import Clock
+from grc.clock import settings
 from grc.config import BusinessHours
+
+if TYPE_CHECKING:
+    from grc.housing.models import Residence
 
 # The holidays library groups Bas-Rhin and Haut-Rhin as "6AE" (Alsace).
 _SUBDIVISION_BY_DEPARTMENT = {"57": "57", "67": "6AE", "68": "6AE"}
@@ -102,3 +107,10 @@ class SlaCalendar:
                     total += finish - begin
             day += timedelta(days=1)
         return total
+
+
+def sla_calendar(residence: Residence) -> SlaCalendar:
+    """The calendar of ``residence``'s claims: its department's holidays, the configured
+    business hours and time zone."""
+    config = settings()
+    return SlaCalendar(residence.department_code, config.business_hours, config.tz)

@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
-from grc.claims import notify
+from grc.claims import catalogue_cache, notify
+from grc.claims.catalogue_cache import Catalogue
 from grc.claims.models import OPEN_STATUSES, Claim, ClaimStatus
-from grc.claims.operations import sla_calendar
+from grc.claims.sla import sla_calendar
 from grc.messaging.models import Purpose
 
 WARNING_SHARE = 0.8
@@ -30,6 +31,7 @@ def watch_sla(session: Session, now: datetime) -> WatchReport:
     report = WatchReport()
     running = [s for s in OPEN_STATUSES if s != ClaimStatus.WAITING_TENANT]
     last_id = 0
+    catalogue = catalogue_cache.catalogue(session)
     while True:
         claims = (
             session.execute(
@@ -54,15 +56,13 @@ def watch_sla(session: Session, now: datetime) -> WatchReport:
             report.checked += 1
             if claim.resolution_due <= now:
                 report.breaches += notify.alert_staff(session, claim, Purpose.SLA_BREACH, now)
-            elif _warning_reached(claim, now):
+            elif _warning_reached(catalogue, claim, now):
                 report.warnings += notify.alert_staff(session, claim, Purpose.SLA_WARNING, now)
         last_id = claims[-1].id
 
 
-def _warning_reached(claim: Claim, now: datetime) -> bool:
-    policy = claim.category.sla_policy or (
-        claim.category.parent and claim.category.parent.sla_policy
-    )
+def _warning_reached(catalogue: Catalogue, claim: Claim, now: datetime) -> bool:
+    policy = catalogue.category_by_id(claim.category_id).effective_policy
     if policy is None:
         return False
     left = sla_calendar(claim.residence).elapsed(now, claim.resolution_due, claim.sla_clock)

@@ -133,11 +133,6 @@ def _invalid_link() -> Response:
     )
 
 
-def _address(order: WorkOrder) -> str:
-    building = order.claim.building
-    return f"{building.street}, {building.postcode} {building.city}"
-
-
 def _load(token: str) -> tuple[WorkOrder, str] | None:
     found = read_action_token(token)
     if found is None:
@@ -153,7 +148,13 @@ def confirm_page(token: str) -> Response:
         return _invalid_link()
     order, action = loaded
     title, question, button = _words()[action]
-    return _page(title=title, order=order, address=_address(order), confirm=question, button=button)
+    return _page(
+        title=title,
+        order=order,
+        address=order.claim.building.address,
+        confirm=question,
+        button=button,
+    )
 
 
 @blp.post("/<token>")
@@ -173,7 +174,7 @@ def apply_action(token: str) -> Response:
         return _page(
             title=title,
             order=order,
-            address=_address(order),
+            address=order.claim.building.address,
             message=words["already"],
             message_class="done",
         )
@@ -197,7 +198,7 @@ def apply_action(token: str) -> Response:
             status=HTTPStatus.CONFLICT,
             title=title,
             order=order,
-            address=_address(order),
+            address=order.claim.building.address,
             message=words["order_finished"],
             message_class="warn",
         )
@@ -212,7 +213,7 @@ def apply_action(token: str) -> Response:
             status=HTTPStatus.CONFLICT,
             title=title,
             order=order,
-            address=_address(order),
+            address=order.claim.building.address,
             message=words["closed"] if closed else words["resolved"],
             message_class="warn",
         )
@@ -220,7 +221,7 @@ def apply_action(token: str) -> Response:
     return _page(
         title=title,
         order=order,
-        address=_address(order),
+        address=order.claim.building.address,
         message=words["thanks"],
         message_class="done",
     )
@@ -244,7 +245,7 @@ def photos_page(token: str) -> Response:
         "work_order_photos.html",
         title=_words()["photos_title"],
         order=order,
-        address=_address(order),
+        address=order.claim.building.address,
         photos=order.claim.photos,
         token=token,
     )

@@ -184,7 +184,7 @@ def work_order_context(work_order: WorkOrder) -> dict[str, Any]:
 
     claim = work_order.claim
     building = claim.building
-    place = [f"{building.street}, {building.postcode} {building.city}"]
+    place = [building.address]
     place.append(f"Résidence {claim.residence.name}, bâtiment {building.code}")
     if building.entrance:
         place.append(f"Entrée {building.entrance}")

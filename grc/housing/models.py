@@ -91,7 +91,15 @@ class Building(Model):
 
     @property
     def address(self) -> str:
+        """Street, postcode and city: where a contractor goes, what the call centre reads."""
         return f"{self.street}, {self.postcode} {self.city}"
+
+    @property
+    def short_address(self) -> str:
+        """Street, city and entrance: enough for a tenant's short text about their home."""
+        return f"{self.street}, {self.city}" + (
+            f", entrée {self.entrance}" if self.entrance else ""
+        )
 
     def refresh_search_address(self) -> None:
         self.search_address = search_key(self.street, self.postcode, self.city)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, cast
@@ -28,6 +27,7 @@ from contractors.mail import ParsedEmail, SalvagedHeaders, UnreadableEmail, salv
 from contractors.posts import parse_post
 from contractors.reading import Reading, ReplyKind, read_reply
 from grc.claims.models import Claim, EventKind
+from grc.claims.references import references_in_text
 from grc.clock import settings
 from grc.contracts import lifecycle, updates, work_orders
 from grc.contracts.lifecycle import OrderEvent
@@ -43,8 +43,6 @@ from grc.inbound.models import (
 from grc.messaging.models import OutboxMessage, Purpose
 from grc.people.models import Tenant
 from grc.text import storable
-
-_REFERENCE = re.compile(r"\bR-(\d{4})-(\d{6})\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -255,8 +253,7 @@ def _match(session: Session, inbound: InboundEmail, parsed: ParsedEmail) -> Matc
             order = session.get(WorkOrder, work_order_id, options=_WORK_ORDER_LOADS)
             if order is not None:
                 return Match(MatchedBy.TOKEN, order.claim, order)
-    for found in _REFERENCE.finditer(parsed.subject):
-        reference = f"R-{found.group(1)}-{found.group(2)}"
+    for reference in references_in_text(parsed.subject):
         claim = session.execute(
             sa.select(Claim).where(Claim.reference == reference)
         ).scalar_one_or_none()

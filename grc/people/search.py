@@ -18,7 +18,6 @@ from grc.housing.models import Building, Dwelling
 from grc.people.models import Lease, Tenant
 from grc.text import search_key
 
-REFERENCE_RE = re.compile(r"^\s*R-?(\d{4})-?(\d{1,9})\s*$", re.IGNORECASE)
 PHONE_CHARS_RE = re.compile(r"^[\d\s().+/-]+$")
 MIN_PHONE_DIGITS = 9
 
@@ -73,18 +72,19 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
                 found.setdefault(tenant_id, how)
         return len(found) < wanted
 
-    reference = REFERENCE_RE.match(query)
+    from grc.claims.references import typed_reference
+
+    reference = typed_reference(query)
     if reference:
         from grc.claims.models import Claim
 
-        ref = f"R-{reference.group(1)}-{int(reference.group(2)):06d}"
         add(
             cast(  # tenant_id IS NOT NULL: ids only
                 "list[int]",
                 list(
                     session.execute(
                         sa.select(Claim.tenant_id).where(
-                            Claim.reference == ref, Claim.tenant_id.is_not(None)
+                            Claim.reference == reference, Claim.tenant_id.is_not(None)
                         )
                     ).scalars()
                 ),

@@ -1,13 +1,14 @@
 """The catalogue kept in memory between requests: any change to the tables it copies, by
 whatever program, in whatever transaction, is seen by the next claim; and the copies are
-never handed to a session."""
+frozen values, never handed to a session."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import pytest
 import sqlalchemy as sa
 
-from grc.auth import user_for_token
 from grc.claims import catalogue_cache
 from grc.claims.catalogue_cache import WATCHED_TABLES, catalogue
 from grc.claims.models import (
@@ -18,7 +19,6 @@ from grc.claims.models import (
     TreatmentUnit,
 )
 from grc.contracts.models import Contract, Contractor, contract_categories, contract_residences
-from grc.db import utcnow
 from grc.extensions import db
 from tests.factories import claim_payload
 
@@ -135,7 +135,7 @@ def test_an_unchanged_catalogue_is_not_read_again(client, world):
     assert read == []
 
 
-def test_copies_are_never_attached_to_a_session(client, world):
+def test_copies_are_frozen_values_and_a_claim_gets_rows_of_its_own(client, world):
     catalogue_cache.forget()  # this request loads the copies
     body = post_claim(client, world)
     claim = db.session.get(Claim, body["id"])
@@ -143,13 +143,38 @@ def test_copies_are_never_attached_to_a_session(client, world):
     shared = [
         *snapshot.categories.values(),
         *snapshot.units.values(),
-        *(coverage.contract for coverage in snapshot.contracts),
-        *(coverage.contract.contractor for coverage in snapshot.contracts),
+        *snapshot.contracts,
+        *(contract.contractor for contract in snapshot.contracts),
     ]
-    assert all(sa.inspect(obj).detached for obj in shared)
+    for value in shared:
+        assert dataclasses.is_dataclass(value)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            value.id = 0
     assert claim.category not in shared
+    assert sa.inspect(claim.category).persistent
     assert claim.contract is not None
-    assert claim.contract not in shared
+    assert sa.inspect(claim.contract).persistent
+    assert claim.contract.contractor is claim.contractor
+
+
+def test_a_category_carries_its_lineage_and_the_policy_in_force(app_ctx, world):
+    current = catalogue(db.session)
+    leak = current.category("PLB-FUITE")
+    domain = current.category_by_id(leak.parent_id)
+    assert leak.lineage == (leak, domain)
+    assert leak.lineage_ids == (leak.id, domain.id)
+    assert domain.lineage == (domain,)
+    policy = db.session.get(Category, leak.id).sla_policy
+    assert leak.effective_policy.code == policy.code
+    # A category without a policy of its own follows its domain's.
+    other = db.session.execute(
+        sa.select(SlaPolicy).where(SlaPolicy.code != policy.code).limit(1)
+    ).scalar_one()
+    db.session.execute(sa.update(Category).where(Category.id == leak.id).values(sla_policy_id=None))
+    db.session.execute(
+        sa.update(Category).where(Category.id == domain.id).values(sla_policy_id=other.id)
+    )
+    assert catalogue(db.session).category("PLB-FUITE").effective_policy.code == other.code
 
 
 def test_each_database_has_its_own_copy(app_ctx, world, tmp_path):
@@ -162,7 +187,7 @@ def test_each_database_has_its_own_copy(app_ctx, world, tmp_path):
     other.dispose()
 
 
-def test_the_token_check_carries_the_stamp_for_the_intake(client, world):
+def test_the_intake_reads_the_stamp_once_and_the_token_check_not_at_all(client, world):
     post_claim(client, world)
     statements: list[str] = []
 
@@ -174,15 +199,15 @@ def test_the_token_check_carries_the_stamp_for_the_intake(client, world):
         post_claim(client, world)
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", on_statement)
-    assert "catalogue_versions" in statements[0]
-    assert [s for s in statements[1:] if "catalogue_versions" in s] == []
+    assert "api_tokens" in statements[0]
+    assert "catalogue_versions" not in statements[0]
+    assert len([s for s in statements if "catalogue_versions" in s]) == 1
 
 
 @pytest.mark.parametrize("write", ["flush", "statement"])
-def test_a_noted_stamp_is_not_used_once_the_session_has_written(app_ctx, world, write):
+def test_the_session_s_own_writes_are_seen_by_its_next_catalogue(app_ctx, world, write):
     assert catalogue(db.session).category("PLB-FUITE").label_fr == "Fuite d'eau active"
     leak = db.session.execute(sa.select(Category).where(Category.code == "PLB-FUITE")).scalar_one()
-    assert user_for_token(world.tokens["agent"], utcnow()) is not None  # notes the stamp
     if write == "flush":
         leak.label_fr = "Fuite d'eau"
         db.session.flush()
@@ -194,9 +219,7 @@ def test_a_noted_stamp_is_not_used_once_the_session_has_written(app_ctx, world, 
 
 
 @pytest.mark.parametrize("end", ["commit", "rollback"])
-def test_a_noted_stamp_ends_with_its_transaction(app_ctx, world, end):
-    assert user_for_token(world.tokens["agent"], utcnow()) is not None
+def test_each_transaction_reads_the_stamp_again(app_ctx, world, end):
     catalogue(db.session)
-    catalogue_cache.note_stamp(db.session, "not-the-stamp")
-    getattr(db.session, end)()  # a new transaction must read the stamp again
-    assert catalogue(db.session)._snapshot.stamp == stamp()
+    getattr(db.session, end)()
+    assert catalogue(db.session).stamp == stamp()

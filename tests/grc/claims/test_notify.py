@@ -360,3 +360,25 @@ def test_sla_watch_ignores_paused_and_closed_claims(client, world, sent):
         )
     report = watch_sla(db.session, WEEKDAY_MORNING + timedelta(hours=8))
     assert (report.checked, report.warnings, report.breaches) == (0, 0, 0)
+
+
+def test_sla_watch_finds_the_policy_however_far_up_the_tree(client, world, sent):
+    # The watch looked one level up only: a category two levels below the policy it follows
+    # was never warned about.
+    from grc.claims.models import Category
+    from grc.claims.sla_watch import watch_sla
+
+    world.units["METZ-technique"].email = "technique.metz@bailleur.test"
+    db.session.commit()
+    with freeze_time(WEEKDAY_MORNING):
+        _create(client, world)  # urgent: 4 calendar hours
+    leak = world.category("PLB-FUITE")
+    domain = leak.parent
+    water = Category(code="PLB-EAU", label_fr="Eau", label_en="Water", parent=domain)
+    db.session.add(water)
+    domain.sla_policy, leak.sla_policy = leak.sla_policy, None
+    leak.parent = water
+    db.session.commit()
+    report = watch_sla(db.session, WEEKDAY_MORNING + timedelta(hours=3, minutes=30))
+    db.session.commit()
+    assert (report.warnings, report.breaches) == (1, 0)

@@ -33,9 +33,8 @@ PARC_LEAK_REASON = (
 
 
 def route(world, category: str, residence: str, day: date = DAY):
-    return choose_route(
-        catalogue(db.session), world.category(category), world.residences[residence], day
-    )
+    current = catalogue(db.session)
+    return choose_route(current, current.category(category), world.residences[residence], day)
 
 
 def unit_code(r) -> str:
