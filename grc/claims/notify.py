@@ -194,20 +194,48 @@ def alert_on_call(session: Session, claim: Claim, now: datetime) -> OutboxMessag
     )
 
 
-def alert_staff(session: Session, claim: Claim, purpose: Purpose, now: datetime) -> int:
+def alert_staff(
+    session: Session,
+    claim: Claim,
+    purpose: Purpose,
+    now: datetime,
+    recipients: StaffRecipients | None = None,
+) -> int:
     """SLA warning to the claim's unit, or breach escalation to the managers: once per claim,
-    deadline and recipient. Returns how many messages were queued."""
+    deadline and recipient. Returns how many messages were queued. A watch passes the
+    ``recipients`` it read once for all its claims."""
+    recipients = recipients or StaffRecipients(session)
     if purpose == Purpose.SLA_WARNING:
-        recipients = unit_addresses(session, claim)
+        addresses = recipients.of_unit(claim)
     else:
-        recipients = list(
-            session.execute(
-                sa.select(User.email).where(User.role == Role.MANAGER, User.active)
-            ).scalars()
-        )
+        addresses = recipients.managers()
     email = render_email(purpose, "fr", **_claim_context(claim, "fr"))
     key = f"claim:{claim.id}:{purpose}:{claim.resolution_due.isoformat()}"
-    return email_staff(session, claim, purpose, email, recipients, key, now)
+    return email_staff(session, claim, purpose, email, addresses, key, now)
+
+
+class StaffRecipients:
+    """Who staff alerts go to, each read once however many claims are alerted: the active
+    managers, and per unit its shared address or else its active members."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._managers: list[str] | None = None
+        self._units: dict[int, list[str]] = {}
+
+    def managers(self) -> list[str]:
+        if self._managers is None:
+            self._managers = list(
+                self._session.execute(
+                    sa.select(User.email).where(User.role == Role.MANAGER, User.active)
+                ).scalars()
+            )
+        return self._managers
+
+    def of_unit(self, claim: Claim) -> list[str]:
+        if claim.unit_id not in self._units:
+            self._units[claim.unit_id] = unit_addresses(self._session, claim)
+        return self._units[claim.unit_id]
 
 
 def email_staff(

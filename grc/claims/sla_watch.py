@@ -1,9 +1,17 @@
 """The SLA watch: warns a claim's unit at 80 % of its resolution time and escalates to the
 managers once the deadline has passed, each once per claim and deadline (safe to run twice:
-the messages' idempotency keys carry the deadline)."""
+the messages' idempotency keys carry the deadline).
+
+Run every minute over every open claim, it reads only what is due and not yet alerted, in
+SQL: a breach is a running claim past its deadline; a warning, one whose deadline falls
+before the instant its remaining time drops to the warning share, computed once per run for
+each holiday calendar and SLA policy. Each alert sent is recorded (``grc.claims.alerts``), so
+a minute with nothing new reads nothing more.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,12 +19,19 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 
 from grc.claims import notify
-from grc.claims.models import OPEN_STATUSES, Claim, ClaimStatus
+from grc.claims.alerts import not_alerted, record_alerts
+from grc.claims.models import OPEN_STATUSES, Category, Claim, ClaimStatus, Clock, SlaPolicy
 from grc.claims.operations import sla_calendar
+from grc.claims.sla import SlaCalendar, holiday_subdivision
+from grc.clock import settings
+from grc.housing.models import Residence
 from grc.messaging.models import Purpose
 
 WARNING_SHARE = 0.8
 _BATCH = 500
+# SLA time is counted to the microsecond: "at most this much left" is "before this much and
+# one microsecond has run".
+_TICK = timedelta(microseconds=1)
 
 
 @dataclass
@@ -28,18 +43,61 @@ class WatchReport:
 
 def watch_sla(session: Session, now: datetime) -> WatchReport:
     report = WatchReport()
-    running = [s for s in OPEN_STATUSES if s != ClaimStatus.WAITING_TENANT]
+    recipients = notify.StaffRecipients(session)
+    running = Claim.status.in_([s for s in OPEN_STATUSES if s != ClaimStatus.WAITING_TENANT])
+
+    breached = sa.and_(
+        running,
+        Claim.resolution_due <= now,
+        not_alerted(Purpose.SLA_BREACH, Claim.id, Claim.resolution_due),
+    )
+    for claims in _batches(session, breached):
+        alerted = []
+        for claim in claims:
+            report.checked += 1
+            report.breaches += notify.alert_staff(
+                session, claim, Purpose.SLA_BREACH, now, recipients
+            )
+            if recipients.managers():
+                alerted.append((claim.id, claim.resolution_due))
+        record_alerts(session, Purpose.SLA_BREACH, alerted, now)
+
+    warned = sa.and_(
+        running,
+        Claim.resolution_due > now,
+        _warning_window(session, now),
+        not_alerted(Purpose.SLA_WARNING, Claim.id, Claim.resolution_due),
+    )
+    for claims in _batches(session, warned):
+        alerted = []
+        for claim in claims:
+            report.checked += 1
+            if not _warning_reached(claim, now):
+                continue
+            report.warnings += notify.alert_staff(
+                session, claim, Purpose.SLA_WARNING, now, recipients
+            )
+            if recipients.of_unit(claim):
+                alerted.append((claim.id, claim.resolution_due))
+        record_alerts(session, Purpose.SLA_WARNING, alerted, now)
+    return report
+
+
+def _batches(session: Session, condition: sa.ColumnElement[bool]) -> Iterator[list[Claim]]:
+    """The claims meeting ``condition``, by id, with what their messages read."""
     last_id = 0
     while True:
         claims = (
             session.execute(
                 sa.select(Claim)
-                .where(Claim.status.in_(running), Claim.id > last_id)
+                .where(condition, Claim.id > last_id)
                 .options(
                     joinedload(Claim.category),
                     joinedload(Claim.residence),
                     joinedload(Claim.unit),
                     joinedload(Claim.building),
+                    joinedload(Claim.tenant),
+                    joinedload(Claim.contractor),
                 )
                 .order_by(Claim.id)
                 .limit(_BATCH)
@@ -49,21 +107,66 @@ def watch_sla(session: Session, now: datetime) -> WatchReport:
             .all()
         )
         if not claims:
-            return report
-        for claim in claims:
-            report.checked += 1
-            if claim.resolution_due <= now:
-                report.breaches += notify.alert_staff(session, claim, Purpose.SLA_BREACH, now)
-            elif _warning_reached(claim, now):
-                report.warnings += notify.alert_staff(session, claim, Purpose.SLA_WARNING, now)
+            return
+        yield claims
         last_id = claims[-1].id
 
 
+def _policy(category: Category) -> SlaPolicy | None:
+    return category.sla_policy or (category.parent and category.parent.sla_policy)
+
+
 def _warning_reached(claim: Claim, now: datetime) -> bool:
-    policy = claim.category.sla_policy or (
-        claim.category.parent and claim.category.parent.sla_policy
-    )
+    policy = _policy(claim.category)
     if policy is None:
         return False
     left = sla_calendar(claim.residence).elapsed(now, claim.resolution_due, claim.sla_clock)
-    return left <= timedelta(hours=policy.resolution_hours) * (1 - WARNING_SHARE)
+    return left <= _warning_left(policy)
+
+
+def _warning_left(policy: SlaPolicy) -> timedelta:
+    return timedelta(hours=policy.resolution_hours) * (1 - WARNING_SHARE)
+
+
+def _warning_window(session: Session, now: datetime) -> sa.ColumnElement[bool]:
+    """True for a claim whose SLA time left is at most the warning share of its policy's, as
+    ``_warning_reached`` says: SLA time left only grows with the deadline, so for each holiday
+    calendar, policy and clock this is a deadline before one instant (and the index on
+    status and deadline serves it)."""
+    categories_by_policy: dict[int, tuple[SlaPolicy, list[int]]] = {}
+    categories = session.execute(
+        sa.select(Category).options(
+            joinedload(Category.sla_policy),
+            joinedload(Category.parent).joinedload(Category.sla_policy),
+        )
+    ).scalars()
+    for category in categories:
+        policy = _policy(category)
+        if policy is not None:
+            categories_by_policy.setdefault(policy.id, (policy, []))[1].append(category.id)
+    departments_by_calendar: dict[str | None, list[str]] = {}
+    for code in session.execute(sa.select(Residence.department_code).distinct()).scalars():
+        departments_by_calendar.setdefault(holiday_subdivision(code), []).append(code)
+
+    config = settings()
+    windows = []
+    latest = now
+    for codes in departments_by_calendar.values():
+        calendar = SlaCalendar(codes[0], config.business_hours, config.tz)
+        in_departments = Residence.department_code.in_(codes)
+        for policy, category_ids in categories_by_policy.values():
+            for clock in Clock:
+                before = calendar.add(now, _warning_left(policy) + _TICK, clock)
+                latest = max(latest, before)
+                windows.append(
+                    sa.and_(
+                        in_departments,
+                        Claim.category_id.in_(category_ids),
+                        Claim.sla_clock == clock,
+                        Claim.resolution_due < before,
+                    )
+                )
+    if not windows:
+        return sa.false()
+    in_window = sa.exists().where(Residence.id == Claim.residence_id, sa.or_(*windows))
+    return sa.and_(Claim.resolution_due < latest, in_window)
