@@ -9,17 +9,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grc.claims import timeline
-from grc.claims.models import Claim, ClaimStatus, EventKind, LocationKind
+from grc.claims.alerts import not_alerted, record_alerts
+from grc.claims.models import OPEN_STATUSES, Claim, ClaimStatus, EventKind, LocationKind
 from grc.clock import settings
 from grc.contracts import lifecycle
 from grc.contracts.lifecycle import OrderEvent
@@ -29,7 +31,10 @@ from grc.errors import Conflict, InvalidInput
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import NewMessage, queue_message
 from grc.messaging.rendering import render_email
-from grc.people.models import User
+from grc.people.models import Tenant, User
+
+if TYPE_CHECKING:
+    from grc.claims.notify import StaffRecipients
 
 # wo+<id>-<16 hex>@domain: lower case and digits only, so mail systems that fold the local
 # part's case keep it intact.
@@ -449,6 +454,7 @@ def open_work_order_for_claim(session: Session, claim_id: int) -> WorkOrder | No
 _DEADLINE_WORDS = {"acknowledge": "de prise en charge", "complete": "d'intervention"}
 # A reminder leaves when this share of the time to a deadline has gone by.
 REMINDER_SHARE = 0.75
+_WATCH_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -460,33 +466,109 @@ class DeadlineReport:
 def watch_work_orders(session: Session, now: datetime) -> DeadlineReport:
     """Remind contractors before the acknowledgement and completion deadlines, and tell the
     supervising unit once they are missed. Each message once per order and deadline (the
-    outbox keys), so running it twice, or every minute, changes nothing."""
+    outbox keys), so running it twice, or every minute, changes nothing.
+
+    Only what is due and not yet alerted is read, in SQL (each alert sent is recorded in
+    ``watch_alerts``), with the orders' claims and the units' addresses read once."""
+    from grc.claims.notify import StaffRecipients
+
     reminders = escalations = 0
-    waiting_ack = sa.and_(
-        WorkOrder.status == WorkOrderStatus.SENT, WorkOrder.acknowledged_at.is_(None)
-    )
-    not_done = WorkOrder.status.in_(OPEN_WORK_ORDER_STATUSES)
-    candidates = session.execute(
-        sa.select(WorkOrder).where(
-            sa.or_(waiting_ack, not_done),
+    recipients = StaffRecipients(session)
+    for deadline_name in ("acknowledge", "complete"):
+        due_column = getattr(WorkOrder, f"{deadline_name}_due")
+        pending = sa.and_(
+            WorkOrder.status.in_(OPEN_WORK_ORDER_STATUSES),
             WorkOrder.created_at <= now,
+            Claim.status.in_(OPEN_STATUSES),
         )
-    ).scalars()
-    for order in candidates:
-        if not order.claim.is_open or order.claim.status == ClaimStatus.RESOLVED:
-            continue
-        for deadline_name, due, pending in (
-            ("acknowledge", order.acknowledge_due, order.acknowledged_at is None),
-            ("complete", order.complete_due, order.status in OPEN_WORK_ORDER_STATUSES),
-        ):
-            if not pending:
-                continue
-            remind_at = order.created_at + (due - order.created_at) * REMINDER_SHARE
-            if remind_at <= now < due:
-                reminders += _remind(session, order, deadline_name, due, now)
-            elif now >= due:
-                escalations += _escalate(session, order, deadline_name, due, now)
+        if deadline_name == "acknowledge":
+            pending = sa.and_(pending, WorkOrder.acknowledged_at.is_(None))
+
+        kind = f"{Purpose.WORK_ORDER_REMINDER}:{deadline_name}"
+        to_remind = sa.and_(
+            pending,
+            due_column > now,
+            _reminder_point_passed(session, due_column, now),
+            not_alerted(kind, WorkOrder.id, due_column),
+        )
+        for orders in _orders_batches(session, to_remind):
+            reminded = []
+            for order in orders:
+                due = getattr(order, f"{deadline_name}_due")
+                if order.created_at + (due - order.created_at) * REMINDER_SHARE <= now:
+                    reminders += _remind(session, order, deadline_name, due, now)
+                    reminded.append((order.id, due))
+            record_alerts(session, kind, reminded, now)
+
+        kind = f"{Purpose.WORK_ORDER_ESCALATION}:{deadline_name}"
+        to_escalate = sa.and_(
+            pending, due_column <= now, not_alerted(kind, WorkOrder.id, due_column)
+        )
+        for orders in _orders_batches(session, to_escalate):
+            escalated = []
+            for order in orders:
+                due = getattr(order, f"{deadline_name}_due")
+                escalations += _escalate(session, order, deadline_name, due, now, recipients)
+                if recipients.of_unit(order.claim):
+                    escalated.append((order.id, due))
+            record_alerts(session, kind, escalated, now)
     return DeadlineReport(reminders, escalations)
+
+
+def _reminder_point_passed(
+    session: Session, due: sa.ColumnElement[datetime], now: datetime
+) -> sa.ColumnElement[bool]:
+    """``created + (due - created) × REMINDER_SHARE <= now`` in seconds since the epoch, give
+    or take a second (the caller checks each order exactly)."""
+    if session.get_bind().dialect.name == "postgresql":
+
+        def seconds(moment: sa.ColumnElement[datetime]) -> sa.ColumnElement[float]:
+            return sa.extract("epoch", moment)
+    else:
+
+        def seconds(moment: sa.ColumnElement[datetime]) -> sa.ColumnElement[float]:
+            return (sa.func.julianday(moment) - 2440587.5) * 86400.0
+
+    point = seconds(WorkOrder.created_at) * (1 - REMINDER_SHARE) + seconds(due) * REMINDER_SHARE
+    return point <= now.timestamp() + 1
+
+
+def _orders_batches(
+    session: Session, condition: sa.ColumnElement[bool]
+) -> Iterator[list[WorkOrder]]:
+    """The orders meeting ``condition`` (which may name their claim), by id, with what their
+    messages and the claim's timeline read."""
+    last_id = 0
+    while True:
+        orders = (
+            session.execute(
+                sa.select(WorkOrder)
+                .join(WorkOrder.claim)
+                .where(condition, WorkOrder.id > last_id)
+                .options(
+                    contains_eager(WorkOrder.claim).options(
+                        joinedload(Claim.category),
+                        joinedload(Claim.residence),
+                        joinedload(Claim.building),
+                        joinedload(Claim.dwelling),
+                        joinedload(Claim.equipment),
+                        joinedload(Claim.unit),
+                        joinedload(Claim.tenant).selectinload(Tenant.phones),
+                    ),
+                    joinedload(WorkOrder.contract),
+                    joinedload(WorkOrder.contractor),
+                )
+                .order_by(WorkOrder.id)
+                .limit(_WATCH_BATCH)
+            )
+            .unique()
+            .scalars()
+            .all()
+        )
+        if not orders:
+            return
+        yield orders
+        last_id = orders[-1].id
 
 
 def _remind(
@@ -507,9 +589,14 @@ def _remind(
 
 
 def _escalate(
-    session: Session, order: WorkOrder, deadline_name: str, due: datetime, now: datetime
+    session: Session,
+    order: WorkOrder,
+    deadline_name: str,
+    due: datetime,
+    now: datetime,
+    recipients: StaffRecipients,
 ) -> int:
-    from grc.claims.notify import email_staff, unit_addresses
+    from grc.claims.notify import email_staff
 
     claim = order.claim
     context = work_order_context(order) | {"deadline": deadline_name}
@@ -520,7 +607,7 @@ def _escalate(
         claim,
         Purpose.WORK_ORDER_ESCALATION,
         email,
-        unit_addresses(session, claim),
+        recipients.of_unit(claim),
         key,
         now,
     )

@@ -4,6 +4,8 @@ again. What the alerts say and to whom is in test_notify.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -45,13 +47,32 @@ def _run(at: datetime):
     return report.checked, report.warnings, report.breaches
 
 
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement.lstrip().upper())
+
+    sa.event.listen(db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", record)
+
+
 def test_a_run_with_nothing_new_reads_nothing(client, world, sent):
-    _create(client, world, TUESDAY_MORNING)  # urgent: 4 calendar hours
+    for _ in range(3):
+        _create(client, world, TUESDAY_MORNING)  # urgent: 4 calendar hours
     assert _run(TUESDAY_MORNING + timedelta(hours=1)) == (0, 0, 0)  # not near its deadline
-    assert _run(TUESDAY_MORNING + timedelta(hours=3, minutes=30)) == (1, 1, 0)
+    assert _run(TUESDAY_MORNING + timedelta(hours=3, minutes=30)) == (3, 3, 0)
     assert _run(TUESDAY_MORNING + timedelta(hours=3, minutes=31)) == (0, 0, 0)
-    assert _run(TUESDAY_MORNING + timedelta(hours=5)) == (1, 0, 1)
-    assert _run(TUESDAY_MORNING + timedelta(hours=6)) == (0, 0, 0)
+    assert _run(TUESDAY_MORNING + timedelta(hours=5)) == (3, 0, 3)
+    with statements() as seen:
+        assert _run(TUESDAY_MORNING + timedelta(hours=6)) == (0, 0, 0)
+    # The breaches, the catalogue, the departments and the warnings: whatever the claims.
+    assert len([s for s in seen if s.startswith("SELECT")]) == 4
+    assert all(s.startswith(("SELECT", "COMMIT")) for s in seen), seen
 
 
 def test_the_warning_window_in_sql_agrees_with_the_business_calendar(client, world, sent):
