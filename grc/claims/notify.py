@@ -24,6 +24,7 @@ from grc.messaging.operations import (
     after_quiet_hours,
     cancel_pending,
     queue_message,
+    queue_messages,
 )
 from grc.messaging.rendering import RenderedEmail, render_email, render_sms
 from grc.people.models import Channel, PhoneKind, Role, Tenant, User
@@ -202,16 +203,22 @@ def alert_staff(
     recipients: StaffRecipients | None = None,
 ) -> int:
     """SLA warning to the claim's unit, or breach escalation to the managers: once per claim,
-    deadline and recipient. Returns how many messages were queued. A watch passes the
-    ``recipients`` it read once for all its claims."""
-    recipients = recipients or StaffRecipients(session)
+    deadline and recipient. Returns how many messages were queued."""
+    alerts = sla_alerts(claim, purpose, recipients or StaffRecipients(session))
+    return len(queue_messages(session, alerts, now))
+
+
+def sla_alerts(claim: Claim, purpose: Purpose, recipients: StaffRecipients) -> list[NewMessage]:
+    """The SLA warning to the claim's unit, or the breach escalation to the managers, to
+    queue: keyed by claim, deadline and address. A watch passes the ``recipients`` it read
+    once for all its claims, and queues the alerts of many claims at once."""
     if purpose == Purpose.SLA_WARNING:
         addresses = recipients.of_unit(claim)
     else:
         addresses = recipients.managers()
     email = render_email(purpose, "fr", **_claim_context(claim, "fr"))
     key = f"claim:{claim.id}:{purpose}:{claim.resolution_due.isoformat()}"
-    return email_staff(session, claim, purpose, email, addresses, key, now)
+    return _staff_emails(claim, purpose, email, addresses, key)
 
 
 class StaffRecipients:
@@ -248,24 +255,25 @@ def email_staff(
     now: datetime,
 ) -> int:
     """The same e-mail to each staff address, once per ``key`` and address; how many left."""
-    queued = 0
-    for address in sorted(set(recipients)):
-        message = queue_message(
-            session,
-            NewMessage(
-                idempotency_key=f"{key}:{address}",
-                channel=MessageChannel.EMAIL,
-                purpose=purpose,
-                recipient=address,
-                subject=email.subject,
-                body_text=email.text,
-                body_html=email.html,
-                claim=claim,
-            ),
-            now,
+    return len(queue_messages(session, _staff_emails(claim, purpose, email, recipients, key), now))
+
+
+def _staff_emails(
+    claim: Claim, purpose: Purpose, email: RenderedEmail, recipients: list[str], key: str
+) -> list[NewMessage]:
+    return [
+        NewMessage(
+            idempotency_key=f"{key}:{address}",
+            channel=MessageChannel.EMAIL,
+            purpose=purpose,
+            recipient=address,
+            subject=email.subject,
+            body_text=email.text,
+            body_html=email.html,
+            claim=claim,
         )
-        queued += message is not None
-    return queued
+        for address in sorted(set(recipients))
+    ]
 
 
 def unit_addresses(session: Session, claim: Claim) -> list[str]:

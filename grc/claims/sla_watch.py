@@ -26,6 +26,7 @@ from grc.claims.sla import SlaCalendar, holiday_subdivision
 from grc.clock import settings
 from grc.housing.models import Residence
 from grc.messaging.models import Purpose
+from grc.messaging.operations import queue_messages
 
 WARNING_SHARE = 0.8
 _BATCH = 500
@@ -52,14 +53,10 @@ def watch_sla(session: Session, now: datetime) -> WatchReport:
         not_alerted(Purpose.SLA_BREACH, Claim.id, Claim.resolution_due),
     )
     for claims in _batches(session, breached):
-        alerted = []
-        for claim in claims:
-            report.checked += 1
-            report.breaches += notify.alert_staff(
-                session, claim, Purpose.SLA_BREACH, now, recipients
-            )
-            if recipients.managers():
-                alerted.append((claim.id, claim.resolution_due))
+        report.checked += len(claims)
+        alerts = [a for c in claims for a in notify.sla_alerts(c, Purpose.SLA_BREACH, recipients)]
+        report.breaches += len(queue_messages(session, alerts, now))
+        alerted = {(a.claim.id, a.claim.resolution_due) for a in alerts if a.claim is not None}
         record_alerts(session, Purpose.SLA_BREACH, alerted, now)
 
     warned = sa.and_(
@@ -69,16 +66,15 @@ def watch_sla(session: Session, now: datetime) -> WatchReport:
         not_alerted(Purpose.SLA_WARNING, Claim.id, Claim.resolution_due),
     )
     for claims in _batches(session, warned):
-        alerted = []
-        for claim in claims:
-            report.checked += 1
-            if not _warning_reached(claim, now):
-                continue
-            report.warnings += notify.alert_staff(
-                session, claim, Purpose.SLA_WARNING, now, recipients
-            )
-            if recipients.of_unit(claim):
-                alerted.append((claim.id, claim.resolution_due))
+        report.checked += len(claims)
+        alerts = [
+            alert
+            for claim in claims
+            if _warning_reached(claim, now)
+            for alert in notify.sla_alerts(claim, Purpose.SLA_WARNING, recipients)
+        ]
+        report.warnings += len(queue_messages(session, alerts, now))
+        alerted = {(a.claim.id, a.claim.resolution_due) for a in alerts if a.claim is not None}
         record_alerts(session, Purpose.SLA_WARNING, alerted, now)
     return report
 
