@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.orm import Session, contains_eager, joinedload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grc.claims import timeline
@@ -537,16 +537,17 @@ def _orders_batches(
     session: Session, condition: sa.ColumnElement[bool]
 ) -> Iterator[list[WorkOrder]]:
     """The orders meeting ``condition`` (which may name their claim), by id, with what their
-    messages and the claim's timeline read."""
-    last_id = 0
-    while True:
-        orders = (
+    messages and the claim's timeline read; their ids first, in one query."""
+    ids = sorted(
+        session.execute(sa.select(WorkOrder.id).join(WorkOrder.claim).where(condition)).scalars()
+    )
+    for start in range(0, len(ids), _WATCH_BATCH):
+        yield list(
             session.execute(
                 sa.select(WorkOrder)
-                .join(WorkOrder.claim)
-                .where(condition, WorkOrder.id > last_id)
+                .where(WorkOrder.id.in_(ids[start : start + _WATCH_BATCH]))
                 .options(
-                    contains_eager(WorkOrder.claim).options(
+                    joinedload(WorkOrder.claim).options(
                         joinedload(Claim.category),
                         joinedload(Claim.residence),
                         joinedload(Claim.building),
@@ -559,16 +560,10 @@ def _orders_batches(
                     joinedload(WorkOrder.contractor),
                 )
                 .order_by(WorkOrder.id)
-                .limit(_WATCH_BATCH)
             )
             .unique()
             .scalars()
-            .all()
         )
-        if not orders:
-            return
-        yield orders
-        last_id = orders[-1].id
 
 
 def _remind(
