@@ -218,7 +218,7 @@ def sla_alerts(claim: Claim, purpose: Purpose, recipients: StaffRecipients) -> l
         addresses = recipients.managers()
     email = render_email(purpose, "fr", **_claim_context(claim, "fr"))
     key = f"claim:{claim.id}:{purpose}:{claim.resolution_due.isoformat()}"
-    return _staff_emails(claim, purpose, email, addresses, key)
+    return staff_emails(claim, purpose, email, addresses, key)
 
 
 class StaffRecipients:
@@ -255,12 +255,13 @@ def email_staff(
     now: datetime,
 ) -> int:
     """The same e-mail to each staff address, once per ``key`` and address; how many left."""
-    return len(queue_messages(session, _staff_emails(claim, purpose, email, recipients, key), now))
+    return len(queue_messages(session, staff_emails(claim, purpose, email, recipients, key), now))
 
 
-def _staff_emails(
+def staff_emails(
     claim: Claim, purpose: Purpose, email: RenderedEmail, recipients: list[str], key: str
 ) -> list[NewMessage]:
+    """The same e-mail to each staff address, keyed by ``key`` and address, to queue."""
     return [
         NewMessage(
             idempotency_key=f"{key}:{address}",

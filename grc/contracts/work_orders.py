@@ -29,7 +29,7 @@ from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderS
 from grc.db import StrEnum, insert_returning
 from grc.errors import Conflict, InvalidInput
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
-from grc.messaging.operations import NewMessage, queue_message
+from grc.messaging.operations import NewMessage, queue_message, queue_messages
 from grc.messaging.rendering import render_email
 from grc.people.models import Tenant, User
 
@@ -161,22 +161,22 @@ def open_work_order(session: Session, claim: Claim, now: datetime) -> WorkOrder:
 def _send(
     session: Session, work_order: WorkOrder, purpose: Purpose, now: datetime, *, key: str
 ) -> OutboxMessage | None:
+    return queue_message(session, _order_email(work_order, purpose, key=key), now)
+
+
+def _order_email(work_order: WorkOrder, purpose: Purpose, *, key: str) -> NewMessage:
     email = render_email(purpose, "fr", **work_order_context(work_order))
-    return queue_message(
-        session,
-        NewMessage(
-            idempotency_key=key,
-            channel=MessageChannel.EMAIL,
-            purpose=purpose,
-            recipient=work_order.contractor.email,
-            subject=email.subject,
-            body_text=email.text,
-            body_html=email.html,
-            claim=work_order.claim,
-            urgent=True,  # a contractor's mailbox has no quiet hours
-            reply_to=reply_address(work_order),
-        ),
-        now,
+    return NewMessage(
+        idempotency_key=key,
+        channel=MessageChannel.EMAIL,
+        purpose=purpose,
+        recipient=work_order.contractor.email,
+        subject=email.subject,
+        body_text=email.text,
+        body_html=email.html,
+        claim=work_order.claim,
+        urgent=True,  # a contractor's mailbox has no quiet hours
+        reply_to=reply_address(work_order),
     )
 
 
@@ -492,26 +492,24 @@ def watch_work_orders(session: Session, now: datetime) -> DeadlineReport:
             not_alerted(kind, WorkOrder.id, due_column),
         )
         for orders in _orders_batches(session, to_remind):
-            reminded = []
-            for order in orders:
-                due = getattr(order, f"{deadline_name}_due")
-                if order.created_at + (due - order.created_at) * REMINDER_SHARE <= now:
-                    reminders += _remind(session, order, deadline_name, due, now)
-                    reminded.append((order.id, due))
-            record_alerts(session, kind, reminded, now)
+            due_orders = [
+                (order, due)
+                for order in orders
+                for due in [getattr(order, f"{deadline_name}_due")]
+                if order.created_at + (due - order.created_at) * REMINDER_SHARE <= now
+            ]
+            reminders += _remind(session, due_orders, deadline_name, now)
+            record_alerts(session, kind, [(order.id, due) for order, due in due_orders], now)
 
         kind = f"{Purpose.WORK_ORDER_ESCALATION}:{deadline_name}"
         to_escalate = sa.and_(
             pending, due_column <= now, not_alerted(kind, WorkOrder.id, due_column)
         )
         for orders in _orders_batches(session, to_escalate):
-            escalated = []
-            for order in orders:
-                due = getattr(order, f"{deadline_name}_due")
-                escalations += _escalate(session, order, deadline_name, due, now, recipients)
-                if recipients.of_unit(order.claim):
-                    escalated.append((order.id, due))
-            record_alerts(session, kind, escalated, now)
+            due_orders = [(order, getattr(order, f"{deadline_name}_due")) for order in orders]
+            escalations += _escalate(session, due_orders, deadline_name, now, recipients)
+            told = [(o.id, due) for o, due in due_orders if recipients.of_unit(o.claim)]
+            record_alerts(session, kind, told, now)
     return DeadlineReport(reminders, escalations)
 
 
@@ -567,53 +565,84 @@ def _orders_batches(
 
 
 def _remind(
-    session: Session, order: WorkOrder, deadline_name: str, due: datetime, now: datetime
+    session: Session, orders: list[tuple[WorkOrder, datetime]], deadline_name: str, now: datetime
 ) -> int:
-    key = f"work_order:{order.id}:reminder:{deadline_name}:{due.isoformat()}"
-    message = _send(session, order, Purpose.WORK_ORDER_REMINDER, now, key=key)
-    if message is not None:
-        record_on_claim(
-            session,
-            order.claim,
-            now,
-            f"Relance de {order.contractor.name} avant l'échéance "
-            f"{_DEADLINE_WORDS[deadline_name]}.",
-            {"work_order_id": order.id, "deadline": deadline_name},
+    """Remind each contractor of the deadline (its date ``due``), with a line on each claim's
+    timeline; how many reminders left (none twice: the outbox keys)."""
+    messages = {
+        order.id: _order_email(
+            order,
+            Purpose.WORK_ORDER_REMINDER,
+            key=f"work_order:{order.id}:reminder:{deadline_name}:{due.isoformat()}",
         )
-    return int(message is not None)
+        for order, due in orders
+    }
+    written = queue_messages(session, list(messages.values()), now)
+    reminded = [order for order, _ in orders if messages[order.id].idempotency_key in written]
+    timeline.add_events_to_claims(
+        session,
+        now,
+        [
+            (
+                order.claim,
+                _order_event(
+                    f"Relance de {order.contractor.name} avant l'échéance "
+                    f"{_DEADLINE_WORDS[deadline_name]}.",
+                    {"work_order_id": order.id, "deadline": deadline_name},
+                ),
+            )
+            for order in reminded
+        ],
+    )
+    return len(reminded)
 
 
 def _escalate(
     session: Session,
-    order: WorkOrder,
+    orders: list[tuple[WorkOrder, datetime]],
     deadline_name: str,
-    due: datetime,
     now: datetime,
     recipients: StaffRecipients,
 ) -> int:
-    from grc.claims.notify import email_staff
+    """Tell each order's supervising unit the deadline (its date ``due``) is missed, flag the
+    order and write it on the claim's timeline; how many orders were escalated."""
+    from grc.claims.notify import staff_emails
 
-    claim = order.claim
-    context = work_order_context(order) | {"deadline": deadline_name}
-    email = render_email(Purpose.WORK_ORDER_ESCALATION, "fr", **context)
-    key = f"work_order:{order.id}:escalation:{deadline_name}:{due.isoformat()}"
-    sent = email_staff(
-        session,
-        claim,
-        Purpose.WORK_ORDER_ESCALATION,
-        email,
-        recipients.of_unit(claim),
-        key,
-        now,
-    )
-    if sent:
-        order.needs_attention = True
-        record_on_claim(
-            session,
-            claim,
-            now,
-            f"Échéance {_DEADLINE_WORDS[deadline_name]} dépassée par {order.contractor.name} : "
-            f"l'unité {claim.unit.name} est alertée.",
-            {"work_order_id": order.id, "deadline": deadline_name},
+    messages: dict[int, list[NewMessage]] = {}
+    for order, due in orders:
+        context = work_order_context(order) | {"deadline": deadline_name}
+        email = render_email(Purpose.WORK_ORDER_ESCALATION, "fr", **context)
+        key = f"work_order:{order.id}:escalation:{deadline_name}:{due.isoformat()}"
+        messages[order.id] = staff_emails(
+            order.claim,
+            Purpose.WORK_ORDER_ESCALATION,
+            email,
+            recipients.of_unit(order.claim),
+            key,
         )
-    return int(sent > 0)
+    written = queue_messages(session, [m for ms in messages.values() for m in ms], now)
+    escalated = [
+        order
+        for order, _ in orders
+        if any(m.idempotency_key in written for m in messages[order.id])
+    ]
+    events = []
+    for order in escalated:
+        order.needs_attention = True
+        events.append(
+            (
+                order.claim,
+                _order_event(
+                    f"Échéance {_DEADLINE_WORDS[deadline_name]} dépassée par "
+                    f"{order.contractor.name} : l'unité {order.claim.unit.name} est alertée.",
+                    {"work_order_id": order.id, "deadline": deadline_name},
+                ),
+            )
+        )
+    timeline.add_events_to_claims(session, now, events)
+    return len(escalated)
+
+
+def _order_event(body: str, changes: dict[str, object]) -> timeline.NewEvent:
+    # What record_on_claim writes, for many claims at once.
+    return timeline.NewEvent(EventKind.WORK_ORDER, body=body, changes=changes)
