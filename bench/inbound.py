@@ -67,8 +67,9 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+# First, even when PYTHONPATH names it already: bench/notifications.py must not shadow the
+# notifications package.
+sys.path.insert(0, str(ROOT))
 from benchlib import (  # noqa: E402
     CLK_TCK,
     RESULTS,
