@@ -106,9 +106,9 @@ def load_claims(db_url: str, total: int, open_count: int, overdue: int, seed: in
         with (
             conn.cursor() as copy_cur,
             copy_cur.copy(
-                "COPY work_orders (id, claim_id, contract_id, contractor_id, status, acknowledge_due,"
-                " complete_due, beyond_claim_deadline, acknowledged_at, needs_attention, created_at)"
-                " FROM STDIN"
+                "COPY work_orders (id, claim_id, contract_id, contractor_id, status,"
+                " acknowledge_due, complete_due, beyond_claim_deadline, acknowledged_at,"
+                " needs_attention, created_at) FROM STDIN"
             ) as copy,
         ):
             for n, (claim_id, row, created, due) in enumerate(orders):
