@@ -92,8 +92,8 @@ class Tenant(db.Model):
 
     @validates("email")
     def _normalise_email(self, _key: str, email: str | None) -> str | None:
-        # Stored lower case, so finding a tenant by the sender of an e-mail is an equality
-        # on the indexed column.
+        # Stored lower case, as shown and compared; the inbox compares lower(email) anyway,
+        # through its index, for rows a bulk load wrote without this normalisation.
         return email.strip().lower() or None if email else None
 
 
