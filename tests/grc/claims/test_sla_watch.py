@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from freezegun import freeze_time
 
+from grc.claims import catalogue_cache
 from grc.claims.models import Claim
 from grc.claims.sla_watch import _warning_reached, _warning_window, watch_sla
 from grc.extensions import db
@@ -100,13 +101,16 @@ def test_the_warning_window_in_sql_agrees_with_the_business_calendar(client, wor
     grid = [TUESDAY_MORNING + timedelta(minutes=13 * step) for step in range(900)]
     moments = sorted(grid + closings + deadlines)
     for now in moments:
-        window = _warning_window(db.session, now)
+        catalogue = catalogue_cache.catalogue(db.session)
+        window = _warning_window(db.session, catalogue, now)
         selected = set(
             db.session.execute(
                 sa.select(Claim.id).where(Claim.id.in_(ids), Claim.resolution_due > now, window)
             ).scalars()
         )
-        expected = {c.id for c in claims if c.resolution_due > now and _warning_reached(c, now)}
+        expected = {
+            c.id for c in claims if c.resolution_due > now and _warning_reached(catalogue, c, now)
+        }
         assert selected == expected, now
 
 
