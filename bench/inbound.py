@@ -1453,6 +1453,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--keep-db", action="store_true", help="do not drop the database")
+    parser.add_argument(
+        "--preload-claims",
+        type=int,
+        default=0,
+        help="closed claims copied in (COPY, as bench/watch.py) before the replies are built",
+    )
+    parser.add_argument(
+        "--preload-tenants",
+        type=int,
+        default=0,
+        help="tenants copied in (COPY, as bench/intake.py) before the replies are built",
+    )
     args = parser.parse_args(argv)
     if args.emails < 1 or args.concurrency < 1 or args.workers < 1:
         parser.error("--emails, --concurrency and --workers must be positive")
@@ -1519,6 +1531,19 @@ def main(argv: list[str] | None = None) -> int:
             f"  {result['setup']['claims_created']} claims, {len(targets)} work orders in "
             f"{result['setup']['seconds']:.1f} s"
         )
+        if args.preload_claims or args.preload_tenants:
+            from intake import load_million
+            from watch import load_claims
+
+            log(f"copying {args.preload_claims:,} claims and {args.preload_tenants:,} tenants")
+            result["preload"] = {
+                "claims": load_claims(db_url, args.preload_claims, 0, 0, args.seed)
+                if args.preload_claims
+                else None,
+                "tenants": load_million(db_url, args.preload_tenants, args.seed)
+                if args.preload_tenants
+                else None,
+            }
         rng = random.Random(args.seed)
         rng.shuffle(targets)
         t0 = time.perf_counter()

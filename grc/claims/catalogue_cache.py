@@ -213,6 +213,9 @@ class Catalogue:
         """The category of that code (active or not)."""
         return self._snapshot.categories_by_code.get(code)
 
+    def categories(self) -> tuple[CategoryValue, ...]:
+        return tuple(self._snapshot.categories.values())
+
     def category_by_id(self, category_id: int) -> CategoryValue:
         return self._snapshot.categories[category_id]
 

@@ -399,6 +399,22 @@ class ClaimPhoto(Model):
     uploaded_by: Mapped[User | None] = relationship()
 
 
+class WatchAlert(Model):
+    """An alert a periodic watch has sent: once per kind, subject and deadline, which the
+    primary key enforces. The watches select only what has no such row yet, so a minute with
+    nothing new reads nothing more; a deadline that moves (a paused claim resumed) is a new
+    alert."""
+
+    __tablename__ = "watch_alerts"
+
+    # The message's purpose, with the work order's deadline for its reminders and escalations
+    # ("work_order_reminder:acknowledge"); it says what ``subject_id`` is: a claim or an order.
+    kind: Mapped[str] = mapped_column(sa.String(60), primary_key=True)
+    subject_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime, primary_key=True)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 @sa.event.listens_for(ClaimEvent, "before_update")
 @sa.event.listens_for(ClaimEvent, "before_delete")
 def _timeline_is_append_only(mapper: Any, connection: Any, target: ClaimEvent) -> None:

@@ -25,6 +25,7 @@ from grc.messaging.operations import (
     after_quiet_hours,
     cancel_pending,
     queue_message,
+    queue_messages,
 )
 from grc.messaging.rendering import RenderedEmail, render_email, render_sms
 from grc.people.models import Channel, PhoneKind, Role, Tenant, User
@@ -191,20 +192,54 @@ def alert_on_call(session: Session, claim: Claim, now: datetime) -> OutboxMessag
     )
 
 
-def alert_staff(session: Session, claim: Claim, purpose: Purpose, now: datetime) -> int:
+def alert_staff(
+    session: Session,
+    claim: Claim,
+    purpose: Purpose,
+    now: datetime,
+    recipients: StaffRecipients | None = None,
+) -> int:
     """SLA warning to the claim's unit, or breach escalation to the managers: once per claim,
     deadline and recipient. Returns how many messages were queued."""
+    alerts = sla_alerts(claim, purpose, recipients or StaffRecipients(session))
+    return len(queue_messages(session, alerts, now))
+
+
+def sla_alerts(claim: Claim, purpose: Purpose, recipients: StaffRecipients) -> list[NewMessage]:
+    """The SLA warning to the claim's unit, or the breach escalation to the managers, to
+    queue: keyed by claim, deadline and address. A watch passes the ``recipients`` it read
+    once for all its claims, and queues the alerts of many claims at once."""
     if purpose == Purpose.SLA_WARNING:
-        recipients = unit_addresses(session, claim)
+        addresses = recipients.of_unit(claim)
     else:
-        recipients = list(
-            session.execute(
-                sa.select(User.email).where(User.role == Role.MANAGER, User.active)
-            ).scalars()
-        )
+        addresses = recipients.managers()
     email = render_email(purpose, "fr", **_claim_context(claim, "fr"))
     key = f"claim:{claim.id}:{purpose}:{claim.resolution_due.isoformat()}"
-    return email_staff(session, claim, purpose, email, recipients, key, now)
+    return staff_emails(claim, purpose, email, addresses, key)
+
+
+class StaffRecipients:
+    """Who staff alerts go to, each read once however many claims are alerted: the active
+    managers, and per unit its shared address or else its active members."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._managers: list[str] | None = None
+        self._units: dict[int, list[str]] = {}
+
+    def managers(self) -> list[str]:
+        if self._managers is None:
+            self._managers = list(
+                self._session.execute(
+                    sa.select(User.email).where(User.role == Role.MANAGER, User.active)
+                ).scalars()
+            )
+        return self._managers
+
+    def of_unit(self, claim: Claim) -> list[str]:
+        if claim.unit_id not in self._units:
+            self._units[claim.unit_id] = unit_addresses(self._session, claim)
+        return self._units[claim.unit_id]
 
 
 def email_staff(
@@ -217,24 +252,26 @@ def email_staff(
     now: datetime,
 ) -> int:
     """The same e-mail to each staff address, once per ``key`` and address; how many left."""
-    queued = 0
-    for address in sorted(set(recipients)):
-        message = queue_message(
-            session,
-            NewMessage(
-                idempotency_key=f"{key}:{address}",
-                channel=MessageChannel.EMAIL,
-                purpose=purpose,
-                recipient=address,
-                subject=email.subject,
-                body_text=email.text,
-                body_html=email.html,
-                claim=claim,
-            ),
-            now,
+    return len(queue_messages(session, staff_emails(claim, purpose, email, recipients, key), now))
+
+
+def staff_emails(
+    claim: Claim, purpose: Purpose, email: RenderedEmail, recipients: list[str], key: str
+) -> list[NewMessage]:
+    """The same e-mail to each staff address, keyed by ``key`` and address, to queue."""
+    return [
+        NewMessage(
+            idempotency_key=f"{key}:{address}",
+            channel=MessageChannel.EMAIL,
+            purpose=purpose,
+            recipient=address,
+            subject=email.subject,
+            body_text=email.text,
+            body_html=email.html,
+            claim=claim,
         )
-        queued += message is not None
-    return queued
+        for address in sorted(set(recipients))
+    ]
 
 
 def unit_addresses(session: Session, claim: Claim) -> list[str]:

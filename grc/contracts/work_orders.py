@@ -9,17 +9,19 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grc.claims import timeline
-from grc.claims.models import Claim, ClaimStatus, EventKind, LocationKind
+from grc.claims.alerts import not_alerted, record_alerts
+from grc.claims.models import OPEN_STATUSES, Claim, EventKind, LocationKind
 from grc.clock import settings
 from grc.contracts import lifecycle
 from grc.contracts.lifecycle import OrderEvent
@@ -27,9 +29,12 @@ from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderS
 from grc.db import insert_returning, rows_changed
 from grc.errors import Conflict, InvalidInput
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
-from grc.messaging.operations import NewMessage, queue_message
+from grc.messaging.operations import NewMessage, queue_message, queue_messages
 from grc.messaging.rendering import render_email
-from grc.people.models import User
+from grc.people.models import Tenant, User
+
+if TYPE_CHECKING:
+    from grc.claims.notify import StaffRecipients
 
 # wo+<id>-<16 hex>@domain: lower case and digits only, so mail systems that fold the local
 # part's case keep it intact.
@@ -160,22 +165,22 @@ def open_work_order(session: Session, claim: Claim, now: datetime) -> WorkOrder:
 def _send(
     session: Session, work_order: WorkOrder, purpose: Purpose, now: datetime, *, key: str
 ) -> OutboxMessage | None:
+    return queue_message(session, _order_email(work_order, purpose, key=key), now)
+
+
+def _order_email(work_order: WorkOrder, purpose: Purpose, *, key: str) -> NewMessage:
     email = render_email(purpose, "fr", **work_order_context(work_order))
-    return queue_message(
-        session,
-        NewMessage(
-            idempotency_key=key,
-            channel=MessageChannel.EMAIL,
-            purpose=purpose,
-            recipient=work_order.contractor.email,
-            subject=email.subject,
-            body_text=email.text,
-            body_html=email.html,
-            claim=work_order.claim,
-            urgent=True,  # a contractor's mailbox has no quiet hours
-            reply_to=reply_address(work_order),
-        ),
-        now,
+    return NewMessage(
+        idempotency_key=key,
+        channel=MessageChannel.EMAIL,
+        purpose=purpose,
+        recipient=work_order.contractor.email,
+        subject=email.subject,
+        body_text=email.text,
+        body_html=email.html,
+        claim=work_order.claim,
+        urgent=True,  # a contractor's mailbox has no quiet hours
+        reply_to=reply_address(work_order),
     )
 
 
@@ -361,6 +366,7 @@ def open_work_order_for_claim(session: Session, claim_id: int) -> WorkOrder | No
 _DEADLINE_WORDS = {"acknowledge": "de prise en charge", "complete": "d'intervention"}
 # A reminder leaves when this share of the time to a deadline has gone by.
 REMINDER_SHARE = 0.75
+_WATCH_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -372,78 +378,183 @@ class DeadlineReport:
 def watch_work_orders(session: Session, now: datetime) -> DeadlineReport:
     """Remind contractors before the acknowledgement and completion deadlines, and tell the
     supervising unit once they are missed. Each message once per order and deadline (the
-    outbox keys), so running it twice, or every minute, changes nothing."""
+    outbox keys), so running it twice, or every minute, changes nothing.
+
+    Only what is due and not yet alerted is read, in SQL (each alert sent is recorded in
+    ``watch_alerts``), with the orders' claims and the units' addresses read once."""
+    from grc.claims.notify import StaffRecipients
+
     reminders = escalations = 0
-    waiting_ack = sa.and_(
-        WorkOrder.status == WorkOrderStatus.SENT, WorkOrder.acknowledged_at.is_(None)
-    )
-    not_done = WorkOrder.status.in_(OPEN_WORK_ORDER_STATUSES)
-    candidates = session.execute(
-        sa.select(WorkOrder).where(
-            sa.or_(waiting_ack, not_done),
+    recipients = StaffRecipients(session)
+    for deadline_name in ("acknowledge", "complete"):
+        due_column = getattr(WorkOrder, f"{deadline_name}_due")
+        pending = sa.and_(
+            WorkOrder.status.in_(OPEN_WORK_ORDER_STATUSES),
             WorkOrder.created_at <= now,
+            Claim.status.in_(OPEN_STATUSES),
         )
-    ).scalars()
-    for order in candidates:
-        if not order.claim.is_open or order.claim.status == ClaimStatus.RESOLVED:
-            continue
-        for deadline_name, due, pending in (
-            ("acknowledge", order.acknowledge_due, order.acknowledged_at is None),
-            ("complete", order.complete_due, order.status in OPEN_WORK_ORDER_STATUSES),
-        ):
-            if not pending:
-                continue
-            remind_at = order.created_at + (due - order.created_at) * REMINDER_SHARE
-            if remind_at <= now < due:
-                reminders += _remind(session, order, deadline_name, due, now)
-            elif now >= due:
-                escalations += _escalate(session, order, deadline_name, due, now)
+        if deadline_name == "acknowledge":
+            pending = sa.and_(pending, WorkOrder.acknowledged_at.is_(None))
+
+        kind = f"{Purpose.WORK_ORDER_REMINDER}:{deadline_name}"
+        to_remind = sa.and_(
+            pending,
+            due_column > now,
+            _reminder_point_passed(session, due_column, now),
+            not_alerted(kind, WorkOrder.id, due_column),
+        )
+        for orders in _orders_batches(session, to_remind):
+            due_orders = [
+                (order, due)
+                for order in orders
+                for due in [getattr(order, f"{deadline_name}_due")]
+                if order.created_at + (due - order.created_at) * REMINDER_SHARE <= now
+            ]
+            reminders += _remind(session, due_orders, deadline_name, now)
+            record_alerts(session, kind, [(order.id, due) for order, due in due_orders], now)
+
+        kind = f"{Purpose.WORK_ORDER_ESCALATION}:{deadline_name}"
+        to_escalate = sa.and_(
+            pending, due_column <= now, not_alerted(kind, WorkOrder.id, due_column)
+        )
+        for orders in _orders_batches(session, to_escalate):
+            due_orders = [(order, getattr(order, f"{deadline_name}_due")) for order in orders]
+            escalations += _escalate(session, due_orders, deadline_name, now, recipients)
+            told = [(o.id, due) for o, due in due_orders if recipients.of_unit(o.claim)]
+            record_alerts(session, kind, told, now)
     return DeadlineReport(reminders, escalations)
 
 
-def _remind(
-    session: Session, order: WorkOrder, deadline_name: str, due: datetime, now: datetime
-) -> int:
-    key = f"work_order:{order.id}:reminder:{deadline_name}:{due.isoformat()}"
-    message = _send(session, order, Purpose.WORK_ORDER_REMINDER, now, key=key)
-    if message is not None:
-        record_on_claim(
-            session,
-            order.claim,
-            now,
-            f"Relance de {order.contractor.name} avant l'échéance "
-            f"{_DEADLINE_WORDS[deadline_name]}.",
-            {"work_order_id": order.id, "deadline": deadline_name},
+def _reminder_point_passed(
+    session: Session, due: sa.ColumnElement[datetime], now: datetime
+) -> sa.ColumnElement[bool]:
+    """``created + (due - created) × REMINDER_SHARE <= now`` in seconds since the epoch, give
+    or take a second (the caller checks each order exactly)."""
+    if session.get_bind().dialect.name == "postgresql":
+
+        def seconds(moment: sa.ColumnElement[datetime]) -> sa.ColumnElement[float]:
+            return sa.extract("epoch", moment)
+    else:
+
+        def seconds(moment: sa.ColumnElement[datetime]) -> sa.ColumnElement[float]:
+            return (sa.func.julianday(moment) - 2440587.5) * 86400.0
+
+    point = seconds(WorkOrder.created_at) * (1 - REMINDER_SHARE) + seconds(due) * REMINDER_SHARE
+    return point <= now.timestamp() + 1
+
+
+def _orders_batches(
+    session: Session, condition: sa.ColumnElement[bool]
+) -> Iterator[list[WorkOrder]]:
+    """The orders meeting ``condition`` (which may name their claim), by id, with what their
+    messages and the claim's timeline read; their ids first, in one query."""
+    ids = sorted(
+        session.execute(sa.select(WorkOrder.id).join(WorkOrder.claim).where(condition)).scalars()
+    )
+    for start in range(0, len(ids), _WATCH_BATCH):
+        yield list(
+            session.execute(
+                sa.select(WorkOrder)
+                .where(WorkOrder.id.in_(ids[start : start + _WATCH_BATCH]))
+                .options(
+                    joinedload(WorkOrder.claim).options(
+                        joinedload(Claim.category),
+                        joinedload(Claim.residence),
+                        joinedload(Claim.building),
+                        joinedload(Claim.dwelling),
+                        joinedload(Claim.equipment),
+                        joinedload(Claim.unit),
+                        joinedload(Claim.tenant).selectinload(Tenant.phones),
+                    ),
+                    joinedload(WorkOrder.contract),
+                    joinedload(WorkOrder.contractor),
+                )
+                .order_by(WorkOrder.id)
+            )
+            .unique()
+            .scalars()
         )
-    return int(message is not None)
+
+
+def _remind(
+    session: Session, orders: list[tuple[WorkOrder, datetime]], deadline_name: str, now: datetime
+) -> int:
+    """Remind each contractor of the deadline (its date ``due``), with a line on each claim's
+    timeline; how many reminders left (none twice: the outbox keys)."""
+    messages = {
+        order.id: _order_email(
+            order,
+            Purpose.WORK_ORDER_REMINDER,
+            key=f"work_order:{order.id}:reminder:{deadline_name}:{due.isoformat()}",
+        )
+        for order, due in orders
+    }
+    written = queue_messages(session, list(messages.values()), now)
+    reminded = [order for order, _ in orders if messages[order.id].idempotency_key in written]
+    timeline.add_events_to_claims(
+        session,
+        now,
+        [
+            (
+                order.claim,
+                _order_event(
+                    f"Relance de {order.contractor.name} avant l'échéance "
+                    f"{_DEADLINE_WORDS[deadline_name]}.",
+                    {"work_order_id": order.id, "deadline": deadline_name},
+                ),
+            )
+            for order in reminded
+        ],
+    )
+    return len(reminded)
 
 
 def _escalate(
-    session: Session, order: WorkOrder, deadline_name: str, due: datetime, now: datetime
+    session: Session,
+    orders: list[tuple[WorkOrder, datetime]],
+    deadline_name: str,
+    now: datetime,
+    recipients: StaffRecipients,
 ) -> int:
-    from grc.claims.notify import email_staff, unit_addresses
+    """Tell each order's supervising unit the deadline (its date ``due``) is missed, flag the
+    order and write it on the claim's timeline; how many orders were escalated."""
+    from grc.claims.notify import staff_emails
 
-    claim = order.claim
-    context = work_order_context(order) | {"deadline": deadline_name}
-    email = render_email(Purpose.WORK_ORDER_ESCALATION, "fr", **context)
-    key = f"work_order:{order.id}:escalation:{deadline_name}:{due.isoformat()}"
-    sent = email_staff(
-        session,
-        claim,
-        Purpose.WORK_ORDER_ESCALATION,
-        email,
-        unit_addresses(session, claim),
-        key,
-        now,
-    )
-    if sent:
-        order.needs_attention = True
-        record_on_claim(
-            session,
-            claim,
-            now,
-            f"Échéance {_DEADLINE_WORDS[deadline_name]} dépassée par {order.contractor.name} : "
-            f"l'unité {claim.unit.name} est alertée.",
-            {"work_order_id": order.id, "deadline": deadline_name},
+    messages: dict[int, list[NewMessage]] = {}
+    for order, due in orders:
+        context = work_order_context(order) | {"deadline": deadline_name}
+        email = render_email(Purpose.WORK_ORDER_ESCALATION, "fr", **context)
+        key = f"work_order:{order.id}:escalation:{deadline_name}:{due.isoformat()}"
+        messages[order.id] = staff_emails(
+            order.claim,
+            Purpose.WORK_ORDER_ESCALATION,
+            email,
+            recipients.of_unit(order.claim),
+            key,
         )
-    return int(sent > 0)
+    written = queue_messages(session, [m for ms in messages.values() for m in ms], now)
+    escalated = [
+        order
+        for order, _ in orders
+        if any(m.idempotency_key in written for m in messages[order.id])
+    ]
+    events = []
+    for order in escalated:
+        order.needs_attention = True
+        events.append(
+            (
+                order.claim,
+                _order_event(
+                    f"Échéance {_DEADLINE_WORDS[deadline_name]} dépassée par "
+                    f"{order.contractor.name} : l'unité {order.claim.unit.name} est alertée.",
+                    {"work_order_id": order.id, "deadline": deadline_name},
+                ),
+            )
+        )
+    timeline.add_events_to_claims(session, now, events)
+    return len(escalated)
+
+
+def _order_event(body: str, changes: dict[str, object]) -> timeline.NewEvent:
+    # What record_on_claim writes, for many claims at once.
+    return timeline.NewEvent(EventKind.WORK_ORDER, body=body, changes=changes)

@@ -329,7 +329,7 @@ def _tenant_by_address(session: Session, address: str) -> int | None:
         return None
     ids = list(
         session.execute(
-            sa.select(Tenant.id).where(Tenant.email == address.lower()).limit(2)
+            sa.select(Tenant.id).where(sa.func.lower(Tenant.email) == address.lower()).limit(2)
         ).scalars()
     )
     return ids[0] if len(ids) == 1 else None  # two tenants share it: a person decides

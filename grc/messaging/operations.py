@@ -52,7 +52,41 @@ def queue_message(
 ) -> OutboxMessage | None:
     """Write a message to the outbox, once per idempotency key (None if it already exists)."""
     now = now or utcnow()
-    values = {
+    values = _outbox_values(new, now)
+    # One statement whatever happens: a repeated key (a retried request, a job run twice)
+    # inserts nothing and returns no id, with no SELECT beforehand and no race between the two.
+    # The claim row exists already (its id is in the values), so nothing pending needs to be
+    # written first: the caller's next flush or commit writes the rest in one go.
+    insert = _idempotent_insert(session.get_bind().dialect.name)
+    with session.no_autoflush:
+        message_id = session.execute(insert, values).scalar_one_or_none()
+    if message_id is None:
+        return None
+    message = as_written(session, OutboxMessage, values, {"id": message_id})
+    worktable.after_commit(session, worktable.Work.DELIVERY, (message.id, message.available_at))
+    return message
+
+
+def queue_messages(
+    session: Session, messages: list[NewMessage], now: datetime | None = None
+) -> set[str]:
+    """``queue_message`` for many messages in one statement (a watch's alerts): the
+    idempotency keys written, a key that exists already writing nothing."""
+    if not messages:
+        return set()
+    now = now or utcnow()
+    rows = [_outbox_values(new, now) for new in messages]
+    insert = _idempotent_insert_many(session.get_bind().dialect.name)
+    with session.no_autoflush:
+        written = session.execute(insert, rows).all()
+    available_at = {row["idempotency_key"]: row["available_at"] for row in rows}
+    for message_id, key in written:
+        worktable.after_commit(session, worktable.Work.DELIVERY, (message_id, available_at[key]))
+    return {key for _, key in written}
+
+
+def _outbox_values(new: NewMessage, now: datetime) -> dict[str, object]:
+    return {
         "idempotency_key": new.idempotency_key,
         "channel": new.channel,
         "purpose": new.purpose,
@@ -68,18 +102,6 @@ def queue_message(
         "available_at": new.available_at or now,
         "created_at": now,
     }
-    # One statement whatever happens: a repeated key (a retried request, a job run twice)
-    # inserts nothing and returns no id, with no SELECT beforehand and no race between the two.
-    # The claim row exists already (its id is in the values), so nothing pending needs to be
-    # written first: the caller's next flush or commit writes the rest in one go.
-    insert = _idempotent_insert(session.get_bind().dialect.name)
-    with session.no_autoflush:
-        message_id = session.execute(insert, values).scalar_one_or_none()
-    if message_id is None:
-        return None
-    message = as_written(session, OutboxMessage, values, {"id": message_id})
-    worktable.after_commit(session, worktable.Work.DELIVERY, (message.id, message.available_at))
-    return message
 
 
 @functools.cache
@@ -88,6 +110,15 @@ def _idempotent_insert(dialect: str) -> ReturningInsert[Any]:
     table = cast("sa.Table", OutboxMessage.__table__)  # a mapped class's Table
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+
+
+@functools.cache
+def _idempotent_insert_many(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    table = OutboxMessage.__table__
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    return insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
+        table.c.id, table.c.idempotency_key
+    )
 
 
 def after_quiet_hours(now: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> datetime:

@@ -550,3 +550,35 @@ def test_the_sweeper_hands_over_a_retry_once_its_wait_is_over(inbox, monkeypatch
 
 def _crash(*args, **kwargs):
     raise RuntimeError("reader crashed")
+
+
+def test_a_tenant_loaded_in_upper_case_is_found_by_the_index_on_lower_email(inbox):
+    """A bulk load (the ERP import, COPY) does not pass through the model's normalisation:
+    the tenant is found by ``lower(email)``, which the index ``ix_tenants_email_lower`` serves."""
+    application, world = inbox
+    tenant = world.tenants["TIL-11"]
+    db.session.execute(
+        sa.update(Tenant).where(Tenant.id == tenant.id).values(email="Elodie.Lefevre@Example.ORG")
+    )
+    db.session.commit()
+    eml = reply(
+        to=f"contact@{INBOUND_DOMAIN}",
+        sender="elodie.lefevre@example.org",
+        subject="Fuite sous l'évier",
+        text="Bonjour, j'ai une fuite sous l'évier depuis ce matin.\n\nMerci",
+        date=datetime.now(UTC),
+    )
+    client = application.test_client()
+    assert post_raw_email(client, eml, f"contact@{INBOUND_DOMAIN}").status_code == 200
+    [stored] = _stored()
+    assert (stored.status, stored.tenant_id) == (InboundStatus.INTAKE, tenant.id)
+
+    if db.engine.dialect.name == "postgresql":
+        # A table of a few rows is read whole anyway: forbid that to see what serves the query.
+        db.session.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        plan = db.session.execute(
+            sa.text("EXPLAIN SELECT id FROM tenants WHERE lower(email) = :address LIMIT 2"),
+            {"address": "elodie.lefevre@example.org"},
+        ).scalars()
+        assert "ix_tenants_email_lower" in "\n".join(plan)
+        db.session.rollback()

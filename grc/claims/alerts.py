@@ -1,0 +1,46 @@
+"""The alerts the periodic watches have sent (SLA warnings and breaches, work-order reminders
+and escalations): once per kind, subject and deadline, which the database enforces.
+
+A watch selects only what has no alert yet for its current deadline (``not_alerted``), and
+records what it has sent (``record_alerts``) in the same transaction as the messages, so a
+minute with nothing new reads nothing more and a deadline that moves is alerted again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from grc.claims.models import WatchAlert
+
+
+def not_alerted(
+    kind: str, subject_id: sa.ColumnElement[int], deadline: sa.ColumnElement[datetime]
+) -> sa.ColumnElement[bool]:
+    """True for a row whose ``deadline`` has no ``kind`` alert yet (served by the primary key)."""
+    return ~sa.exists().where(
+        WatchAlert.kind == kind,
+        WatchAlert.subject_id == subject_id,
+        WatchAlert.deadline == deadline,
+    )
+
+
+def record_alerts(
+    session: Session, kind: str, sent: Iterable[tuple[int, datetime]], now: datetime
+) -> None:
+    """Remember ``kind`` alerts as sent for these (subject id, deadline) pairs: one statement,
+    and a pair recorded already (two watches at once) is left as it is."""
+    rows = [
+        {"kind": kind, "subject_id": subject_id, "deadline": deadline, "sent_at": now}
+        for subject_id, deadline in sent
+    ]
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(WatchAlert)
+    with session.no_autoflush:
+        session.execute(insert.on_conflict_do_nothing(), rows)
