@@ -113,8 +113,8 @@ def _idempotent_insert(dialect: str) -> ReturningInsert[Any]:
 
 
 @functools.cache
-def _idempotent_insert_many(dialect: str) -> postgresql.Insert | sqlite.Insert:
-    table = OutboxMessage.__table__
+def _idempotent_insert_many(dialect: str) -> ReturningInsert[Any]:
+    table = cast("sa.Table", OutboxMessage.__table__)  # a mapped class's Table
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
         table.c.id, table.c.idempotency_key
