@@ -41,10 +41,10 @@ from grc.claims.models import (
     TreatmentUnit,
 )
 from grc.contracts.models import (
-    CONTRACT_PRIORITIES,
     Contract,
     Contractor,
     contract_categories,
+    contract_deadlines,
     contract_residences,
 )
 from grc.db import as_written
@@ -160,13 +160,7 @@ class ContractValue:
     category_ids: frozenset[int]
 
     def deadlines(self, priority: str) -> tuple[int, int]:
-        """Hours to acknowledge and to complete an order for a claim of that priority."""
-        if priority not in CONTRACT_PRIORITIES:
-            raise ValueError(f"unknown priority {priority!r}")
-        return (
-            getattr(self, f"{priority}_acknowledge_hours"),
-            getattr(self, f"{priority}_complete_hours"),
-        )
+        return contract_deadlines(self, priority)
 
     def covers(self, category_id: int, residence_id: int, day: date) -> bool:
         return (

@@ -65,21 +65,7 @@ def add_events(
     written = insert_rows(
         session,
         ClaimEvent,
-        [
-            {
-                "claim_id": claim.id,
-                "kind": new.kind,
-                "action": str(new.action) if new.action else None,
-                "from_status": str(new.from_status) if new.from_status else None,
-                "to_status": str(new.to_status) if new.to_status else None,
-                "visibility": new.visibility,
-                "body": new.body,
-                "changes": new.changes,
-                "actor_id": actor.id if actor is not None else None,
-                "created_at": now,
-            }
-            for new in events
-        ],
+        [_event_row(claim.id, new, actor.id if actor is not None else None, now) for new in events],
         {"claim": claim, "actor": actor},
     )
     if "events" not in sa.inspect(claim).unloaded:
@@ -95,20 +81,23 @@ def add_events_to_claims(
     (a watch does not read them)."""
     if not events:
         return
-    rows = [
-        {
-            "claim_id": claim.id,
-            "kind": new.kind,
-            "action": str(new.action) if new.action else None,
-            "from_status": str(new.from_status) if new.from_status else None,
-            "to_status": str(new.to_status) if new.to_status else None,
-            "visibility": new.visibility,
-            "body": new.body,
-            "changes": new.changes,
-            "actor_id": None,
-            "created_at": now,
-        }
-        for claim, new in events
-    ]
+    rows = [_event_row(claim.id, new, None, now) for claim, new in events]
     with session.no_autoflush:
         session.execute(sa.insert(ClaimEvent), rows)
+
+
+def _event_row(
+    claim_id: int, new: NewEvent, actor_id: int | None, now: datetime
+) -> dict[str, object]:
+    return {
+        "claim_id": claim_id,
+        "kind": new.kind,
+        "action": str(new.action) if new.action else None,
+        "from_status": str(new.from_status) if new.from_status else None,
+        "to_status": str(new.to_status) if new.to_status else None,
+        "visibility": new.visibility,
+        "body": new.body,
+        "changes": new.changes,
+        "actor_id": actor_id,
+        "created_at": now,
+    }

@@ -50,6 +50,18 @@ def _deadline_check(priority: str) -> sa.CheckConstraint:
     return sa.CheckConstraint(f"{ack} > 0 AND {complete} >= {ack}", name=f"deadlines_{priority}")
 
 
+def contract_deadlines(contract: object, priority: str) -> tuple[int, int]:
+    """Hours to acknowledge and to complete an order for a claim of that priority, read from
+    a contract's ``<priority>_acknowledge_hours`` / ``<priority>_complete_hours`` (the row or
+    the catalogue's frozen copy of it)."""
+    if priority not in CONTRACT_PRIORITIES:
+        raise ValueError(f"unknown priority {priority!r}")
+    return (
+        getattr(contract, f"{priority}_acknowledge_hours"),
+        getattr(contract, f"{priority}_complete_hours"),
+    )
+
+
 class Contract(Model):
     __tablename__ = "contracts"
     __table_args__ = (
@@ -83,13 +95,7 @@ class Contract(Model):
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
 
     def deadlines(self, priority: str) -> tuple[int, int]:
-        """Hours to acknowledge and to complete an order for a claim of that priority."""
-        if priority not in CONTRACT_PRIORITIES:
-            raise ValueError(f"unknown priority {priority!r}")
-        return (
-            getattr(self, f"{priority}_acknowledge_hours"),
-            getattr(self, f"{priority}_complete_hours"),
-        )
+        return contract_deadlines(self, priority)
 
     def set_deadlines(self, **hours: tuple[int, int]) -> None:
         """``urgent=(1, 4), normal=(4, 72)…``: acknowledge and complete hours per priority."""
