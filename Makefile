@@ -1,5 +1,5 @@
 # GRC — everyday commands. `make run` serves the product with demo data; `make test` runs
-# the whole suite on SQLite and on the local PostgreSQL.
+# ruff, mypy and the whole suite on SQLite and on the local PostgreSQL.
 VENV ?= .venv
 PYTHON ?= python3
 HOST ?= 127.0.0.1
@@ -40,10 +40,11 @@ test: install-test lint
 lint: install-test
 	$(VENV)/bin/ruff check grc workers notifications contractors tests bench migrations wsgi.py
 	$(VENV)/bin/ruff format --check grc workers notifications contractors tests bench migrations/env.py wsgi.py
+	$(VENV)/bin/mypy
 
 format: install-test
 	$(VENV)/bin/ruff check --fix grc workers notifications contractors tests bench migrations wsgi.py
 	$(VENV)/bin/ruff format grc workers notifications contractors tests bench migrations/env.py wsgi.py
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache

@@ -399,8 +399,8 @@ def find_dates(
     for match in fresh(_WEEKDAY_ALONE):
         weekday = _WEEKDAYS[match["weekday"]]
         # "ce jeudi" written on a Thursday is today; a bare "jeudi" is the next one.
-        day = _weekday_after(weekday, today, include_today=bool(match["this"]))
-        found.append(DateMention(match.start(), match.end(), day))
+        on = _weekday_after(weekday, today, include_today=bool(match["this"]))
+        found.append(DateMention(match.start(), match.end(), on))
         taken.append(match.span())
 
     return sorted(found, key=lambda mention: mention.start)

@@ -779,7 +779,7 @@ def _collect_leaf(part: Message, content_type: str, body: _Body, *, top_level: b
         body.attachments.append(_attachment(part, content_type))
 
 
-def _collect_alternatives(children: list[Message], depth: int) -> _Body:
+def _collect_alternatives(children: list[Message | str], depth: int) -> _Body:
     # Alternatives say the same thing: keep the first plain rendering and the last (richest)
     # HTML one, but every attachment (inline images live inside multipart/related).
     body = _Body()
@@ -894,7 +894,8 @@ def _form_attachments(
     attachments = []
     for name in names:
         filename, content_type, data = files[name]
-        described = info.get(name) if isinstance(info.get(name), dict) else {}
+        entry = info.get(name)
+        described = entry if isinstance(entry, dict) else {}
         declared_type = described.get("type") or content_type or "application/octet-stream"
         attachments.append(
             InboundAttachment(

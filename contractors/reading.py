@@ -800,19 +800,19 @@ def _when(
 
     # A time belongs to the nearest date of its sentence; one alone in its sentence
     # belongs to whatever single date the text gives.
-    for mention in found.times:
-        if layout.asked(mention.start):
+    for time_mention in found.times:
+        if layout.asked(time_mention.start):
             continue
-        if layout.clause_of(mention.start) in signals.cancelling_clauses:
+        if layout.clause_of(time_mention.start) in signals.cancelling_clauses:
             continue
-        sentence = layout.sentence_of(mention.start)
+        sentence = layout.sentence_of(time_mention.start)
         near = [d for d in found.dates if layout.sentence_of(d.start) == sentence]
         if not near:
-            when.floating_times.append(mention)
+            when.floating_times.append(time_mention)
             continue
-        nearest = min(near, key=lambda d: _distance(d, mention))
+        nearest = min(near, key=lambda d: _distance(d, time_mention))
         if nearest in live:
-            when.times.append(mention)
+            when.times.append(time_mention)
     return when
 
 

@@ -97,6 +97,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
+        # Flask's documented way to add WSGI middleware: replace the app's wsgi_app.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
 
     # Background work is wired by the workers package (RQ, or in-process without Redis);

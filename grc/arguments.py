@@ -13,6 +13,7 @@ Its parsers add, for every present and future schema, what marshmallow alone doe
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -34,6 +35,7 @@ def lone_surrogate_errors(value: Any) -> Any:
     none."""
     if isinstance(value, str):
         return [LONE_SURROGATE_MESSAGE] if _LONE_SURROGATE.search(value) else None
+    items: Iterable[tuple[Any, Any]]
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, list):

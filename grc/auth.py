@@ -11,12 +11,12 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
 from flask import Response, g, request
 
-from grc.db import StrEnum, utcnow
+from grc.db import StrEnum, rows_changed, utcnow
 from grc.errors import error_response
 from grc.extensions import db
 from grc.people.models import ApiToken, Role, User
@@ -118,18 +118,17 @@ def revoke_tokens(
     A revoked token is refused by the very next request; the row stays, for the record."""
     if (secret is None) == (user is None):
         raise ValueError("revoke one token or one user's tokens")
-    where = (
-        ApiToken.token_hash == hash_token(secret.strip())
-        if secret is not None
-        else ApiToken.user_id == user.id  # type: ignore[union-attr]
-    )
+    if secret is not None:
+        where = ApiToken.token_hash == hash_token(secret.strip())
+    else:  # one of secret and user is given (checked above): here, the user
+        where = ApiToken.user_id == cast("User", user).id
     result = session.execute(
         sa.update(ApiToken)
         .where(where, ApiToken.revoked_at.is_(None))
         .values(revoked_at=now)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return rows_changed(result)
 
 
 # Every API request starts with this query: built once, so that SQLAlchemy need not build
@@ -192,6 +191,7 @@ def require(permission: Permission) -> Callable[[F], F]:
             g.user = user
             return view(*args, **kwargs)
 
+        # functools.wraps keeps the view's name and signature: the wrapper stands for it.
         return wrapper  # type: ignore[return-value]
 
     return decorator

@@ -8,10 +8,10 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Dialect
+from sqlalchemy.engine import CursorResult, Dialect, Result
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.types import TypeDecorator
@@ -98,6 +98,7 @@ def insert_returning(
     Only what the database computes (the key, SQL expressions, defaults) comes back: see
     ``as_written`` for the rest.
     """
+    # ``model`` is a mapped class (any of them, hence the plain TypeVar): it has a table.
     table = model.__table__  # type: ignore[attr-defined]
     insert = _returning(table, statement, frozenset(values))
     returned = session.execute(insert, values).one()._mapping
@@ -112,6 +113,7 @@ def insert_rows(
     objects come back in the order of ``rows``."""
     if not rows:
         return []
+    # ``model`` is a mapped class (any of them, hence the plain TypeVar): it has a table.
     table = model.__table__  # type: ignore[attr-defined]
     insert = _returning(table, None, frozenset(rows[0]))
     returned = session.execute(insert, rows).mappings().all()
@@ -220,5 +222,12 @@ __all__ = [
     "insert_returning",
     "insert_rows",
     "ping_idle_connections",
+    "rows_changed",
     "utcnow",
 ]
+
+
+def rows_changed(result: Result[Any]) -> int:
+    """Rows an UPDATE or DELETE run through ``Session.execute`` changed: its result is a
+    CursorResult, which the Session's annotations do not say."""
+    return cast("CursorResult[Any]", result).rowcount

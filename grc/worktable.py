@@ -29,13 +29,14 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
-Item = TypeVar("Item", contravariant=True)
+Item = TypeVar("Item")
 
 
 class Dispatcher(Protocol[Item]):
     """Wakes the job that works off one table."""
 
-    def __call__(self, items: list[Item]) -> None:
+    # Positional: each dispatcher names the items as what they are (messages, e-mail ids).
+    def __call__(self, items: list[Item], /) -> None:
         """``items`` were committed: make sure a job will take them."""
 
     def wake(self) -> None:

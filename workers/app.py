@@ -26,6 +26,7 @@ def job_context() -> Iterator[Flask]:
     from grc.extensions import db
 
     if has_app_context():
+        # The app itself, not the context-local proxy: it outlives this context's stack.
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         try:
             yield app

@@ -34,10 +34,12 @@ from grc.messaging.models import MessageChannel, OutboxMessage
 from grc.people.operations import set_sms_opt_out
 from notifications.base import (
     EmailMessage,
+    EmailSender,
     PermanentSendError,
     SendError,
     SendResult,
     SmsMessage,
+    SmsSender,
     UnknownOutcomeError,
 )
 from workers.app import job_context
@@ -192,13 +194,13 @@ class _Sending:
 
     @staticmethod
     def _call(
-        pair: tuple[object, object], item: SmsMessage | EmailMessage
+        pair: tuple[EmailSender, SmsSender], item: SmsMessage | EmailMessage
     ) -> SendResult | SendError:
         email_sender, sms_sender = pair
         try:
             if isinstance(item, SmsMessage):
-                return sms_sender.send_sms(item)  # type: ignore[attr-defined]
-            return email_sender.send_email(item)  # type: ignore[attr-defined]
+                return sms_sender.send_sms(item)
+            return email_sender.send_email(item)
         except SendError as error:
             return error
 
@@ -302,7 +304,7 @@ def _process_claimed_email(email_id: int) -> str:
             db.session, email_id, f"{type(error).__name__}: {error}", utcnow()
         )
         if set_aside:  # still shows who wrote, about what, and flags the order it names
-            keep_what_can_be_read(db.session, db.session.get(InboundEmail, email_id))
+            keep_what_can_be_read(db.session, db.session.get_one(InboundEmail, email_id))
         db.session.commit()
         log.exception(
             "inbound e-mail %s: processing failed%s",

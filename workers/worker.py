@@ -27,7 +27,7 @@ from typing import Any
 import redis.exceptions
 from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
-from rq.worker import SimpleWorker, WorkerStatus
+from rq.worker import DequeueStrategy, SimpleWorker, WorkerStatus
 
 REDIS_LOST = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 FIRST_WAIT_SECONDS = 0.5
@@ -69,6 +69,7 @@ class SingleQueueWorker(SimpleWorker):
         max_jobs: int | None = None,
         max_idle_time: int | None = None,
         with_scheduler: bool = False,
+        dequeue_strategy: DequeueStrategy | None = None,
         **options: Any,
     ) -> bool:
         """RQ's work loop (same arguments, so ``rq worker -w`` runs it too), where losing
@@ -78,8 +79,8 @@ class SingleQueueWorker(SimpleWorker):
             for name, value in (("date_format", date_format), ("log_format", log_format))
             if value is not None
         }
-        if "dequeue_strategy" in options:
-            self._dequeue_strategy = options.pop("dequeue_strategy")
+        if dequeue_strategy is not None:
+            self._dequeue_strategy = dequeue_strategy
         self._install_signal_handlers()
         try:
             self._until_redis_answers(lambda: self.bootstrap(logging_level, **formats))
@@ -175,7 +176,8 @@ class SingleQueueWorker(SimpleWorker):
         self.log.info("Worker %s: subscribing to channel %s", self.name, self.pubsub_channel_name)
         self.pubsub = self.connection.pubsub()
         self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
-        self.pubsub_thread = self.pubsub.run_in_thread(
+        # RQ's __init__ sets it to None, which its own code replaces by the thread as here.
+        self.pubsub_thread = self.pubsub.run_in_thread(  # type: ignore[assignment]
             sleep_time=1, daemon=True, exception_handler=self._pubsub_exception_handler
         )
 

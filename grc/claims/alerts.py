@@ -13,13 +13,15 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from grc.claims.models import WatchAlert
 
 
 def not_alerted(
-    kind: str, subject_id: sa.ColumnElement[int], deadline: sa.ColumnElement[datetime]
+    kind: str,
+    subject_id: sa.ColumnElement[int] | InstrumentedAttribute[int],
+    deadline: sa.ColumnElement[datetime] | InstrumentedAttribute[datetime],
 ) -> sa.ColumnElement[bool]:
     """True for a row whose ``deadline`` has no ``kind`` alert yet (served by the primary key)."""
     return ~sa.exists().where(

@@ -48,6 +48,7 @@ from grc.contracts.models import (
     contract_residences,
 )
 from grc.db import as_written
+from grc.extensions import Base
 
 # Must match the tables migration 0006 watches (tested).
 WATCHED_TABLES = (
@@ -186,6 +187,8 @@ _snapshots: weakref.WeakKeyDictionary[sa.Engine, _Snapshot] = weakref.WeakKeyDic
 _lock = threading.Lock()
 
 Row = TypeVar("Row")
+# A mapped class (its rows are what a claim's relations point to).
+MappedRow = TypeVar("MappedRow", bound=Base)
 
 
 class Catalogue:
@@ -239,7 +242,7 @@ class Catalogue:
         rules = self._snapshot.rules_by_category
         return [rule for category_id in category_ids for rule in rules.get(category_id, ())]
 
-    def row(self, model: type[Row], value: Any) -> Row:
+    def row(self, model: type[MappedRow], value: Any) -> MappedRow:
         """The session's row for ``value`` (the one it holds, else one built from the value's
         columns, without SQL): what a claim's relations point to, so that its texts and its
         answer read the catalogue without a query."""

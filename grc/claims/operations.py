@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
@@ -146,7 +146,7 @@ def create_claim(
     created = timeline.NewEvent(
         EventKind.CREATED, Visibility.TENANT, description, to_status=ClaimStatus.RECEIVED
     )
-    summary = {"route": _route_summary(route)}
+    summary: dict[str, object] = {"route": _route_summary(route)}
     if command.resolve_now:
         resolved = timeline.NewEvent(
             EventKind.STATUS_CHANGED,
@@ -222,7 +222,7 @@ def _policy_for(category: CategoryValue) -> PolicyValue:
 
 
 # Routing and the SLA calendar need the building's residence and agency: one query, not four.
-_LOCATION_LOADS = {
+_LOCATION_LOADS: dict[str, tuple[type[Dwelling | Building | Equipment], Any]] = {
     "dwelling_id": (
         Dwelling,
         joinedload(Dwelling.building).joinedload(Building.residence).joinedload(Residence.agency),
@@ -311,6 +311,7 @@ def _location_statement(field: str, occupant: _Occupant) -> sa.Select:
         Lease.dwelling_id == Dwelling.id,
         Lease.current_on(sa.bindparam("today", type_=sa.Date)),
     )
+    tenant_id: sa.ColumnElement[Any]
     if occupant == _Occupant.CURRENT:
         tenant_id = (
             sa.select(Lease.tenant_id)
@@ -408,7 +409,8 @@ def transition_claim(
     previous = claim.status
 
     if action == Action.ASSIGN:
-        extra = _reassign(session, claim, request, actor, now)
+        # A contractor (no actor) may only start and resolve: an assignment has its user.
+        extra = _reassign(session, claim, request, cast("User", actor), now)
     elif action == Action.START:
         claim.responded_at = claim.responded_at or now
     elif action == Action.WAIT_TENANT:
@@ -594,7 +596,7 @@ def _reassign(
     new_contract = route.contract.id if route.contract else None
     if previous_contract is not None and new_contract is None:
         work_orders.cancel_open_orders(session, claim, now, f"réaffectée à {route.unit.name}")
-    elif new_contract is not None and new_contract != previous_contract:
+    elif route.contract is not None and new_contract != previous_contract:
         if previous_contract is not None:
             work_orders.supersede_open_orders(
                 session, claim, now, f"demande confiée au contrat {route.contract.reference}"

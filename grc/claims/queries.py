@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
@@ -19,7 +19,8 @@ from grc.errors import NotFound
 from grc.people.models import Role, Tenant, User
 from grc.text import search_key
 
-T = TypeVar("T", bound=tuple[Any, ...])
+# What a statement selects (SQLAlchemy 2.1 types a select of one entity as Select[Entity]).
+T = TypeVar("T")
 
 
 def _seen_by_unit(user: User) -> sa.ColumnElement[bool] | None:
@@ -27,7 +28,7 @@ def _seen_by_unit(user: User) -> sa.ColumnElement[bool] | None:
     return Claim.unit_id == user.unit_id if user.role == Role.UNIT else None
 
 
-def visible_claims(user: User) -> sa.Select[tuple[Claim]]:
+def visible_claims(user: User) -> sa.Select[Claim]:
     """Claims ``user`` may see."""
     stmt = sa.select(Claim)
     condition = _seen_by_unit(user)
@@ -35,7 +36,11 @@ def visible_claims(user: User) -> sa.Select[tuple[Claim]]:
 
 
 def restrict_to_visible_claims(
-    stmt: sa.Select[T], claim_id: sa.ColumnElement[int] | InstrumentedAttribute[int], user: User
+    stmt: sa.Select[T],
+    claim_id: sa.ColumnElement[int]
+    | InstrumentedAttribute[int | None]
+    | InstrumentedAttribute[int],
+    user: User,
 ) -> sa.Select[T]:
     """Rows about a claim (``claim_id``) ``user`` may see, as ``visible_claims`` decides."""
     condition = _seen_by_unit(user)
@@ -86,7 +91,7 @@ class ClaimFilters:
 
 def list_claims(
     session: Session, user: User, filters: ClaimFilters, now: datetime
-) -> sa.Select[tuple[Claim]]:
+) -> sa.Select[Claim]:
     stmt = visible_claims(user)
     if filters.status:
         stmt = stmt.where(Claim.status.in_(filters.status))

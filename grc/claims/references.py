@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from sqlalchemy.pool import NullPool
 
 from grc.claims.models import Claim, ClaimReferenceCounter
 
-_counter = ClaimReferenceCounter.__table__
+_counter = cast("sa.Table", ClaimReferenceCounter.__table__)  # a mapped class's Table
 _known_sequences: set[tuple[str, int]] = set()
 _sequence_lock = threading.Lock()
 
@@ -92,7 +93,9 @@ def _next_counted_reference(session: Session, year: int) -> str:
 @functools.cache
 def _claim_insert_statement(year: int) -> sa.Insert:
     # Built once per year: it then hits SQLAlchemy's compiled cache.
-    return sa.insert(Claim.__table__).values(reference=_reference_expression(year))
+    return sa.insert(cast("sa.Table", Claim.__table__)).values(
+        reference=_reference_expression(year)
+    )
 
 
 def _reference_expression(year: int) -> sa.ScalarSelect[str]:

@@ -76,7 +76,7 @@ def apply_contractor_update(
             now,
             work_order=work_order,
         )
-    if update.kind == "scheduled":
+    if update.kind == "scheduled" and update.appointment_at is not None:  # checked above
         operations.schedule_appointment(
             session,
             claim,

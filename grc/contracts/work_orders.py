@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grc.claims import timeline
@@ -26,7 +26,7 @@ from grc.clock import settings
 from grc.contracts import lifecycle
 from grc.contracts.lifecycle import OrderEvent
 from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderStatus
-from grc.db import insert_returning
+from grc.db import insert_returning, rows_changed
 from grc.errors import Conflict, InvalidInput
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import NewMessage, queue_message, queue_messages
@@ -287,8 +287,8 @@ def clear_attention(
         .where(WorkOrder.id == order.id, WorkOrder.needs_attention.is_(True))
         .values(needs_attention=False)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    if not cleared:
+    )
+    if not rows_changed(cleared):
         raise Conflict(f"Work order {order.id} does not need attention.")
     set_committed_value(order, "needs_attention", False)
     timeline.add_event(
@@ -425,18 +425,22 @@ def watch_work_orders(session: Session, now: datetime) -> DeadlineReport:
     return DeadlineReport(reminders, escalations)
 
 
+_DateTimeColumn = sa.ColumnElement[datetime] | InstrumentedAttribute[datetime]
+
+
 def _reminder_point_passed(
-    session: Session, due: sa.ColumnElement[datetime], now: datetime
+    session: Session, due: _DateTimeColumn, now: datetime
 ) -> sa.ColumnElement[bool]:
     """``created + (due - created) × REMINDER_SHARE <= now`` in seconds since the epoch, give
     or take a second (the caller checks each order exactly)."""
+    # Any: PostgreSQL's epoch is numeric, SQLite's computed seconds are real.
     if session.get_bind().dialect.name == "postgresql":
 
-        def seconds(moment: sa.ColumnElement[datetime]) -> sa.ColumnElement[float]:
+        def seconds(moment: _DateTimeColumn) -> sa.ColumnElement[Any]:
             return sa.extract("epoch", moment)
     else:
 
-        def seconds(moment: sa.ColumnElement[datetime]) -> sa.ColumnElement[float]:
+        def seconds(moment: _DateTimeColumn) -> sa.ColumnElement[Any]:
             return (sa.func.julianday(moment) - 2440587.5) * 86400.0
 
     point = seconds(WorkOrder.created_at) * (1 - REMINDER_SHARE) + seconds(due) * REMINDER_SHARE

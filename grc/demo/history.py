@@ -31,6 +31,7 @@ from grc.claims.models import (
 )
 from grc.claims.operations import NewClaim, TransitionRequest, add_comment, create_claim
 from grc.claims.operations import transition_claim as _transition
+from grc.db import rows_changed
 from grc.demo.organisation import Users
 from grc.demo.reference import (
     CANCEL_REASONS,
@@ -168,7 +169,7 @@ def _plan_claims(
         ):
             channel = rng.choice((IntakeChannel.WEB, IntakeChannel.APP))
         at = _local_moment(rng, day, channel, info.urgent, tz).astimezone(UTC)
-        location: dict[str, int | None] = {}
+        location: dict[str, Any] = {}  # NewClaim's location keywords (ids)
         tenant_id: int | None = None
         if info.location == LocationKind.DWELLING:
             dwelling = rng.choice(occupied)
@@ -285,7 +286,7 @@ def _settle_history_messages(session: Session) -> int:
         )
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount
+    return rows_changed(result)
 
 
 class _Lifecycle:
@@ -297,10 +298,10 @@ class _Lifecycle:
         self.session, self.rng, self.anchor, self.tz, self.users = session, rng, anchor, tz, users
 
     def _unit_user(self, claim: Claim) -> User:
-        return self.session.get(User, self.users.by_unit[claim.unit_id])  # type: ignore[return-value]
+        return self.session.get_one(User, self.users.by_unit[claim.unit_id])
 
     def _agent(self) -> User:
-        return self.session.get(User, self.rng.choice(self.users.agents))  # type: ignore[return-value]
+        return self.session.get_one(User, self.rng.choice(self.users.agents))
 
     def _working(self, moment: datetime) -> datetime:
         """The same moment, or the next working-hours one: staff act during office hours."""

@@ -10,6 +10,7 @@ the same data.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -45,8 +46,10 @@ def _json(name: str) -> Any:
 
 
 def _csv(name: str) -> list[dict[str, str]]:
-    with (_DATA / name).open(encoding="utf-8", newline="") as rows:
-        return list(csv.DictReader(rows))
+    # Read whole, then split as the csv module wants (newline=""): a packaged file's open()
+    # takes no newline argument.
+    text = (_DATA / name).read_text(encoding="utf-8")
+    return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
 def _names(name: str) -> tuple[str, ...]:

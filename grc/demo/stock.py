@@ -172,11 +172,11 @@ def _roman(n: int) -> str:
     return out
 
 
-def _insert_many(session: Session, model: type, rows: list[dict[str, Any]]) -> list[int]:
+def _insert_many(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> list[int]:
     """Bulk insert returning the new ids in the order of ``rows``."""
     if not rows:
         return []
-    stmt = sa.insert(model).returning(model.id, sort_by_parameter_order=True)  # type: ignore[attr-defined]
+    stmt = sa.insert(model).returning(model.id, sort_by_parameter_order=True)
     return list(session.execute(stmt, rows).scalars())
 
 
@@ -428,19 +428,19 @@ def _insert_tenants(
         ],
     )
     lease_rows = []
-    for row, idx, start, end in leases:
+    for row, idx, lease_start, lease_end in leases:
         tenant_id = tenant_ids[row]
         lease_rows.append(
             {
                 "reference": f"BAIL-{stock.tenants + row + 1:07d}",
                 "tenant_id": tenant_id,
                 "dwelling_id": infos[idx].id,
-                "start_date": start,
-                "end_date": end,
+                "start_date": lease_start,
+                "end_date": lease_end,
             }
         )
-        infos[idx].leases.append((tenant_id, start, end))
-        stock.current_leases += end is None
+        infos[idx].leases.append((tenant_id, lease_start, lease_end))
+        stock.current_leases += lease_end is None
     session.execute(sa.insert(Lease), lease_rows)
     stock.tenants += len(tenants)
     stock.phones += len(phones)

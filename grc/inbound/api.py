@@ -44,7 +44,7 @@ _REPROCESSABLE = (
 )
 
 
-def _visible_inbound() -> sa.Select[tuple[InboundEmail]]:
+def _visible_inbound() -> sa.Select[InboundEmail]:
     """The e-mails of the claims the user may see; triage (no claim) only for roles that
     see every claim."""
     return restrict_to_visible_claims(

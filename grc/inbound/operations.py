@@ -21,6 +21,7 @@ from grc.claims.photos import REFUSALS as PHOTO_REFUSALS
 from grc.claims.photos import add_photo
 from grc.claims.schemas import MAX_DESCRIPTION
 from grc.clock import settings
+from grc.db import rows_changed
 from grc.errors import Conflict
 from grc.inbound.models import InboundEmail, InboundStatus, MatchedBy
 from grc.people.models import User
@@ -145,7 +146,7 @@ def emails_to_hand_over(session: Session, now: datetime, after_seconds: int) -> 
 def set_aside_abandoned(session: Session, now: datetime) -> int:
     """E-mails whose every attempt was interrupted (the worker killed each time, a job
     timeout): unreadable, for a person, instead of being tried for ever."""
-    return session.execute(
+    abandoned = session.execute(
         sa.update(InboundEmail)
         .where(
             InboundEmail.status == InboundStatus.RECEIVED,
@@ -158,7 +159,8 @@ def set_aside_abandoned(session: Session, now: datetime) -> int:
             next_attempt_at=None,
             error=f"processing was interrupted {MAX_ATTEMPTS} times",
         )
-    ).rowcount
+    )
+    return rows_changed(abandoned)
 
 
 # Processing is done with these: their received post is only a copy of what was kept.
@@ -188,12 +190,13 @@ def delete_old_originals(session: Session, now: datetime, keep_days: int, limit:
         .order_by(InboundEmail.id)
         .limit(limit)
     )
-    return session.execute(
+    deleted = session.execute(
         sa.update(InboundEmail)
         .where(InboundEmail.id.in_(old.scalar_subquery()))
         .values(raw_post=b"", original_deleted_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    return rows_changed(deleted)
 
 
 def register_intake(

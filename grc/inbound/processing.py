@@ -16,10 +16,12 @@ import functools
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.sql.dml import ReturningInsert
 
 from contractors.mail import ParsedEmail, SalvagedHeaders, UnreadableEmail, salvage_headers
 from contractors.posts import parse_post
@@ -170,8 +172,8 @@ def _claim_repeat_key(session: Session, inbound: InboundEmail, key: str | None) 
 
 
 @functools.cache
-def _key_insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
-    table = InboundEmailKey.__table__
+def _key_insert(dialect: str) -> ReturningInsert[Any]:
+    table = cast("sa.Table", InboundEmailKey.__table__)  # a mapped class's Table
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return insert.on_conflict_do_nothing(index_elements=["key"]).returning(table.c.email_id)
 

@@ -12,10 +12,12 @@ import functools
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from grc.claims import timeline
 from grc.claims.models import OPEN_STATUSES, Claim, EventKind, Visibility
@@ -108,7 +110,7 @@ def _decide(session: Session, from_number: str, body: str) -> _Decision:
 
 
 @functools.cache
-def _insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
-    table = InboundSms.__table__
+def _insert(dialect: str) -> ReturningInsert[Any]:
+    table = cast("sa.Table", InboundSms.__table__)  # a mapped class's Table
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return insert.on_conflict_do_nothing(index_elements=["message_sid"]).returning(table.c.id)

@@ -9,15 +9,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from grc import worktable
 from grc.claims.models import Claim
-from grc.db import as_written, utcnow
+from grc.db import as_written, rows_changed, utcnow
 from grc.messaging.models import (
     DeliveryStatus,
     MessageChannel,
@@ -103,16 +105,16 @@ def _outbox_values(new: NewMessage, now: datetime) -> dict[str, object]:
 
 
 @functools.cache
-def _idempotent_insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
+def _idempotent_insert(dialect: str) -> ReturningInsert[Any]:
     # Built once, the values given as parameters: the compiled form is reused by every call.
-    table = OutboxMessage.__table__
+    table = cast("sa.Table", OutboxMessage.__table__)  # a mapped class's Table
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
 
 
 @functools.cache
-def _idempotent_insert_many(dialect: str) -> postgresql.Insert | sqlite.Insert:
-    table = OutboxMessage.__table__
+def _idempotent_insert_many(dialect: str) -> ReturningInsert[Any]:
+    table = cast("sa.Table", OutboxMessage.__table__)  # a mapped class's Table
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
         table.c.id, table.c.idempotency_key
@@ -203,13 +205,13 @@ def recover_interrupted(session: Session, now: datetime, lease: timedelta) -> in
         sa.update(OutboxMessage)
         .where(silent, sa.not_(uncertain))
         .values(status=DeliveryStatus.PENDING, locked_at=None, available_at=now)
-    ).rowcount
+    )
     set_aside = session.execute(
         sa.update(OutboxMessage)
         .where(silent, uncertain)
         .values(status=DeliveryStatus.NEEDS_CHECK, locked_at=None, last_error=INTERRUPTED_SMS_ERROR)
-    ).rowcount
-    return again + set_aside
+    )
+    return rows_changed(again) + rows_changed(set_aside)
 
 
 def record_sent(
@@ -326,8 +328,8 @@ def apply_provider_update(session: Session, update: ProviderUpdate, now: datetim
         .where(OutboxMessage.id == message_id, progress < rank)
         .values(values)
         .execution_options(synchronize_session="fetch")
-    ).rowcount
-    return changed == 1
+    )
+    return rows_changed(changed) == 1
 
 
 def _message_id_for_update(session: Session, update: ProviderUpdate) -> int | None:

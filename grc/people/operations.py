@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from grc.db import rows_changed
 from grc.people.models import Tenant, TenantPhone
 
 
@@ -12,9 +13,10 @@ def set_sms_opt_out(session: Session, number: str, opted_out: bool) -> int:
     """Every tenant holding ``number`` (E.164) stops receiving SMS, or receives them again:
     the tenant's own STOP or START by SMS, or the provider refusing the number as opted
     out. Returns how many tenants hold it."""
-    return session.execute(
+    holders = session.execute(
         sa.update(Tenant)
         .where(Tenant.id.in_(sa.select(TenantPhone.tenant_id).where(TenantPhone.number == number)))
         .values(sms_opt_out=opted_out)
         .execution_options(synchronize_session="fetch")
-    ).rowcount
+    )
+    return rows_changed(holders)

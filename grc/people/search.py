@@ -4,12 +4,15 @@ case ignored), an address, or a claim reference."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
 import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import InstrumentedAttribute
 
 from grc.housing.models import Building, Dwelling
 from grc.people.models import Lease, Tenant
@@ -42,7 +45,9 @@ def looks_like_phone(query: str) -> bool:
     return bool(PHONE_CHARS_RE.match(query)) and sum(c.isdigit() for c in query) >= MIN_PHONE_DIGITS
 
 
-def _like_all(column: sa.ColumnElement[str], words: list[str]) -> sa.ColumnElement[bool]:
+def _like_all(
+    column: sa.ColumnElement[str] | InstrumentedAttribute[str], words: list[str]
+) -> sa.ColumnElement[bool]:
     return sa.and_(*(column.like(f"%{w}%") for w in words))
 
 
@@ -60,7 +65,7 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
     # that it cut the list.
     wanted = limit + 1
 
-    def add(ids: list[int], how: str) -> bool:
+    def add(ids: Sequence[int], how: str) -> bool:
         """Record matches; False once ``wanted`` are found (later queries can be skipped)."""
         for tenant_id in ids:
             if len(found) < wanted:
@@ -74,12 +79,15 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
         from grc.claims.models import Claim
 
         add(
-            list(
-                session.execute(
-                    sa.select(Claim.tenant_id).where(
-                        Claim.reference == reference, Claim.tenant_id.is_not(None)
-                    )
-                ).scalars()
+            cast(  # tenant_id IS NOT NULL: ids only
+                "list[int]",
+                list(
+                    session.execute(
+                        sa.select(Claim.tenant_id).where(
+                            Claim.reference == reference, Claim.tenant_id.is_not(None)
+                        )
+                    ).scalars()
+                ),
             ),
             "reference",
         )
@@ -135,7 +143,13 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
     return TenantSearch(matches, truncated)
 
 
-def _search_by_text(session: Session, words: list[str], today: date, limit: int, add) -> None:  # type: ignore[no-untyped-def]
+def _search_by_text(
+    session: Session,
+    words: list[str],
+    today: date,
+    limit: int,
+    add: Callable[[Sequence[int], str], bool],
+) -> None:
     # Names: the last name's start is the common case and is served in index order; any
     # other part of the name ("jean" in "dupont jean") falls back to substring matching.
     # Each step runs only while fewer than ``limit`` tenants are found: what a later step
@@ -197,7 +211,7 @@ def _search_by_text(session: Session, words: list[str], today: date, limit: int,
         )
 
 
-def _name_order(session: Session) -> tuple[sa.ColumnElement[object], ...]:
+def _name_order(session: Session) -> tuple[sa.ColumnElement[Any] | InstrumentedAttribute[Any], ...]:
     if session.get_bind().dialect.name == "postgresql":
         # The prefix index uses text_pattern_ops, whose order is not the column's collation
         # order: ORDER BY search_name made PostgreSQL fetch and sort every match (48,000 for
