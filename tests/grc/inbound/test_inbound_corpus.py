@@ -3,7 +3,6 @@ processing: how it is matched, read and applied, against what cases.toml expects
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +18,6 @@ from grc.contracts.models import WorkOrder
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
 from grc.messaging.models import OutboxMessage, Purpose
-from notifications.memory import MemorySender
 from tests.contractors.sendgrid_posts import (
     load_case,
     load_cases,
@@ -27,10 +25,8 @@ from tests.contractors.sendgrid_posts import (
     raw_form,
 )
 from tests.contractors.test_corpus_parsing import READING_GAPS
-from tests.factories import build_world, claim_payload
-from tests.grc.inbound.inbound_posts import INBOUND_AUTH, post_form
-from tests.grc.messaging.provider_apps import configured_app
-from workers.senders import set_senders
+from tests.factories import claim_payload
+from tests.grc.inbound.inbound_posts import post_form
 
 PARIS = ZoneInfo("Europe/Paris")
 INBOUND_DOMAIN = "inbound.grc.example"
@@ -43,18 +39,8 @@ APPLIED_KINDS = {"acknowledged", "scheduled", "done"}
 
 
 @pytest.fixture
-def inbox(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[Flask, Any]]:
-    with configured_app(
-        app,
-        inbound_domain=INBOUND_DOMAIN,
-        inbound_basic_auth=INBOUND_AUTH,
-        contact_address=CONTACT,
-        instance_path=str(tmp_path),
-    ) as application:
-        set_senders(application, MemorySender(), MemorySender())
-        world = build_world(db.session)
-        db.session.commit()
-        yield application, world
+def inbox(make_inbox) -> tuple[Flask, Any]:
+    return make_inbox(inbound_domain=INBOUND_DOMAIN, contact_address=CONTACT)
 
 
 def _open_claim(application: Flask, world: Any) -> tuple[Claim, WorkOrder, dict[str, str]]:

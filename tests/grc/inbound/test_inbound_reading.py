@@ -4,7 +4,6 @@ with the reason in the reading, or is filed (out-of-office)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -20,37 +19,23 @@ from grc.contracts import work_orders
 from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
-from notifications.memory import MemorySender
-from tests.factories import build_world
 from tests.grc.inbound.inbound_posts import (
-    INBOUND_AUTH,
     claim_with_work_order,
     post_form,
     post_raw_email,
     reply,
 )
-from tests.grc.messaging.provider_apps import configured_app
-from workers.senders import set_senders
 
-INBOUND_DOMAIN = "inbound.bailleur.test"
 # Tuesday 10 March 2026, 10:30 in Paris.
 NOW = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def inbox(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[Flask, Any, WorkOrder]]:
-    with configured_app(
-        app,
-        inbound_domain=INBOUND_DOMAIN,
-        inbound_basic_auth=INBOUND_AUTH,
-        instance_path=str(tmp_path),
-    ) as application:
-        set_senders(application, MemorySender(), MemorySender())
-        world = build_world(db.session)
-        db.session.commit()
-        with freeze_time(NOW - timedelta(hours=1)):
-            order = claim_with_work_order(application, world)
-        yield application, world, order
+def inbox(make_inbox) -> tuple[Flask, Any, WorkOrder]:
+    application, world = make_inbox(contact_address=None)
+    with freeze_time(NOW - timedelta(hours=1)):
+        order = claim_with_work_order(application, world)
+    return application, world, order
 
 
 def _send(

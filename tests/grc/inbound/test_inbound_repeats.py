@@ -23,35 +23,20 @@ from grc.contracts.models import WorkOrder
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundEmailKey, InboundStatus
 from grc.inbound.operations import claim_received_emails
-from notifications.memory import MemorySender
 from tests.dispatchers import Ignoring, replaced_dispatchers
-from tests.factories import build_world
 from tests.grc.inbound.inbound_posts import (
-    INBOUND_AUTH,
     claim_with_work_order,
     post_raw_email,
     reply,
 )
-from tests.grc.messaging.provider_apps import configured_app
-from workers.senders import set_senders
 
-INBOUND_DOMAIN = "inbound.bailleur.test"
 CONTRACTOR = "ordres@multiservices.test"
 COPIES = 3
 
 
 @pytest.fixture
-def inbox(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[Flask, Any]]:
-    with configured_app(
-        app,
-        inbound_domain=INBOUND_DOMAIN,
-        inbound_basic_auth=INBOUND_AUTH,
-        instance_path=str(tmp_path),
-    ) as application:
-        set_senders(application, MemorySender(), MemorySender())
-        world = build_world(db.session)
-        db.session.commit()
-        yield application, world
+def inbox(make_inbox) -> tuple[Flask, Any]:
+    return make_inbox(contact_address=None)
 
 
 @contextmanager

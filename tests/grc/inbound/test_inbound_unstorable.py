@@ -5,7 +5,6 @@ part costs that byte only, and the reply is processed like any other (both datab
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Any
@@ -19,29 +18,15 @@ from grc.contracts import work_orders
 from grc.contracts.models import WorkOrder
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
-from notifications.memory import MemorySender
-from tests.factories import build_world
-from tests.grc.inbound.inbound_posts import INBOUND_AUTH, claim_with_work_order, post_raw_email
-from tests.grc.messaging.provider_apps import configured_app
-from workers.senders import set_senders
+from tests.grc.inbound.inbound_posts import claim_with_work_order, post_raw_email
 
-INBOUND_DOMAIN = "inbound.bailleur.test"
 CONTRACTOR = "ordres@multiservices.test"
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 
 
 @pytest.fixture
-def inbox(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[Flask, Any]]:
-    with configured_app(
-        app,
-        inbound_domain=INBOUND_DOMAIN,
-        inbound_basic_auth=INBOUND_AUTH,
-        instance_path=str(tmp_path),
-    ) as application:
-        set_senders(application, MemorySender(), MemorySender())
-        world = build_world(db.session)
-        db.session.commit()
-        yield application, world
+def inbox(make_inbox) -> tuple[Flask, Any]:
+    return make_inbox(contact_address=None)
 
 
 def _raw_reply(

@@ -19,11 +19,9 @@ from grc.contracts.models import WorkOrder
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
 from grc.people.models import Tenant
-from notifications.memory import MemorySender
 from tests.dispatchers import Ignoring, replaced_dispatchers
-from tests.factories import build_world
+from tests.grc.inbound.conftest import INBOUND_DOMAIN
 from tests.grc.inbound.inbound_posts import (
-    INBOUND_AUTH,
     URL,
     auth_headers,
     claim_with_work_order,
@@ -32,39 +30,9 @@ from tests.grc.inbound.inbound_posts import (
     post_raw_email,
     reply,
 )
-from tests.grc.messaging.provider_apps import configured_app
-from workers.senders import set_senders
 
-INBOUND_DOMAIN = "inbound.bailleur.test"
 CONTRACTOR = "ordres@multiservices.test"
 PATH_SECRET = "b7f0c1d2e3a4958677a8b9c0d1e2f3a4"
-
-
-@pytest.fixture
-def make_inbox(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[Any]:
-    opened = []
-
-    def make(*, with_world: bool = True, **overrides: Any) -> tuple[Flask, Any]:
-        settings = {
-            "inbound_domain": INBOUND_DOMAIN,
-            "inbound_basic_auth": INBOUND_AUTH,
-            "contact_address": f"contact@{INBOUND_DOMAIN}",
-            "instance_path": str(tmp_path),
-            **overrides,
-        }
-        context = configured_app(app, **settings)
-        application = context.__enter__()
-        opened.append(context)
-        set_senders(application, MemorySender(), MemorySender())
-        if not with_world:
-            return application, None
-        world = build_world(db.session)
-        db.session.commit()
-        return application, world
-
-    yield make
-    for context in reversed(opened):
-        context.__exit__(None, None, None)
 
 
 @pytest.fixture
