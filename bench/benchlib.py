@@ -449,3 +449,17 @@ def code_state() -> dict[str, Any]:
         "commit": git("rev-parse", "HEAD"),
         "changed_files": git("--no-optional-locks", "status", "--porcelain").splitlines()[:50],
     }
+
+
+def empty_queues(redis_url: str) -> int:
+    """Delete the jobs a run left in GRC's queues (no worker was there to take them); how
+    many there were."""
+    from workers import queues
+
+    deleted = 0
+    for name in queues.QUEUE_NAMES:
+        queue = queues.queue(name, redis_url)
+        deleted += queue.count
+        queue.delete(delete_jobs=True)
+    queues.close_connections()
+    return deleted

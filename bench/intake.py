@@ -45,6 +45,7 @@ from benchlib import (  # noqa: E402
     cpu_delta,
     create_database,
     database_url,
+    empty_queues,
     group_cpu,
     gunicorn,
     log,
@@ -611,19 +612,6 @@ def require_redis(redis_url: str) -> None:
             f"Redis at {redis_url} does not answer ({exc}); start it, or run "
             "with --in-process-jobs to measure the embedded default"
         ) from None
-
-
-def empty_queues(redis_url: str) -> int:
-    """Delete the delivery jobs the run enqueued: no worker was there to take them."""
-    from workers import queues
-
-    deleted = 0
-    for name in queues.QUEUE_NAMES:
-        queue = queues.queue(name, redis_url)
-        deleted += queue.count
-        queue.delete(delete_jobs=True)
-    queues.close_connections()
-    return deleted
 
 
 # --- Main ----------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from benchlib import (  # noqa: E402
     code_state,
     create_database,
     database_url,
+    empty_queues,
     log,
     require_loopback,
     run_flask,
@@ -179,19 +180,6 @@ def time_watches(db_url: str, instance: str, redis_url: str) -> dict[str, Any]:
                 log(f"{name} {run} run: {seconds * 1000:,.0f} ms {vars(report)}")
                 db.session.expunge_all()
     return results
-
-
-def empty_queues(redis_url: str) -> int:
-    """Delete the delivery jobs the runs enqueued: no worker was there to take them."""
-    from workers import queues
-
-    deleted = 0
-    for name in queues.QUEUE_NAMES:
-        queue = queues.queue(name, redis_url)
-        deleted += queue.count
-        queue.delete(delete_jobs=True)
-    queues.close_connections()
-    return deleted
 
 
 def main(argv: list[str] | None = None) -> int:
