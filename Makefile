@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 FLASK = $(VENV)/bin/flask --app wsgi
 
-.PHONY: run test lint format install install-test clean
+.PHONY: run test lint format install install-test clean translations
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,24 @@ lint: install-test
 format: install-test
 	$(VENV)/bin/ruff check --fix grc workers notifications contractors tests bench migrations wsgi.py
 	$(VENV)/bin/ruff format grc workers notifications contractors tests bench migrations/env.py wsgi.py
+
+# Each package with screens keeps its French catalogue in <package>/translations (the words
+# in the code are English): extract its words, merge them into the catalogue, compile it.
+# A new package starts its catalogue with `mkdir -p grc/<package>/translations`.
+translations: install-test
+	@for dir in grc/*/translations; do \
+	  package=$${dir%/translations}; \
+	  $(VENV)/bin/pybabel -q extract --no-location --sort-output -F babel.cfg \
+	    -k lazy_gettext -k _l -o $$dir/messages.pot $$package || exit 1; \
+	  if [ -f $$dir/fr/LC_MESSAGES/messages.po ]; then \
+	    $(VENV)/bin/pybabel -q update --ignore-obsolete --no-fuzzy-matching \
+	      -i $$dir/messages.pot -d $$dir -l fr || exit 1; \
+	  else \
+	    $(VENV)/bin/pybabel -q init -i $$dir/messages.pot -d $$dir -l fr || exit 1; \
+	  fi; \
+	  rm $$dir/messages.pot; \
+	  $(VENV)/bin/pybabel -q compile -d $$dir -l fr || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache .mypy_cache

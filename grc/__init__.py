@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Request
+from flask import Blueprint, Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from grc.config import Settings
@@ -94,6 +94,32 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(work_order_links_blp)
     app.register_blueprint(dev_outbox_page_blp)
     worktable.init_app(app)
+
+    # The staff web application. Only its forms carry CSRF tokens: the API is
+    # authenticated by bearer tokens, webhooks by their signatures and the contractors'
+    # pages by their signed links, never by the session cookie a forged post would ride on.
+    from grc import web
+    from grc.accounts.views import blp as accounts_blp
+    from grc.extensions import csrf
+
+    web.init_app(app)
+    app.register_blueprint(accounts_blp)
+    exempted: tuple[Blueprint, ...] = (
+        catalogue_blp,
+        configuration_blp,
+        agencies_blp,
+        tenants_blp,
+        claims_blp,
+        messages_blp,
+        work_orders_blp,
+        inbound_emails_blp,
+        webhooks_blp,
+        inbound_blp,
+        work_order_links_blp,
+        dev_outbox_page_blp,
+    )
+    for unprotected in exempted:
+        csrf.exempt(unprotected)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

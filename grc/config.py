@@ -7,7 +7,7 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import time
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -166,6 +166,13 @@ class Settings:
     delivery_batch: int = 100
     # …and calls the providers from this many threads (real providers answer in 100–300 ms).
     delivery_threads: int = 32
+    # Staff sessions: cookies sent over HTTPS only (production), and how long one lasts
+    # (a working day; signing in again after it is the price of a shared desk).
+    secure_cookies: bool = False
+    session_hours: int = 10
+    # Failed sign-ins allowed per account and per client address in a quarter of an hour.
+    sign_in_failures_per_account: int = 5
+    sign_in_failures_per_address: int = 30
 
     @property
     def tz(self) -> ZoneInfo:
@@ -221,6 +228,14 @@ class Settings:
             ),
             delivery_batch=_positive_int(env, "GRC_DELIVERY_BATCH", 100),
             delivery_threads=_positive_int(env, "GRC_DELIVERY_THREADS", 32),
+            secure_cookies=env.get(
+                "GRC_SECURE_COOKIES",
+                "true" if env.get("GRC_ENV") == "production" else "false",
+            ).lower()
+            in ("1", "true", "yes"),
+            session_hours=_positive_int(env, "GRC_SESSION_HOURS", 10),
+            sign_in_failures_per_account=_positive_int(env, "GRC_SIGN_IN_FAILURES_PER_ACCOUNT", 5),
+            sign_in_failures_per_address=_positive_int(env, "GRC_SIGN_IN_FAILURES_PER_ADDRESS", 30),
         )
         settings = replace(settings, **overrides)
         if not settings.database_url:
@@ -291,6 +306,23 @@ class Settings:
             # Any request body; the routes that take files (inbound e-mail, photos) raise it
             # for themselves to their own limits.
             "MAX_CONTENT_LENGTH": MAX_REQUEST_BYTES,
+            # Staff sessions (the web application): never readable by scripts, never sent
+            # by another site's form, over HTTPS only in production.
+            "SESSION_COOKIE_NAME": "grc_session",
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.secure_cookies,
+            "PERMANENT_SESSION_LIFETIME": timedelta(hours=self.session_hours),
+            # A form's CSRF token lives as long as the session, not an hour: an agent may
+            # keep a claim form open through a long call.
+            "WTF_CSRF_TIME_LIMIT": None,
+            "BABEL_DEFAULT_LOCALE": self.default_locale,
+            "BABEL_DEFAULT_TIMEZONE": self.timezone,
+            # Sign-in counters are shared by every gunicorn worker through Redis; in memory
+            # on the embedded default, and in memory for a while if Redis goes away.
+            "RATELIMIT_STORAGE_URI": self.redis_url or "memory://",
+            "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+            "RATELIMIT_KEY_PREFIX": "grc-limits",
         }
 
     def describe(self) -> dict[str, str]:

@@ -77,7 +77,7 @@ def init_app(app: Flask) -> None:
         # The database is down, restarting or saturated: nothing was committed, the client
         # may retry. The statement is not logged as it may carry personal data.
         log.warning("database unavailable: %s", type(error).__name__)
-        _safe_rollback()
+        safe_rollback()
         response = error_response(
             HTTPStatus.SERVICE_UNAVAILABLE,
             "The database is temporarily unavailable; nothing was saved. Please retry.",
@@ -89,7 +89,7 @@ def init_app(app: Flask) -> None:
     def handle_data_error(error: sa_exc.DataError) -> Response:
         # Validation should have caught it; answer as bad input rather than a crash.
         log.warning("data error: %s", type(error.orig).__name__)
-        _safe_rollback()
+        safe_rollback()
         return error_response(
             HTTPStatus.UNPROCESSABLE_ENTITY, "A value is malformed or out of range."
         )
@@ -97,7 +97,7 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(sa_exc.IntegrityError)
     def handle_integrity_error(error: sa_exc.IntegrityError) -> Response:
         log.warning("integrity error: %s", type(error.orig).__name__)
-        _safe_rollback()
+        safe_rollback()
         return error_response(
             HTTPStatus.CONFLICT, "The change conflicts with the current data; nothing was saved."
         )
@@ -105,13 +105,13 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(error: Exception) -> Response:
         log.exception("unexpected error")
-        _safe_rollback()
+        safe_rollback()
         return error_response(
             HTTPStatus.INTERNAL_SERVER_ERROR, "Unexpected error; nothing was saved."
         )
 
 
-def _safe_rollback() -> None:
+def safe_rollback() -> None:
     try:
         db.session.rollback()
     except sa_exc.SQLAlchemyError:

@@ -2,9 +2,14 @@
 
 from typing import TYPE_CHECKING
 
+from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
+from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -50,3 +55,9 @@ else:
     Model = db.Model
 migrate = Migrate()
 api = Api()
+
+# The staff web application: sessions, CSRF on every form, catalogues, sign-in limits.
+login_manager = LoginManager()
+csrf = CSRFProtect()
+babel = Babel()
+limiter = Limiter(key_func=get_remote_address)

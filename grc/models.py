@@ -1,5 +1,6 @@
 """Imports every model module so SQLAlchemy and Alembic see the whole schema."""
 
+from grc.accounts.models import Invitation  # noqa: F401
 from grc.claims.models import (  # noqa: F401
     Category,
     Claim,

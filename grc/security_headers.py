@@ -5,8 +5,9 @@
   ``Cache-Control: no-store`` unless the view chose its own caching (Swagger UI's files, a
   photo), HSTS when the public address is https;
 - a Content-Security-Policy fitted to what the response is: nothing at all for JSON, images
-  and webhooks; for a server-rendered page, its own inline ``<style>`` and ``<script>``
-  blocks (by hash) and images from this site; for Swagger UI, its files served from here.
+  and webhooks; for a server-rendered page, scripts, stylesheets, images and htmx requests
+  from this site and its own inline ``<style>`` and ``<script>`` blocks (by hash); for
+  Swagger UI, its files served from here.
   A view that needs another policy (the development outbox page, with a nonce) sets it, and
   keeps it. None of them may be framed (``frame-ancestors 'none'``).
 """
@@ -30,6 +31,8 @@ _INLINE_BLOCK = re.compile(
     rb"<(script|style)((?:\s+[^>]*)?)>(.*?)</\1\s*>", re.IGNORECASE | re.DOTALL
 )
 _SRC_ATTRIBUTE = re.compile(rb"\ssrc\s*=", re.IGNORECASE)
+_SCRIPT_FILE = re.compile(rb"<script\s[^>]*\bsrc\s*=", re.IGNORECASE)
+_STYLESHEET = re.compile(rb"<link\s[^>]*\brel\s*=\s*[\"']?stylesheet", re.IGNORECASE)
 
 
 def init_app(app: Flask) -> None:
@@ -64,10 +67,17 @@ def _policy_for(response: Response) -> str:
             "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
         )
     policy = ["default-src 'none'", "img-src 'self'", "form-action 'self'"]
-    if styles:
-        policy.append(f"style-src {styles}")
-    if scripts:
-        policy.append(f"script-src {scripts}")
+    # A page allows only what it uses: its stylesheet and scripts (htmx, which talks to this
+    # site only) from this site, its inline blocks by hash. The one-click pages use none.
+    html = response.get_data()
+    site_styles = "'self' " if _STYLESHEET.search(html) else ""
+    site_scripts = "'self' " if _SCRIPT_FILE.search(html) else ""
+    if site_styles or styles:
+        policy.append(f"style-src {site_styles}{styles}".strip())
+    if site_scripts or scripts:
+        policy.append(f"script-src {site_scripts}{scripts}".strip())
+    if site_scripts:
+        policy.append("connect-src 'self'")
     return "; ".join([*policy, "base-uri 'none'", "frame-ancestors 'none'"])
 
 

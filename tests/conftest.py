@@ -130,6 +130,14 @@ def client(app_ctx: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def browser(app_ctx: Flask) -> FlaskClient:
+    """A test client for the staff screens: each request in a fresh application context."""
+    from tests.pages import PageClient
+
+    return PageClient(app_ctx, app_ctx.response_class, use_cookies=True)
+
+
+@pytest.fixture
 def world(app_ctx: Flask) -> World:
     """A small landlord: two territories, three agencies, units, contracts, tenants, users."""
     built = build_world(db.session)

@@ -29,6 +29,8 @@ from grc.clock import settings
 from grc.db import utcnow
 from grc.demo.history import DEMO_PROVIDER, load_claims
 from grc.demo.organisation import (
+    ACCOUNTS_FILE,
+    ROLES_SHOWN,
     TOKENS_FILE,
     load_contracts,
     load_organisation,
@@ -40,9 +42,11 @@ from grc.demo.stock import load_stock
 from grc.housing.models import Territory
 
 __all__ = [
+    "ACCOUNTS_FILE",
     "DEMO_PROVIDER",
     "FIRST_NAMES",
     "LAST_NAMES",
+    "ROLES_SHOWN",
     "TOKENS_FILE",
     "DemoError",
     "DemoSizes",
@@ -89,9 +93,10 @@ def load_demo(
     echo(f"Stock and tenants loaded in {stock_seconds:.1f} s.")
 
     contracts = load_contracts(session, org, stock, anchor_day)
-    users, tokens = load_users(session, org)
+    users, tokens, accounts = load_users(session, org)
     session.commit()
     tokens_path = write_tokens(tokens)
+    accounts_path = write_tokens(accounts, ACCOUNTS_FILE)
 
     claim_stats = load_claims(
         session, sizes.claims, random.Random(f"{seed}-claims"), anchor, tz, stock, users, echo
@@ -111,6 +116,9 @@ def load_demo(
         f"Tenants: {stock.tenants:,} ({stock.phones:,} phone numbers), "
         f"{stock.current_leases:,} current leases ({occupied:.0%} of dwellings occupied).",
         *claim_stats,
+        f"Screens: sign in at /sign-in with the password {accounts['password']} (also in "
+        f"{accounts_path}) as:",
+        *(f"  {role:<8} {accounts[role]}" for role in ROLES_SHOWN),
         f"API tokens (also in {tokens_path}):",
-        *(f"  {role:<8} {secret}" for role, secret in tokens.items()),
+        *(f"  {role:<8} {tokens[role]}" for role in ROLES_SHOWN),
     ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from grc.accounts.passwords import hash_password
 from grc.auth import issue_token
 from grc.claims.models import (
     Category,
@@ -43,6 +45,8 @@ if TYPE_CHECKING:
     from grc.demo.stock import Stock
 
 TOKENS_FILE = "demo-tokens.json"
+ACCOUNTS_FILE = "demo-accounts.json"
+ROLES_SHOWN = ("agent", "unit", "manager", "admin")
 
 
 @dataclass
@@ -194,7 +198,9 @@ class Users:
     count: int
 
 
-def load_users(session: Session, org: Organisation) -> tuple[Users, dict[str, str]]:
+def load_users(session: Session, org: Organisation) -> tuple[Users, dict[str, str], dict[str, str]]:
+    """The demo's staff, their API tokens and the screens' sign-in (one shared password)."""
+
     def user(email: str, name: str, role: Role, unit: str | None = None) -> User:
         u = User(email=email, name=name, role=role, unit_id=org.units[unit] if unit else None)
         session.add(u)
@@ -220,6 +226,12 @@ def load_users(session: Session, org: Organisation) -> tuple[Users, dict[str, st
         )
     manager = user("direction.qualite@bailleur.example.org", "Hélène Marchal", Role.MANAGER)
     admin = user("admin@bailleur.example.org", "Administrateur GRC", Role.ADMIN)
+    # Every demo user signs in to the screens with one password, drawn for this demo and
+    # written beside the API tokens (one hash for all: hashing is slow by design).
+    password = secrets.token_urlsafe(12)
+    shared_hash = hash_password(password)
+    for member in [*agents, *unit_users.values(), manager, admin]:
+        member.password_hash = shared_hash
     session.flush()
     tokens = {}
     for role, holder in (
@@ -230,16 +242,24 @@ def load_users(session: Session, org: Organisation) -> tuple[Users, dict[str, st
     ):
         _, tokens[role] = issue_token(holder, "demo")
     session.flush()
+    accounts = {
+        "password": password,
+        "agent": agents[0].email,
+        "unit": unit_users["METZ-technique"].email,
+        "manager": manager.email,
+        "admin": admin.email,
+    }
     users = Users(
         agents=[a.id for a in agents],
         by_unit={org.units[k]: u.id for k, u in unit_users.items()},
         count=len(agents) + len(unit_users) + 2,
     )
-    return users, tokens
+    return users, tokens, accounts
 
 
-def write_tokens(tokens: dict[str, str]) -> Path:
-    path = Path(current_app.instance_path) / TOKENS_FILE
+def write_tokens(tokens: dict[str, str], name: str = TOKENS_FILE) -> Path:
+    """Writes demo secrets (API tokens, or the screens' accounts) to the instance folder."""
+    path = Path(current_app.instance_path) / name
     path.parent.mkdir(parents=True, exist_ok=True)
     # The file holds bearer secrets: readable by its owner only.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

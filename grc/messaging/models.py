@@ -27,6 +27,7 @@ class Purpose(StrEnum):
     WORK_ORDER = "work_order"
     WORK_ORDER_REMINDER = "work_order_reminder"
     WORK_ORDER_ESCALATION = "work_order_escalation"
+    INVITATION = "invitation"  # a staff member's link to choose a password
 
 
 class DeliveryStatus(StrEnum):

@@ -149,11 +149,26 @@ class User(Model):
     role: Mapped[Role] = mapped_column(enum_column_type(Role, "user_role"))
     unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("treatment_units.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(200))
+    # Carried by every signed-in session of this user; drawn anew at sign-out and at a
+    # password change, which ends every session (a copied cookie stops working).
+    session_key: Mapped[str | None] = mapped_column(sa.String(64))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     unit: Mapped[TreatmentUnit | None] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+    # What Flask-Login asks of a signed-in user (the web application's sessions).
+    is_authenticated = True
+    is_anonymous = False
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    def get_id(self) -> str:
+        """The session's identity: the user and their current session key."""
+        return f"{self.id}.{self.session_key}"
 
 
 class ApiToken(Model):

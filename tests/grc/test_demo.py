@@ -282,3 +282,24 @@ def test_every_demo_data_file_is_declared_as_package_data() -> None:
     files = [p.relative_to(package).as_posix() for p in (package / "data").iterdir()]
     assert files
     assert [f for f in files if not any(fnmatch(f, pattern) for pattern in patterns)] == []
+
+
+def test_demo_staff_sign_in_to_the_screens_with_the_printed_password(app_ctx: Flask) -> None:
+    from grc.demo import ACCOUNTS_FILE
+    from tests.pages import PageClient, csrf_token
+
+    lines = _load()
+    accounts = json.loads((Path(app_ctx.instance_path) / ACCOUNTS_FILE).read_text())
+    assert any(accounts["password"] in line for line in lines)
+    browser = PageClient(app_ctx, app_ctx.response_class, use_cookies=True)
+    for role in ("agent", "unit", "manager", "admin"):
+        signed_in = browser.post(
+            "/sign-in",
+            data={
+                "email": accounts[role],
+                "password": accounts["password"],
+                "csrf_token": csrf_token(browser),
+            },
+        )
+        assert signed_in.status_code == 302, role
+        browser.post("/sign-out", data={"csrf_token": csrf_token(browser, "/account/password")})

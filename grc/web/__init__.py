@@ -1,0 +1,84 @@
+"""The staff web application's shared layer: sessions (Flask-Login), CSRF on every form
+(Flask-WTF), the catalogues (Flask-Babel: French by default, English by a switch, times in
+Europe/Paris), the page layout and navigation, the words shared by every screen, date and
+duration formats, and HTML error pages.
+
+Screens live in their domain packages (``views.py``, ``forms.py``, ``templates/<package>/``
+and ``translations/``), built with ``pages.page_blueprint`` and ``pages.page``; each
+package's catalogue is merged with the others at start-up. This package imports the shared
+modules and the domain models (the signed-in user, the words of statuses), never a domain's
+operations or views; domain views import it, never the reverse.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import get_locale
+from flask_login import AnonymousUserMixin
+
+from grc.extensions import babel, csrf, db, limiter, login_manager
+from grc.people.models import User
+
+LOCALES = ("fr", "en")
+GRC_ROOT = Path(__file__).resolve().parent.parent
+
+
+def translation_directories() -> list[str]:
+    """Every package's catalogue directory (``grc/<package>/translations``)."""
+    return sorted(str(path) for path in GRC_ROOT.glob("*/translations") if path.is_dir())
+
+
+def select_locale() -> str:
+    chosen = session.get("lang") if request else None
+    if chosen in LOCALES:
+        return str(chosen)
+    from grc.clock import settings
+
+    return settings().default_locale
+
+
+def current_language() -> str:
+    """The language of the page being rendered: "fr" or "en"."""
+    locale = get_locale()
+    return locale.language if locale is not None else "fr"
+
+
+class Anonymous(AnonymousUserMixin):
+    role = None
+    name = ""
+
+
+def init_app(app: Flask) -> None:
+    from grc.web import formatting, pages, views
+    from grc.web.words import words
+
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.anonymous_user = Anonymous
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = None  # the sign-in page says it itself
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_signed_in_user)
+    formatting.init_app(app)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals["words"] = words()
+    app.jinja_env.globals["language"] = current_language
+    pages.init_app(app)
+    app.register_blueprint(views.blp)
+
+
+def load_signed_in_user(session_id: str) -> User | None:
+    """The user behind a session cookie: ``<user id>.<session key>``; a key drawn anew at
+    sign-out or at a password change refuses every older cookie."""
+    user_id, _, key = session_id.partition(".")
+    if not user_id.isdigit() or not key:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.session_key != key:
+        return None
+    return user

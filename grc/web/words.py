@@ -1,0 +1,72 @@
+"""The domain's words as every screen shows them (statuses, priorities, channels, work-order
+states), in the catalogue; one place, so the queue, the claim page and the console say the
+same thing."""
+
+from __future__ import annotations
+
+from flask_babel import LazyString, lazy_gettext
+
+from grc.claims.models import ClaimStatus, IntakeChannel, LocationKind, Priority
+from grc.contracts.models import WorkOrderStatus
+from grc.people.models import Role
+
+CLAIM_STATUS: dict[ClaimStatus, LazyString] = {
+    ClaimStatus.RECEIVED: lazy_gettext("Received"),
+    ClaimStatus.ASSIGNED: lazy_gettext("Assigned"),
+    ClaimStatus.IN_PROGRESS: lazy_gettext("In progress"),
+    ClaimStatus.WAITING_TENANT: lazy_gettext("Waiting for the tenant"),
+    ClaimStatus.RESOLVED: lazy_gettext("Resolved"),
+    ClaimStatus.CLOSED: lazy_gettext("Closed"),
+    ClaimStatus.CANCELLED: lazy_gettext("Cancelled"),
+}
+
+PRIORITY: dict[Priority, LazyString] = {
+    Priority.URGENT: lazy_gettext("Urgent"),
+    Priority.HIGH: lazy_gettext("High"),
+    Priority.NORMAL: lazy_gettext("Normal"),
+    Priority.LOW: lazy_gettext("Low"),
+}
+
+CHANNEL: dict[IntakeChannel, LazyString] = {
+    IntakeChannel.PHONE: lazy_gettext("Phone"),
+    IntakeChannel.WEB: lazy_gettext("Website"),
+    IntakeChannel.APP: lazy_gettext("Mobile app"),
+    IntakeChannel.EMAIL: lazy_gettext("E-mail"),
+    IntakeChannel.LETTER: lazy_gettext("Letter"),
+    IntakeChannel.DESK: lazy_gettext("Front desk"),
+}
+
+LOCATION: dict[LocationKind, LazyString] = {
+    LocationKind.DWELLING: lazy_gettext("Dwelling"),
+    LocationKind.BUILDING: lazy_gettext("Common areas"),
+    LocationKind.EQUIPMENT: lazy_gettext("Equipment"),
+}
+
+WORK_ORDER_STATUS: dict[WorkOrderStatus, LazyString] = {
+    WorkOrderStatus.SENT: lazy_gettext("Sent to the contractor"),
+    WorkOrderStatus.ACKNOWLEDGED: lazy_gettext("Taken on by the contractor"),
+    WorkOrderStatus.SCHEDULED: lazy_gettext("Visit planned"),
+    WorkOrderStatus.DONE: lazy_gettext("Work done"),
+    WorkOrderStatus.CANNOT_INTERVENE: lazy_gettext("Contractor cannot intervene"),
+    WorkOrderStatus.CANCELLED: lazy_gettext("Cancelled"),
+    WorkOrderStatus.SUPERSEDED: lazy_gettext("Replaced by another order"),
+}
+
+ROLE: dict[Role, LazyString] = {
+    Role.AGENT: lazy_gettext("Call-centre agent"),
+    Role.UNIT: lazy_gettext("Treatment unit"),
+    Role.MANAGER: lazy_gettext("Manager"),
+    Role.ADMIN: lazy_gettext("Administrator"),
+}
+
+
+def words() -> dict[str, object]:
+    """The tables above, for templates (``words.claim_status[claim.status]``)."""
+    return {
+        "claim_status": CLAIM_STATUS,
+        "priority": PRIORITY,
+        "channel": CHANNEL,
+        "location": LOCATION,
+        "work_order_status": WORK_ORDER_STATUS,
+        "role": ROLE,
+    }

@@ -1,0 +1,87 @@
+"""The shared layer of the staff screens: home by role, language switch, error pages,
+formats, security headers."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+from flask_babel import force_locale
+
+from grc.web import formatting
+from tests.pages import sign_in_as
+
+
+def test_the_home_page_needs_a_signed_in_user(browser, world):
+    response = browser.get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/sign-in")
+
+
+def test_pages_speak_french_by_default_and_english_by_the_switch(browser, world):
+    sign_in_as(browser, world.users["manager"])
+    french = browser.get("/account/password").get_data(as_text=True)
+    assert '<html lang="fr">' in french
+    assert "Changer mon mot de passe" in french
+
+    switched = browser.get("/language/en?next=/account/password")
+    assert switched.headers["Location"] == "/account/password"
+    english = browser.get("/account/password").get_data(as_text=True)
+    assert '<html lang="en">' in english
+    assert "Change my password" in english
+
+
+def test_the_language_switch_never_sends_to_another_site(browser, world):
+    for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
+        response = browser.get("/language/en", query_string={"next": target})
+        assert response.headers["Location"] == "/"
+
+
+def test_an_unknown_page_is_a_page_for_browsers_and_json_for_the_api(browser, world):
+    page = browser.get("/nothing-here", headers={"Accept": "text/html"})
+    assert page.status_code == 404
+    assert page.mimetype == "text/html"
+    assert "Cette page n'existe pas" in page.get_data(as_text=True)
+    api = browser.get("/api/v1/nothing-here")
+    assert api.status_code == 404
+    assert api.is_json
+
+
+def test_pages_allow_scripts_and_styles_from_this_site_only(browser, world):
+    sign_in_as(browser, world.users["agent"])
+    response = browser.get("/account/password")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "style-src 'self'" in policy
+    assert "connect-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_the_stylesheet_and_htmx_are_served_from_this_site(browser, world):
+    html = browser.get("/sign-in").get_data(as_text=True)
+    assert 'src="/static/vendor/htmx-2.0.8.min.js"' in html
+    for asset in ("/static/vendor/htmx-2.0.8.min.js", "/static/grc.css"):
+        with browser.get(asset) as response:
+            assert response.status_code == 200
+    addresses = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', html)
+    assert addresses
+    assert all(address.startswith("/static/") for address in addresses)
+
+
+def test_moments_read_as_the_landlord_writes_them(app):
+    thursday_2pm = datetime(2026, 3, 12, 13, 0, tzinfo=UTC)  # 14 h in Paris
+    with app.test_request_context("/"):
+        with force_locale("fr"):
+            assert formatting.moment(thursday_2pm) == "jeu. 12/03 à 14 h"
+            assert formatting.moment(thursday_2pm + timedelta(minutes=30)) == "jeu. 12/03 à 14 h 30"
+        with force_locale("en"):
+            assert formatting.moment(thursday_2pm) == "Thu 12/03 at 14:00"
+
+
+def test_deadlines_read_as_time_left_or_lateness(app):
+    now = datetime(2026, 3, 12, 13, 0, tzinfo=UTC)
+    with app.test_request_context("/"), force_locale("fr"):
+        assert formatting.until(now + timedelta(hours=3), now) == "dans 3\u202fh"
+        assert formatting.until(now - timedelta(days=2), now) == "en retard de 2\u202fj"
