@@ -16,8 +16,13 @@ $(VENV)/.installed: $(VENV)/bin/python pyproject.toml
 	$(VENV)/bin/pip install --quiet -e .
 	touch $@
 
+# Browser tests check pages with axe-core, from the npm registry.
+AXE_CORE = axe-core@4.11.4
+
 $(VENV)/.installed-test: $(VENV)/.installed pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test,bench]'
+	npm install --silent --no-save --no-audit --no-fund --prefix $(VENV)/node $(AXE_CORE) \
+	  || echo "axe-core could not be installed: accessibility checks will be skipped" >&2
 	touch $@
 
 install: $(VENV)/.installed

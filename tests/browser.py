@@ -3,10 +3,12 @@ Playwright (never a downloaded browser)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,3 +52,60 @@ def chromium() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+# axe-core comes from the npm registry (`make install-test` puts it under .venv/node).
+AXE_SCRIPT = Path(__file__).resolve().parent.parent / ".venv/node/node_modules/axe-core/axe.min.js"
+# Where the browser tests save their screenshots (laptop and phone widths).
+SCREENSHOTS = Path(
+    os.environ.get(
+        "GRC_SCREENSHOTS", Path(__file__).resolve().parent.parent / "instance/screenshots"
+    )
+)
+LAPTOP = {"width": 1366, "height": 800}
+PHONE = {"width": 390, "height": 844}
+PASSWORD = "browser tests passphrase"
+
+
+def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
+    """The accessibility violations of ``impacts`` axe-core finds on the page, as lines."""
+    if not AXE_SCRIPT.exists():
+        pytest.skip("axe-core is not installed (make install-test)")
+    page.add_script_tag(path=str(AXE_SCRIPT))
+    result = page.evaluate("async () => await axe.run(document)")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(node["target"][0] for node in v["nodes"][:3])
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
+
+
+def save_screenshots(page: Any, name: str) -> list[Path]:
+    """The page as seen on a laptop and on a phone: SCREENSHOTS/<name>-laptop.png, -phone.png."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    saved = []
+    original = page.viewport_size
+    for label, size in (("laptop", LAPTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        path = SCREENSHOTS / f"{name}-{label}.png"
+        page.screenshot(path=str(path), full_page=True)
+        saved.append(path)
+    if original:
+        page.set_viewport_size(original)
+    return saved
+
+
+def new_page(browser: Any) -> Any:
+    """A French page at laptop width whose pages may inject axe-core despite their CSP."""
+    context = browser.new_context(locale="fr-FR", viewport=LAPTOP, bypass_csp=True)
+    return context.new_page()
+
+
+def sign_in(page: Any, base_url: str, email: str, password: str = PASSWORD) -> None:
+    """Signs in through the sign-in form, with the keyboard."""
+    page.goto(f"{base_url}/sign-in")
+    page.get_by_label("Adresse e-mail").fill(email)
+    page.get_by_label("Mot de passe").fill(password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/sign-in" not in url)

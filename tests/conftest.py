@@ -130,7 +130,7 @@ def client(app_ctx: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def browser(app_ctx: Flask) -> FlaskClient:
+def web_client(app_ctx: Flask) -> FlaskClient:
     """A test client for the staff screens: each request in a fresh application context."""
     from tests.pages import PageClient
 

@@ -31,78 +31,78 @@ def agent(world):
     return user
 
 
-def _sign_in(browser, email, password, next_page=None):
-    token = csrf_token(browser)
+def _sign_in(web_client, email, password, next_page=None):
+    token = csrf_token(web_client)
     url = "/sign-in" + (f"?next={next_page}" if next_page else "")
-    return browser.post(url, data={"email": email, "password": password, "csrf_token": token})
+    return web_client.post(url, data={"email": email, "password": password, "csrf_token": token})
 
 
-def test_a_user_signs_in_and_lands_on_the_home_of_their_role(browser, agent):
-    response = _sign_in(browser, "AGENT@bailleur.test ", PASSWORD)
+def test_a_user_signs_in_and_lands_on_the_home_of_their_role(web_client, agent):
+    response = _sign_in(web_client, "AGENT@bailleur.test ", PASSWORD)
     assert response.status_code == 302
     assert response.headers["Location"] in ("/", "/console")
-    home = browser.get("/", follow_redirects=True)
+    home = web_client.get("/", follow_redirects=True)
     assert home.status_code == 200
     assert agent.name in home.get_data(as_text=True)
 
 
-def test_the_session_cookie_is_http_only_and_same_site(browser, agent):
-    response = _sign_in(browser, agent.email, PASSWORD)
+def test_the_session_cookie_is_http_only_and_same_site(web_client, agent):
+    response = _sign_in(web_client, agent.email, PASSWORD)
     cookie = response.headers["Set-Cookie"]
     assert "grc_session=" in cookie
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie
 
 
-def test_a_wrong_password_or_unknown_address_says_the_same_and_signs_nobody_in(browser, agent):
-    wrong = _sign_in(browser, agent.email, "not the password")
-    unknown = _sign_in(browser, "nobody@bailleur.test", PASSWORD)
+def test_a_wrong_password_or_unknown_address_says_the_same_and_signs_nobody_in(web_client, agent):
+    wrong = _sign_in(web_client, agent.email, "not the password")
+    unknown = _sign_in(web_client, "nobody@bailleur.test", PASSWORD)
     for response in (wrong, unknown):
         assert response.status_code == 401
         assert "Adresse e-mail inconnue ou mot de passe erroné." in response.get_data(as_text=True)
-    assert browser.get("/").status_code == 302
+    assert web_client.get("/").status_code == 302
 
 
-def test_a_deactivated_user_cannot_sign_in(browser, agent):
+def test_a_deactivated_user_cannot_sign_in(web_client, agent):
     agent.active = False
     db.session.commit()
-    assert _sign_in(browser, agent.email, PASSWORD).status_code == 401
+    assert _sign_in(web_client, agent.email, PASSWORD).status_code == 401
 
 
-def test_only_a_page_on_this_site_is_followed_after_sign_in(browser, agent):
-    response = _sign_in(browser, agent.email, PASSWORD, next_page="https://evil.example/")
+def test_only_a_page_on_this_site_is_followed_after_sign_in(web_client, agent):
+    response = _sign_in(web_client, agent.email, PASSWORD, next_page="https://evil.example/")
     assert response.headers["Location"] in ("/", "/console")
-    browser.post("/sign-out", data={"csrf_token": csrf_token(browser, "/account/password")})
-    response = _sign_in(browser, agent.email, PASSWORD, next_page="/account/password")
+    web_client.post("/sign-out", data={"csrf_token": csrf_token(web_client, "/account/password")})
+    response = _sign_in(web_client, agent.email, PASSWORD, next_page="/account/password")
     assert response.headers["Location"] == "/account/password"
 
 
-def test_pages_send_an_anonymous_visitor_to_the_sign_in_page(browser, world):
-    response = browser.get("/account/password")
+def test_pages_send_an_anonymous_visitor_to_the_sign_in_page(web_client, world):
+    response = web_client.get("/account/password")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/sign-in?next=")
 
 
-def test_a_copied_cookie_stops_working_after_sign_out(app, browser, agent):
-    _sign_in(browser, agent.email, PASSWORD)
+def test_a_copied_cookie_stops_working_after_sign_out(app, web_client, agent):
+    _sign_in(web_client, agent.email, PASSWORD)
     copied = PageClient(app, app.response_class, use_cookies=True)
-    copied.set_cookie("grc_session", browser.get_cookie("grc_session").value)
+    copied.set_cookie("grc_session", web_client.get_cookie("grc_session").value)
     assert copied.get("/account/password").status_code == 200
 
-    token = csrf_token(browser, "/account/password")
-    assert browser.post("/sign-out", data={"csrf_token": token}).status_code == 302
+    token = csrf_token(web_client, "/account/password")
+    assert web_client.post("/sign-out", data={"csrf_token": token}).status_code == 302
 
     assert copied.get("/account/password").status_code == 302
-    assert browser.get("/account/password").status_code == 302
+    assert web_client.get("/account/password").status_code == 302
 
 
-def test_a_password_change_ends_the_other_sessions_but_not_this_one(app, browser, agent):
-    _sign_in(browser, agent.email, PASSWORD)
+def test_a_password_change_ends_the_other_sessions_but_not_this_one(app, web_client, agent):
+    _sign_in(web_client, agent.email, PASSWORD)
     other_desk = PageClient(app, app.response_class, use_cookies=True)
     _sign_in(other_desk, agent.email, PASSWORD)
 
-    token = csrf_token(browser, "/account/password")
-    response = browser.post(
+    token = csrf_token(web_client, "/account/password")
+    response = web_client.post(
         "/account/password",
         data={
             "current_password": PASSWORD,
@@ -112,16 +112,16 @@ def test_a_password_change_ends_the_other_sessions_but_not_this_one(app, browser
         },
     )
     assert response.status_code == 302
-    assert browser.get("/account/password").status_code == 200
+    assert web_client.get("/account/password").status_code == 200
     assert other_desk.get("/account/password").status_code == 302
-    browser.post("/sign-out", data={"csrf_token": csrf_token(browser, "/account/password")})
-    assert _sign_in(browser, agent.email, "a brand new passphrase").status_code == 302
+    web_client.post("/sign-out", data={"csrf_token": csrf_token(web_client, "/account/password")})
+    assert _sign_in(web_client, agent.email, "a brand new passphrase").status_code == 302
 
 
-def test_a_password_change_needs_the_current_password_and_a_long_new_one(browser, agent):
-    _sign_in(browser, agent.email, PASSWORD)
-    token = csrf_token(browser, "/account/password")
-    wrong = browser.post(
+def test_a_password_change_needs_the_current_password_and_a_long_new_one(web_client, agent):
+    _sign_in(web_client, agent.email, PASSWORD)
+    token = csrf_token(web_client, "/account/password")
+    wrong = web_client.post(
         "/account/password",
         data={
             "current_password": "nope",
@@ -130,7 +130,7 @@ def test_a_password_change_needs_the_current_password_and_a_long_new_one(browser
             "csrf_token": token,
         },
     )
-    short = browser.post(
+    short = web_client.post(
         "/account/password",
         data={
             "current_password": PASSWORD,
@@ -145,34 +145,36 @@ def test_a_password_change_needs_the_current_password_and_a_long_new_one(browser
     assert "Entre 12 et 200 caractères." in short.get_data(as_text=True)
 
 
-def test_a_form_posted_without_the_csrf_token_is_refused(browser, agent):
-    response = browser.post("/sign-in", data={"email": agent.email, "password": PASSWORD})
+def test_a_form_posted_without_the_csrf_token_is_refused(web_client, agent):
+    response = web_client.post("/sign-in", data={"email": agent.email, "password": PASSWORD})
     assert response.status_code == 400
     assert "ne vient pas de ce site" in response.get_data(as_text=True)
-    sign_in_as(browser, agent)
-    assert browser.post("/sign-out").status_code == 400
-    assert browser.get("/account/password").status_code == 200  # still signed in
+    sign_in_as(web_client, agent)
+    assert web_client.post("/sign-out").status_code == 400
+    assert web_client.get("/account/password").status_code == 200  # still signed in
 
 
-def test_failed_sign_ins_are_limited_per_account(browser, agent):
+def test_failed_sign_ins_are_limited_per_account(web_client, agent):
     for _ in range(5):
-        assert _sign_in(browser, agent.email, "wrong guess").status_code == 401
-    blocked = _sign_in(browser, agent.email, PASSWORD)
+        assert _sign_in(web_client, agent.email, "wrong guess").status_code == 401
+    blocked = _sign_in(web_client, agent.email, PASSWORD)
     assert blocked.status_code == 429
     assert "Trop de tentatives" in blocked.get_data(as_text=True)
 
 
-def test_successful_sign_ins_do_not_count_against_the_limit(browser, agent):
+def test_successful_sign_ins_do_not_count_against_the_limit(web_client, agent):
     for _ in range(7):
-        assert _sign_in(browser, agent.email, PASSWORD).status_code == 302
-        browser.post("/sign-out", data={"csrf_token": csrf_token(browser, "/account/password")})
+        assert _sign_in(web_client, agent.email, PASSWORD).status_code == 302
+        web_client.post(
+            "/sign-out", data={"csrf_token": csrf_token(web_client, "/account/password")}
+        )
 
 
-def test_failed_sign_ins_are_limited_per_address_across_accounts(app, browser, agent):
+def test_failed_sign_ins_are_limited_per_address_across_accounts(app, web_client, agent):
     app.extensions["grc_settings"]  # the limit per address is 30 in a quarter of an hour
     for attempt in range(30):
-        assert _sign_in(browser, f"guess{attempt}@bailleur.test", "x").status_code == 401
-    assert _sign_in(browser, agent.email, PASSWORD).status_code == 429
+        assert _sign_in(web_client, f"guess{attempt}@bailleur.test", "x").status_code == 401
+    assert _sign_in(web_client, agent.email, PASSWORD).status_code == 429
 
 
 def _invite(world, user):
@@ -185,7 +187,7 @@ def _invite(world, user):
     return sent.link.rsplit("/", 1)[1]
 
 
-def test_an_invitation_lets_a_new_user_choose_a_password_once(browser, world):
+def test_an_invitation_lets_a_new_user_choose_a_password_once(web_client, world):
     user = world.users["metz_tech"]
     secret = _invite(world, user)
     mail = db.session.execute(
@@ -195,26 +197,26 @@ def test_an_invitation_lets_a_new_user_choose_a_password_once(browser, world):
     assert f"/invitation/{secret}" in mail.body_text
     assert secret not in str(db.session.execute(sa.select(Invitation.token_hash)).scalars().all())
 
-    page = browser.get(f"/invitation/{secret}")
+    page = web_client.get(f"/invitation/{secret}")
     assert page.status_code == 200
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.get_data(as_text=True)).group(
         1
     )
-    chosen = browser.post(
+    chosen = web_client.post(
         f"/invitation/{secret}",
         data={"password": "my own passphrase", "confirm": "my own passphrase", "csrf_token": token},
     )
     assert chosen.status_code == 302
-    assert browser.get("/account/password").status_code == 200  # signed in
+    assert web_client.get("/account/password").status_code == 200  # signed in
 
-    again = browser.get(f"/invitation/{secret}")
+    again = web_client.get(f"/invitation/{secret}")
     assert again.status_code == 404
     assert "Ce lien ne fonctionne plus" in again.get_data(as_text=True)
 
 
-def test_a_newer_invitation_replaces_the_older_link(browser, world):
+def test_a_newer_invitation_replaces_the_older_link(web_client, world):
     user = world.users["metz_tech"]
     first = _invite(world, user)
     second = _invite(world, user)
-    assert browser.get(f"/invitation/{first}").status_code == 404
-    assert browser.get(f"/invitation/{second}").status_code == 200
+    assert web_client.get(f"/invitation/{first}").status_code == 404
+    assert web_client.get(f"/invitation/{second}").status_code == 200

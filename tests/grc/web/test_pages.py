@@ -12,44 +12,44 @@ from grc.web import formatting
 from tests.pages import sign_in_as
 
 
-def test_the_home_page_needs_a_signed_in_user(browser, world):
-    response = browser.get("/")
+def test_the_home_page_needs_a_signed_in_user(web_client, world):
+    response = web_client.get("/")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/sign-in")
 
 
-def test_pages_speak_french_by_default_and_english_by_the_switch(browser, world):
-    sign_in_as(browser, world.users["manager"])
-    french = browser.get("/account/password").get_data(as_text=True)
+def test_pages_speak_french_by_default_and_english_by_the_switch(web_client, world):
+    sign_in_as(web_client, world.users["manager"])
+    french = web_client.get("/account/password").get_data(as_text=True)
     assert '<html lang="fr">' in french
     assert "Changer mon mot de passe" in french
 
-    switched = browser.get("/language/en?next=/account/password")
+    switched = web_client.get("/language/en?next=/account/password")
     assert switched.headers["Location"] == "/account/password"
-    english = browser.get("/account/password").get_data(as_text=True)
+    english = web_client.get("/account/password").get_data(as_text=True)
     assert '<html lang="en">' in english
     assert "Change my password" in english
 
 
-def test_the_language_switch_never_sends_to_another_site(browser, world):
+def test_the_language_switch_never_sends_to_another_site(web_client, world):
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        response = browser.get("/language/en", query_string={"next": target})
+        response = web_client.get("/language/en", query_string={"next": target})
         assert response.headers["Location"] == "/"
 
 
-def test_an_unknown_page_is_a_page_for_browsers_and_json_for_the_api(browser, world):
-    page = browser.get("/nothing-here", headers={"Accept": "text/html"})
+def test_an_unknown_page_is_a_page_for_browsers_and_json_for_the_api(web_client, world):
+    page = web_client.get("/nothing-here", headers={"Accept": "text/html"})
     assert page.status_code == 404
     assert page.mimetype == "text/html"
     assert "Cette page n'existe pas" in page.get_data(as_text=True)
-    api = browser.get("/api/v1/nothing-here")
+    api = web_client.get("/api/v1/nothing-here")
     assert api.status_code == 404
     assert api.is_json
 
 
-def test_pages_allow_scripts_and_styles_from_this_site_only(browser, world):
-    sign_in_as(browser, world.users["agent"])
-    response = browser.get("/account/password")
+def test_pages_allow_scripts_and_styles_from_this_site_only(web_client, world):
+    sign_in_as(web_client, world.users["agent"])
+    response = web_client.get("/account/password")
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "style-src 'self'" in policy
@@ -59,11 +59,11 @@ def test_pages_allow_scripts_and_styles_from_this_site_only(browser, world):
     assert response.headers["X-Frame-Options"] == "DENY"
 
 
-def test_the_stylesheet_and_htmx_are_served_from_this_site(browser, world):
-    html = browser.get("/sign-in").get_data(as_text=True)
+def test_the_stylesheet_and_htmx_are_served_from_this_site(web_client, world):
+    html = web_client.get("/sign-in").get_data(as_text=True)
     assert 'src="/static/vendor/htmx-2.0.8.min.js"' in html
     for asset in ("/static/vendor/htmx-2.0.8.min.js", "/static/grc.css"):
-        with browser.get(asset) as response:
+        with web_client.get(asset) as response:
             assert response.status_code == 200
     addresses = re.findall(r'<(?:script|link)[^>]*(?:src|href)="([^"]+)"', html)
     assert addresses
