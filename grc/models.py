@@ -3,6 +3,7 @@
 from grc.claims.models import (  # noqa: F401
     Category,
     Claim,
+    ClaimCaller,
     ClaimEvent,
     ClaimReferenceCounter,
     RoutingRule,
