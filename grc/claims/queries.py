@@ -184,9 +184,11 @@ def similar_open_claims(
     equipment, and those of the same category in the same building (in the same dwelling,
     for a category about a dwelling: a neighbour's leak is another leak).
 
-    Each way of matching is its own indexed query, newest first and cut at ``limit``
-    (equipment; building, category and date; dwelling): at a million claims none reads more
-    than the few rows it returns, whereas one query with OR would scan the newest claims."""
+    Each way of matching is its own indexed query, newest first and cut at ``limit`` (on the
+    equipment; on building, category and date; on the dwelling): each reads only the claims
+    of its equipment, of its building and category, or of its dwelling, however many claims
+    there are, where one query with OR leaves the planner free to walk all the newest
+    claims."""
     building_id = _building_of(session, query)
     matches = []
     if query.equipment_id is not None:
@@ -232,7 +234,7 @@ def similar_open_claims(
     return list(session.execute(stmt).unique().scalars())
 
 
-def _building_of(session: Session, query: SimilarClaimsQuery) -> int | None:
+def _building_of(session: Session, query: SimilarClaimsQuery) -> int:
     """The building the new claim is in, from the most precise place given; a place that
     does not exist, or in another building than the one given, is named."""
     found: list[tuple[str, int]] = []
