@@ -47,7 +47,7 @@ def _without(parts: list[str]) -> None:
     if "acknowledgement" in parts:
         import grc.claims.notify
 
-        grc.claims.notify.notify_tenant = lambda *args, **kwargs: None  # type: ignore[assignment]
+        grc.claims.notify.notify_tenants = lambda *args, **kwargs: []  # type: ignore[assignment]
     if "work-order" in parts:
         import grc.contracts.work_orders
 

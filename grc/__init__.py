@@ -58,7 +58,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
     from grc import models  # noqa: F401  (every model registered before use)
     from grc.claims.api import blp as claims_blp
-    from grc.claims.api import catalogue_blp
+    from grc.claims.api import catalogue_blp, tenant_claims_blp
     from grc.claims.configuration_api import blp as configuration_blp
     from grc.contracts.api import blp as work_orders_blp
     from grc.housing.api import blp as agencies_blp
@@ -74,6 +74,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         configuration_blp,
         agencies_blp,
         tenants_blp,
+        tenant_claims_blp,
         claims_blp,
         messages_blp,
         work_orders_blp,

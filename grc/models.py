@@ -4,6 +4,7 @@ from grc.accounts.models import Invitation  # noqa: F401
 from grc.claims.models import (  # noqa: F401
     Category,
     Claim,
+    ClaimCaller,
     ClaimEvent,
     ClaimReferenceCounter,
     RoutingRule,

@@ -1,5 +1,6 @@
 """Claims: the catalogue, SLA policies, treatment units, routing rules, the claim, its
-lifecycle and its timeline; intake, routing and SLA; the tenant and staff notifications a
+lifecycle, its timeline and the further calls about it (one breakdown, many calls); intake,
+the open claims a new one may duplicate, routing and SLA; the tenant and staff notifications a
 change of a claim causes; the claims API.
 
 May import: the app's shared modules, ``grc.housing``, ``grc.people``, ``grc.messaging``

@@ -16,10 +16,12 @@ from sqlalchemy.orm import joinedload
 from grc.arguments import Blueprint
 from grc.auth import Permission, current_user, require
 from grc.claims import operations, photos, queries
-from grc.claims.models import Category, Claim, ClaimPhoto
+from grc.claims.models import Category, Claim, ClaimCaller, ClaimPhoto
 from grc.claims.schemas import (
     AppointmentSchema,
+    CallerCreateSchema,
     CategorySchema,
+    ClaimCallerSchema,
     ClaimCreateSchema,
     ClaimDetailSchema,
     ClaimListArgsSchema,
@@ -28,17 +30,24 @@ from grc.claims.schemas import (
     EventSchema,
     PhotoSchema,
     PhotoUploadSchema,
+    SimilarClaimsArgsSchema,
+    TenantClaimSchema,
     TransitionSchema,
 )
 from grc.clock import settings
 from grc.db import utcnow
-from grc.errors import NotFound, error_response
+from grc.errors import InvalidInput, NotFound, error_response
 from grc.extensions import db
+from grc.people.models import Tenant
 
 catalogue_blp = Blueprint(
     "catalogue", __name__, url_prefix="/api/v1/categories", description="The claim catalogue"
 )
 blp = Blueprint("claims", __name__, url_prefix="/api/v1/claims", description="Claims")
+# A tenant's claims are claims: listed here, under the tenant's address.
+tenant_claims_blp = Blueprint(
+    "tenant_claims", __name__, url_prefix="/api/v1/tenants", description="A tenant's claims"
+)
 
 
 @catalogue_blp.route("")
@@ -96,6 +105,78 @@ class ClaimCollection(MethodView):
         claim = operations.create_claim(db.session, operations.NewClaim(**payload), current_user())
         db.session.commit()
         return claim
+
+
+@blp.route("/similar")
+class SimilarClaims(MethodView):
+    @require(Permission.CLAIMS_READ)
+    @blp.arguments(SimilarClaimsArgsSchema(), location="query")
+    @blp.response(200, ClaimSchema(many=True))
+    def get(self, args: dict[str, Any]) -> list[Claim]:
+        """Before saving a new claim: the open claims that may be the same breakdown (same
+        equipment; same building and category, or same dwelling and category for a claim
+        about a dwelling), newest first, at most 10. A further caller is then recorded on
+        one of them (``POST /api/v1/claims/<reference>/callers``) rather than a duplicate."""
+        return queries.similar_open_claims(
+            db.session, current_user(), queries.SimilarClaimsQuery(**args)
+        )
+
+
+@blp.route("/<string(maxlength=30):reference>/callers")
+class ClaimCallers(MethodView):
+    # Whoever may write on a claim's timeline records a call on it: the call centre, and a
+    # unit taking a call at its agency's desk.
+    @require(Permission.CLAIMS_COMMENT)
+    @blp.arguments(CallerCreateSchema())
+    @blp.response(201, ClaimCallerSchema)
+    @blp.alt_response(404, description="No such claim among those the caller may see")
+    @blp.alt_response(409, description="The claim is resolved, closed or cancelled")
+    def post(self, payload: dict[str, Any], reference: str) -> ClaimCaller:
+        """Record a further call about this claim's problem (one more call on one
+        breakdown) instead of a duplicate claim; the caller will be told of its resolution.
+        The same tenant calling again is recorded again."""
+        user = current_user()
+        claim = queries.get_claim_by_reference_for(db.session, user, reference, for_update=True)
+        tenant = db.session.get(Tenant, payload["tenant_id"])
+        if tenant is None:
+            raise InvalidInput({"tenant_id": [f"No tenant with id {payload['tenant_id']}."]})
+        call = operations.attach_caller(
+            db.session, claim, tenant, payload["channel"], user, payload.get("note")
+        )
+        db.session.commit()
+        return call
+
+
+@tenant_claims_blp.route("/<int(max=2147483647):tenant_id>/claims")
+class TenantClaims(MethodView):
+    @require(Permission.CLAIMS_READ)
+    @tenant_claims_blp.response(200, TenantClaimSchema(many=True))
+    @tenant_claims_blp.paginate()
+    def get(
+        self, tenant_id: int, pagination_parameters: PaginationParameters
+    ) -> list[dict[str, Any]]:
+        """The tenant's claims the caller may see, newest first: theirs, and those they
+        called about (``relation``: tenant or caller); paging in X-Pagination."""
+        if db.session.get(Tenant, tenant_id) is None:
+            raise NotFound(f"No tenant with id {tenant_id}.")
+        stmt = queries.tenant_claims(current_user(), tenant_id)
+        pagination_parameters.item_count = db.session.execute(
+            sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+        ).scalar_one()
+        page = (
+            stmt.options(
+                joinedload(Claim.category),
+                joinedload(Claim.unit),
+                joinedload(Claim.contractor),
+                joinedload(Claim.contract),
+            )
+            .limit(pagination_parameters.page_size)
+            .offset(pagination_parameters.first_item)
+        )
+        return [
+            {"claim": claim, "relation": relation}
+            for claim, relation in db.session.execute(page).unique()
+        ]
 
 
 @blp.route("/<int(max=2147483647):claim_id>")

@@ -80,6 +80,7 @@ class EventKind(StrEnum):
     MESSAGE = "message"
     WORK_ORDER = "work_order"  # an order e-mailed to the contractor, a reminder, an escalation
     CONTRACTOR_REPLY = "contractor_reply"  # what the contractor answered, as read
+    CALLER = "caller"  # a further call about the claim's problem (``ClaimCaller``)
 
 
 class Visibility(StrEnum):
@@ -256,6 +257,7 @@ class Claim(Model):
         ),
         sa.Index("ix_claims_unit_status", "unit_id", "status"),
         sa.Index("ix_claims_status_resolution_due", "status", "resolution_due"),
+        sa.Index("ix_claims_building_category", "building_id", "category_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -272,7 +274,9 @@ class Claim(Model):
     )
     dwelling_id: Mapped[int | None] = mapped_column(sa.ForeignKey("dwellings.id"), index=True)
     equipment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("equipment.id"), index=True)
-    building_id: Mapped[int] = mapped_column(sa.ForeignKey("buildings.id"), index=True)
+    # Indexed with the category by ix_claims_building_category (a building's claims, and the
+    # open claims of one category in it, the call centre's check for a known breakdown).
+    building_id: Mapped[int] = mapped_column(sa.ForeignKey("buildings.id"))
     # Copied from the building at intake so queues and reports filter without joins.
     residence_id: Mapped[int] = mapped_column(sa.ForeignKey("residences.id"), index=True)
     agency_id: Mapped[int] = mapped_column(sa.ForeignKey("agencies.id"), index=True)
@@ -325,6 +329,9 @@ class Claim(Model):
     photos: Mapped[list[ClaimPhoto]] = relationship(
         back_populates="claim", order_by="ClaimPhoto.id", passive_deletes="all"
     )
+    callers: Mapped[list[ClaimCaller]] = relationship(
+        back_populates="claim", order_by="ClaimCaller.id", passive_deletes="all"
+    )
 
     @property
     def route(self) -> Route:
@@ -369,6 +376,30 @@ class ClaimEvent(Model):
 
     claim: Mapped[Claim] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class ClaimCaller(Model):
+    """A further call about a claim's problem, recorded on that claim instead of a duplicate
+    claim: one row per call (a tenant calling twice is two rows), whoever called (another
+    tenant of the building, or the claim's own tenant again). Reports count calls from these
+    rows (plus each claim's first call) and breakdowns from the claims. The tenants recorded
+    here are told of the resolution like the claim's own tenant (``notify.recipients``)."""
+
+    __tablename__ = "claim_callers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claims.id"), index=True)
+    tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    channel: Mapped[IntakeChannel] = mapped_column(
+        enum_column_type(IntakeChannel, "claim_caller_channel")
+    )
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    called_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
+
+    claim: Mapped[Claim] = relationship(back_populates="callers")
+    tenant: Mapped[Tenant] = relationship()
+    recorded_by: Mapped[User] = relationship()
 
 
 class PhotoSource(StrEnum):

@@ -3,8 +3,9 @@
 Tenants: acknowledgement at registration, a message when a visit is scheduled, when the
 claim is resolved and when it needs their answer — on their preferred channel, falling back
 to the other one, never by a channel they opted out of, and non-urgent SMS held back during
-quiet hours. Staff: SLA warnings and breaches, and the on-call person for emergencies
-registered outside business hours.
+quiet hours. The tenants who called again about the same problem (``ClaimCaller``) are told
+of the resolution too, each on their own channel (``recipients``). Staff: SLA warnings and
+breaches, and the on-call person for emergencies registered outside business hours.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from grc.claims import timeline
-from grc.claims.models import Claim, EventKind, Priority, Visibility
+from grc.claims.models import Claim, ClaimCaller, EventKind, Priority, Visibility
 from grc.claims.sla import sla_calendar
 from grc.clock import settings
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
@@ -75,12 +76,14 @@ def tenant_channel(tenant: Tenant) -> tuple[MessageChannel, str] | None:
     return next((choice for choice in order if choice), None)
 
 
-def _claim_context(claim: Claim, locale: str) -> dict[str, Any]:
+def _claim_context(claim: Claim, locale: str, tenant: Tenant | None = None) -> dict[str, Any]:
+    """What the templates say about ``claim``, greeting ``tenant`` (by default its own)."""
+    addressee = tenant or claim.tenant
     return {
         "landlord": settings().landlord_name,
         "reference": claim.reference,
         "category": claim.category.label(locale),
-        "tenant_name": claim.tenant.full_name if claim.tenant else "",
+        "tenant_name": addressee.full_name if addressee else "",
         "unit": claim.unit.name,
         "contractor": claim.contractor.name if claim.contractor else None,
         "due": local_datetime_text(claim.resolution_due, locale),
@@ -93,7 +96,41 @@ def _claim_context(claim: Claim, locale: str) -> dict[str, Any]:
     }
 
 
-def notify_tenant(
+# What the tenants who called again about a claim's problem are told too: the outcome. The
+# acknowledgement, the visit and questions are the claim's own tenant's business.
+CALLER_PURPOSES = frozenset({Purpose.RESOLVED})
+
+
+def recipients(session: Session, claim: Claim, purpose: Purpose) -> list[Tenant]:
+    """Who is told about ``claim`` for ``purpose``: its tenant, and for its outcome the
+    tenants recorded as further callers, in the order they called; each once."""
+    people = [claim.tenant] if claim.tenant is not None else []
+    if purpose in CALLER_PURPOSES:
+        people += _callers(session, claim)
+    once: dict[int, Tenant] = {}
+    for tenant in people:
+        once.setdefault(tenant.id, tenant)
+    return list(once.values())
+
+
+def _callers(session: Session, claim: Claim) -> list[Tenant]:
+    if "callers" not in sa.inspect(claim).unloaded:
+        # Known already (none on a claim just registered): no query.
+        return [call.tenant for call in claim.callers]
+    first_call = sa.func.min(ClaimCaller.id)
+    return list(
+        session.execute(
+            sa.select(Tenant)
+            .join(ClaimCaller, ClaimCaller.tenant_id == Tenant.id)
+            .where(ClaimCaller.claim_id == claim.id)
+            .group_by(Tenant.id)
+            .order_by(first_call)
+            .options(selectinload(Tenant.phones))
+        ).scalars()
+    )
+
+
+def notify_tenants(
     session: Session,
     claim: Claim,
     purpose: Purpose,
@@ -101,18 +138,34 @@ def notify_tenant(
     *,
     occasion: str = "",
     question: str | None = None,
+) -> list[OutboxMessage]:
+    """Queue the message for ``purpose`` to each of the claim's ``recipients``, each on
+    their own channel; ``occasion`` tells repeats apart (a second resolution after a
+    reopening is a new message, a retried request is not)."""
+    messages = []
+    for tenant in recipients(session, claim, purpose):
+        message = _notify(session, claim, tenant, purpose, now, occasion, question)
+        if message is not None:
+            messages.append(message)
+    return messages
+
+
+def _notify(
+    session: Session,
+    claim: Claim,
+    tenant: Tenant,
+    purpose: Purpose,
+    now: datetime,
+    occasion: str,
+    question: str | None,
 ) -> OutboxMessage | None:
-    """Queue the tenant's message for ``purpose``; ``occasion`` tells repeats apart (a second
-    resolution after a reopening is a new message, a retried request is not)."""
-    tenant = claim.tenant
-    if tenant is None:
-        return None
     route = tenant_channel(tenant)
     if route is None:
         return None
     channel, recipient = route
+    own_tenant = tenant.id == claim.tenant_id
     locale = tenant.locale or "fr"
-    context = _claim_context(claim, locale) | {"question": question or ""}
+    context = _claim_context(claim, locale, tenant) | {"question": question or ""}
     urgent = claim.priority == Priority.URGENT
     if channel == MessageChannel.SMS:
         subject, text, html = None, render_sms(purpose, locale, **context), None
@@ -122,10 +175,12 @@ def notify_tenant(
     else:
         email = render_email(purpose, locale, **context)
         subject, text, html, available_at = email.subject, email.text, email.html, now
+    key = f"claim:{claim.id}:{purpose}:{occasion}"
     message = queue_message(
         session,
         NewMessage(
-            idempotency_key=f"claim:{claim.id}:{purpose}:{occasion}",
+            # The claim's own tenant keeps the key messages always had; each caller has one.
+            idempotency_key=key if own_tenant else f"{key}:tenant:{tenant.id}",
             channel=channel,
             purpose=purpose,
             recipient=recipient,
@@ -145,13 +200,15 @@ def notify_tenant(
             claim,
             EventKind.MESSAGE,
             now,
-            visibility=Visibility.TENANT,
+            # A message to another caller names them: the claim's tenant does not see it.
+            visibility=Visibility.TENANT if own_tenant else Visibility.INTERNAL,
             body=text if channel == MessageChannel.SMS else f"{subject}\n\n{text}",
             changes={
                 "outbox_id": message.id,
                 "channel": str(channel),
                 "purpose": str(purpose),
                 "available_at": available_at.isoformat(),
+                **({} if own_tenant else {"tenant_id": tenant.id}),
             },
         )
     return message

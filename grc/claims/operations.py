@@ -10,6 +10,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from grc.claims import catalogue_cache, lifecycle, notify, timeline
 from grc.claims.catalogue_cache import Catalogue, CategoryValue, PolicyValue
@@ -17,6 +18,7 @@ from grc.claims.lifecycle import Action
 from grc.claims.models import (
     Category,
     Claim,
+    ClaimCaller,
     ClaimEvent,
     ClaimStatus,
     EventKind,
@@ -140,6 +142,7 @@ def create_claim(
             "created_by": actor,
             "events": [],
             "photos": [],
+            "callers": [],
         },
         statement=statement,
     )
@@ -157,7 +160,7 @@ def create_claim(
             to_status=ClaimStatus.RESOLVED,
         )
         timeline.add_events(session, claim, now, [created, resolved], actor=actor)
-        notify.notify_tenant(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
+        notify.notify_tenants(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
     else:
         routed = timeline.NewEvent(
             EventKind.ROUTED,
@@ -169,7 +172,7 @@ def create_claim(
         timeline.add_events(session, claim, now, [created, routed], actor=actor)
         if route.kind == RouteKind.CONTRACTOR:
             work_orders.open_work_order(session, claim, now)
-        notify.notify_tenant(session, claim, Purpose.ACKNOWLEDGEMENT, now)
+        notify.notify_tenants(session, claim, Purpose.ACKNOWLEDGEMENT, now)
         notify.alert_on_call(session, claim, now)
     session.flush()
     return claim
@@ -461,9 +464,9 @@ def transition_claim(
         work_orders.cancel_open_orders(session, claim, now, "demande annulée")
     session.flush()
     if action == Action.RESOLVE:
-        notify.notify_tenant(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
+        notify.notify_tenants(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
     elif action == Action.WAIT_TENANT:
-        notify.notify_tenant(
+        notify.notify_tenants(
             session, claim, Purpose.QUESTION, now, occasion=now.isoformat(), question=comment
         )
     return claim
@@ -558,7 +561,7 @@ def schedule_appointment(
     )
     session.flush()
     occasion = at.isoformat() + (f"/{end.isoformat()}" if end else "")
-    notify.notify_tenant(session, claim, Purpose.SCHEDULED, now, occasion=occasion)
+    notify.notify_tenants(session, claim, Purpose.SCHEDULED, now, occasion=occasion)
     return claim
 
 
@@ -655,6 +658,82 @@ def add_comment(
     )
     session.flush()
     return event
+
+
+# How the timeline, in French, says a call came in.
+_CHANNEL_WORDS = {
+    IntakeChannel.PHONE: "téléphone",
+    IntakeChannel.WEB: "site web",
+    IntakeChannel.APP: "application",
+    IntakeChannel.EMAIL: "e-mail",
+    IntakeChannel.LETTER: "courrier",
+    IntakeChannel.DESK: "accueil",
+}
+
+
+def attach_caller(
+    session: Session,
+    claim: Claim,
+    tenant: Tenant,
+    channel: IntakeChannel,
+    actor: User,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> ClaimCaller:
+    """Record a further call about ``claim``'s problem by ``tenant``, instead of a duplicate
+    claim: one more call on one breakdown. Every call is recorded, the same tenant's second
+    call too; the caller is told of the resolution like the claim's own tenant. Only an
+    open claim takes calls: a closed problem that comes back is a new claim (or a reopening).
+    """
+    now = now or utcnow()
+    if not claim.is_open:
+        raise Conflict(
+            f"Claim {claim.reference} is {claim.status}: a new call about this problem is a "
+            "new claim."
+        )
+    note = (note or "").strip() or None
+    # The claim's first call is its intake: the attached calls come after it.
+    earlier_calls = session.execute(
+        sa.select(sa.func.count()).where(ClaimCaller.claim_id == claim.id)
+    ).scalar_one()
+    call = insert_returning(
+        session,
+        ClaimCaller,
+        {
+            "claim_id": claim.id,
+            "tenant_id": tenant.id,
+            "channel": channel,
+            "note": note,
+            "called_at": now,
+            "recorded_by_id": actor.id,
+        },
+        {"claim": claim, "tenant": tenant, "recorded_by": actor},
+    )
+    if "callers" not in sa.inspect(claim).unloaded:
+        set_committed_value(claim, "callers", [*claim.callers, call])
+    call_number = earlier_calls + 2
+    body = (
+        f"Appel n° {call_number} pour cette panne : {tenant.full_name} ({_CHANNEL_WORDS[channel]})."
+    )
+    claim.updated_at = now
+    timeline.add_event(
+        session,
+        claim,
+        EventKind.CALLER,
+        now,
+        actor=actor,
+        # Another tenant's name and words: for staff only.
+        visibility=Visibility.INTERNAL,
+        body=f"{body}\n{note}" if note else body,
+        changes={
+            "claim_caller_id": call.id,
+            "tenant_id": tenant.id,
+            "channel": str(channel),
+            "call_number": call_number,
+        },
+    )
+    session.flush()
+    return call
 
 
 def _change_status(

@@ -9,13 +9,18 @@ from typing import TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
 
+from grc.claims import catalogue_cache
 from grc.claims.models import (
     OPEN_STATUSES,
     Category,
     Claim,
+    ClaimCaller,
     ClaimStatus,
+    LocationKind,
 )
-from grc.errors import NotFound
+from grc.claims.references import typed_reference
+from grc.errors import InvalidInput, NotFound
+from grc.housing.models import Building, Dwelling, Equipment
 from grc.people.models import Role, Tenant, User
 from grc.text import search_key
 
@@ -75,6 +80,20 @@ def get_claim_for(
     claim = session.execute(stmt).unique().scalar_one_or_none()
     if claim is None:
         raise NotFound(f"No claim with id {claim_id}.")
+    return claim
+
+
+def get_claim_by_reference_for(
+    session: Session, user: User, reference: str, *, for_update: bool = False
+) -> Claim:
+    """The claim of that reference (as typed: ``r2026123`` too) if ``user`` may see it."""
+    stored = typed_reference(reference)
+    stmt = visible_claims(user).where(Claim.reference == stored)
+    if for_update:
+        stmt = stmt.with_for_update(of=Claim)
+    claim = session.execute(stmt).scalar_one_or_none() if stored else None
+    if claim is None:
+        raise NotFound(f"No claim {reference}.")
     return claim
 
 
@@ -142,3 +161,138 @@ def _free_text(q: str) -> sa.ColumnElement[bool]:
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+SIMILAR_LIMIT = 10
+
+
+@dataclass(frozen=True)
+class SimilarClaimsQuery:
+    """Where a new claim would be and what about, as the agent has it before saving."""
+
+    equipment_id: int | None = None
+    building_id: int | None = None
+    dwelling_id: int | None = None
+    category_id: int | None = None
+
+
+def similar_open_claims(
+    session: Session, user: User, query: SimilarClaimsQuery, limit: int = SIMILAR_LIMIT
+) -> list[Claim]:
+    """The open claims that may be the same breakdown as a claim about to be saved, most
+    recent first, at most ``limit``, among those ``user`` may see: those on the same
+    equipment, and those of the same category in the same building (in the same dwelling,
+    for a category about a dwelling: a neighbour's leak is another leak).
+
+    Each way of matching is its own indexed query, newest first and cut at ``limit`` (on the
+    equipment; on building, category and date; on the dwelling): each reads only the claims
+    of its equipment, of its building and category, or of its dwelling, however many claims
+    there are, where one query with OR leaves the planner free to walk all the newest
+    claims."""
+    building_id = _building_of(session, query)
+    matches = []
+    if query.equipment_id is not None:
+        matches.append(Claim.equipment_id == query.equipment_id)
+    if query.category_id is not None:
+        category = _claim_category(session, query.category_id)
+        if category.location_kind == LocationKind.DWELLING and query.dwelling_id is not None:
+            matches.append(
+                sa.and_(Claim.dwelling_id == query.dwelling_id, Claim.category_id == category.id)
+            )
+        else:
+            matches.append(
+                sa.and_(Claim.building_id == building_id, Claim.category_id == category.id)
+            )
+    if not matches:
+        raise InvalidInput(
+            {"category_id": ["Give the category (or the equipment) the new claim is about."]}
+        )
+    newest = (Claim.created_at.desc(), Claim.id.desc())
+    # Each part is a subquery: SQLite takes no ORDER BY or LIMIT on a member of a UNION.
+    parts = [
+        visible_claims(user)
+        .with_only_columns(Claim.id)
+        .where(match, Claim.status.in_(OPEN_STATUSES))
+        .order_by(*newest)
+        .limit(limit)
+        .subquery()
+        for match in matches
+    ]
+    candidates = sa.union(*(sa.select(part.c.id) for part in parts)).subquery()
+    stmt = (
+        sa.select(Claim)
+        .where(Claim.id.in_(sa.select(candidates.c.id)))
+        .options(
+            joinedload(Claim.category),
+            joinedload(Claim.unit),
+            joinedload(Claim.contractor),
+            joinedload(Claim.contract),
+        )
+        .order_by(*newest)
+        .limit(limit)
+    )
+    return list(session.execute(stmt).unique().scalars())
+
+
+def _building_of(session: Session, query: SimilarClaimsQuery) -> int:
+    """The building the new claim is in, from the most precise place given; a place that
+    does not exist, or in another building than the one given, is named."""
+    found: list[tuple[str, int]] = []
+    for field, model, place_id in (
+        ("dwelling_id", Dwelling, query.dwelling_id),
+        ("equipment_id", Equipment, query.equipment_id),
+    ):
+        if place_id is None:
+            continue
+        building_id = session.execute(
+            sa.select(model.building_id).where(model.id == place_id)
+        ).scalar_one_or_none()
+        if building_id is None:
+            raise InvalidInput({field: [f"No {field.removesuffix('_id')} with id {place_id}."]})
+        found.append((field, building_id))
+    if query.building_id is not None:
+        if session.get(Building, query.building_id) is None:
+            raise InvalidInput({"building_id": [f"No building with id {query.building_id}."]})
+        found.append(("building_id", query.building_id))
+    if not found:
+        raise InvalidInput({"location": ["Give one of dwelling_id, building_id, equipment_id."]})
+    first_field, building_id = found[0]
+    for field, other in found[1:]:
+        if other != building_id:
+            raise InvalidInput({field: [f"Not in the building of {first_field}."]})
+    return building_id
+
+
+def _claim_category(session: Session, category_id: int) -> catalogue_cache.CategoryValue:
+    try:
+        category = catalogue_cache.catalogue(session).category_by_id(category_id)
+    except KeyError:
+        raise InvalidInput({"category_id": [f"No category with id {category_id}."]}) from None
+    if category.location_kind is None:
+        raise InvalidInput(
+            {"category_id": [f"'{category.code}' is a domain; pick one of its categories."]}
+        )
+    return category
+
+
+# How a claim is a tenant's: theirs (they are its tenant), or one they called about.
+TENANT = "tenant"
+CALLER = "caller"
+
+
+def tenant_claims(user: User, tenant_id: int) -> sa.Select[Claim, str]:
+    """A tenant's claims ``user`` may see, newest first: those whose tenant they are and
+    those they called about (``ClaimCaller``), each once, with how it is theirs (``TENANT``
+    wins over ``CALLER``). The tenant card and the tenant's claims in the API read this."""
+    theirs = Claim.tenant_id == tenant_id
+    claim_ids = sa.union(
+        sa.select(Claim.id).where(theirs),
+        sa.select(ClaimCaller.claim_id).where(ClaimCaller.tenant_id == tenant_id),
+    ).subquery()
+    relation = sa.case((theirs, TENANT), else_=CALLER).label("relation")
+    return (
+        visible_claims(user)
+        .where(Claim.id.in_(sa.select(claim_ids.c.id)))
+        .add_columns(relation)
+        .order_by(Claim.created_at.desc(), Claim.id.desc())
+    )

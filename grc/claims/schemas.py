@@ -267,3 +267,47 @@ class AppointmentSchema(Schema):
         metadata={"description": 'End of a window ("entre 8h et 12h"), after `at`, same day'},
     )
     note = Text(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)
+
+
+class SimilarClaimsArgsSchema(Schema):
+    equipment_id = id_field()
+    building_id = id_field()
+    dwelling_id = id_field()
+    category_id = id_field(
+        metadata={"description": "The new claim's category (its id in GET /api/v1/categories)"}
+    )
+
+
+class CallerCreateSchema(Schema):
+    tenant_id = id_field(required=True, metadata={"description": "Who called"})
+    channel = fields.Enum(
+        IntakeChannel,
+        by_value=True,
+        load_default=IntakeChannel.PHONE,
+        metadata={"description": "How they got in touch (phone unless said)"},
+    )
+    note = Text(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)
+
+
+def _person(person: Any) -> dict[str, Any]:
+    return {"id": person.id, "name": person.name}
+
+
+class ClaimCallerSchema(Schema):
+    id = fields.Integer()
+    claim_reference = fields.Function(lambda c: c.claim.reference)
+    tenant = fields.Function(lambda c: {"id": c.tenant.id, "name": c.tenant.full_name})
+    channel = fields.Enum(IntakeChannel, by_value=True)
+    note = fields.String(allow_none=True)
+    called_at = fields.AwareDateTime()
+    recorded_by = fields.Function(lambda c: _person(c.recorded_by))
+
+
+class TenantClaimSchema(Schema):
+    relation = fields.String(
+        metadata={
+            "description": "tenant: the claim is theirs; caller: they called about another "
+            "tenant's (or the building's) claim and are told of its resolution"
+        }
+    )
+    claim = fields.Nested(ClaimSchema)
