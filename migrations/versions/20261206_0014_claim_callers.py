@@ -8,7 +8,7 @@ breakdown reads.
   ``building_id`` alone, which is its prefix: the open claims of one category in a building,
   newest first, are read from it without visiting the building's other claims.
 
-Revision ID: 0017
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-06 07:00:00
 
@@ -22,7 +22,7 @@ import grc.db
 
 
 # revision identifiers, used by Alembic.
-revision = '0017'
+revision = '0014'
 down_revision = '0013'
 branch_labels = None
 depends_on = None

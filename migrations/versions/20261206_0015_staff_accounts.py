@@ -2,8 +2,8 @@
 and at a password change, ending every session), invitations to choose a password, and the
 outbox purpose of the invitation e-mail.
 
-Revision ID: 0018
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 06:55:04.997083
 
 """
@@ -16,8 +16,8 @@ import grc.db
 
 
 # revision identifiers, used by Alembic.
-revision = '0018'
-down_revision = '0013'
+revision = '0015'
+down_revision = '0014'
 branch_labels = None
 depends_on = None
 
