@@ -1,11 +1,11 @@
 """GRC: claims handling for social-housing landlords. ``create_app`` builds the application.
 
 The package holds the shared modules (configuration, database helpers, errors, auth, the
-API's argument parsing, the work tables) and one package per domain: ``housing``,
-``people``, ``claims``, ``contracts``, ``inbound`` and ``messaging``, each saying in its
-docstring what it owns and what it may import. The shared modules import no domain
-package, except ``auth`` (users and their tokens), ``catalogue`` (loads the catalogue), the
-CLI and the demo.
+API's argument parsing, the work tables, provider signatures) and one package per domain:
+``housing``, ``people``, ``claims``, ``contracts``, ``inbound``, ``messaging`` and
+``telephony``, each saying in its docstring what it owns and what it may import. The shared
+modules import no domain package, except ``auth`` (users and their tokens), ``catalogue``
+(loads the catalogue), the CLI and the demo.
 The core imports nothing of RQ, SendGrid or Twilio; ``contractors`` and ``notifications``
 are libraries it calls.
 """
@@ -65,6 +65,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.inbound.api import blp as inbound_emails_blp
     from grc.messaging.api import blp as messages_blp
     from grc.people.api import blp as tenants_blp
+    from grc.telephony.api import blp as calls_blp
 
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "API token (grc_…)"}
@@ -78,6 +79,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         messages_blp,
         work_orders_blp,
         inbound_emails_blp,
+        calls_blp,
     ):
         api.register_blueprint(blueprint)
 
@@ -87,9 +89,11 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.inbound.webhook import blp as inbound_blp
     from grc.messaging.views import blp as dev_outbox_page_blp
     from grc.messaging.webhooks import blp as webhooks_blp
+    from grc.telephony.webhook import blp as voice_webhooks_blp
 
     app.register_blueprint(docs_blp)
     app.register_blueprint(webhooks_blp)
+    app.register_blueprint(voice_webhooks_blp)
     app.register_blueprint(inbound_blp)
     app.register_blueprint(work_order_links_blp)
     app.register_blueprint(dev_outbox_page_blp)
