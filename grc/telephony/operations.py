@@ -204,8 +204,11 @@ def link_claim(session: Session, call: Call, claim: Claim, user: User, now: date
     """Record that ``claim`` was registered (or dealt with) during ``call``; linking it
     again changes nothing (False)."""
     values = {"call_id": call.id, "claim_id": claim.id, "linked_at": now, "linked_by_id": user.id}
-    result = session.execute(_insert_link(session.get_bind().dialect.name), values)
-    linked = rows_changed(result) == 1
+    # RETURNING says whether the row was written: a DBAPI's rowcount after ON CONFLICT is
+    # not to be relied on across drivers.
+    linked = (
+        session.execute(_insert_link(session.get_bind().dialect.name), values).first() is not None
+    )
     if linked:
         session.expire(call, ["claims"])
     return linked
@@ -219,7 +222,9 @@ def _insert_call(dialect: str) -> ReturningInsert[Any]:
 
 
 @functools.cache
-def _insert_link(dialect: str) -> sa.Insert:
+def _insert_link(dialect: str) -> ReturningInsert[Any]:
     table = cast("sa.Table", CallClaim.__table__)  # a mapped class's Table
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return insert.on_conflict_do_nothing(index_elements=["call_id", "claim_id"])
+    return insert.on_conflict_do_nothing(index_elements=["call_id", "claim_id"]).returning(
+        table.c.claim_id
+    )
