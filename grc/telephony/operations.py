@@ -77,11 +77,9 @@ def record_queue_result(
     """<Enqueue>'s action: the call left the queue, answered (bridged to an agent) or not,
     after ``wait_seconds``. The first report is kept; False when it changed nothing."""
     result = session.execute(
-        _ending(Call.queue_result.is_(None), now, queue_result=queue_result[:32])
+        _ending(session, Call.queue_result.is_(None), now, queue_result=queue_result[:32])
         .where(Call.call_sid == call_sid)
-        .values(
-            queue_result=queue_result[:32], wait_seconds=_first(Call.wait_seconds, wait_seconds)
-        )
+        .values(queue_result=queue_result[:32], wait_seconds=wait_seconds)
     )
     changed = rows_changed(result) == 1
     log.info("call %s left the queue: %s (changed=%s)", call_sid, queue_result, changed)
@@ -101,30 +99,33 @@ def record_call_status(
     if provider_status not in FINAL_PROVIDER_STATUSES:
         return False
     result = session.execute(
-        _ending(Call.provider_status.is_(None), now, provider_status=provider_status)
+        _ending(session, Call.provider_status.is_(None), now, provider_status=provider_status)
         .where(Call.call_sid == call_sid)
-        .values(
-            provider_status=provider_status,
-            duration_seconds=_first(Call.duration_seconds, duration_seconds),
-        )
+        .values(provider_status=provider_status, duration_seconds=duration_seconds)
     )
     changed = rows_changed(result) == 1
     log.info("call %s ended: %s (changed=%s)", call_sid, provider_status, changed)
     return changed
 
 
-def _first(column: Any, value: int | None) -> sa.ColumnElement[Any]:
-    return sa.func.coalesce(column, sa.cast(value, sa.Integer))
+def _not_before_received(session: Session, now: datetime) -> sa.ColumnElement[Any]:
+    """``now``, or the call's arrival if that is later: the web servers' clocks may differ by
+    a moment, and a call refused at once (queue full) must still be recorded as over rather
+    than break its CHECK constraint on every retry."""
+    later = sa.func.greatest if session.get_bind().dialect.name == "postgresql" else sa.func.max
+    return later(sa.literal(now, Call.received_at.type), Call.received_at)
 
 
 def _ending(
+    session: Session,
     unset: sa.ColumnElement[bool],
     now: datetime,
     *,
     queue_result: str | None = None,
     provider_status: str | None = None,
 ) -> sa.Update:
-    """The UPDATE of one ending callback: it applies where its own column is still empty,
+    """The UPDATE of one ending callback: it applies where its own column is still empty (the
+    first report is kept),
     and sets the status from what both callbacks said so far (the row's values merged with
     this one's). SET expressions read the row as it was, and PostgreSQL re-reads a row
     another transaction changed meanwhile before writing it: whichever order the callbacks
@@ -147,7 +148,10 @@ def _ending(
     return (
         sa.update(Call)
         .where(unset)
-        .values(status=status, ended_at=sa.func.coalesce(Call.ended_at, now))
+        .values(
+            status=status,
+            ended_at=sa.func.coalesce(Call.ended_at, _not_before_received(session, now)),
+        )
         .execution_options(synchronize_session=False)
     )
 
@@ -186,7 +190,11 @@ def take_call(session: Session, call: Call, user: User, now: datetime) -> Call:
     taken = session.execute(
         sa.update(Call)
         .where(Call.id == call.id, Call.status == CallStatus.WAITING)
-        .values(status=CallStatus.IN_PROGRESS, taken_at=now, taken_by_id=user.id)
+        .values(
+            status=CallStatus.IN_PROGRESS,
+            taken_at=_not_before_received(session, now),
+            taken_by_id=user.id,
+        )
         .execution_options(synchronize_session=False)
     )
     session.refresh(call)

@@ -98,6 +98,20 @@ def test_a_call_that_is_over_cannot_be_taken(world):
         operations.take_call(db.session, _reload(call), world.users["agent"], utcnow())
 
 
+def test_a_server_clock_a_moment_behind_records_the_call_taken_and_over_on_arrival(world):
+    """The callback reaches a web server whose clock is two seconds behind the one that
+    recorded the call: the times stay in order rather than break a CHECK constraint."""
+    call = _receive()
+    behind = call.received_at - timedelta(seconds=2)
+    operations.take_call(db.session, call, world.users["agent"], behind)
+    operations.record_queue_result(db.session, call.call_sid, "queue-full", 0, behind)
+    db.session.commit()
+    over = _reload(call)
+    assert over.status == CallStatus.ABANDONED
+    assert over.taken_at == over.received_at
+    assert over.ended_at == over.received_at
+
+
 def test_a_claim_is_linked_to_a_call_once_and_a_call_may_lead_to_several(client, world):
     call = _receive()
     first, second = _create_claim(client, world), _create_claim(client, world)
