@@ -140,6 +140,7 @@ def create_claim(
             "created_by": actor,
             "events": [],
             "photos": [],
+            "calls": [],  # linked to a call afterwards, if ever
         },
         statement=statement,
     )

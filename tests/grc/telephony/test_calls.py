@@ -262,3 +262,15 @@ def test_the_claims_registered_during_a_call_are_linked_once_each(client, world)
         "/api/v1/calls/999999/claims", json={"claim_id": first}, headers=headers
     )
     assert unknown_call.status_code == 404
+
+
+def test_the_claim_shows_the_call_it_was_registered_during(client, world):
+    call = _receive()
+    claim_id = _create_claim(client, world)
+    headers = world.headers("agent")
+    assert client.get(f"/api/v1/claims/{claim_id}", headers=headers).json["calls"] == []
+
+    client.post(f"/api/v1/calls/{call.id}/claims", json={"claim_id": claim_id}, headers=headers)
+
+    [shown] = client.get(f"/api/v1/claims/{claim_id}", headers=headers).json["calls"]
+    assert (shown["id"], shown["caller_number"]) == (call.id, TENANT_NUMBER)
