@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload, load_only, selectinload
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from grc.claims import catalogue_cache, notify
 from grc.claims.alerts import not_alerted, record_alerts
@@ -109,14 +109,11 @@ def _batches(session: Session, condition: sa.ColumnElement[bool]) -> Iterator[li
                         Claim.tenant_id,
                         Claim.contractor_id,
                     ),
-                    # A landlord's few categories, residences, units, buildings and
-                    # contractors: read once per batch (those already loaded not again)
-                    # rather than joined to each claim's row.
-                    selectinload(Claim.category),
-                    selectinload(Claim.residence),
-                    selectinload(Claim.unit),
-                    selectinload(Claim.building),
-                    selectinload(Claim.contractor),
+                    joinedload(Claim.category),
+                    joinedload(Claim.residence),
+                    joinedload(Claim.unit),
+                    joinedload(Claim.building),
+                    joinedload(Claim.contractor),
                     joinedload(Claim.tenant).load_only(Tenant.first_name, Tenant.last_name),
                 )
                 .order_by(Claim.id)

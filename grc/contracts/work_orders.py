@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grc.claims import timeline
@@ -473,19 +473,16 @@ def _orders_batches(
                 .where(among_ids(WorkOrder.id, ids[start : start + _WATCH_BATCH]))
                 .options(
                     joinedload(WorkOrder.claim).options(
-                        # A landlord's few categories, residences, buildings and units: read
-                        # once per batch (those already loaded not again) rather than joined
-                        # to each order's row.
-                        selectinload(Claim.category),
-                        selectinload(Claim.residence),
-                        selectinload(Claim.building),
-                        selectinload(Claim.unit),
+                        joinedload(Claim.category),
+                        joinedload(Claim.residence),
+                        joinedload(Claim.building),
+                        joinedload(Claim.unit),
                         joinedload(Claim.dwelling),
                         joinedload(Claim.equipment),
                         joinedload(Claim.tenant).selectinload(Tenant.phones),
                     ),
-                    selectinload(WorkOrder.contract),
-                    selectinload(WorkOrder.contractor),
+                    joinedload(WorkOrder.contract),
+                    joinedload(WorkOrder.contractor),
                 )
                 .order_by(WorkOrder.id)
             )

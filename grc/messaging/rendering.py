@@ -26,6 +26,11 @@ _env = Environment(
 )
 
 
+# The templates use none of Jinja's default globals (range, dict, cycler…): without them a
+# render does not copy them into each context, a third of a short template's rendering time.
+_env.globals.clear()
+
+
 @functools.cache
 def _template(name: str) -> Template:
     # Looked up once: a watch renders thousands of e-mails from the same few templates.
