@@ -91,7 +91,7 @@ def _batches(session: Session, condition: sa.ColumnElement[bool]) -> Iterator[li
         yield list(
             session.execute(
                 sa.select(Claim)
-                .where(among_ids(Claim.id, ids[start : start + _BATCH]))
+                .where(among_ids(session, Claim.id, ids[start : start + _BATCH]))
                 .options(
                     # Only what the alerts read (``notify.sla_alerts``, ``_warning_reached``).
                     load_only(

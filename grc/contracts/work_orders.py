@@ -470,7 +470,7 @@ def _orders_batches(
         yield list(
             session.execute(
                 sa.select(WorkOrder)
-                .where(among_ids(WorkOrder.id, ids[start : start + _WATCH_BATCH]))
+                .where(among_ids(session, WorkOrder.id, ids[start : start + _WATCH_BATCH]))
                 .options(
                     joinedload(WorkOrder.claim).options(
                         joinedload(Claim.category),
@@ -556,7 +556,7 @@ def _escalate(
     # One UPDATE for the batch rather than one per order at the next flush.
     session.execute(
         sa.update(WorkOrder)
-        .where(among_ids(WorkOrder.id, [order.id for order in escalated]))
+        .where(among_ids(session, WorkOrder.id, [order.id for order in escalated]))
         .values(needs_attention=True)
         .execution_options(synchronize_session=False)
     )

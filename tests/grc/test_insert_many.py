@@ -89,17 +89,24 @@ def test_a_naive_datetime_is_refused(app_ctx, world, sent):
         insert_many(db.session, TABLE, [row])
 
 
-def test_among_ids_writes_the_ids_into_the_statement(app_ctx, world, sent):
+def test_among_ids_finds_the_rows_in_one_statement(app_ctx, world, sent):
     claim_id = new_claim_id(app_ctx, world)
-    query = sa.select(ClaimEvent.claim_id).where(among_ids(ClaimEvent.claim_id, [claim_id, 0]))
+    query = sa.select(ClaimEvent.claim_id).where(
+        among_ids(db.session, ClaimEvent.claim_id, [claim_id, 0])
+    )
 
     found: list[set[int]] = []
     [statement] = statements_during(lambda: found.append(set(db.session.scalars(query))))
 
     assert found == [{claim_id}]
-    assert str(claim_id) in statement
+    # The ids do not change the statement's text on PostgreSQL (prepared once for all
+    # batches); SQLite gets them written in.
+    if db.engine.dialect.name == "postgresql":
+        assert str(claim_id) not in statement
+    else:
+        assert str(claim_id) in statement
 
 
-def test_among_ids_takes_integers_only():
+def test_among_ids_takes_integers_only(app_ctx):
     with pytest.raises(TypeError):
-        among_ids(ClaimEvent.id, [1, "2 OR 1=1"])  # type: ignore[list-item]  # the refused call
+        among_ids(db.session, ClaimEvent.id, [1, "2 OR 1=1"])  # type: ignore[list-item]  # the refused call
