@@ -476,9 +476,9 @@ def _orders_batches(
                         joinedload(Claim.category),
                         joinedload(Claim.residence),
                         joinedload(Claim.building),
-                        joinedload(Claim.unit),
                         joinedload(Claim.dwelling),
                         joinedload(Claim.equipment),
+                        joinedload(Claim.unit),
                         joinedload(Claim.tenant).selectinload(Tenant.phones),
                     ),
                     joinedload(WorkOrder.contract),
@@ -553,13 +553,14 @@ def _escalate(
         for order, _ in orders
         if any(m.idempotency_key in written for m in messages[order.id])
     ]
-    # One UPDATE for the batch rather than one per order at the next flush.
-    session.execute(
-        sa.update(WorkOrder)
-        .where(among_ids(session, WorkOrder.id, [order.id for order in escalated]))
-        .values(needs_attention=True)
-        .execution_options(synchronize_session=False)
-    )
+    if escalated:
+        # One UPDATE for the batch rather than one per order at the next flush.
+        session.execute(
+            sa.update(WorkOrder)
+            .where(among_ids(session, WorkOrder.id, [order.id for order in escalated]))
+            .values(needs_attention=True)
+            .execution_options(synchronize_session=False)
+        )
     events = []
     for order in escalated:
         set_committed_value(order, "needs_attention", True)
