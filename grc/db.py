@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import json
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -124,6 +125,107 @@ def insert_rows(
     ]
 
 
+def among_ids(session: Session, column: Any, ids: list[int]) -> sa.ColumnElement[bool]:
+    """``column`` is one of ``ids``, for a batch of hundreds of ids read just before, in a
+    statement whose text does not change with them: on PostgreSQL ``= ANY`` of one array
+    parameter (psycopg's query cache keeps only statements of 50 parameters or fewer, and
+    from the sixth batch the statement is prepared, planned once); elsewhere the ids are
+    written into the statement. Integers only."""
+    if not all(type(value) is int for value in ids):
+        raise TypeError("among_ids takes integer ids only")
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return cast(
+            "sa.ColumnElement[bool]",
+            column == sa.any_(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer))),
+        )
+    return cast(
+        "sa.ColumnElement[bool]",
+        column.in_(sa.bindparam("ids", ids, expanding=True, literal_execute=True)),
+    )
+
+
+def insert_many(
+    session: Session,
+    table: sa.Table,
+    rows: list[dict[str, Any]],
+    *,
+    skip_conflicts_on: tuple[str, ...] | None = None,
+    returning: tuple[str, ...] = (),
+) -> list[tuple[Any, ...]]:
+    """Many rows (the same columns given in each) in one statement, a watch's batch of
+    messages, alerts or timeline lines; ``skip_conflicts_on``: the unique columns whose
+    repeated values insert nothing (ON CONFLICT DO NOTHING); the ``returning`` columns of
+    the rows written.
+
+    On PostgreSQL the rows go as one JSON parameter (``INSERT … SELECT FROM
+    json_populate_recordset(…)``), encoded in C by ``json``: a VALUES list takes one
+    parameter per value, which psycopg converts again on every call (its query cache keeps
+    only statements of 50 parameters at most), and one array per column is converted value
+    by value in Python; either cost more than the database's own work. Values are plain
+    (strings, numbers, booleans, aware datetimes, JSON-ready dicts). Elsewhere (SQLite):
+    SQLAlchemy's executemany."""
+    if not rows:
+        return []
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
+        statement = _json_insert(table, tuple(rows[0]), skip_conflicts_on, returning)
+        parameters: Any = {"rows": json.dumps(rows, default=_json_value)}
+    else:
+        statement = _values_insert(dialect.name, table, skip_conflicts_on, returning)
+        parameters = rows
+    with session.no_autoflush:
+        result = session.execute(statement, parameters)
+        return [tuple(row) for row in result] if returning else []
+
+
+@functools.lru_cache(maxsize=32)
+def _json_insert(
+    table: sa.Table,
+    columns: tuple[str, ...],
+    skip_conflicts_on: tuple[str, ...] | None,
+    returning: tuple[str, ...],
+) -> sa.Insert:
+    from sqlalchemy.dialects import postgresql
+
+    # The rows as one JSON array of objects, read as rows of the table's own type: each
+    # value is parsed as its column's type, with no cast to write here.
+    records = sa.func.json_populate_recordset(
+        sa.literal_column(f"NULL::{table.fullname}"),
+        sa.cast(sa.bindparam("rows", type_=sa.String()), postgresql.JSON),
+    ).table_valued(*columns)
+    insert = postgresql.insert(table).from_select(
+        list(columns), sa.select(*(records.c[name] for name in columns))
+    )
+    if skip_conflicts_on is not None:
+        insert = insert.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
+    return insert.returning(*(table.c[name] for name in returning)) if returning else insert
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime):
+        if value.tzinfo is None:  # as UTCDateTime refuses it
+            raise ValueError("naive datetime given to a UTC column")
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not written by insert_many")
+
+
+@functools.lru_cache(maxsize=32)
+def _values_insert(
+    dialect: str,
+    table: sa.Table,
+    skip_conflicts_on: tuple[str, ...] | None,
+    returning: tuple[str, ...],
+) -> sa.Insert:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert: Any = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+    if skip_conflicts_on is not None:
+        insert = insert.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
+    return insert.returning(*(table.c[name] for name in returning)) if returning else insert
+
+
 def as_written(
     session: Session,
     model: type[Row],
@@ -217,8 +319,10 @@ def enum_column_type(enum_class: type[enum.Enum], name: str) -> sa.Enum:
 __all__ = [
     "StrEnum",
     "UTCDateTime",
+    "among_ids",
     "as_written",
     "enum_column_type",
+    "insert_many",
     "insert_returning",
     "insert_rows",
     "ping_idle_connections",

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from grc.claims.models import WatchAlert
+from grc.db import insert_many
 
 
 def not_alerted(
@@ -40,9 +41,5 @@ def record_alerts(
         {"kind": kind, "subject_id": subject_id, "deadline": deadline, "sent_at": now}
         for subject_id, deadline in sent
     ]
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(WatchAlert)
-    with session.no_autoflush:
-        session.execute(insert.on_conflict_do_nothing(), rows)
+    table = cast("sa.Table", WatchAlert.__table__)  # a mapped class's Table
+    insert_many(session, table, rows, skip_conflicts_on=("kind", "subject_id", "deadline"))

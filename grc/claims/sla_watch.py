@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, load_only
 
 from grc.claims import catalogue_cache, notify
 from grc.claims.alerts import not_alerted, record_alerts
@@ -24,9 +24,11 @@ from grc.claims.catalogue_cache import Catalogue, PolicyValue
 from grc.claims.models import OPEN_STATUSES, Claim, ClaimStatus, Clock
 from grc.claims.sla import SlaCalendar, holiday_subdivision, sla_calendar
 from grc.clock import settings
+from grc.db import among_ids
 from grc.housing.models import Residence
 from grc.messaging.models import Purpose
 from grc.messaging.operations import queue_messages
+from grc.people.models import Tenant
 
 WARNING_SHARE = 0.8
 _BATCH = 500
@@ -89,19 +91,33 @@ def _batches(session: Session, condition: sa.ColumnElement[bool]) -> Iterator[li
         yield list(
             session.execute(
                 sa.select(Claim)
-                .where(Claim.id.in_(ids[start : start + _BATCH]))
+                .where(among_ids(session, Claim.id, ids[start : start + _BATCH]))
                 .options(
+                    # Only what the alerts read (``notify.sla_alerts``, ``_warning_reached``).
+                    load_only(
+                        Claim.reference,
+                        Claim.status,
+                        Claim.resolution,
+                        Claim.resolution_due,
+                        Claim.sla_clock,
+                        Claim.appointment_at,
+                        Claim.appointment_end,
+                        Claim.category_id,
+                        Claim.residence_id,
+                        Claim.unit_id,
+                        Claim.building_id,
+                        Claim.tenant_id,
+                        Claim.contractor_id,
+                    ),
                     joinedload(Claim.category),
                     joinedload(Claim.residence),
                     joinedload(Claim.unit),
                     joinedload(Claim.building),
-                    joinedload(Claim.tenant),
                     joinedload(Claim.contractor),
+                    joinedload(Claim.tenant).load_only(Tenant.first_name, Tenant.last_name),
                 )
                 .order_by(Claim.id)
-            )
-            .unique()
-            .scalars()
+            ).scalars()
         )
 
 

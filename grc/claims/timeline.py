@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from grc.claims.models import Claim, ClaimEvent, EventKind, Visibility
-from grc.db import insert_rows
+from grc.db import insert_many, insert_rows
 from grc.people.models import User
 
 
@@ -82,8 +83,7 @@ def add_events_to_claims(
     if not events:
         return
     rows = [_event_row(claim.id, new, None, now) for claim, new in events]
-    with session.no_autoflush:
-        session.execute(sa.insert(ClaimEvent), rows)
+    insert_many(session, cast("sa.Table", ClaimEvent.__table__), rows)  # a mapped class's Table
 
 
 def _event_row(

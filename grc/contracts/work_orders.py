@@ -6,6 +6,7 @@ Every function flushes and never commits; the caller owns the transaction.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -26,7 +27,7 @@ from grc.clock import settings
 from grc.contracts import lifecycle
 from grc.contracts.lifecycle import OrderEvent
 from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderStatus
-from grc.db import insert_returning, rows_changed
+from grc.db import among_ids, insert_returning, rows_changed
 from grc.errors import Conflict, InvalidInput
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import NewMessage, queue_message, queue_messages
@@ -79,7 +80,13 @@ def work_order_id_from_address(address: str) -> int | None:
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(settings().secret_key, salt=_ACTION_SALT)
+    return _serializer_for(settings().secret_key)
+
+
+@functools.lru_cache(maxsize=4)
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    # One per key: a watch signs links for thousands of orders.
+    return URLSafeTimedSerializer(secret_key, salt=_ACTION_SALT)
 
 
 def action_token(work_order: WorkOrder, action: str) -> str:
@@ -184,7 +191,9 @@ def _order_email(work_order: WorkOrder, purpose: Purpose, *, key: str) -> NewMes
     )
 
 
-def work_order_context(work_order: WorkOrder) -> dict[str, Any]:
+def work_order_context(work_order: WorkOrder, *, contractor_links: bool = True) -> dict[str, Any]:
+    """What the order's e-mails say; ``contractor_links``: with the links that confirm the
+    order (for the contractor's e-mails only: the unit's escalation has the photos link)."""
     from grc.claims.notify import local_datetime_text
 
     claim = work_order.claim
@@ -205,7 +214,7 @@ def work_order_context(work_order: WorkOrder) -> dict[str, Any]:
         phone = claim.tenant.phones[0].number if claim.tenant.phones else None
         contact = claim.tenant.full_name + (f", {phone}" if phone else "")
     public = settings().public_url or ""
-    return {
+    context = {
         "landlord": settings().landlord_name,
         "reference": claim.reference,
         "category": claim.category.label("fr"),
@@ -227,12 +236,14 @@ def work_order_context(work_order: WorkOrder) -> dict[str, Any]:
             if work_order.beyond_claim_deadline
             else None
         ),
-        "take_url": f"{public}/wo/{action_token(work_order, LinkAction.TAKE)}",
-        "done_url": f"{public}/wo/{action_token(work_order, LinkAction.DONE)}",
         # Always given: the order usually leaves before any photo is added to the claim.
         "photos_url": f"{public}/wo/{action_token(work_order, LinkAction.PHOTOS)}/photos",
         "unit": claim.unit.name,
     }
+    if contractor_links:
+        context["take_url"] = f"{public}/wo/{action_token(work_order, LinkAction.TAKE)}"
+        context["done_url"] = f"{public}/wo/{action_token(work_order, LinkAction.DONE)}"
+    return context
 
 
 def record_on_claim(
@@ -459,7 +470,7 @@ def _orders_batches(
         yield list(
             session.execute(
                 sa.select(WorkOrder)
-                .where(WorkOrder.id.in_(ids[start : start + _WATCH_BATCH]))
+                .where(among_ids(session, WorkOrder.id, ids[start : start + _WATCH_BATCH]))
                 .options(
                     joinedload(WorkOrder.claim).options(
                         joinedload(Claim.category),
@@ -526,7 +537,7 @@ def _escalate(
 
     messages: dict[int, list[NewMessage]] = {}
     for order, due in orders:
-        context = work_order_context(order) | {"deadline": deadline_name}
+        context = work_order_context(order, contractor_links=False) | {"deadline": deadline_name}
         email = render_email(Purpose.WORK_ORDER_ESCALATION, "fr", **context)
         key = f"work_order:{order.id}:escalation:{deadline_name}:{due.isoformat()}"
         messages[order.id] = staff_emails(
@@ -542,9 +553,17 @@ def _escalate(
         for order, _ in orders
         if any(m.idempotency_key in written for m in messages[order.id])
     ]
+    if escalated:
+        # One UPDATE for the batch rather than one per order at the next flush.
+        session.execute(
+            sa.update(WorkOrder)
+            .where(among_ids(session, WorkOrder.id, [order.id for order in escalated]))
+            .values(needs_attention=True)
+            .execution_options(synchronize_session=False)
+        )
     events = []
     for order in escalated:
-        order.needs_attention = True
+        set_committed_value(order, "needs_attention", True)
         events.append(
             (
                 order.claim,

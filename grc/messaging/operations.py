@@ -19,7 +19,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from grc import worktable
 from grc.claims.models import Claim
-from grc.db import as_written, rows_changed, utcnow
+from grc.db import as_written, insert_many, rows_changed, utcnow
 from grc.messaging.models import (
     DeliveryStatus,
     MessageChannel,
@@ -76,9 +76,14 @@ def queue_messages(
         return set()
     now = now or utcnow()
     rows = [_outbox_values(new, now) for new in messages]
-    insert = _idempotent_insert_many(session.get_bind().dialect.name)
-    with session.no_autoflush:
-        written = session.execute(insert, rows).all()
+    table = cast("sa.Table", OutboxMessage.__table__)  # a mapped class's Table
+    written = insert_many(
+        session,
+        table,
+        rows,
+        skip_conflicts_on=("idempotency_key",),
+        returning=("id", "idempotency_key"),
+    )
     available_at = {row["idempotency_key"]: row["available_at"] for row in rows}
     for message_id, key in written:
         worktable.after_commit(session, worktable.Work.DELIVERY, (message_id, available_at[key]))
@@ -110,15 +115,6 @@ def _idempotent_insert(dialect: str) -> ReturningInsert[Any]:
     table = cast("sa.Table", OutboxMessage.__table__)  # a mapped class's Table
     insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
     return insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
-
-
-@functools.cache
-def _idempotent_insert_many(dialect: str) -> ReturningInsert[Any]:
-    table = cast("sa.Table", OutboxMessage.__table__)  # a mapped class's Table
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-    return insert.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(
-        table.c.id, table.c.idempotency_key
-    )
 
 
 def after_quiet_hours(now: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> datetime:

@@ -1,0 +1,45 @@
+"""An escalated work order is flagged for its unit, and its escalation e-mail carries only
+the photos link: the links that confirm the order are the contractor's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from freezegun import freeze_time
+
+from grc.contracts.models import WorkOrder
+from grc.contracts.work_orders import watch_work_orders
+from grc.extensions import db
+from grc.messaging.models import OutboxMessage, Purpose
+from tests.factories import claim_payload
+
+TUESDAY_MORNING = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def test_escalated_orders_are_flagged_and_their_e_mail_has_the_photos_link_only(
+    client, world, sent
+):
+    with freeze_time(TUESDAY_MORNING):  # urgent leaks: taken within 1 h, done within 4 h
+        for _ in range(2):
+            response = client.post(
+                "/api/v1/claims", json=claim_payload(world), headers=world.headers("agent")
+            )
+            assert response.status_code == 201, response.json
+    flagged = sa.select(sa.func.count()).where(WorkOrder.needs_attention)
+    assert db.session.execute(flagged).scalar_one() == 0
+
+    report = watch_work_orders(db.session, TUESDAY_MORNING + timedelta(hours=3, minutes=10))
+    db.session.commit()
+
+    assert report.escalations == 2
+    db.session.expire_all()
+    assert db.session.execute(flagged).scalar_one() == 2
+    bodies = db.session.execute(
+        sa.select(OutboxMessage.body_text).where(
+            OutboxMessage.purpose == Purpose.WORK_ORDER_ESCALATION
+        )
+    ).scalars()
+    for body in bodies:
+        assert "/photos" in body
+        assert body.count("/wo/") == 1
