@@ -101,10 +101,14 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     # pages by their signed links, never by the session cookie a forged post would ride on.
     from grc import web
     from grc.accounts.views import blp as accounts_blp
+    from grc.contracts.admin_views import blp as contracts_admin_blp
     from grc.extensions import csrf
+    from grc.inbound.views import blp as mail_blp
 
     web.init_app(app)
     app.register_blueprint(accounts_blp)
+    app.register_blueprint(mail_blp)
+    app.register_blueprint(contracts_admin_blp)
     exempted: tuple[Blueprint, ...] = (
         catalogue_blp,
         configuration_blp,

@@ -13,13 +13,19 @@ from grc.arguments import Blueprint
 from grc.auth import Permission, current_user, require
 from grc.claims.models import Claim
 from grc.claims.operations import NewClaim
-from grc.claims.queries import get_claim_for, restrict_to_visible_claims
+from grc.claims.queries import get_claim_for
 from grc.claims.schemas import ClaimDetailSchema
 from grc.db import utcnow
-from grc.errors import Conflict, NotFound
+from grc.errors import Conflict
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
-from grc.inbound.operations import register_intake, send_back
+from grc.inbound.operations import (
+    attach_to_claim,
+    inbound_for,
+    register_intake,
+    send_back,
+    visible_inbound,
+)
 from grc.inbound.schemas import (
     AttachSchema,
     InboundEmailSchema,
@@ -45,20 +51,11 @@ _REPROCESSABLE = (
 
 
 def _visible_inbound() -> sa.Select[InboundEmail]:
-    """The e-mails of the claims the user may see; triage (no claim) only for roles that
-    see every claim."""
-    return restrict_to_visible_claims(
-        sa.select(InboundEmail), InboundEmail.claim_id, current_user()
-    )
+    return visible_inbound(current_user())
 
 
 def _inbound_or_404(email_id: int) -> InboundEmail:
-    inbound = db.session.execute(
-        _visible_inbound().where(InboundEmail.id == email_id)
-    ).scalar_one_or_none()
-    if inbound is None:
-        raise NotFound(f"No inbound e-mail with id {email_id}.")
-    return inbound
+    return inbound_for(db.session, current_user(), email_id)
 
 
 @blp.route("/inbound-emails")
@@ -97,10 +94,8 @@ class InboundAttach(MethodView):
         """File an e-mail from the triage queue on a claim; it is then read and applied as a
         reply to that claim's work order (only if it comes from that contractor)."""
         inbound = _inbound_or_404(email_id)
-        if inbound.status not in (InboundStatus.TRIAGE, InboundStatus.INTAKE):
-            raise Conflict(f"The e-mail is {inbound.status}: only triage e-mails are attached.")
         claim = get_claim_for(db.session, current_user(), body["claim_id"])
-        send_back(db.session, inbound, claim.id)
+        attach_to_claim(db.session, inbound, claim)
         db.session.commit()
         return inbound
 
