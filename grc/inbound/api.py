@@ -21,6 +21,7 @@ from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
 from grc.inbound.operations import (
     attach_to_claim,
+    decide_contractor_reply,
     inbound_for,
     register_intake,
     send_back,
@@ -31,6 +32,7 @@ from grc.inbound.schemas import (
     InboundEmailSchema,
     InboundListArgsSchema,
     RegisterIntakeSchema,
+    ReplyDecisionSchema,
 )
 from grc.pagination import page_of
 
@@ -126,3 +128,28 @@ class InboundRegister(MethodView):
         claim = register_intake(db.session, inbound, NewClaim(**body), current_user(), utcnow())
         db.session.commit()
         return claim
+
+
+@blp.route("/inbound-emails/<int(max=2147483647):email_id>/decision")
+class InboundDecision(MethodView):
+    @require(Permission.INBOUND_TRIAGE)
+    @blp.arguments(ReplyDecisionSchema())
+    @blp.response(200, InboundEmailSchema)
+    def post(self, body: dict[str, Any], email_id: int) -> InboundEmail:
+        """A contractor's reply a person read (``review``, ``held``): ``confirm`` applies what
+        was read, ``apply`` another reading, ``file`` changes nothing. The work order's
+        attention flag is cleared and the decision written on the timeline; ``409`` when the
+        e-mail is not waiting for one, or what was read moves nothing."""
+        inbound = _inbound_or_404(email_id)
+        decide_contractor_reply(
+            db.session,
+            inbound,
+            body["decision"],
+            current_user(),
+            utcnow(),
+            kind=body.get("kind"),
+            appointment_at=body.get("appointment_at"),
+            appointment_end=body.get("appointment_end"),
+        )
+        db.session.commit()
+        return inbound

@@ -25,7 +25,7 @@ from grc.claims.schemas import MAX_DESCRIPTION
 from grc.clock import settings
 from grc.contracts.models import WorkOrder
 from grc.contracts.updates import ContractorUpdate, UpdateOutcome, apply_contractor_update
-from grc.db import rows_changed
+from grc.db import StrEnum, rows_changed
 from grc.errors import Conflict, InvalidInput, NotFound
 from grc.housing.models import Dwelling
 from grc.inbound.models import InboundAttachment, InboundEmail, InboundStatus, MatchedBy
@@ -370,6 +370,49 @@ def reading_visit(inbound: InboundEmail) -> datetime | None:
     """The visit the reading found in the reply, if any."""
     appointment = (inbound.reading or {}).get("appointment")
     return datetime.fromisoformat(appointment) if appointment else None
+
+
+class ReplyDecision(StrEnum):
+    """What a person decides about a contractor's reply that was not applied."""
+
+    CONFIRM = "confirm"  # apply what was read
+    APPLY = "apply"  # apply another reading: taken on, visit planned (at a time), work done
+    FILE = "file"  # file it without change
+
+
+def decide_contractor_reply(
+    session: Session,
+    inbound: InboundEmail,
+    decision: ReplyDecision,
+    actor: User,
+    now: datetime,
+    *,
+    kind: str | None = None,
+    appointment_at: datetime | None = None,
+    appointment_end: datetime | None = None,
+) -> InboundStatus:
+    """The person's decision as an update (or none), settled by ``settle_contractor_reply``:
+    the API and the page decide through here."""
+    update: ContractorUpdate | None = None
+    if decision == ReplyDecision.CONFIRM:
+        update = reading_as_update(inbound)
+        if update is None:
+            raise Conflict(
+                "Nothing that moves a work order was read: apply another reading, or file it."
+            )
+    elif decision == ReplyDecision.APPLY:
+        if kind not in _UPDATE_WORDS:
+            raise InvalidInput({"kind": [f"One of: {', '.join(_UPDATE_WORDS)}."]})
+        if kind == "scheduled" and appointment_at is None:
+            raise InvalidInput({"appointment_at": ["Give the visit's day and time."]})
+        scheduled = kind == "scheduled"
+        update = ContractorUpdate(
+            kind=kind,
+            text=inbound.new_text or "",
+            appointment_at=appointment_at if scheduled else None,
+            appointment_end=appointment_end if scheduled else None,
+        )
+    return settle_contractor_reply(session, inbound, update, actor, now)
 
 
 def settle_contractor_reply(

@@ -19,7 +19,6 @@ from grc.claims.models import IntakeChannel
 from grc.claims.operations import NewClaim
 from grc.claims.queries import get_claim_by_reference_for
 from grc.clock import local_today, settings
-from grc.contracts.updates import ContractorUpdate
 from grc.db import utcnow
 from grc.errors import InvalidInput, NotFound
 from grc.extensions import db
@@ -27,6 +26,7 @@ from grc.housing.models import Dwelling
 from grc.inbound import operations
 from grc.inbound.forms import AttachForm, CorrectForm, DecideForm, RegisterForm
 from grc.inbound.models import InboundEmail, InboundStatus
+from grc.inbound.operations import ReplyDecision
 from grc.web import current_language
 from grc.web.pages import NavItem, add_to_navigation, can, page, page_blueprint
 
@@ -128,10 +128,10 @@ def confirm(email_id: int) -> Response:
     inbound = operations.inbound_for(db.session, current_user(), email_id)
     if not DecideForm().validate_on_submit():
         abort(400)
-    update = operations.reading_as_update(inbound)
-    if update is None:
-        abort(409)  # nothing that moves an order was read: correct it or file it
-    operations.settle_contractor_reply(db.session, inbound, update, current_user(), utcnow())
+    # Nothing to confirm (a question, unclear), or decided meanwhile: a 409 page.
+    operations.decide_contractor_reply(
+        db.session, inbound, ReplyDecision.CONFIRM, current_user(), utcnow()
+    )
     db.session.commit()
     flash(_("The reading is confirmed and applied."), "success")
     return redirect(url_for(".index", tab="replies"))
@@ -144,20 +144,20 @@ def correct(email_id: int) -> Any:
     form = CorrectForm()
     if not form.validate_on_submit():
         return _email_page(inbound, correct_form=form, status=422)
-    visit = _local(form.appointment_at.data)
-    if form.kind.data == "scheduled" and visit is None:
-        form.appointment_at.errors = [_("Give the day and time of the visit.")]
-        return _email_page(inbound, correct_form=form, status=422)
-    update = ContractorUpdate(
-        kind=form.kind.data or "",
-        text=inbound.new_text or "",
-        appointment_at=visit if form.kind.data == "scheduled" else None,
-    )
     try:
-        operations.settle_contractor_reply(db.session, inbound, update, current_user(), utcnow())
+        operations.decide_contractor_reply(
+            db.session,
+            inbound,
+            ReplyDecision.APPLY,
+            current_user(),
+            utcnow(),
+            kind=form.kind.data,
+            appointment_at=_local(form.appointment_at.data),
+        )
     except InvalidInput:
+        # The one field a choice among three can get wrong: the visit's time.
         db.session.rollback()
-        form.appointment_at.errors = [_("This visit time is already past.")]
+        form.appointment_at.errors = [_("Give the visit's day and time, not already past.")]
         inbound = operations.inbound_for(db.session, current_user(), email_id)
         return _email_page(inbound, correct_form=form, status=422)
     db.session.commit()
@@ -171,7 +171,9 @@ def file(email_id: int) -> Response:
     inbound = operations.inbound_for(db.session, current_user(), email_id)
     if not DecideForm().validate_on_submit():
         abort(400)
-    operations.settle_contractor_reply(db.session, inbound, None, current_user(), utcnow())
+    operations.decide_contractor_reply(
+        db.session, inbound, ReplyDecision.FILE, current_user(), utcnow()
+    )
     db.session.commit()
     flash(_("The e-mail is filed without change."), "success")
     return redirect(url_for(".index", tab="replies"))

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from grc.claims.models import Category, Claim
 from grc.contracts.models import Contract, Contractor
+from grc.errors import Conflict
 from grc.extensions import db
 from tests.factories import claim_payload
 from tests.pages import csrf_token, sign_in_as
@@ -199,3 +200,22 @@ def test_contractors_are_created_edited_and_retired_never_deleted(web_client, wo
     # A retired contractor is no longer offered for a new contract.
     form = _contract_form(world, token, contractor_id=multi.id)
     assert web_client.post("/admin/contracts/new", data=form).status_code == 422
+
+
+def test_a_contractor_with_a_contract_starting_later_is_not_retired(web_client, world):
+    from grc.contracts import operations
+
+    contract = world.contracts["ELEV"]
+    contract.starts_on = date(2099, 1, 1)
+    db.session.commit()
+    sign_in_as(web_client, world.users["admin"])
+    token = csrf_token(web_client, "/admin/contractors")
+    elev = world.contractors["ELEV"]
+    refused = web_client.post(f"/admin/contractors/{elev.id}/retire", data={"csrf_token": token})
+    assert refused.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Contractor, elev.id).retired_on is None
+    with pytest.raises(Conflict, match="ASC-2025"):
+        operations.retire_contractor(
+            db.session, db.session.get(Contractor, elev.id), date(2026, 1, 5)
+        )

@@ -259,3 +259,30 @@ def test_a_contractor_reply_is_corrected_or_filed(inbox):
     assert db.session.get(InboundEmail, other.id).status == InboundStatus.FILED
     assert db.session.get(WorkOrder, order.id).needs_attention is False
     assert any("classé sans changement" in body for body in _events(order.claim_id))
+
+
+def test_the_api_decides_on_a_reply_through_the_same_operation(inbox):
+    application, world = inbox
+    order = claim_with_work_order(application, world)  # a Metz claim: unit metz_tech
+    question = _reply(application, order, "Pouvez-vous me donner le code de la porte ?")
+    client = application.test_client()
+    url = f"/api/v1/inbound-emails/{question.id}/decision"
+    body = {"decision": "confirm"}
+    assert client.post(url, json=body, headers=world.headers("manager")).status_code == 403
+    assert client.post(url, json=body, headers=world.headers("woippy_tech")).status_code == 404
+    nothing_read = client.post(url, json=body, headers=world.headers("metz_tech"))
+    assert nothing_read.status_code == 409
+    no_time = client.post(
+        url, json={"decision": "apply", "kind": "scheduled"}, headers=world.headers("metz_tech")
+    )
+    assert no_time.status_code == 422
+    assert "appointment_at" in no_time.json["errors"]["json"]
+    done = client.post(
+        url, json={"decision": "apply", "kind": "done"}, headers=world.headers("metz_tech")
+    )
+    assert done.status_code == 200, done.json
+    assert done.json["status"] == "applied"
+    db.session.expire_all()
+    assert db.session.get(Claim, order.claim_id).status == ClaimStatus.RESOLVED
+    again = client.post(url, json={"decision": "file"}, headers=world.headers("metz_tech"))
+    assert again.status_code == 409
