@@ -294,6 +294,23 @@ def inbound_for(session: Session, user: User, email_id: int) -> InboundEmail:
     return inbound
 
 
+def attachment_for(
+    session: Session, user: User, email_id: int, attachment_id: int
+) -> InboundAttachment:
+    """A kept attachment of an e-mail ``user`` may see (a refused one has no bytes: 404)."""
+    inbound = inbound_for(session, user, email_id)
+    attachment = session.execute(
+        sa.select(InboundAttachment).where(
+            InboundAttachment.id == attachment_id,
+            InboundAttachment.email_id == inbound.id,
+            InboundAttachment.data.is_not(None),
+        )
+    ).scalar_one_or_none()
+    if attachment is None:
+        raise NotFound(f"No attachment {attachment_id} on e-mail {email_id}.")
+    return attachment
+
+
 def mail_to_handle(
     session: Session, user: User, statuses: tuple[InboundStatus, ...], limit: int
 ) -> list[InboundEmail]:

@@ -4,10 +4,11 @@ or file them). Thin views over the operations the inbound API uses, scoped like 
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
@@ -68,6 +69,19 @@ def index() -> Any:
 def email(email_id: int) -> Any:
     inbound = operations.inbound_for(db.session, current_user(), email_id)
     return _email_page(inbound)
+
+
+@blp.get("/mail/<int(max=2147483647):email_id>/attachments/<int(max=2147483647):attachment_id>")
+@page(Permission.INBOUND_TRIAGE)
+def attachment(email_id: int, attachment_id: int) -> Response:
+    kept = operations.attachment_for(db.session, current_user(), email_id, attachment_id)
+    # Always downloaded, never shown in the page's origin: what a stranger sent stays inert.
+    return send_file(
+        io.BytesIO(kept.data or b""),
+        mimetype="application/octet-stream",
+        as_attachment=True,
+        download_name=kept.filename,
+    )
 
 
 @blp.post("/mail/<int(max=2147483647):email_id>/attach")

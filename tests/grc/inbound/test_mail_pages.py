@@ -286,3 +286,54 @@ def test_the_api_decides_on_a_reply_through_the_same_operation(inbox):
     assert db.session.get(Claim, order.claim_id).status == ClaimStatus.RESOLVED
     again = client.post(url, json={"decision": "file"}, headers=world.headers("metz_tech"))
     assert again.status_code == 409
+
+
+def test_an_attachment_is_downloaded_by_who_may_see_the_email(inbox):
+    application, world = inbox
+    order = claim_with_work_order(application, world)
+    message = EmailMessage()
+    message["From"] = CONTRACTOR
+    message["To"] = work_orders.reply_address(order)
+    message["Subject"] = f"RE: [{order.claim.reference}] Ordre de service"
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message.set_content("Pouvez-vous me donner le code de la porte ?")
+    message.add_attachment(
+        b"%PDF-1.4 devis", maintype="application", subtype="pdf", filename="devis.pdf"
+    )
+    question = _post(application, message.as_bytes(), work_orders.reply_address(order))
+    [kept] = question.attachments
+    url = f"/mail/{question.id}/attachments/{kept.id}"
+    agent = _browser(application, world, "agent")
+    assert url in agent.get(f"/mail/{question.id}").get_data(as_text=True)
+    download = agent.get(url)
+    assert download.status_code == 200
+    assert download.data == b"%PDF-1.4 devis"
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["Content-Type"] == "application/octet-stream"
+    assert _browser(application, world, "woippy_tech").get(url).status_code == 404
+    assert agent.get(f"/mail/{question.id}/attachments/2147483647").status_code == 404
+
+
+def test_an_unknown_sender_s_claim_is_registered_at_the_dwelling_typed(inbox):
+    application, world = inbox
+    to = f"contact@{INBOUND_DOMAIN}"
+    intake = _post(application, _mail("inconnu@example.org", to, "Fuite", "Ça fuit au 12."), to)
+    assert (intake.status, intake.tenant_id) == (InboundStatus.INTAKE, None)
+    browser = _browser(application, world, "agent")
+    assert "pas un locataire connu" in browser.get(f"/mail/{intake.id}").get_data(as_text=True)
+    token = csrf_token(browser, f"/mail/{intake.id}")
+    form = {"csrf_token": token, "category": "PLB-FUITE", "description": "Ça fuit au 12."}
+    unknown = browser.post(f"/mail/{intake.id}/register", data={**form, "dwelling_code": "NOPE"})
+    assert unknown.status_code == 422
+    assert "Aucun logement n&#39;a ce code." in unknown.get_data(as_text=True)
+    code = world.dwellings["TIL-12"].code.lower()  # typed as it comes
+    assert (
+        browser.post(
+            f"/mail/{intake.id}/register", data={**form, "dwelling_code": code}
+        ).status_code
+        == 302
+    )
+    db.session.expire_all()
+    claim = db.session.get(Claim, db.session.get(InboundEmail, intake.id).claim_id)
+    assert claim.dwelling_id == world.dwellings["TIL-12"].id
+    assert claim.tenant_id == world.tenants["TIL-12"].id  # the dwelling's occupant
