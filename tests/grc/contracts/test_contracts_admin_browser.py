@@ -78,10 +78,19 @@ def test_an_administrator_adds_a_contract_that_routes_the_next_claim(served, chr
     page.keyboard.type("PLB-2026-PARC")
     page.get_by_label("Type de contrat").select_option("multiservice")
     page.get_by_label("Valable du").fill("2026-01-01")
-    page.get_by_label("Le Parc").focus()
+    # The long lists narrow as one types; Tab goes to the first box left, Space ticks it.
+    page.get_by_label("Chercher une résidence").focus()
+    page.keyboard.type("parc")
+    assert page.get_by_label("Les Tilleuls").is_hidden()
+    page.keyboard.press("Enter")  # narrows only: the form is not sent
+    page.keyboard.press("Tab")
     page.keyboard.press("Space")
-    page.get_by_label("Fuite d'eau active").focus()
+    assert page.get_by_label("Le Parc").is_checked()
+    page.get_by_label("Chercher une catégorie").focus()
+    page.keyboard.type("plb-fuite")
+    page.keyboard.press("Tab")
     page.keyboard.press("Space")
+    assert page.get_by_label("Fuite d'eau active").is_checked()
     page.get_by_label("Normale : heures pour la prise en charge").fill("3")
     save_screenshots(page, "contract-form")
     assert axe_violations(page) == []
