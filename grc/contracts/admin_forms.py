@@ -39,11 +39,11 @@ FIELD_ERRORS = {
 
 
 def field_error(name: str) -> str:
-    return str(
-        FIELD_ERRORS.get(
-            name.split("_", 1)[1] if name.startswith(CONTRACT_PRIORITIES) else name, ""
-        )
-    )
+    """The screen's words for a field an operation refused (``normal_complete_hours`` says
+    what every ``…_complete_hours`` says)."""
+    priority, _, rest = name.partition("_")
+    key = rest if priority in CONTRACT_PRIORITIES else name
+    return str(FIELD_ERRORS.get(key, ""))
 
 
 class ContractorForm(FlaskForm):

@@ -33,8 +33,13 @@ add_to_navigation(
 )
 
 
+# Beyond any real list: a page number past it is the last one's neighbour, never an offset
+# the database refuses.
+LAST_PAGE = 100_000
+
+
 def _page_number() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), LAST_PAGE)
 
 
 def _show_refusal(form: Any, error: InvalidInput) -> None:

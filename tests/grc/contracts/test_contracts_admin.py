@@ -219,3 +219,10 @@ def test_a_contractor_with_a_contract_starting_later_is_not_retired(web_client, 
         operations.retire_contractor(
             db.session, db.session.get(Contractor, elev.id), date(2026, 1, 5)
         )
+
+
+def test_any_page_number_answers(web_client, world):
+    sign_in_as(web_client, world.users["admin"])
+    for page in ("0", "-3", "abc", "99999999999999999999999"):
+        assert web_client.get(f"/admin/contracts?page={page}").status_code == 200, page
+        assert web_client.get(f"/admin/contractors?page={page}").status_code == 200, page
