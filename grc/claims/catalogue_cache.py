@@ -136,6 +136,8 @@ class ContractorValue:
     name: str
     email: str
     phone: str | None
+    # Its contracts end by that day (routing reads the contracts' dates).
+    retired_on: date | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,6 +36,9 @@ class Contractor(Model):
     name: Mapped[str] = mapped_column(sa.String(120))
     email: Mapped[str] = mapped_column(sa.String(254))
     phone: Mapped[str | None] = mapped_column(sa.String(20))
+    # Retired, never deleted (claims and work orders refer to it): no longer offered for a
+    # new contract from that day; its contracts end the day before.
+    retired_on: Mapped[date | None] = mapped_column(sa.Date)
 
     contracts: Mapped[list[Contract]] = relationship(back_populates="contractor")
 

@@ -3,7 +3,8 @@
 Owns ``InboundEmail``, its attachments and repeat keys (tables ``inbound_*``); the webhook
 that stores a post; the processing operations (matching a reply to its claim and work
 order, applying what a contractor confidently said, filing a tenant's reply, setting a
-tenant's e-mail aside as an intake); retention of the originals; the staff API.
+tenant's e-mail aside as an intake); retention of the originals; the staff API and the
+mail to handle pages (``views``): filing, registering, deciding on a contractor's reply.
 
 May import: ``contractors`` (parsing and reading, pure), ``grc.claims``, ``grc.contracts``
 (work orders and their lifecycle), ``grc.people``, ``grc.housing``, ``grc.messaging`` and

@@ -13,18 +13,26 @@ from grc.arguments import Blueprint
 from grc.auth import Permission, current_user, require
 from grc.claims.models import Claim
 from grc.claims.operations import NewClaim
-from grc.claims.queries import get_claim_for, restrict_to_visible_claims
+from grc.claims.queries import get_claim_for
 from grc.claims.schemas import ClaimDetailSchema
 from grc.db import utcnow
-from grc.errors import Conflict, NotFound
+from grc.errors import Conflict
 from grc.extensions import db
 from grc.inbound.models import InboundEmail, InboundStatus
-from grc.inbound.operations import register_intake, send_back
+from grc.inbound.operations import (
+    attach_to_claim,
+    decide_contractor_reply,
+    inbound_for,
+    register_intake,
+    send_back,
+    visible_inbound,
+)
 from grc.inbound.schemas import (
     AttachSchema,
     InboundEmailSchema,
     InboundListArgsSchema,
     RegisterIntakeSchema,
+    ReplyDecisionSchema,
 )
 from grc.pagination import page_of
 
@@ -45,20 +53,11 @@ _REPROCESSABLE = (
 
 
 def _visible_inbound() -> sa.Select[InboundEmail]:
-    """The e-mails of the claims the user may see; triage (no claim) only for roles that
-    see every claim."""
-    return restrict_to_visible_claims(
-        sa.select(InboundEmail), InboundEmail.claim_id, current_user()
-    )
+    return visible_inbound(current_user())
 
 
 def _inbound_or_404(email_id: int) -> InboundEmail:
-    inbound = db.session.execute(
-        _visible_inbound().where(InboundEmail.id == email_id)
-    ).scalar_one_or_none()
-    if inbound is None:
-        raise NotFound(f"No inbound e-mail with id {email_id}.")
-    return inbound
+    return inbound_for(db.session, current_user(), email_id)
 
 
 @blp.route("/inbound-emails")
@@ -97,10 +96,8 @@ class InboundAttach(MethodView):
         """File an e-mail from the triage queue on a claim; it is then read and applied as a
         reply to that claim's work order (only if it comes from that contractor)."""
         inbound = _inbound_or_404(email_id)
-        if inbound.status not in (InboundStatus.TRIAGE, InboundStatus.INTAKE):
-            raise Conflict(f"The e-mail is {inbound.status}: only triage e-mails are attached.")
         claim = get_claim_for(db.session, current_user(), body["claim_id"])
-        send_back(db.session, inbound, claim.id)
+        attach_to_claim(db.session, inbound, claim)
         db.session.commit()
         return inbound
 
@@ -131,3 +128,28 @@ class InboundRegister(MethodView):
         claim = register_intake(db.session, inbound, NewClaim(**body), current_user(), utcnow())
         db.session.commit()
         return claim
+
+
+@blp.route("/inbound-emails/<int(max=2147483647):email_id>/decision")
+class InboundDecision(MethodView):
+    @require(Permission.INBOUND_TRIAGE)
+    @blp.arguments(ReplyDecisionSchema())
+    @blp.response(200, InboundEmailSchema)
+    def post(self, body: dict[str, Any], email_id: int) -> InboundEmail:
+        """A contractor's reply a person read (``review``, ``held``): ``confirm`` applies what
+        was read, ``apply`` another reading, ``file`` changes nothing. The work order's
+        attention flag is cleared and the decision written on the timeline; ``409`` when the
+        e-mail is not waiting for one, or what was read moves nothing."""
+        inbound = _inbound_or_404(email_id)
+        decide_contractor_reply(
+            db.session,
+            inbound,
+            body["decision"],
+            current_user(),
+            utcnow(),
+            kind=body.get("kind"),
+            appointment_at=body.get("appointment_at"),
+            appointment_end=body.get("appointment_end"),
+        )
+        db.session.commit()
+        return inbound

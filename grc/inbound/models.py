@@ -14,7 +14,9 @@ from grc.db import StrEnum, UTCDateTime, enum_column_type, utcnow
 from grc.extensions import Model
 
 if TYPE_CHECKING:
+    from grc.claims.models import Claim
     from grc.contracts.models import WorkOrder
+    from grc.people.models import Tenant
 
 
 class InboundStatus(StrEnum):
@@ -81,6 +83,9 @@ class InboundEmail(Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     work_order: Mapped[WorkOrder | None] = relationship()
+    claim: Mapped[Claim | None] = relationship(viewonly=True)
+    # The tenant who wrote (an intake), when their address was found.
+    tenant: Mapped[Tenant | None] = relationship(viewonly=True)
     attachments: Mapped[list[InboundAttachment]] = relationship(
         back_populates="email", order_by="InboundAttachment.id", cascade="all, delete-orphan"
     )

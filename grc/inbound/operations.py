@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from grc import worktable
 from grc.claims import timeline
@@ -19,12 +20,16 @@ from grc.claims.models import Claim, EventKind, PhotoSource
 from grc.claims.operations import NewClaim, create_claim
 from grc.claims.photos import REFUSALS as PHOTO_REFUSALS
 from grc.claims.photos import add_photo
+from grc.claims.queries import restrict_to_visible_claims
 from grc.claims.schemas import MAX_DESCRIPTION
 from grc.clock import settings
-from grc.db import rows_changed
-from grc.errors import Conflict
-from grc.inbound.models import InboundEmail, InboundStatus, MatchedBy
-from grc.people.models import User
+from grc.contracts.models import WorkOrder
+from grc.contracts.updates import ContractorUpdate, UpdateOutcome, apply_contractor_update
+from grc.db import StrEnum, rows_changed
+from grc.errors import Conflict, InvalidInput, NotFound
+from grc.housing.models import Dwelling
+from grc.inbound.models import InboundAttachment, InboundEmail, InboundStatus, MatchedBy
+from grc.people.models import Lease, User
 from grc.text import storable
 
 log = logging.getLogger(__name__)
@@ -261,3 +266,264 @@ def _copy_photos(
             + ", ".join(a.filename for a in skipped),
             changes={"inbound_attachment_ids": [a.id for a in skipped]},
         )
+
+
+# --- what a person does with mail ------------------------------------------------------------
+
+# Mail a person must handle, by what they do with it.
+TO_FILE = (InboundStatus.TRIAGE,)  # matched nothing: file it on a claim
+TO_REGISTER = (InboundStatus.INTAKE,)  # a tenant wrote to the contact address
+TO_READ = (InboundStatus.REVIEW, InboundStatus.HELD)  # a contractor's reply not applied
+# What can be filed on a claim by hand: mail nothing matched, or a tenant's e-mail that is
+# about a claim already registered.
+ATTACHABLE = (InboundStatus.TRIAGE, InboundStatus.INTAKE)
+
+
+def visible_inbound(user: User) -> sa.Select[InboundEmail]:
+    """The e-mails of the claims ``user`` may see; those of no claim (triage, intake) only
+    for roles that see every claim."""
+    return restrict_to_visible_claims(sa.select(InboundEmail), InboundEmail.claim_id, user)
+
+
+def inbound_for(session: Session, user: User, email_id: int) -> InboundEmail:
+    inbound = session.execute(
+        visible_inbound(user).where(InboundEmail.id == email_id)
+    ).scalar_one_or_none()
+    if inbound is None:
+        raise NotFound(f"No inbound e-mail with id {email_id}.")
+    return inbound
+
+
+def attachment_for(
+    session: Session, user: User, email_id: int, attachment_id: int
+) -> InboundAttachment:
+    """A kept attachment of an e-mail ``user`` may see (a refused one has no bytes: 404)."""
+    inbound = inbound_for(session, user, email_id)
+    attachment = session.execute(
+        sa.select(InboundAttachment).where(
+            InboundAttachment.id == attachment_id,
+            InboundAttachment.email_id == inbound.id,
+            InboundAttachment.data.is_not(None),
+        )
+    ).scalar_one_or_none()
+    if attachment is None:
+        raise NotFound(f"No attachment {attachment_id} on e-mail {email_id}.")
+    return attachment
+
+
+def mail_to_handle(
+    session: Session, user: User, statuses: tuple[InboundStatus, ...], limit: int
+) -> list[InboundEmail]:
+    """The oldest first (the longest waiting), with their attachments' descriptions, work
+    order, contractor and claim loaded (no query per e-mail)."""
+    return list(
+        session.execute(
+            visible_inbound(user)
+            .where(InboundEmail.status.in_(statuses))
+            .options(
+                selectinload(InboundEmail.attachments).load_only(
+                    InboundAttachment.id,
+                    InboundAttachment.filename,
+                    InboundAttachment.content_type,
+                    InboundAttachment.size,
+                    InboundAttachment.refused,
+                ),
+                joinedload(InboundEmail.work_order).joinedload(WorkOrder.contractor),
+                joinedload(InboundEmail.claim),
+                joinedload(InboundEmail.tenant),
+            )
+            .order_by(InboundEmail.received_at, InboundEmail.id)
+            .limit(limit)
+        )
+        .unique()
+        .scalars()
+    )
+
+
+def mail_counts(session: Session, user: User) -> dict[InboundStatus, int]:
+    """How many e-mails wait in each status a person handles (one query)."""
+    waiting = (
+        visible_inbound(user)
+        .where(InboundEmail.status.in_((*TO_FILE, *TO_REGISTER, *TO_READ)))
+        .with_only_columns(InboundEmail.status)
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(waiting.c.status, sa.func.count()).group_by(waiting.c.status)
+    ).all()
+    return {status: count for status, count in rows}  # noqa: C416 (typed, unlike dict(rows))
+
+
+def attach_to_claim(session: Session, inbound: InboundEmail, claim: Claim) -> None:
+    """File an e-mail nothing matched (or a tenant's e-mail about a claim already registered)
+    on ``claim``: it goes through processing again, matched to that claim, and is applied as
+    a reply to its work order only if it comes from that contractor."""
+    if inbound.status not in ATTACHABLE:
+        raise Conflict(f"The e-mail is {inbound.status}: only triage e-mails are attached.")
+    send_back(session, inbound, claim.id)
+
+
+def reading_as_update(inbound: InboundEmail) -> ContractorUpdate | None:
+    """What the stored reading says, as an update that could be applied: taken on, a visit
+    at a time, work done; None when it says nothing of the kind (a question, unclear, a day
+    without a time)."""
+    reading = inbound.reading or {}
+    kind = reading.get("kind")
+    if kind not in ("acknowledged", "scheduled", "done"):
+        return None
+    appointment = reading.get("appointment")
+    if kind == "scheduled" and (not appointment or reading.get("all_day")):
+        return None
+    end = reading.get("appointment_end")
+    return ContractorUpdate(
+        kind=kind,
+        text=inbound.new_text or "",
+        appointment_at=datetime.fromisoformat(appointment) if appointment else None,
+        appointment_end=datetime.fromisoformat(end) if end else None,
+    )
+
+
+def reading_visit(inbound: InboundEmail) -> datetime | None:
+    """The visit the reading found in the reply, if any."""
+    appointment = (inbound.reading or {}).get("appointment")
+    return datetime.fromisoformat(appointment) if appointment else None
+
+
+class ReplyDecision(StrEnum):
+    """What a person decides about a contractor's reply that was not applied."""
+
+    CONFIRM = "confirm"  # apply what was read
+    APPLY = "apply"  # apply another reading: taken on, visit planned (at a time), work done
+    FILE = "file"  # file it without change
+
+
+def decide_contractor_reply(
+    session: Session,
+    inbound: InboundEmail,
+    decision: ReplyDecision,
+    actor: User,
+    now: datetime,
+    *,
+    kind: str | None = None,
+    appointment_at: datetime | None = None,
+    appointment_end: datetime | None = None,
+) -> InboundStatus:
+    """The person's decision as an update (or none), settled by ``settle_contractor_reply``:
+    the API and the page decide through here."""
+    update: ContractorUpdate | None = None
+    if decision == ReplyDecision.CONFIRM:
+        update = reading_as_update(inbound)
+        if update is None:
+            raise Conflict(
+                "Nothing that moves a work order was read: apply another reading, or file it."
+            )
+    elif decision == ReplyDecision.APPLY:
+        if kind not in _UPDATE_WORDS:
+            raise InvalidInput({"kind": [f"One of: {', '.join(_UPDATE_WORDS)}."]})
+        if kind == "scheduled" and appointment_at is None:
+            raise InvalidInput({"appointment_at": ["Give the visit's day and time."]})
+        scheduled = kind == "scheduled"
+        update = ContractorUpdate(
+            kind=kind,
+            text=inbound.new_text or "",
+            appointment_at=appointment_at if scheduled else None,
+            appointment_end=appointment_end if scheduled else None,
+        )
+    return settle_contractor_reply(session, inbound, update, actor, now)
+
+
+def settle_contractor_reply(
+    session: Session,
+    inbound: InboundEmail,
+    update: ContractorUpdate | None,
+    actor: User,
+    now: datetime,
+) -> InboundStatus:
+    """A person read a contractor's reply that was not applied (``review``, ``held``) and
+    decides: apply ``update`` (what was read, confirmed, or another reading) to its work
+    order and claim, or file it without change (``update`` None). The work order's attention
+    flag is cleared and the decision is written on the claim's timeline under their name.
+
+    The e-mail leaves ``review``/``held`` by one conditional UPDATE: two people deciding at
+    once give one decision; the other gets a 409.
+    """
+    if inbound.status not in TO_READ or inbound.claim_id is None:
+        raise Conflict(f"The e-mail is {inbound.status}: there is no reply to decide on.")
+    order = inbound.work_order
+    if update is not None and order is None:
+        raise Conflict("The e-mail is about no work order: it can only be filed.")
+    new_status = InboundStatus.FILED if update is None else InboundStatus.APPLIED
+    # Taken first, so that a second person deciding at once changes nothing; a refusal
+    # below rolls the whole request back, this included.
+    decided = session.execute(
+        sa.update(InboundEmail)
+        .where(InboundEmail.id == inbound.id, InboundEmail.status.in_(TO_READ))
+        .values(status=new_status, processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if not rows_changed(decided):
+        raise Conflict("Someone else has just decided on this e-mail.")
+    set_committed_value(inbound, "status", new_status)
+    set_committed_value(inbound, "processed_at", now)
+    if update is not None and order is not None:
+        outcome = apply_contractor_update(session, order, update, now)
+        if outcome == UpdateOutcome.VISIT_PAST:
+            raise InvalidInput({"appointment_at": ["Give a visit time that is not past."]})
+        if outcome != UpdateOutcome.APPLIED:
+            raise Conflict(f"The reply cannot be applied: {outcome}.")
+    if order is not None and order.needs_attention:
+        order.needs_attention = False
+    claim = session.get(Claim, inbound.claim_id)
+    assert claim is not None  # noqa: S101 (the e-mail's claim: a foreign key)
+    timeline.add_event(
+        session,
+        claim,
+        EventKind.CONTRACTOR_REPLY,
+        now,
+        actor=actor,
+        body=_decision_words(update, inbound),
+        changes={
+            "inbound_email_id": inbound.id,
+            "decision": update.kind if update is not None else "filed",
+            **({"work_order_id": order.id} if order is not None else {}),
+            **({"needs_attention": [True, False]} if order is not None else {}),
+        },
+    )
+    session.flush()
+    return new_status
+
+
+_UPDATE_WORDS = {
+    "acknowledged": "prise en charge",
+    "scheduled": "intervention prévue",
+    "done": "travaux terminés",
+}
+
+
+def _decision_words(update: ContractorUpdate | None, inbound: InboundEmail) -> str:
+    if update is None:
+        return "E-mail du prestataire lu et classé sans changement."
+    confirmed = reading_as_update(inbound) == update
+    what = _UPDATE_WORDS[update.kind]
+    if confirmed:
+        return f"Lecture de l'e-mail du prestataire confirmée : {what}."
+    return f"Lecture de l'e-mail du prestataire corrigée : {what}."
+
+
+def sender_dwellings(session: Session, inbound: InboundEmail, today: date) -> list[Dwelling]:
+    """The dwellings the tenant who wrote holds a current lease on (to register their claim
+    there); none when the sender is not known."""
+    if inbound.tenant_id is None:
+        return []
+    return list(
+        session.execute(
+            sa.select(Dwelling)
+            .join(Lease, Lease.dwelling_id == Dwelling.id)
+            .where(
+                Lease.tenant_id == inbound.tenant_id,
+                Lease.start_date <= today,
+                sa.or_(Lease.end_date.is_(None), Lease.end_date >= today),
+            )
+            .order_by(Dwelling.code)
+        ).scalars()
+    )

@@ -7,6 +7,7 @@ from grc.claims.models import IntakeChannel
 from grc.claims.schemas import MAX_DESCRIPTION, ClaimCreateSchema
 from grc.fields import Text, id_field
 from grc.inbound.models import InboundStatus, MatchedBy
+from grc.inbound.operations import ReplyDecision
 
 
 class InboundAttachmentSchema(Schema):
@@ -63,3 +64,20 @@ class RegisterIntakeSchema(ClaimCreateSchema):
         validate=validate.Length(min=3, max=MAX_DESCRIPTION),
         metadata={"description": "Defaults to the e-mail's new text."},
     )
+
+
+class ReplyDecisionSchema(Schema):
+    """A person's decision on a contractor's reply that was not applied."""
+
+    decision = fields.Enum(
+        ReplyDecision,
+        by_value=True,
+        required=True,
+        metadata={
+            "description": "confirm (apply what was read), apply (another reading: kind and, "
+            "for a visit, appointment_at), file (no change)"
+        },
+    )
+    kind = fields.String(validate=validate.OneOf(["acknowledged", "scheduled", "done"]))
+    appointment_at = fields.AwareDateTime()
+    appointment_end = fields.AwareDateTime()
