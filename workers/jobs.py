@@ -22,12 +22,11 @@ from grc.config import Settings
 from grc.db import utcnow
 from grc.extensions import db
 from grc.inbound.models import InboundEmail
+from grc.inbound.operations import WORK_TABLE as INBOUND_WORK_TABLE
 from grc.inbound.operations import (
     claim_received_emails,
     delete_old_originals,
-    emails_to_hand_over,
     record_failure,
-    set_aside_abandoned,
 )
 from grc.messaging import operations as outbox
 from grc.messaging.models import MessageChannel, OutboxMessage
@@ -231,37 +230,33 @@ def _record_outcome(
     return "sent"
 
 
-def sweep_outbox() -> int:
-    """Recover what the queue or a worker may have lost (Redis down, process killed): messages
-    whose worker went silent, and due messages nobody took. Returns how many were found."""
+def sweep_work_tables() -> int:
+    """Recover what the queues or a worker may have lost (Redis down, process killed), in
+    every work table alike (``grc.worktable.sweep``): rows whose worker went silent past its
+    lease, and due rows nobody took. Returns how many rows were found."""
     with job_context() as app:
         settings: Settings = app.extensions["grc_settings"]
-        now = utcnow()
-        recovered = outbox.recover_interrupted(
-            db.session, now, timedelta(seconds=settings.delivery_lease_seconds)
-        )
-        stale = outbox.messages_to_hand_over(
+        swept = worktable.sweep(
             db.session,
-            now,
+            (outbox.work_table(settings.max_delivery_attempts), INBOUND_WORK_TABLE),
+            utcnow(),
             timedelta(seconds=settings.sweep_after_seconds),
-            settings.max_delivery_attempts,
         )
-        abandoned = set_aside_abandoned(db.session, now)
-        unprocessed = emails_to_hand_over(db.session, now, settings.sweep_after_seconds)
         db.session.commit()
-        if abandoned:
-            log.warning("sweeper: %d inbound e-mail(s) set aside as unreadable", abandoned)
-        if unprocessed:
-            _dispatchers(app).inbound(unprocessed)
-            log.info("sweeper: %d inbound e-mail(s) handed over", len(unprocessed))
-        if recovered or stale:
-            _dispatchers(app).delivery.wake()
-            log.info(
-                "sweeper: %d interrupted delivery(ies) recovered, %d message(s) handed over",
-                recovered,
-                len(stale),
-            )
-        return recovered + len(stale) + abandoned + len(unprocessed)
+        worktable.wake_swept(_dispatchers(app), swept)
+        for work, found in swept.items():
+            if found.rows:
+                log.info(
+                    "sweeper: %s: %d lease(s) expired, %d row(s) handed over",
+                    work,
+                    len(found.expired),
+                    len(found.handed),
+                )
+        return sum(found.rows for found in swept.values())
+
+
+# The name the sweeper had when it swept the outbox alone (``rq cron`` configurations).
+sweep_outbox = sweep_work_tables
 
 
 # Stored e-mails taken per claim: small, so that jobs running side by side share a burst.
