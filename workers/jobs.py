@@ -82,7 +82,11 @@ def deliver_due_messages() -> str:
 
         tally = _in_batches(
             lambda: outbox.claim_due_messages(
-                db.session, utcnow(), settings.delivery_batch, settings.max_delivery_attempts
+                db.session,
+                utcnow(),
+                settings.delivery_batch,
+                settings.max_delivery_attempts,
+                timedelta(seconds=settings.delivery_lease_seconds),
             ),
             deliver,
             DELIVERY_JOB_BUDGET_SECONDS,
