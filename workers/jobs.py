@@ -15,7 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import TypeVar
 
+import sqlalchemy as sa
 from flask import Flask
+from sqlalchemy.orm import Session
 
 from grc import worktable
 from grc.config import Settings
@@ -146,6 +148,56 @@ def _pool(size: int) -> ThreadPoolExecutor:
         return pool
 
 
+class _StartMarks:
+    """Marks the provider calls of a batch as started, each committed before its call is
+    made, in commits shared by the threads waiting at that moment: a thread waits for one
+    commit (the one in progress, then its own), never for another thread's call, and the
+    database sees one commit per handful of calls rather than one per call."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self._engine = engine
+        self._turn = threading.Condition()
+        self._waiting: list[int] = []
+        self._gathering = 1  # the number of the commit that ids arriving now will be in
+        self._done = 0  # the number of the last commit finished
+        self._committing = False
+        self._errors: dict[int, BaseException] = {}
+
+    def started(self, message_id: int) -> None:
+        """Returns once ``message_id`` is committed as started; raises if that commit
+        failed (the call must not be made: its message stays unmarked, to be sent again)."""
+        with self._turn:
+            self._waiting.append(message_id)
+            mine = self._gathering
+            while self._done < mine:
+                if self._committing:
+                    self._turn.wait()
+                else:
+                    self._commit_waiting()
+            error = self._errors.get(mine)
+        if error is not None:
+            raise error
+
+    def _commit_waiting(self) -> None:
+        """Called holding the lock: commits every id waiting, the lock released meanwhile so
+        that further ids gather for the next commit."""
+        ids, self._waiting = self._waiting, []
+        number = self._gathering
+        self._gathering += 1
+        self._committing = True
+        self._turn.release()
+        try:
+            with Session(self._engine) as session, session.begin():
+                outbox.mark_calls_started_by_id(session, ids, utcnow())
+        except BaseException as error:  # given to every thread of this commit
+            self._errors[number] = error
+        finally:
+            self._turn.acquire()
+            self._committing = False
+            self._done = number
+            self._turn.notify_all()
+
+
 class _Sending:
     """Calls the providers for a batch: in the job's thread, or from the process's pool of
     threads, each with senders of its own (the SDK clients are not shared between threads)."""
@@ -157,24 +209,26 @@ class _Sending:
         )
 
     def __call__(self, batch: list[OutboxMessage]) -> list[SendResult | SendError]:
-        """The batch's outcomes, in order. Calls go out in waves of ``delivery_threads``,
-        each wave's messages marked as started (and committed) just before its calls: a
-        worker killed mid-batch leaves the later waves unmarked, and the sweeper sends them
-        again instead of setting them aside as uncertain."""
+        """The batch's outcomes, in order. Each message is marked as started (and that
+        committed) just before its own call, by the thread that makes it: a worker killed
+        mid-batch leaves the messages it never called unmarked, and the sweeper sends them
+        again instead of setting them aside as uncertain. No call waits for another."""
         work = [self._provider_message(message) for message in batch]
-        wave = self.settings.delivery_threads
-        outcomes: list[SendResult | SendError] = []
-        for start in range(0, len(batch), wave):
-            outbox.mark_calls_started(db.session, batch[start : start + wave], utcnow())
-            db.session.commit()
-            outcomes.extend(self._calls(work[start : start + wave]))
-        return outcomes
+        if len(batch) == 1 or self.settings.delivery_threads == 1:
+            outcomes: list[SendResult | SendError] = []
+            for message, item in zip(batch, work, strict=True):
+                outbox.mark_calls_started(db.session, [message], utcnow())
+                db.session.commit()
+                outcomes.append(self._call(senders(self.app), item))
+            return outcomes
+        marks = _StartMarks(db.engine)
 
-    def _calls(self, work: list[SmsMessage | EmailMessage]) -> list[SendResult | SendError]:
-        if len(work) == 1:
-            return [self._call(senders(self.app), work[0])]
+        def call(message_id: int, item: SmsMessage | EmailMessage) -> SendResult | SendError:
+            marks.started(message_id)
+            return self._call(thread_senders(self.app), item)
+
         pool = _pool(self.settings.delivery_threads)
-        return list(pool.map(lambda item: self._call(thread_senders(self.app), item), work))
+        return list(pool.map(call, [message.id for message in batch], work))
 
     def _provider_message(self, message: OutboxMessage) -> SmsMessage | EmailMessage:
         if message.channel == MessageChannel.SMS:
