@@ -17,7 +17,6 @@ from typing import TypeVar
 
 import sqlalchemy as sa
 from flask import Flask
-from sqlalchemy.orm import Session
 
 from grc import worktable
 from grc.config import Settings
@@ -187,8 +186,8 @@ class _StartMarks:
         self._committing = True
         self._turn.release()
         try:
-            with Session(self._engine) as session, session.begin():
-                outbox.mark_calls_started_by_id(session, ids, utcnow())
+            with self._engine.begin() as connection:
+                outbox.mark_calls_started_by_id(connection, ids, utcnow())
         except BaseException as error:  # given to every thread of this commit
             self._errors[number] = error
         finally:

@@ -190,9 +190,11 @@ def mark_calls_started(session: Session, messages: list[OutboxMessage], now: dat
     mark_calls_started_by_id(session, [message.id for message in messages], now)
 
 
-def mark_calls_started_by_id(session: Session, message_ids: list[int], now: datetime) -> None:
-    """``mark_calls_started`` for a delivery thread, which has the ids and no session of the
-    job's."""
+def mark_calls_started_by_id(
+    session: Session | sa.Connection, message_ids: list[int], now: datetime
+) -> None:
+    """``mark_calls_started`` for a delivery thread, which has the ids and a connection of
+    its own rather than the job's session."""
     session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id.in_(message_ids))
