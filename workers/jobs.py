@@ -11,11 +11,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 from typing import TypeVar
 
-import sqlalchemy as sa
 from flask import Flask
 
 from grc import worktable
@@ -147,54 +146,10 @@ def _pool(size: int) -> ThreadPoolExecutor:
         return pool
 
 
-class _StartMarks:
-    """Marks the provider calls of a batch as started, each committed before its call is
-    made, in commits shared by the threads waiting at that moment: a thread waits for one
-    commit (the one in progress, then its own), never for another thread's call, and the
-    database sees one commit per handful of calls rather than one per call."""
-
-    def __init__(self, engine: sa.Engine) -> None:
-        self._engine = engine
-        self._turn = threading.Condition()
-        self._waiting: list[int] = []
-        self._gathering = 1  # the number of the commit that ids arriving now will be in
-        self._done = 0  # the number of the last commit finished
-        self._committing = False
-        self._errors: dict[int, BaseException] = {}
-
-    def started(self, message_id: int) -> None:
-        """Returns once ``message_id`` is committed as started; raises if that commit
-        failed (the call must not be made: its message stays unmarked, to be sent again)."""
-        with self._turn:
-            self._waiting.append(message_id)
-            mine = self._gathering
-            while self._done < mine:
-                if self._committing:
-                    self._turn.wait()
-                else:
-                    self._commit_waiting()
-            error = self._errors.get(mine)
-        if error is not None:
-            raise error
-
-    def _commit_waiting(self) -> None:
-        """Called holding the lock: commits every id waiting, the lock released meanwhile so
-        that further ids gather for the next commit."""
-        ids, self._waiting = self._waiting, []
-        number = self._gathering
-        self._gathering += 1
-        self._committing = True
-        self._turn.release()
-        try:
-            with self._engine.begin() as connection:
-                outbox.mark_calls_started_by_id(connection, ids, utcnow())
-        except BaseException as error:  # given to every thread of this commit
-            self._errors[number] = error
-        finally:
-            self._turn.acquire()
-            self._committing = False
-            self._done = number
-            self._turn.notify_all()
+def _refill(threads: int) -> int:
+    """Free threads worth a commit of start marks: a quarter of them (at least one). A
+    thread freed meanwhile waits for a few others to finish, never for the slowest call."""
+    return max(1, threads // 4)
 
 
 class _Sending:
@@ -208,26 +163,46 @@ class _Sending:
         )
 
     def __call__(self, batch: list[OutboxMessage]) -> list[SendResult | SendError]:
-        """The batch's outcomes, in order. Each message is marked as started (and that
-        committed) just before its own call, by the thread that makes it: a worker killed
-        mid-batch leaves the messages it never called unmarked, and the sweeper sends them
-        again instead of setting them aside as uncertain. No call waits for another."""
+        """The batch's outcomes, in order.
+
+        A message is marked as started (and that committed) just before its call: a worker
+        killed mid-batch leaves the messages it never called unmarked, and the sweeper sends
+        them again instead of setting them aside as uncertain. Marks go out as threads free
+        up, for as many messages as there are free threads (``_refill``), so no call waits
+        for a slower one, and a provider that answers at once still costs one commit per
+        handful of messages, not one per message.
+        """
         work = [self._provider_message(message) for message in batch]
-        if len(batch) == 1 or self.settings.delivery_threads == 1:
+        threads = self.settings.delivery_threads
+        if len(batch) == 1 or threads == 1:
             outcomes: list[SendResult | SendError] = []
             for message, item in zip(batch, work, strict=True):
-                outbox.mark_calls_started(db.session, [message], utcnow())
-                db.session.commit()
+                self._mark_started([message])
                 outcomes.append(self._call(senders(self.app), item))
             return outcomes
-        marks = _StartMarks(db.engine)
+        pool = _pool(threads)
+        found: dict[int, SendResult | SendError] = {}
+        waiting = list(range(len(batch)))  # indexes, in the batch's order
+        running: dict[Future[SendResult | SendError], int] = {}
+        while waiting or running:
+            free = threads - len(running)
+            if waiting and free >= min(_refill(threads), len(waiting)):
+                chunk, waiting = waiting[:free], waiting[free:]
+                self._mark_started([batch[index] for index in chunk])
+                for index in chunk:
+                    running[pool.submit(self._call_from_thread, work[index])] = index
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                found[running.pop(future)] = future.result()
+        return [found[index] for index in range(len(batch))]
 
-        def call(message_id: int, item: SmsMessage | EmailMessage) -> SendResult | SendError:
-            marks.started(message_id)
-            return self._call(thread_senders(self.app), item)
+    def _mark_started(self, messages: list[OutboxMessage]) -> None:
+        outbox.mark_calls_started(db.session, messages, utcnow())
+        db.session.commit()
 
-        pool = _pool(self.settings.delivery_threads)
-        return list(pool.map(call, [message.id for message in batch], work))
+    def _call_from_thread(self, item: SmsMessage | EmailMessage) -> SendResult | SendError:
+        return self._call(thread_senders(self.app), item)
 
     def _provider_message(self, message: OutboxMessage) -> SmsMessage | EmailMessage:
         if message.channel == MessageChannel.SMS:

@@ -187,19 +187,10 @@ def claim_due_messages(
 def mark_calls_started(session: Session, messages: list[OutboxMessage], now: datetime) -> None:
     """The provider calls of ``messages`` start now. The caller commits this before making
     them: it is what tells a message the provider may have from one it never saw."""
-    mark_calls_started_by_id(session, [message.id for message in messages], now)
-
-
-def mark_calls_started_by_id(
-    session: Session | sa.Connection, message_ids: list[int], now: datetime
-) -> None:
-    """``mark_calls_started`` for a delivery thread, which has the ids and a connection of
-    its own rather than the job's session."""
     session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.id.in_(message_ids))
+        .where(OutboxMessage.id.in_([message.id for message in messages]))
         .values(call_started_at=now)
-        .execution_options(synchronize_session=False)
     )
 
 
