@@ -142,8 +142,9 @@ class Settings:
     twilio_api_base_url: str | None = None
     # The Twilio queue incoming calls wait in until an agent picks up (<Enqueue>'s name).
     call_queue: str = "accueil"
-    # A worker that claimed a message and went silent this long is presumed dead: keep it
-    # above the longest batch (waves of delivery_threads calls of at most ~20 s each).
+    # How long a worker holds the messages it claimed (their lease): past it, it is presumed
+    # dead. Keep it above the longest batch (each thread makes delivery_batch ÷
+    # delivery_threads calls in turn, of at most ~20 s each).
     delivery_lease_seconds: int = 120
     # Pending messages not delivered after this delay are handed to the queue again.
     sweep_after_seconds: int = 30

@@ -9,7 +9,14 @@ One mechanism for all of them:
 - ``after_commit`` keeps what a transaction made due on its session and hands it, once the
   commit succeeded, to the application's ``Dispatchers`` (RQ, or in-process without Redis;
   registered by the ``workers`` package, which the core does not import). A rollback
-  forgets it; a failed hand-over leaves the rows due, and the sweeper hands them over later.
+  forgets it; a failed hand-over leaves the rows due, and the sweeper hands them over later;
+- ``sweep`` recovers what a queue or a worker lost, the same way for every table (each
+  described by a ``WorkTable``): rows whose lease ran out (their worker went silent) go
+  where their table says, and due rows that no queue may hold any more are marked
+  ``handed_at`` and their table's dispatcher is woken.
+
+One lease representation: a worker holds a row it claimed until the row's
+``lease_expires_at``, which the claim sets and every recorded outcome clears.
 
 Imports nothing of the domain packages: they import it.
 """
@@ -17,8 +24,8 @@ Imports nothing of the domain packages: they import it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
@@ -143,3 +150,90 @@ def _dispatch(dispatcher: Dispatcher[Any], work: Work, items: list[Any]) -> None
         log.exception(
             "hand-over of %d item(s) to %s failed; the sweeper will retry", len(items), work
         )
+
+
+# --- the sweeper ----------------------------------------------------------------------------
+
+# Rows handed over per table and sweep: a backlog is worked off by the jobs the sweeper
+# wakes, which take everything due, not by the sweeper.
+SWEEP_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class WorkTable:
+    """What the sweeper needs to know of one work table. ``model`` has ``id``,
+    ``lease_expires_at`` and ``handed_at``."""
+
+    work: Work
+    model: Any
+    # The rows a worker holds while its lease lasts (outbox: sending; e-mail: received).
+    held: sa.ColumnElement[bool]
+    # Due rows that no queue may hold any more at ``now``, the sweep delay being ``after``.
+    forgotten: Callable[[datetime, timedelta], sa.ColumnElement[bool]]
+    # What becomes of the rows ``expired`` selects (their worker went silent): back to the
+    # queue, or set aside for a person. Returns their ids.
+    release: Callable[[Session, sa.ColumnElement[bool], datetime], Sequence[int]]
+
+
+@dataclass(frozen=True)
+class Swept:
+    """What one sweep found in one table (ids)."""
+
+    expired: list[int] = field(default_factory=list)
+    handed: list[int] = field(default_factory=list)
+
+    @property
+    def rows(self) -> int:
+        """Rows found, each counted once (an expired lease may be handed over at once)."""
+        return len(set(self.expired) | set(self.handed))
+
+
+def lease_expired(table: WorkTable, now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(table.held, table.model.lease_expires_at <= now)
+
+
+def release_expired(session: Session, table: WorkTable, now: datetime) -> list[int]:
+    """Rows of ``table`` whose worker's lease ran out before it recorded an outcome."""
+    return sorted(table.release(session, lease_expired(table, now), now))
+
+
+def hand_over_forgotten(
+    session: Session, table: WorkTable, now: datetime, after: timedelta, limit: int = SWEEP_LIMIT
+) -> list[int]:
+    """Due rows no queue may hold any more and not handed over for ``after``: marked
+    ``handed_at`` now, in one ``UPDATE`` (on PostgreSQL ``SKIP LOCKED``), so that two sweeps
+    never hand the same row over, nor one sweep a row again before ``after``."""
+    model = table.model
+    not_lately = sa.or_(model.handed_at.is_(None), model.handed_at <= now - after)
+    handed = claim_batch(
+        session,
+        model,
+        sa.and_(table.forgotten(now, after), not_lately),
+        limit,
+        {"handed_at": now},
+        model.id,
+    )
+    return sorted(handed)
+
+
+def sweep(
+    session: Session, tables: Sequence[WorkTable], now: datetime, after: timedelta
+) -> dict[Work, Swept]:
+    """Release the expired leases of each table, then mark what must be handed over. The
+    caller commits, then wakes the dispatcher of each table that has rows to hand over
+    (``wake_swept``)."""
+    return {
+        table.work: Swept(
+            expired=release_expired(session, table, now),
+            handed=hand_over_forgotten(session, table, now, after),
+        )
+        for table in tables
+    }
+
+
+def wake_swept(registered: Dispatchers, swept: Mapping[Work, Swept]) -> None:
+    """After the sweep's commit: a job for every table where rows are due again. The jobs
+    claim every due row themselves, so a wake is all a dispatcher needs."""
+    for work, found in swept.items():
+        if found.handed or found.expired:
+            getattr(registered, work.value).wake()

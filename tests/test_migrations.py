@@ -198,3 +198,91 @@ def test_existing_work_orders_get_consistent_timestamps(fresh_app):
     stored = db.session.execute(sa.select(WorkOrder).order_by(WorkOrder.id)).scalars().all()
     assert [o.status for o in stored] == [WorkOrderStatus.CANCELLED] * 2
     assert all(o.cancelled_at == o.created_at for o in stored)
+
+
+def test_rows_in_flight_keep_their_lease_across_0018(fresh_app):
+    """Revision 0018: a message being sent is held for the default lease from when it was
+    taken, a received e-mail until its next attempt may start; down again, the columns the
+    leases were read from before are still there."""
+    from datetime import UTC, datetime, timedelta
+
+    from grc.db import UTCDateTime
+
+    taken = datetime(2026, 12, 6, 7, 0, tzinfo=UTC)
+    upgrade(directory=MIGRATIONS, revision="0017")
+    stamp = sa.bindparam("at", type_=UTCDateTime())
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO outbox_messages (id, idempotency_key, channel, purpose, recipient, "
+                "locale, body_text, urgent, status, available_at, attempts, created_at, "
+                "locked_at) VALUES (:id, :key, 'sms', 'acknowledgement', '+33600000000', 'fr', "
+                "'x', false, :status, :at, 1, :at, :locked)"
+            ).bindparams(stamp, sa.bindparam("locked", type_=UTCDateTime())),
+            [
+                {"id": 1, "key": "a", "status": "sending", "at": taken, "locked": taken},
+                {"id": 2, "key": "b", "status": "pending", "at": taken, "locked": None},
+            ],
+        )
+        connection.execute(
+            sa.text(
+                "INSERT INTO inbound_emails (id, received_at, content_type, raw_post, status, "
+                "attempts, next_attempt_at) VALUES (:id, :at, 'x', :raw, :status, :attempts, "
+                ":next)"
+            ).bindparams(stamp, sa.bindparam("next", type_=UTCDateTime())),
+            [
+                {
+                    "id": 1,
+                    "at": taken,
+                    "raw": b"",
+                    "status": "received",
+                    "attempts": 1,
+                    "next": taken + timedelta(minutes=5),
+                },
+                {
+                    "id": 2,
+                    "at": taken,
+                    "raw": b"",
+                    "status": "received",
+                    "attempts": 0,
+                    "next": None,
+                },
+                {
+                    "id": 3,
+                    "at": taken,
+                    "raw": b"",
+                    "status": "applied",
+                    "attempts": 1,
+                    "next": None,
+                },
+            ],
+        )
+    upgrade(directory=MIGRATIONS, revision="0018")
+    lease = sa.column("lease_expires_at", UTCDateTime())
+    with db.engine.connect() as connection:
+        outbox = connection.execute(
+            sa.select(sa.column("id"), lease)
+            .select_from(sa.table("outbox_messages"))
+            .order_by(sa.column("id"))
+        ).all()
+        inbound = connection.execute(
+            sa.select(sa.column("id"), lease, sa.column("handed_at"))
+            .select_from(sa.table("inbound_emails"))
+            .order_by(sa.column("id"))
+        ).all()
+    assert [tuple(row) for row in outbox] == [(1, taken + timedelta(seconds=120)), (2, None)]
+    assert [tuple(row) for row in inbound] == [
+        (1, taken + timedelta(minutes=5), None),
+        (2, None, None),
+        (3, None, None),
+    ]
+
+    downgrade(directory=MIGRATIONS, revision="0017")
+    columns = {
+        table: {column["name"] for column in sa.inspect(db.engine).get_columns(table)}
+        for table in ("outbox_messages", "inbound_emails")
+    }
+    assert "lease_expires_at" not in columns["outbox_messages"] | columns["inbound_emails"]
+    assert "handed_at" not in columns["inbound_emails"]
+    assert {"locked_at", "handed_at"} <= columns["outbox_messages"]
+    assert "next_attempt_at" in columns["inbound_emails"]

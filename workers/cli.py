@@ -50,10 +50,11 @@ def worker_command(queue: tuple[str, ...], burst: bool, with_scheduler: bool) ->
 
 @click.command("sweep")
 def sweep_command() -> None:
-    """Hand over again the messages that were not delivered (safe to run at any time)."""
-    from workers.jobs import sweep_outbox
+    """Hand over again the outbox messages and received e-mails that were left behind
+    (expired leases, lost hand-overs); safe to run at any time."""
+    from workers.jobs import sweep_work_tables
 
-    click.echo(f"{sweep_outbox()} message(s) handed over.")
+    click.echo(f"{sweep_work_tables()} row(s) recovered or handed over.")
 
 
 @click.command("watch-sla")

@@ -1,7 +1,8 @@
 """Periodic jobs for ``rq cron workers/cron.py`` (run exactly one such process).
 
-Every job is safe to run twice: the sweeper only wakes delivery jobs, which claim messages
-atomically, and recovers silent deliveries with conditional updates; the SLA and work-order
+Every job is safe to run twice: the sweeper (both work tables) only wakes the jobs, which
+claim rows atomically, and takes back expired leases and marks what it hands over with
+conditional updates; the SLA and work-order
 watches write messages keyed by claim and deadline; the retention job only empties
 originals not yet emptied.
 """
@@ -11,7 +12,10 @@ from rq import cron
 from workers import jobs, queues
 
 cron.register(
-    jobs.sweep_outbox, queue_name=queues.DEFAULT, interval=30, job_timeout=queues.PERIODIC_TIMEOUT
+    jobs.sweep_work_tables,
+    queue_name=queues.DEFAULT,
+    interval=30,
+    job_timeout=queues.PERIODIC_TIMEOUT,
 )
 cron.register(
     jobs.watch_sla, queue_name=queues.DEFAULT, interval=60, job_timeout=queues.PERIODIC_TIMEOUT

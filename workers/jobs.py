@@ -11,7 +11,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import timedelta
 from typing import TypeVar
 
@@ -22,12 +22,11 @@ from grc.config import Settings
 from grc.db import utcnow
 from grc.extensions import db
 from grc.inbound.models import InboundEmail
+from grc.inbound.operations import WORK_TABLE as INBOUND_WORK_TABLE
 from grc.inbound.operations import (
     claim_received_emails,
     delete_old_originals,
-    emails_to_hand_over,
     record_failure,
-    set_aside_abandoned,
 )
 from grc.messaging import operations as outbox
 from grc.messaging.models import MessageChannel, OutboxMessage
@@ -83,7 +82,11 @@ def deliver_due_messages() -> str:
 
         tally = _in_batches(
             lambda: outbox.claim_due_messages(
-                db.session, utcnow(), settings.delivery_batch, settings.max_delivery_attempts
+                db.session,
+                utcnow(),
+                settings.delivery_batch,
+                settings.max_delivery_attempts,
+                timedelta(seconds=settings.delivery_lease_seconds),
             ),
             deliver,
             DELIVERY_JOB_BUDGET_SECONDS,
@@ -143,6 +146,12 @@ def _pool(size: int) -> ThreadPoolExecutor:
         return pool
 
 
+def _refill(threads: int) -> int:
+    """Free threads worth a commit of start marks: a quarter of them (at least one). A
+    thread freed meanwhile waits for a few others to finish, never for the slowest call."""
+    return max(1, threads // 4)
+
+
 class _Sending:
     """Calls the providers for a batch: in the job's thread, or from the process's pool of
     threads, each with senders of its own (the SDK clients are not shared between threads)."""
@@ -154,24 +163,46 @@ class _Sending:
         )
 
     def __call__(self, batch: list[OutboxMessage]) -> list[SendResult | SendError]:
-        """The batch's outcomes, in order. Calls go out in waves of ``delivery_threads``,
-        each wave's messages marked as started (and committed) just before its calls: a
-        worker killed mid-batch leaves the later waves unmarked, and the sweeper sends them
-        again instead of setting them aside as uncertain."""
-        work = [self._provider_message(message) for message in batch]
-        wave = self.settings.delivery_threads
-        outcomes: list[SendResult | SendError] = []
-        for start in range(0, len(batch), wave):
-            outbox.mark_calls_started(db.session, batch[start : start + wave], utcnow())
-            db.session.commit()
-            outcomes.extend(self._calls(work[start : start + wave]))
-        return outcomes
+        """The batch's outcomes, in order.
 
-    def _calls(self, work: list[SmsMessage | EmailMessage]) -> list[SendResult | SendError]:
-        if len(work) == 1:
-            return [self._call(senders(self.app), work[0])]
-        pool = _pool(self.settings.delivery_threads)
-        return list(pool.map(lambda item: self._call(thread_senders(self.app), item), work))
+        A message is marked as started (and that committed) just before its call: a worker
+        killed mid-batch leaves the messages it never called unmarked, and the sweeper sends
+        them again instead of setting them aside as uncertain. Marks go out as threads free
+        up, for as many messages as there are free threads (``_refill``), so no call waits
+        for a slower one, and a provider that answers at once still costs one commit per
+        handful of messages, not one per message.
+        """
+        work = [self._provider_message(message) for message in batch]
+        threads = self.settings.delivery_threads
+        if len(batch) == 1 or threads == 1:
+            outcomes: list[SendResult | SendError] = []
+            for message, item in zip(batch, work, strict=True):
+                self._mark_started([message])
+                outcomes.append(self._call(senders(self.app), item))
+            return outcomes
+        pool = _pool(threads)
+        found: dict[int, SendResult | SendError] = {}
+        waiting = list(range(len(batch)))  # indexes, in the batch's order
+        running: dict[Future[SendResult | SendError], int] = {}
+        while waiting or running:
+            free = threads - len(running)
+            if waiting and free >= min(_refill(threads), len(waiting)):
+                chunk, waiting = waiting[:free], waiting[free:]
+                self._mark_started([batch[index] for index in chunk])
+                for index in chunk:
+                    running[pool.submit(self._call_from_thread, work[index])] = index
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                found[running.pop(future)] = future.result()
+        return [found[index] for index in range(len(batch))]
+
+    def _mark_started(self, messages: list[OutboxMessage]) -> None:
+        outbox.mark_calls_started(db.session, messages, utcnow())
+        db.session.commit()
+
+    def _call_from_thread(self, item: SmsMessage | EmailMessage) -> SendResult | SendError:
+        return self._call(thread_senders(self.app), item)
 
     def _provider_message(self, message: OutboxMessage) -> SmsMessage | EmailMessage:
         if message.channel == MessageChannel.SMS:
@@ -231,37 +262,33 @@ def _record_outcome(
     return "sent"
 
 
-def sweep_outbox() -> int:
-    """Recover what the queue or a worker may have lost (Redis down, process killed): messages
-    whose worker went silent, and due messages nobody took. Returns how many were found."""
+def sweep_work_tables() -> int:
+    """Recover what the queues or a worker may have lost (Redis down, process killed), in
+    every work table alike (``grc.worktable.sweep``): rows whose worker went silent past its
+    lease, and due rows nobody took. Returns how many rows were found."""
     with job_context() as app:
         settings: Settings = app.extensions["grc_settings"]
-        now = utcnow()
-        recovered = outbox.recover_interrupted(
-            db.session, now, timedelta(seconds=settings.delivery_lease_seconds)
-        )
-        stale = outbox.messages_to_hand_over(
+        swept = worktable.sweep(
             db.session,
-            now,
+            (outbox.work_table(settings.max_delivery_attempts), INBOUND_WORK_TABLE),
+            utcnow(),
             timedelta(seconds=settings.sweep_after_seconds),
-            settings.max_delivery_attempts,
         )
-        abandoned = set_aside_abandoned(db.session, now)
-        unprocessed = emails_to_hand_over(db.session, now, settings.sweep_after_seconds)
         db.session.commit()
-        if abandoned:
-            log.warning("sweeper: %d inbound e-mail(s) set aside as unreadable", abandoned)
-        if unprocessed:
-            _dispatchers(app).inbound(unprocessed)
-            log.info("sweeper: %d inbound e-mail(s) handed over", len(unprocessed))
-        if recovered or stale:
-            _dispatchers(app).delivery.wake()
-            log.info(
-                "sweeper: %d interrupted delivery(ies) recovered, %d message(s) handed over",
-                recovered,
-                len(stale),
-            )
-        return recovered + len(stale) + abandoned + len(unprocessed)
+        worktable.wake_swept(_dispatchers(app), swept)
+        for work, found in swept.items():
+            if found.rows:
+                log.info(
+                    "sweeper: %s: %d lease(s) expired, %d row(s) handed over",
+                    work,
+                    len(found.expired),
+                    len(found.handed),
+                )
+        return sum(found.rows for found in swept.values())
+
+
+# The name the sweeper had when it swept the outbox alone (``rq cron`` configurations).
+sweep_outbox = sweep_work_tables
 
 
 # Stored e-mails taken per claim: small, so that jobs running side by side share a burst.

@@ -81,6 +81,10 @@ class InboundEmail(Model):
     # next may start: after a failure's wait, or once a silent worker's lease has run out.
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Until when the job that claimed it holds it (``grc.worktable``): a received e-mail
+    # past its lease is the sweeper's. Last handed over by the sweeper: ``handed_at``.
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     work_order: Mapped[WorkOrder | None] = relationship()
     claim: Mapped[Claim | None] = relationship(viewonly=True)

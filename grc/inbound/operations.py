@@ -65,6 +65,7 @@ def send_back(session: Session, inbound: InboundEmail, claim_id: int | None) -> 
     inbound.claim_id = claim_id
     inbound.attempts = 0
     inbound.next_attempt_at = None
+    inbound.lease_expires_at = None
     inbound.error = None
     # Processing starts afresh from the stored post: forget what the last pass kept.
     inbound.attachments.clear()
@@ -96,14 +97,20 @@ def claim_received_emails(session: Session, now: datetime, limit: int) -> list[i
     One ``UPDATE … RETURNING`` counts the attempt and leases the rows for
     ``PROCESSING_LEASE``; on PostgreSQL they are picked with ``FOR UPDATE SKIP LOCKED``, so
     jobs running side by side take disjoint batches. The caller commits the claim, then
-    processes each e-mail in a transaction of its own.
+    processes each e-mail in a transaction of its own. A leased e-mail stays ``received``:
+    its next attempt may start when the lease ends, which keeps other jobs off it meanwhile.
     """
+    lease_end = now + PROCESSING_LEASE
     claimed = worktable.claim_batch(
         session,
         InboundEmail,
         _due(now),
         limit,
-        {"attempts": InboundEmail.attempts + 1, "next_attempt_at": now + PROCESSING_LEASE},
+        {
+            "attempts": InboundEmail.attempts + 1,
+            "lease_expires_at": lease_end,
+            "next_attempt_at": lease_end,
+        },
         InboundEmail.id,
     )
     return sorted(claimed)
@@ -116,6 +123,7 @@ def record_failure(session: Session, email_id: int, error: str, now: datetime) -
     if inbound is None or inbound.status != InboundStatus.RECEIVED:
         return False
     inbound.error = storable(error)[:500]
+    inbound.lease_expires_at = None
     if inbound.attempts >= MAX_ATTEMPTS:
         inbound.status = InboundStatus.UNREADABLE
         inbound.processed_at = now
@@ -126,46 +134,73 @@ def record_failure(session: Session, email_id: int, error: str, now: datetime) -
 
 
 def emails_to_hand_over(session: Session, now: datetime, after_seconds: int) -> list[int]:
-    """Stored e-mails due for processing that no job may be about to take: a retry whose
-    wait is over, a lease that ran out, or a first attempt whose hand-over was lost (Redis
-    was down, the process died after the commit)."""
+    """Stored e-mails due for processing that no job may be about to take (``_forgotten``),
+    not handed over for ``after_seconds``: marked handed over now."""
+    return worktable.hand_over_forgotten(session, WORK_TABLE, now, timedelta(seconds=after_seconds))
+
+
+def _forgotten(now: datetime, after: timedelta) -> sa.ColumnElement[bool]:
+    """Due, and in no queue: a retry whose wait is over, a lease that ran out, or a first
+    attempt whose hand-over was lost (Redis was down, the process died after the commit)."""
     # A first attempt is left alone well past the sweep delay: a backlog in the queue is not
     # a lost hand-over.
-    grace = max(timedelta(seconds=after_seconds), INBOUND_SWEEP_GRACE)
-    return list(
-        session.execute(
-            sa.select(InboundEmail.id)
-            .where(
-                _due(now),
-                sa.or_(
-                    InboundEmail.next_attempt_at.is_not(None),
-                    InboundEmail.received_at <= now - grace,
-                ),
-            )
-            .order_by(InboundEmail.id)
-            .limit(1000)
-        ).scalars()
+    grace = max(after, INBOUND_SWEEP_GRACE)
+    return sa.and_(
+        _due(now),
+        sa.or_(InboundEmail.next_attempt_at.is_not(None), InboundEmail.received_at <= now - grace),
     )
 
 
 def set_aside_abandoned(session: Session, now: datetime) -> int:
     """E-mails whose every attempt was interrupted (the worker killed each time, a job
-    timeout): unreadable, for a person, instead of being tried for ever."""
-    abandoned = session.execute(
-        sa.update(InboundEmail)
-        .where(
-            InboundEmail.status == InboundStatus.RECEIVED,
-            InboundEmail.attempts >= MAX_ATTEMPTS,
-            InboundEmail.next_attempt_at <= now,
-        )
-        .values(
-            status=InboundStatus.UNREADABLE,
-            processed_at=now,
-            next_attempt_at=None,
-            error=f"processing was interrupted {MAX_ATTEMPTS} times",
-        )
+    timeout) and whose last lease is over: unreadable, for a person, instead of being tried
+    for ever."""
+    expired = worktable.lease_expired(WORK_TABLE, now)
+    return len(_set_aside_abandoned(session, expired, now))
+
+
+def _set_aside_abandoned(
+    session: Session, expired: sa.ColumnElement[bool], now: datetime
+) -> list[int]:
+    return list(
+        session.scalars(
+            sa.update(InboundEmail)
+            .where(expired, InboundEmail.attempts >= MAX_ATTEMPTS)
+            .values(
+                status=InboundStatus.UNREADABLE,
+                processed_at=now,
+                next_attempt_at=None,
+                lease_expires_at=None,
+                error=f"processing was interrupted {MAX_ATTEMPTS} times",
+            )
+            .returning(InboundEmail.id)
+            .execution_options(synchronize_session="fetch")
+        ).all()
     )
-    return rows_changed(abandoned)
+
+
+def _release(session: Session, expired: sa.ColumnElement[bool], now: datetime) -> list[int]:
+    """The ``expired`` e-mails (their job went silent): set aside once every attempt was
+    interrupted, otherwise due again (their next attempt was allowed from the lease's end)."""
+    abandoned = _set_aside_abandoned(session, expired, now)
+    again = session.scalars(
+        sa.update(InboundEmail)
+        .where(expired)
+        .values(lease_expires_at=None)
+        .returning(InboundEmail.id)
+        .execution_options(synchronize_session="fetch")
+    ).all()
+    return [*abandoned, *again]
+
+
+# Received e-mail as the sweeper sees it (``grc.worktable.sweep``).
+WORK_TABLE = worktable.WorkTable(
+    work=worktable.Work.INBOUND,
+    model=InboundEmail,
+    held=InboundEmail.status == InboundStatus.RECEIVED,
+    forgotten=_forgotten,
+    release=_release,
+)
 
 
 # Processing is done with these: their received post is only a copy of what was kept.

@@ -130,6 +130,7 @@ def _finish(
     inbound.status = status
     inbound.processed_at = now
     inbound.next_attempt_at = None
+    inbound.lease_expires_at = None
     inbound.error = storable(error)[:500] if error else None
     return status
 

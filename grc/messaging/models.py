@@ -86,8 +86,12 @@ class OutboxMessage(Model):
     )
     available_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(default=0)
+    # Last handed over by the sweeper (``grc.worktable.sweep``).
     handed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When a worker took it (``sending``), and until when that worker holds it: past its
+    # lease the sweeper takes it back.
     locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Committed just before the provider call of the current attempt: a worker killed
     # before it never handed the message to the provider, so it may simply be sent again.
     call_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,6 +19,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from grc import worktable
 from grc.claims.models import Claim
+from grc.config import Settings
 from grc.db import as_written, insert_many, rows_changed, utcnow
 from grc.messaging.models import (
     DeliveryStatus,
@@ -132,31 +133,45 @@ def after_quiet_hours(now: datetime, quiet: tuple[time, time], tz: ZoneInfo) -> 
 # --- delivery -------------------------------------------------------------------------------
 
 
+# How long a worker holds the messages it claimed unless told otherwise
+# (``GRC_DELIVERY_LEASE_SECONDS``): past it, the sweeper takes them back.
+DEFAULT_LEASE = timedelta(seconds=Settings.delivery_lease_seconds)
+
+
+def _due(now: datetime, max_attempts: int) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        OutboxMessage.status == DeliveryStatus.PENDING,
+        OutboxMessage.available_at <= now,
+        OutboxMessage.attempts < max_attempts,
+    )
+
+
 def claim_due_messages(
-    session: Session, now: datetime, limit: int, max_attempts: int
+    session: Session,
+    now: datetime,
+    limit: int,
+    max_attempts: int,
+    lease: timedelta = DEFAULT_LEASE,
 ) -> list[OutboxMessage]:
-    """Take up to ``limit`` due messages for one delivery attempt each.
+    """Take up to ``limit`` due messages for one delivery attempt each, held for ``lease``.
 
     One ``UPDATE … RETURNING`` marks them ``sending``; on PostgreSQL the rows are picked with
     ``FOR UPDATE SKIP LOCKED``, so concurrent workers take disjoint batches and never wait
     for each other (SQLite runs one writer at a time). The caller commits this claim before
     calling any provider: two workers never both send, and a worker that dies mid-batch
-    leaves its rows ``sending``, where the sweeper finds them (``recover_interrupted``).
-    Each message's call is then marked as it starts (``mark_calls_started``).
+    leaves its rows ``sending``, where the sweeper finds them once the lease is over
+    (``recover_interrupted``). Each message's call is then marked as it starts
+    (``mark_calls_started``).
     """
-    due = sa.and_(
-        OutboxMessage.status == DeliveryStatus.PENDING,
-        OutboxMessage.available_at <= now,
-        OutboxMessage.attempts < max_attempts,
-    )
     claimed = worktable.claim_batch(
         session,
         OutboxMessage,
-        due,
+        _due(now, max_attempts),
         limit,
         {
             "status": DeliveryStatus.SENDING,
             "locked_at": now,
+            "lease_expires_at": now + lease,
             "call_started_at": None,
             "attempts": OutboxMessage.attempts + 1,
         },
@@ -181,8 +196,14 @@ INTERRUPTED_SMS_ERROR = (
 )
 
 
-def recover_interrupted(session: Session, now: datetime, lease: timedelta) -> int:
-    """Messages whose worker went silent (killed, host lost) before recording an outcome.
+def recover_interrupted(session: Session, now: datetime) -> int:
+    """Messages whose worker went silent (killed, host lost) before recording an outcome
+    and whose lease is over: how many (``_release``)."""
+    return len(worktable.release_expired(session, work_table(), now))
+
+
+def _release(session: Session, silent: sa.ColumnElement[bool], now: datetime) -> list[int]:
+    """What becomes of the ``silent`` messages (``sending``, their lease over).
 
     A message whose provider call never started goes back to the queue: the provider never
     saw it. An e-mail whose call had started goes back too: it is sent again with the same
@@ -190,24 +211,31 @@ def recover_interrupted(session: Session, now: datetime, lease: timedelta) -> in
     had started is not sent blindly again: the provider may have it, so it is set aside for
     a person to check.
     """
-    silent = sa.and_(
-        OutboxMessage.status == DeliveryStatus.SENDING,
-        OutboxMessage.locked_at <= now - lease,
-    )
     uncertain = sa.and_(
         OutboxMessage.channel == MessageChannel.SMS, OutboxMessage.call_started_at.is_not(None)
     )
-    again = session.execute(
+    released = {"locked_at": None, "lease_expires_at": None}
+    again = session.scalars(
         sa.update(OutboxMessage)
         .where(silent, sa.not_(uncertain))
-        .values(status=DeliveryStatus.PENDING, locked_at=None, available_at=now)
-    )
-    set_aside = session.execute(
+        .values(status=DeliveryStatus.PENDING, available_at=now, **released)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session="fetch")
+    ).all()
+    set_aside = session.scalars(
         sa.update(OutboxMessage)
         .where(silent, uncertain)
-        .values(status=DeliveryStatus.NEEDS_CHECK, locked_at=None, last_error=INTERRUPTED_SMS_ERROR)
-    )
-    return rows_changed(again) + rows_changed(set_aside)
+        .values(status=DeliveryStatus.NEEDS_CHECK, last_error=INTERRUPTED_SMS_ERROR, **released)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session="fetch")
+    ).all()
+    return [*again, *set_aside]
+
+
+def _end_lease(message: OutboxMessage) -> None:
+    """An outcome is recorded: the worker no longer holds the message."""
+    message.locked_at = None
+    message.lease_expires_at = None
 
 
 def record_sent(
@@ -216,7 +244,7 @@ def record_sent(
     message.status = DeliveryStatus.SENT
     message.provider, message.provider_id = provider, provider_id
     message.sent_at = now
-    message.locked_at = None
+    _end_lease(message)
     message.last_error = None
     session.flush()
 
@@ -238,7 +266,7 @@ def record_retry(
     """A temporary failure: pending again after a growing wait (True), or failed once its
     attempts are used up."""
     message.last_error = error[:500]
-    message.locked_at = None
+    _end_lease(message)
     if message.attempts >= max_attempts:
         message.status = DeliveryStatus.FAILED
         message.failed_at = now
@@ -254,7 +282,7 @@ def record_failure(session: Session, message: OutboxMessage, error: str, now: da
     message.status = DeliveryStatus.FAILED
     message.last_error = error[:500]
     message.failed_at = now
-    message.locked_at = None
+    _end_lease(message)
     session.flush()
 
 
@@ -262,7 +290,7 @@ def record_unknown_outcome(session: Session, message: OutboxMessage, error: str)
     """The provider may or may not have sent the SMS: a person decides, nobody resends."""
     message.status = DeliveryStatus.NEEDS_CHECK
     message.last_error = error[:500]
-    message.locked_at = None
+    _end_lease(message)
     session.flush()
 
 
@@ -355,29 +383,27 @@ def messages_to_hand_over(
     now: datetime,
     after: timedelta,
     max_attempts: int,
-    limit: int = 1000,
+    limit: int = worktable.SWEEP_LIMIT,
 ) -> list[int]:
-    """Due messages the queue may have lost: pending, and not handed over for ``after``."""
-    ids = list(
-        session.execute(
-            sa.select(OutboxMessage.id)
-            .where(
-                OutboxMessage.status == DeliveryStatus.PENDING,
-                OutboxMessage.available_at <= now,
-                OutboxMessage.attempts < max_attempts,
-                # Due for a while and not handed over lately: the queue should have had it.
-                OutboxMessage.available_at <= now - after,
-                sa.or_(OutboxMessage.handed_at.is_(None), OutboxMessage.handed_at <= now - after),
-            )
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        ).scalars()
+    """Due messages the queue may have lost: pending, and not handed over for ``after``
+    (marked handed over now)."""
+    return worktable.hand_over_forgotten(session, work_table(max_attempts), now, after, limit)
+
+
+def work_table(max_attempts: int = Settings.max_delivery_attempts) -> worktable.WorkTable:
+    """The outbox as the sweeper sees it (``max_attempts``: ``GRC_MAX_DELIVERY_ATTEMPTS``)."""
+
+    def forgotten(now: datetime, after: timedelta) -> sa.ColumnElement[bool]:
+        # Due for a while: the after-commit hand-over (or RQ's retry) should have had it.
+        return sa.and_(_due(now, max_attempts), OutboxMessage.available_at <= now - after)
+
+    return worktable.WorkTable(
+        work=worktable.Work.DELIVERY,
+        model=OutboxMessage,
+        held=OutboxMessage.status == DeliveryStatus.SENDING,
+        forgotten=forgotten,
+        release=_release,
     )
-    if ids:
-        session.execute(
-            sa.update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(handed_at=now)
-        )
-    return ids
 
 
 def cancel_pending(session: Session, claim_id: int, purpose: Purpose, reason: str) -> list[int]:

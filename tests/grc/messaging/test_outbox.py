@@ -107,7 +107,7 @@ def test_same_key_is_queued_once(app_ctx, handed):
 
 
 def _claim(at: datetime, limit: int = 100, max_attempts: int = 6) -> list[OutboxMessage]:
-    claimed = outbox.claim_due_messages(db.session, at, limit, max_attempts)
+    claimed = outbox.claim_due_messages(db.session, at, limit, max_attempts, lease=LEASE)
     db.session.commit()
     return claimed
 
@@ -164,9 +164,9 @@ def test_interrupted_sms_is_set_aside_for_a_person(app_ctx, handed):
     outbox.mark_calls_started(db.session, claimed, NOW)
     db.session.commit()
     # Still within the worker's lease: left alone.
-    assert outbox.recover_interrupted(db.session, NOW + timedelta(seconds=30), LEASE) == 0
+    assert outbox.recover_interrupted(db.session, NOW + timedelta(seconds=30)) == 0
     later = NOW + LEASE + timedelta(seconds=1)
-    assert outbox.recover_interrupted(db.session, later, LEASE) == 1
+    assert outbox.recover_interrupted(db.session, later) == 1
     db.session.commit()
     db.session.refresh(message)
     assert message.status == DeliveryStatus.NEEDS_CHECK
@@ -182,7 +182,7 @@ def test_interrupted_sms_never_handed_to_the_provider_is_sent_again(app_ctx, han
     outbox.mark_calls_started(db.session, batch[:1], NOW)
     db.session.commit()
     later = NOW + LEASE + timedelta(seconds=1)
-    assert outbox.recover_interrupted(db.session, later, LEASE) == 2
+    assert outbox.recover_interrupted(db.session, later) == 2
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(OutboxMessage, called.id).status == DeliveryStatus.NEEDS_CHECK
@@ -196,7 +196,7 @@ def test_interrupted_sms_never_handed_to_the_provider_is_sent_again(app_ctx, han
 def test_interrupted_email_is_sent_again_with_the_same_key(app_ctx, handed):
     message = _queue(channel=MessageChannel.EMAIL, subject="Demande")
     _claim(NOW)
-    assert outbox.recover_interrupted(db.session, NOW + LEASE * 2, LEASE) == 1
+    assert outbox.recover_interrupted(db.session, NOW + LEASE * 2) == 1
     db.session.commit()
     [again] = _claim(NOW + LEASE * 2)
     assert again.id == message.id
