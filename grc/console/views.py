@@ -120,9 +120,9 @@ def index() -> Any:
         found
         and not _htmx()
         and len(found.matches) == 1
-        and found.matches[0].matched_by in ("reference", "phone")
+        and found.matches[0].matched_by == "reference"
     ):
-        # A claim reference or a full number names one tenant: the card, at once.
+        # A claim reference names its tenant: the card, at once.
         return redirect(url_for("console.tenant", tenant_id=found.matches[0].tenant.id))
     template = "console/_results.html" if _htmx() else "console/index.html"
     return render_template(template, q=q, found=found)
