@@ -112,33 +112,26 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
             ),
             "reference",
         )
-    elif looks_like_phone(query) and (number := normalise_phone(query)):
-        add(
-            list(
-                session.execute(
-                    sa.select(TenantPhone.tenant_id)
-                    .where(TenantPhone.number == number)
-                    .order_by(TenantPhone.tenant_id)
-                    .limit(wanted)
-                ).scalars()
-            ),
-            "phone",
-        )
-    elif pattern := partial_phone_pattern(query):
-        # Planned without the LIMIT, PostgreSQL reads the trigram index on the numbers (as
-        # for names below) instead of walking every number hoping to meet matches early.
-        partial = (
-            sa.select(TenantPhone.tenant_id)
-            .where(TenantPhone.number.like(pattern))
-            .cte("phone_part")
-            .prefix_with("MATERIALIZED", dialect="postgresql")
-        )
-        add(
-            list(
-                session.execute(sa.select(partial.c.tenant_id).distinct().limit(wanted)).scalars()
-            ),
-            "phone",
-        )
+    elif PHONE_CHARS_RE.match(query) and (
+        (number := normalise_phone(query) if looks_like_phone(query) else None)
+        or partial_phone_pattern(query)
+    ):
+        if number:
+            add(
+                list(
+                    session.execute(
+                        sa.select(TenantPhone.tenant_id)
+                        .where(TenantPhone.number == number)
+                        .order_by(TenantPhone.tenant_id)
+                        .limit(wanted)
+                    ).scalars()
+                ),
+                "phone",
+            )
+        # Not a whole number we know: a number being typed ("06 12 34 56 7" is one digit
+        # short of a number, and yet possible), or a part of one.
+        if not found and (pattern := partial_phone_pattern(query)):
+            add(_numbers_like(session, pattern, wanted), "phone")
     else:
         words = [w for w in search_key(query).split() if w]
         if words:
@@ -173,6 +166,23 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
         TenantMatch(by_id[i], how, lease_of.get(i)) for i, how in found.items() if i in by_id
     ]
     return TenantSearch(matches, truncated)
+
+
+def _numbers_like(session: Session, pattern: str, limit: int) -> list[int]:
+    """Tenants holding a number that matches ``pattern`` (part of a number)."""
+    # Planned without the LIMIT, PostgreSQL reads the trigram index on the numbers (as for
+    # names below) instead of walking every number hoping to meet matches early.
+    partial = (
+        sa.select(TenantPhone.tenant_id)
+        .where(TenantPhone.number.like(pattern))
+        .cte("phone_part")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return list(
+        session.execute(
+            sa.select(partial.c.tenant_id).distinct().order_by(partial.c.tenant_id).limit(limit)
+        ).scalars()
+    )
 
 
 def _search_by_text(
