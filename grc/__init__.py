@@ -1,11 +1,11 @@
 """GRC: claims handling for social-housing landlords. ``create_app`` builds the application.
 
 The package holds the shared modules (configuration, database helpers, errors, auth, the
-API's argument parsing, the work tables) and one package per domain: ``housing``,
-``people``, ``claims``, ``contracts``, ``inbound`` and ``messaging``, each saying in its
-docstring what it owns and what it may import. The shared modules import no domain
-package, except ``auth`` (users and their tokens), ``catalogue`` (loads the catalogue), the
-CLI and the demo.
+API's argument parsing, the work tables, provider signatures) and one package per domain:
+``housing``, ``people``, ``claims``, ``contracts``, ``inbound``, ``messaging`` and
+``telephony``, each saying in its docstring what it owns and what it may import. The shared
+modules import no domain package, except ``auth`` (users and their tokens), ``catalogue``
+(loads the catalogue), the CLI and the demo.
 The core imports nothing of RQ, SendGrid or Twilio; ``contractors`` and ``notifications``
 are libraries it calls.
 """
@@ -16,7 +16,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, Request
+from flask import Flask, Request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 
 from grc.config import Settings
@@ -65,6 +65,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.inbound.api import blp as inbound_emails_blp
     from grc.messaging.api import blp as messages_blp
     from grc.people.api import blp as tenants_blp
+    from grc.telephony.api import blp as calls_blp
 
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "API token (grc_…)"}
@@ -79,6 +80,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         messages_blp,
         work_orders_blp,
         inbound_emails_blp,
+        calls_blp,
     ):
         api.register_blueprint(blueprint)
 
@@ -88,41 +90,24 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.inbound.webhook import blp as inbound_blp
     from grc.messaging.views import blp as dev_outbox_page_blp
     from grc.messaging.webhooks import blp as webhooks_blp
+    from grc.telephony.webhook import blp as voice_webhooks_blp
 
     app.register_blueprint(docs_blp)
     app.register_blueprint(webhooks_blp)
+    app.register_blueprint(voice_webhooks_blp)
     app.register_blueprint(inbound_blp)
     app.register_blueprint(work_order_links_blp)
     app.register_blueprint(dev_outbox_page_blp)
     worktable.init_app(app)
 
-    # The staff web application. Only its forms carry CSRF tokens: the API is
-    # authenticated by bearer tokens, webhooks by their signatures and the contractors'
-    # pages by their signed links, never by the session cookie a forged post would ride on.
+    # The staff web application (its screens are registered with their packages below).
     from grc import web
     from grc.accounts.views import blp as accounts_blp
     from grc.console.views import blp as console_blp
-    from grc.extensions import csrf
 
     web.init_app(app)
     app.register_blueprint(accounts_blp)
     app.register_blueprint(console_blp)
-    exempted: tuple[Blueprint, ...] = (
-        catalogue_blp,
-        configuration_blp,
-        agencies_blp,
-        tenants_blp,
-        claims_blp,
-        messages_blp,
-        work_orders_blp,
-        inbound_emails_blp,
-        webhooks_blp,
-        inbound_blp,
-        work_order_links_blp,
-        dev_outbox_page_blp,
-    )
-    for unprotected in exempted:
-        csrf.exempt(unprotected)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -38,6 +38,9 @@ class Permission(StrEnum):
     # Inbound e-mail: read what came in (and why it was not applied), attach or reprocess it.
     INBOUND_READ = "inbound:read"
     INBOUND_TRIAGE = "inbound:triage"
+    # Incoming calls: see who is waiting or being handled; pick one up, link its claims.
+    CALLS_READ = "calls:read"
+    CALLS_HANDLE = "calls:handle"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -51,6 +54,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CLAIMS_COMMENT,
             Permission.INBOUND_READ,
             Permission.INBOUND_TRIAGE,
+            Permission.CALLS_READ,
+            Permission.CALLS_HANDLE,
         }
     ),
     Role.UNIT: frozenset(
@@ -71,6 +76,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CLAIMS_READ,
             Permission.MESSAGES_READ,
             Permission.INBOUND_READ,
+            Permission.CALLS_READ,
         }
     ),
     Role.ADMIN: frozenset(

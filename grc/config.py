@@ -19,6 +19,8 @@ _DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # A JSON request is a few kilobytes: a megabyte leaves room and keeps a flood out of memory.
 MAX_REQUEST_BYTES = 1024 * 1024
+# Twilio refuses a queue name longer than this.
+MAX_QUEUE_NAME = 64
 
 
 class ConfigError(ValueError):
@@ -138,6 +140,8 @@ class Settings:
     twilio_auth_token: str | None = None
     twilio_from_number: str | None = None
     twilio_api_base_url: str | None = None
+    # The Twilio queue incoming calls wait in until an agent picks up (<Enqueue>'s name).
+    call_queue: str = "accueil"
     # A worker that claimed a message and went silent this long is presumed dead: keep it
     # above the longest batch (waves of delivery_threads calls of at most ~20 s each).
     delivery_lease_seconds: int = 120
@@ -208,6 +212,7 @@ class Settings:
             twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
             twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
             twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
+            call_queue=env.get("GRC_CALL_QUEUE", "accueil").strip(),
             delivery_lease_seconds=_positive_int(env, "GRC_DELIVERY_LEASE_SECONDS", 120),
             sweep_after_seconds=_positive_int(env, "GRC_SWEEP_AFTER_SECONDS", 30),
             max_delivery_attempts=_positive_int(env, "GRC_MAX_DELIVERY_ATTEMPTS", 6),
@@ -270,6 +275,8 @@ class Settings:
             raise ConfigError("TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN go together")
         if self.twilio_account_sid and not self.twilio_from_number:
             raise ConfigError("TWILIO_FROM_NUMBER is required with Twilio credentials")
+        if not 1 <= len(self.call_queue) <= MAX_QUEUE_NAME:
+            raise ConfigError(f"GRC_CALL_QUEUE must be 1 to {MAX_QUEUE_NAME} characters")
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
             raise ConfigError("GRC_PUBLIC_URL must be an http(s) URL")
 
@@ -316,6 +323,9 @@ class Settings:
             # A form's CSRF token lives as long as the session, not an hour: an agent may
             # keep a claim form open through a long call.
             "WTF_CSRF_TIME_LIMIT": None,
+            # Flask-WTF checks no request by itself: the screens' blueprints ask it to
+            # (grc.web.pages), as only they are authenticated by the session cookie.
+            "WTF_CSRF_CHECK_DEFAULT": False,
             "BABEL_DEFAULT_LOCALE": self.default_locale,
             "BABEL_DEFAULT_TIMEZONE": self.timezone,
             # Sign-in counters are shared by every gunicorn worker through Redis; in memory

@@ -5,5 +5,6 @@ change of a claim causes; the claims API.
 
 May import: the app's shared modules, ``grc.housing``, ``grc.people``, ``grc.messaging``
 (its outbox, to notify) and ``grc.contracts`` (a claim routed to a contract opens, cancels
-or supersedes its work order). It never imports ``grc.inbound``.
+or supersedes its work order). It never imports ``grc.inbound``; of ``grc.telephony``, only
+its models (a claim shows the calls it was registered during).
 """

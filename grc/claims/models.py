@@ -12,6 +12,7 @@ from grc.db import StrEnum, UTCDateTime, enum_column_type, utcnow
 from grc.extensions import Model
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory
 from grc.people.models import Tenant, User
+from grc.telephony.models import Call
 
 
 class Clock(StrEnum):
@@ -331,6 +332,10 @@ class Claim(Model):
     )
     callers: Mapped[list[ClaimCaller]] = relationship(
         back_populates="claim", order_by="ClaimCaller.id", passive_deletes="all"
+    )
+    # The calls during which the claim was registered (grc.telephony links them).
+    calls: Mapped[list[Call]] = relationship(
+        secondary="call_claims", viewonly=True, order_by="Call.received_at"
     )
 
     @property

@@ -143,6 +143,7 @@ def create_claim(
             "events": [],
             "photos": [],
             "callers": [],
+            "calls": [],  # linked to a call afterwards, if ever
         },
         statement=statement,
     )

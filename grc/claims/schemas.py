@@ -194,8 +194,18 @@ class PhotoUploadSchema(Schema):
     )
 
 
+class ClaimCallSchema(Schema):
+    id = fields.Integer()
+    received_at = fields.AwareDateTime()
+    caller_number = fields.String(allow_none=True)
+
+
 class ClaimDetailSchema(ClaimSchema):
     events = fields.List(fields.Nested(EventSchema))
+    calls = fields.List(
+        fields.Nested(ClaimCallSchema),
+        metadata={"description": "The calls during which the claim was registered"},
+    )
     photos = fields.List(
         fields.Nested(PhotoSchema),
         metadata={"description": "The claim's photos (their details; each image at its url)"},

@@ -20,6 +20,7 @@ from grc.errors import error_response
 from grc.extensions import db
 from grc.messaging.inbound_sms import receive_sms
 from grc.messaging.operations import ProviderUpdate, apply_provider_update
+from grc.provider_signatures import refused, twilio_request_authentic
 from notifications import callbacks
 
 log = logging.getLogger(__name__)
@@ -28,31 +29,10 @@ blp = Blueprint("webhooks", __name__, url_prefix="/webhooks")
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
 
-def _public_url() -> str:
-    base = settings().public_url
-    if base:
-        query = request.query_string.decode()
-        return f"{base}{request.path}" + (f"?{query}" if query else "")
-    return request.url
-
-
-def _refused() -> Response:
-    return error_response(HTTPStatus.FORBIDDEN, "The callback's signature is missing or wrong.")
-
-
-def _twilio_authentic() -> bool:
-    token = settings().twilio_auth_token
-    if not token:
-        return False
-    return callbacks.verify_twilio_request(
-        _public_url(), request.form.to_dict(), request.headers.get("X-Twilio-Signature"), token
-    )
-
-
 @blp.post("/twilio/status")
 def twilio_status() -> Response | tuple[str, int]:
-    if not _twilio_authentic():
-        return _refused()
+    if not twilio_request_authentic():
+        return refused()
     # The message key rides in the callback URL's query string: read form and query.
     try:
         update = callbacks.parse_twilio_status(request.values.to_dict())
@@ -69,8 +49,8 @@ def twilio_status() -> Response | tuple[str, int]:
 
 @blp.post("/twilio/inbound")
 def twilio_inbound() -> Response:
-    if not _twilio_authentic():
-        return _refused()
+    if not twilio_request_authentic():
+        return refused()
     try:
         sms = callbacks.parse_twilio_inbound(request.form.to_dict())
     except ValueError:
@@ -92,7 +72,7 @@ def sendgrid_events() -> Response | tuple[str, int]:
         request.headers.get("X-Twilio-Email-Event-Webhook-Signature"),
         request.headers.get("X-Twilio-Email-Event-Webhook-Timestamp"),
     ):
-        return _refused()
+        return refused()
     try:
         updates = callbacks.parse_sendgrid_events(payload)
     except ValueError:

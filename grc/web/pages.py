@@ -19,15 +19,23 @@ from werkzeug.exceptions import HTTPException
 
 from grc.auth import ROLE_PERMISSIONS, Permission
 from grc.errors import DomainError, error_response, safe_rollback
-from grc.extensions import login_manager
+from grc.extensions import csrf, login_manager
 from grc.people.models import Role
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+# The blueprints of screens: only their posts carry (and are checked for) a CSRF token. The
+# API is authenticated by bearer tokens, webhooks by their signatures and the contractors'
+# pages by their signed links, never by the session cookie a forged post would ride on.
+_SCREENS: set[str] = set()
+
+
 def page_blueprint(name: str, import_name: str, **options: Any) -> Blueprint:
-    """A blueprint of screens: its templates in ``templates/``, its errors as pages."""
+    """A blueprint of screens: its templates in ``templates/``, its errors as pages, its
+    posts checked for the session's CSRF token."""
+    _SCREENS.add(name)
     blueprint = Blueprint(name, import_name, template_folder="templates", **options)
     blueprint.register_error_handler(DomainError, _domain_error_page)
     blueprint.register_error_handler(HTTPException, _http_error_page)
@@ -140,6 +148,11 @@ def _database_unavailable_page(error: Exception) -> Any:
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def check_csrf_on_screens() -> None:
+        if request.blueprint in _SCREENS:
+            csrf.protect()
+
     @app.context_processor
     def page_context() -> dict[str, Any]:
         return {"navigation": navigation(app), "can": can}

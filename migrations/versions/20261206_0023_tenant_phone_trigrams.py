@@ -2,7 +2,7 @@
 (PostgreSQL only; SQLite reads its few numbers without it).
 
 Revision ID: 0023
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-06 07:40:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

@@ -41,6 +41,8 @@ def test_environment_is_read_and_validated(tmp_path):
         ({"GRC_BUSINESS_HOURS": "8h-17h"}, "GRC_BUSINESS_HOURS"),
         ({"GRC_BUSINESS_DAYS": "fri-mon"}, "GRC_BUSINESS_DAYS"),
         ({"GRC_DEFAULT_LOCALE": "de"}, "GRC_DEFAULT_LOCALE"),
+        ({"GRC_CALL_QUEUE": " "}, "GRC_CALL_QUEUE"),
+        ({"GRC_CALL_QUEUE": "q" * 65}, "GRC_CALL_QUEUE"),
     ],
 )
 def test_bad_settings_stop_the_start(tmp_path, env, message):

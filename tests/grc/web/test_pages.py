@@ -85,3 +85,21 @@ def test_deadlines_read_as_time_left_or_lateness(app):
     with app.test_request_context("/"), force_locale("fr"):
         assert formatting.until(now + timedelta(hours=3), now) == "dans 3\u202fh"
         assert formatting.until(now - timedelta(days=2), now) == "en retard de 2\u202fj"
+
+
+def test_only_the_screens_check_csrf_tokens(app, web_client, world):
+    from grc.web.pages import _SCREENS
+
+    assert {"accounts", "web"} <= _SCREENS
+    screens = {
+        rule.endpoint.split(".")[0]
+        for rule in app.url_map.iter_rules()
+        if "POST" in rule.methods
+        and not rule.rule.startswith(("/api/", "/webhooks/", "/wo/"))
+        and not rule.rule.startswith("/admin/dev-outbox")
+    }
+    # Every post reached with the session cookie belongs to a screen, hence is checked.
+    assert screens <= _SCREENS
+    # A webhook or an API call (no session cookie) is not asked for a token.
+    assert web_client.post("/webhooks/twilio/voice").status_code == 403
+    assert web_client.post("/api/v1/claims", json={}).status_code == 401
