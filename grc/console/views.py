@@ -4,11 +4,21 @@ same functions the API calls)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
 import phonenumbers
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from sqlalchemy.orm import joinedload
@@ -29,7 +39,10 @@ from grc.messaging.models import DeliveryStatus, MessageChannel
 from grc.messaging.queries import latest_sent_to
 from grc.people.models import Channel
 from grc.people.search import TenantMatch, search_tenants, tenant_with_home
-from grc.web.pages import NavItem, add_to_navigation, page, page_blueprint
+from grc.telephony import operations as telephony
+from grc.telephony.models import Call, CallStatus
+from grc.web.formatting import duration
+from grc.web.pages import NavItem, add_to_navigation, can, page, page_blueprint
 
 blp = page_blueprint("console", __name__, url_prefix="/console")
 add_to_navigation(NavItem("console.index", lazy_gettext("Console"), Permission.CLAIMS_CREATE))
@@ -70,6 +83,7 @@ def console_words() -> dict[str, Any]:
         "message_channel_words": MESSAGE_CHANNEL,
         "message_status_words": MESSAGE_STATUS,
         "now": utcnow(),
+        "calls_panel": can(Permission.CALLS_READ),
     }
 
 
@@ -88,6 +102,12 @@ def console_phone(number: str | None) -> str:
         else phonenumbers.PhoneNumberFormat.INTERNATIONAL
     )
     return phonenumbers.format_number(parsed, style)
+
+
+@blp.app_template_filter("console_seconds")
+def console_seconds(seconds: int) -> str:
+    """A wait as the panel says it: "45 s", "2 min", "1 h"."""
+    return duration(timedelta(seconds=seconds))
 
 
 def _htmx() -> bool:
@@ -125,7 +145,65 @@ def index() -> Any:
         # A claim reference names its tenant: the card, at once.
         return redirect(url_for("console.tenant", tenant_id=found.matches[0].tenant.id))
     template = "console/_results.html" if _htmx() else "console/index.html"
-    return render_template(template, q=q, found=found)
+    return render_template(template, q=q, found=found, error=None), HTTPStatus.OK
+
+
+# The call an agent took from the console, kept in their session: the claims they register
+# while it goes on are linked to it.
+_CURRENT_CALL = "console_call_id"
+
+
+def _current_call() -> Call | None:
+    """The call this agent took and is still on, if any."""
+    call_id = session.get(_CURRENT_CALL)
+    if not call_id or not can(Permission.CALLS_HANDLE):
+        return None
+    call = db.session.get(Call, call_id)
+    if call is None or call.status != CallStatus.IN_PROGRESS:
+        return None
+    return call if call.taken_by_id == current_user().id else None
+
+
+def _link_to_current_call(claim: Claim) -> None:
+    call = _current_call()
+    if call is not None:
+        telephony.link_claim(db.session, call, claim, current_user(), utcnow())
+
+
+@blp.get("/calls")
+@page(Permission.CALLS_READ)
+def calls() -> Any:
+    """The calls waiting or being handled, for the console's panel (polled every 5 s)."""
+    return render_template(
+        "console/_calls.html",
+        calls=telephony.calls_in_progress(db.session, utcnow()),
+        me=current_user(),
+    )
+
+
+@blp.post("/calls/<int(max=2147483647):call_id>/take")
+@page(Permission.CALLS_HANDLE)
+def take_call(call_id: int) -> Any:
+    """Pick up a call and open the caller's card (the tenant chosen among those holding the
+    number), or the search box with the number when none does."""
+    form = AttachCallForm()  # a CSRF-checked form with nothing else to read
+    if not form.validate_on_submit():
+        abort(HTTPStatus.BAD_REQUEST)
+    call = db.session.get(Call, call_id)
+    if call is None:
+        abort(HTTPStatus.NOT_FOUND)
+    try:
+        telephony.take_call(db.session, call, current_user(), utcnow())
+    except Conflict:
+        db.session.rollback()
+        message = _("Another agent took this call, or it is over.")
+        return render_template("console/index.html", q="", found=None, error=message), 409
+    db.session.commit()
+    session[_CURRENT_CALL] = call.id
+    tenant_id = request.form.get("tenant_id", type=int)
+    if tenant_id:
+        return redirect(url_for("console.tenant", tenant_id=tenant_id))
+    return redirect(url_for("console.index", q=console_phone(call.caller_number) or None))
 
 
 @dataclass(frozen=True)
@@ -204,6 +282,7 @@ def _render_card(
         "attach_form": AttachCallForm(),
         "saved": saved,
         "attached": attached,
+        "current_call": _current_call(),
         "saved_deadline": _deadline_reason(catalogue, saved) if saved else None,
         "error": error,
     }
@@ -327,6 +406,7 @@ def create_claim(tenant_id: int) -> Any:
         else:
             message = _("No treatment unit can take this claim; nothing was saved.")
         return _render_card(found, form, HTTPStatus.CONFLICT, error=message)
+    _link_to_current_call(claim)
     db.session.commit()
     flash(_("Claim %(reference)s is registered.", reference=claim.reference), "success")
     return redirect(url_for("console.tenant", tenant_id=found.tenant.id, saved=claim.id))
@@ -388,6 +468,7 @@ def attach_call(tenant_id: int, reference: str) -> Any:
         db.session.rollback()
         message = _("This claim is no longer open: register a new claim for this call.")
         return _render_card(found, _claim_form(found), HTTPStatus.CONFLICT, error=message)
+    _link_to_current_call(claim)
     db.session.commit()
     flash(_("The call is attached to claim %(reference)s.", reference=claim.reference), "success")
     target = claim_url(claim)

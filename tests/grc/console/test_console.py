@@ -3,6 +3,7 @@ the claim form and the call attached to an open claim."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -13,6 +14,8 @@ from grc.claims.models import Claim, ClaimCaller, ClaimStatus, IntakeChannel
 from grc.db import utcnow
 from grc.extensions import db
 from grc.messaging.models import OutboxMessage
+from grc.telephony import operations as telephony
+from grc.telephony.models import Call, CallClaim, CallStatus
 from tests.pages import csrf_token, sign_in_as
 
 HTMX = {"HX-Request": "true"}
@@ -323,3 +326,76 @@ def test_a_call_to_an_unknown_claim_is_not_found(agent, world):
     tenant, data = _form(agent, world)
     response = agent.post(f"/console/tenants/{tenant.id}/calls/R-2026-999999", data=data)
     assert response.status_code == 404
+
+
+# Incoming calls
+
+
+def _incoming(number: str | None = "+33612345678") -> Call:
+    call = telephony.receive_call(
+        db.session, "CA" + secrets.token_hex(16), number, "+33387000000", utcnow()
+    )
+    db.session.commit()
+    assert call is not None
+    return call
+
+
+def test_the_calls_in_progress_are_polled_with_the_callers_tenant(agent, world):
+    assert 'hx-trigger="load, every 5s"' in agent.get("/console").get_data(as_text=True)
+    _incoming()
+    html = agent.get("/console/calls", headers=HTMX).get_data(as_text=True)
+    assert "06 12 34 56 78" in html
+    assert "Prendre l’appel : LEFÈVRE Élodie" in html
+    assert "en attente depuis" in html
+
+
+def test_taking_a_call_opens_the_card_and_links_the_claims_registered(agent, world):
+    call = _incoming()
+    tenant = world.tenants["TIL-11"]
+    token = csrf_token(agent, "/console")
+    response = agent.post(
+        f"/console/calls/{call.id}/take", data={"csrf_token": token, "tenant_id": tenant.id}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/console/tenants/{tenant.id}")
+    db.session.expire_all()
+    assert call.status == CallStatus.IN_PROGRESS
+    assert call.taken_by_id == world.users["agent"].id
+    card = agent.get(response.headers["Location"]).get_data(as_text=True)
+    assert "liées à cet appel" in card
+
+    tenant, data = _form(agent, world, tenant_key="TIL-11")
+    assert agent.post(f"/console/tenants/{tenant.id}/claims", data=data).status_code == 302
+    [claim] = _claims()
+    [link] = db.session.execute(sa.select(CallClaim)).scalars()
+    assert (link.call_id, link.claim_id) == (call.id, claim.id)
+
+
+def test_a_call_from_an_unknown_number_opens_the_search_with_it(agent):
+    call = _incoming("+33699999999")
+    token = csrf_token(agent, "/console")
+    response = agent.post(f"/console/calls/{call.id}/take", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert "q=06+99+99+99+99" in response.headers["Location"]
+
+
+def test_a_call_another_agent_took_is_refused(agent, world):
+    call = _incoming()
+    telephony.take_call(db.session, call, world.users["agent2"], utcnow())
+    db.session.commit()
+    token = csrf_token(agent, "/console")
+    response = agent.post(f"/console/calls/{call.id}/take", data={"csrf_token": token})
+    assert response.status_code == 409
+    assert "Un autre chargé" in response.get_data(as_text=True)
+    # Without the token, nothing is taken.
+    other = _incoming("+33701020304")
+    assert agent.post(f"/console/calls/{other.id}/take").status_code == 400
+    db.session.expire_all()
+    assert other.status == CallStatus.WAITING
+
+
+def test_no_claim_is_linked_without_a_call_taken(agent, world):
+    _incoming()  # waiting, nobody took it
+    tenant, data = _form(agent, world)
+    assert agent.post(f"/console/tenants/{tenant.id}/claims", data=data).status_code == 302
+    assert db.session.execute(sa.select(sa.func.count(CallClaim.call_id))).scalar_one() == 0
