@@ -13,7 +13,10 @@ from flask import Flask
 
 from grc.accounts.passwords import hash_password
 from grc.claims.models import Claim, ClaimCaller
+from grc.db import utcnow
 from grc.extensions import db
+from grc.telephony import operations as telephony
+from grc.telephony.models import CallClaim
 from notifications.memory import MemorySender
 from tests.browser import (
     PASSWORD,
@@ -151,3 +154,40 @@ def test_an_agent_logs_a_call_then_attaches_the_next_one_keyboard_only(served, c
     [call] = db.session.execute(sa.select(ClaimCaller)).scalars()
     assert call.claim_id == claim.id
     assert call.tenant_id == world.tenants["TIL-12"].id
+
+
+def test_an_agent_takes_a_waiting_call_from_the_panel(served, chromium_browser):
+    base, world = served
+    call = telephony.receive_call(
+        db.session, "CA" + "0" * 32, "+33698765432", "+33387000000", utcnow()
+    )
+    db.session.commit()
+    page = new_page(chromium_browser)
+    sign_in(page, base, world.users["agent"].email)
+    take = page.get_by_role("button", name="Prendre l’appel : MARTIN Marie")
+    take.wait_for()  # the panel answers within its first poll
+    assert "06 98 76 54 32" in page.locator("#calls").inner_text()
+    save_screenshots(page, "console-calls")
+    assert axe_violations(page) == []
+    _tab_to(page, "#calls button")
+    with page.expect_navigation(url=re.compile(r"/console/tenants/\d+$")):
+        page.keyboard.press("Enter")
+    assert "En ligne depuis" in page.content()
+
+    _lift_claim_form_dwelling(page)
+    _tab_to(page, "button[type=submit]:not([formaction])")
+    with page.expect_navigation(url=re.compile(r"saved=\d+")):
+        page.keyboard.press("Enter")
+    [claim] = db.session.execute(sa.select(Claim)).scalars()
+    [link] = db.session.execute(sa.select(CallClaim)).scalars()
+    assert (link.call_id, link.claim_id) == (call.id, claim.id)
+
+
+def _lift_claim_form_dwelling(page) -> None:
+    """A leak in the dwelling: the category typed, the rest as it comes."""
+    assert page.evaluate("document.activeElement.id") == "category"
+    page.keyboard.type("Fuite d'eau active", delay=20)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Escape")
+    _tab_to(page, "#description")
+    page.keyboard.type("L'eau coule sous l'évier")
