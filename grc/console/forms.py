@@ -7,7 +7,14 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -54,6 +61,11 @@ class ClaimForm(FlaskForm):
     resolution = TextAreaField(
         _l("Answer given"), validators=[Optional(), Length(max=MAX_DESCRIPTION)]
     )
+
+
+class TakeCallForm(FlaskForm):
+    # The tenant, among those holding the caller's number, whose card opens.
+    tenant_id = IntegerField(validators=[Optional()])
 
 
 class AttachCallForm(FlaskForm):

@@ -30,7 +30,13 @@ from grc.claims import catalogue_cache, operations, queries
 from grc.claims.catalogue_cache import CategoryValue
 from grc.claims.models import Claim, IntakeChannel, LocationKind
 from grc.clock import local_today
-from grc.console.forms import AttachCallForm, ClaimForm, category_code, leaf_categories
+from grc.console.forms import (
+    AttachCallForm,
+    ClaimForm,
+    TakeCallForm,
+    category_code,
+    leaf_categories,
+)
 from grc.db import utcnow
 from grc.errors import Conflict, InvalidInput, NotFound
 from grc.extensions import db
@@ -186,9 +192,9 @@ def calls() -> Any:
 def take_call(call_id: int) -> Any:
     """Pick up a call and open the caller's card (the tenant chosen among those holding the
     number), or the search box with the number when none does."""
-    form = AttachCallForm()  # a CSRF-checked form with nothing else to read
+    form = TakeCallForm()
     if not form.validate_on_submit():
-        abort(HTTPStatus.BAD_REQUEST)
+        abort(HTTPStatus.UNPROCESSABLE_ENTITY)
     call = db.session.get(Call, call_id)
     if call is None:
         abort(HTTPStatus.NOT_FOUND)
@@ -200,9 +206,8 @@ def take_call(call_id: int) -> Any:
         return render_template("console/index.html", q="", found=None, error=message), 409
     db.session.commit()
     session[_CURRENT_CALL] = call.id
-    tenant_id = request.form.get("tenant_id", type=int)
-    if tenant_id:
-        return redirect(url_for("console.tenant", tenant_id=tenant_id))
+    if form.tenant_id.data:
+        return redirect(url_for("console.tenant", tenant_id=form.tenant_id.data))
     return redirect(url_for("console.index", q=console_phone(call.caller_number) or None))
 
 
