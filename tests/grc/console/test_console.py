@@ -399,3 +399,34 @@ def test_no_claim_is_linked_without_a_call_taken(agent, world):
     tenant, data = _form(agent, world)
     assert agent.post(f"/console/tenants/{tenant.id}/claims", data=data).status_code == 302
     assert db.session.execute(sa.select(sa.func.count(CallClaim.call_id))).scalar_one() == 0
+
+
+def test_a_former_tenant_has_a_card_but_no_claim_form(agent, world):
+    from grc.people.models import Tenant
+
+    former = Tenant(first_name="Paul", last_name="Ancien")
+    former.refresh_search_name()
+    db.session.add(former)
+    db.session.commit()
+    html = agent.get(f"/console/tenants/{former.id}").get_data(as_text=True)
+    assert "n’a pas de bail en cours" in html
+    assert 'id="category"' not in html
+    _, data = _form(agent, world)
+    response = agent.post(f"/console/tenants/{former.id}/claims", data=data)
+    assert response.status_code == 422
+    assert _claims() == []
+
+
+def test_the_live_part_waits_for_a_category_it_knows(agent, world):
+    tenant = world.tenants["TIL-11"]
+    html = agent.get(
+        f"/console/tenants/{tenant.id}/similar", query_string={"category": "zz"}, headers=HTMX
+    ).get_data(as_text=True)
+    assert "dès que la catégorie est choisie" in html
+    html = agent.get(
+        f"/console/tenants/{tenant.id}/similar",
+        query_string={"category": "fuite d'eau", "location": "dwelling"},
+        headers=HTMX,
+    ).get_data(as_text=True)
+    assert "Priorité" in html
+    assert "Urgente" in html or "Urgent" in html
