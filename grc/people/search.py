@@ -47,6 +47,18 @@ def looks_like_phone(query: str) -> bool:
     return bool(PHONE_CHARS_RE.match(query)) and sum(c.isdigit() for c in query) >= MIN_PHONE_DIGITS
 
 
+def whole_phone_number(query: str) -> str | None:
+    """E.164 form of ``query`` when it is a whole, valid number ("06 12 34 56 78"); None for
+    anything else, such as a number still being typed ("06 12 34 56 7", which the parser
+    would take for a possible number)."""
+    if not looks_like_phone(query):
+        return None
+    number = normalise_phone(query)
+    if number is None or not phonenumbers.is_valid_number(phonenumbers.parse(number)):
+        return None
+    return number
+
+
 def partial_phone_pattern(query: str) -> str | None:
     """A LIKE pattern on stored E.164 numbers for part of a number as an agent types it:
     its start in the national ("06 12…") or international ("+33 6…", "0033 6…") form, or any
@@ -113,8 +125,7 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
             "reference",
         )
     elif PHONE_CHARS_RE.match(query) and (
-        (number := normalise_phone(query) if looks_like_phone(query) else None)
-        or partial_phone_pattern(query)
+        (number := whole_phone_number(query)) or partial_phone_pattern(query)
     ):
         if number:
             add(
@@ -128,9 +139,9 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
                 ),
                 "phone",
             )
-        # Not a whole number we know: a number being typed ("06 12 34 56 7" is one digit
-        # short of a number, and yet possible), or a part of one.
-        if not found and (pattern := partial_phone_pattern(query)):
+        # Not a whole number: a number being typed ("06 12 34 56 7") or a part of one. A whole
+        # number nobody holds finds nobody (the calls panel asks for every caller's).
+        elif pattern := partial_phone_pattern(query):
             add(_numbers_like(session, pattern, wanted), "phone")
     else:
         words = [w for w in search_key(query).split() if w]
