@@ -62,11 +62,14 @@ def _tab_to(page, selector: str, limit: int = 40) -> None:
     raise AssertionError(f"{selector} never got the focus")
 
 
-def _find_and_open(page, typed: str, name: str) -> None:
+def _find_and_open(page, typed: str, name: str, screenshot: str | None = None) -> None:
     """Type in the search box (focused), go down into the results, open the tenant."""
     assert page.evaluate("document.activeElement.id") == "q"
     page.keyboard.type(typed, delay=40)
     page.locator("#results a", has_text=name).wait_for()
+    if screenshot:
+        save_screenshots(page, screenshot)
+        assert axe_violations(page) == []
     page.keyboard.press("ArrowDown")
     assert name in page.evaluate("document.activeElement.textContent")
     with page.expect_navigation(url=re.compile(r"/console/tenants/\d+$")):
@@ -100,14 +103,7 @@ def test_an_agent_logs_a_call_then_attaches_the_next_one_keyboard_only(served, c
     assert page.url.endswith("/console")  # the agent's home
 
     # Part of the caller's number (06 12 34 56 78), as it is read out.
-    _find_and_open(page, "56 78", "LEFÈVRE Élodie")
-    page.goto(f"{base}/console?q=56+78")  # the same search, to show and check it
-    save_screenshots(page, "console-search")
-    assert axe_violations(page) == []
-    page.locator("#q").focus()
-    page.keyboard.press("ArrowDown")
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/console/tenants/\d+"))
+    _find_and_open(page, "56 78", "LEFÈVRE Élodie", screenshot="console-search")
     page.wait_for_load_state()
 
     card = page.content()
