@@ -321,6 +321,10 @@ class Settings:
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.secure_cookies,
             "PERMANENT_SESSION_LIFETIME": timedelta(hours=self.session_hours),
+            # The cookie is sent when the session changes, not on every answer: a late
+            # answer (a favicon's 404) cannot put back an older cookie over a newer one, and
+            # a session lasts session_hours from sign-in, a working day.
+            "SESSION_REFRESH_EACH_REQUEST": False,
             # A form's CSRF token lives as long as the session, not an hour: an agent may
             # keep a claim form open through a long call.
             "WTF_CSRF_TIME_LIMIT": None,

@@ -239,6 +239,16 @@ class Catalogue:
                 return contract
         return None
 
+    def contracts_for(self, residence_id: int, day: date) -> list[ContractValue]:
+        """The contracts in force on that day that cover the residence (any category)."""
+        return [
+            contract
+            for contract in self._snapshot.contracts
+            if residence_id in contract.residence_ids
+            and contract.starts_on <= day
+            and (contract.ends_on is None or contract.ends_on >= day)
+        ]
+
     def rules_for(self, category_ids: tuple[int, ...]) -> list[RuleValue]:
         """The routing rules on any of these categories, whatever their scope."""
         rules = self._snapshot.rules_by_category

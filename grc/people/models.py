@@ -99,7 +99,18 @@ class Tenant(Model):
 
 class TenantPhone(Model):
     __tablename__ = "tenant_phones"
-    __table_args__ = (sa.UniqueConstraint("tenant_id", "number"),)
+    __table_args__ = (
+        sa.UniqueConstraint("tenant_id", "number"),
+        # Part of a number typed in the search box ("56 78", "06 12 3") is a LIKE on any
+        # part of the stored number: a trigram index serves it.
+        sa.Index(
+            "ix_tenant_phones_number_trgm",
+            "number",
+            postgresql_using="gin",
+            postgresql_ops={"number": "gin_trgm_ops"},
+            info={"postgresql_only": True},
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(sa.ForeignKey("tenants.id", ondelete="CASCADE"))

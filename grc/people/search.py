@@ -14,12 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import InstrumentedAttribute
 
-from grc.housing.models import Building, Dwelling
-from grc.people.models import Lease, Tenant
+from grc.housing.models import Building, Dwelling, Residence
+from grc.people.models import Lease, Tenant, TenantPhone
 from grc.text import search_key
 
 PHONE_CHARS_RE = re.compile(r"^[\d\s().+/-]+$")
 MIN_PHONE_DIGITS = 9
+# Part of a number ("56 78", "06 12 3"): fewer digits find too many tenants to be of use.
+MIN_PARTIAL_PHONE_DIGITS = 4
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,37 @@ def normalise_phone(raw: str, region: str = "FR") -> str | None:
 
 def looks_like_phone(query: str) -> bool:
     return bool(PHONE_CHARS_RE.match(query)) and sum(c.isdigit() for c in query) >= MIN_PHONE_DIGITS
+
+
+def whole_phone_number(query: str) -> str | None:
+    """E.164 form of ``query`` when it is a whole, valid number ("06 12 34 56 78"); None for
+    anything else, such as a number still being typed ("06 12 34 56 7", which the parser
+    would take for a possible number)."""
+    if not looks_like_phone(query):
+        return None
+    number = normalise_phone(query)
+    if number is None or not phonenumbers.is_valid_number(phonenumbers.parse(number)):
+        return None
+    return number
+
+
+def partial_phone_pattern(query: str) -> str | None:
+    """A LIKE pattern on stored E.164 numbers for part of a number as an agent types it:
+    its start in the national ("06 12…") or international ("+33 6…", "0033 6…") form, or any
+    run of its digits ("56 78"). None when the query is not part of a number."""
+    if not PHONE_CHARS_RE.match(query):
+        return None
+    digits = "".join(c for c in query if c.isdigit())
+    if len(digits) < MIN_PARTIAL_PHONE_DIGITS:
+        return None
+    start = query.lstrip()
+    if start.startswith("+"):
+        return f"+{digits}%"
+    if digits.startswith("00"):
+        return f"+{digits[2:]}%"
+    if digits.startswith("0"):
+        return f"+33{digits[1:]}%"
+    return f"%{digits}%"
 
 
 def _like_all(
@@ -91,11 +124,10 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
             ),
             "reference",
         )
-    elif looks_like_phone(query):
-        number = normalise_phone(query)
+    elif PHONE_CHARS_RE.match(query) and (
+        (number := whole_phone_number(query)) or partial_phone_pattern(query)
+    ):
         if number:
-            from grc.people.models import TenantPhone
-
             add(
                 list(
                     session.execute(
@@ -107,6 +139,10 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
                 ),
                 "phone",
             )
+        # Not a whole number: a number being typed ("06 12 34 56 7") or a part of one. A whole
+        # number nobody holds finds nobody (the calls panel asks for every caller's).
+        elif pattern := partial_phone_pattern(query):
+            add(_numbers_like(session, pattern, wanted), "phone")
     else:
         words = [w for w in search_key(query).split() if w]
         if words:
@@ -141,6 +177,23 @@ def search_tenants(session: Session, query: str, today: date, limit: int = 20) -
         TenantMatch(by_id[i], how, lease_of.get(i)) for i, how in found.items() if i in by_id
     ]
     return TenantSearch(matches, truncated)
+
+
+def _numbers_like(session: Session, pattern: str, limit: int) -> list[int]:
+    """Tenants holding a number that matches ``pattern`` (part of a number)."""
+    # Planned without the LIMIT, PostgreSQL reads the trigram index on the numbers (as for
+    # names below) instead of walking every number hoping to meet matches early.
+    partial = (
+        sa.select(TenantPhone.tenant_id)
+        .where(TenantPhone.number.like(pattern))
+        .cte("phone_part")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
+    )
+    return list(
+        session.execute(
+            sa.select(partial.c.tenant_id).distinct().order_by(partial.c.tenant_id).limit(limit)
+        ).scalars()
+    )
 
 
 def _search_by_text(
@@ -219,3 +272,34 @@ def _name_order(session: Session) -> tuple[sa.ColumnElement[Any] | InstrumentedA
         # matches straight from the index; search_name is ASCII, so the order is the same.
         return (sa.literal_column("tenants.search_name USING ~<~"), Tenant.id)
     return (Tenant.search_name, Tenant.id)
+
+
+def tenant_with_home(session: Session, tenant_id: int, today: date) -> TenantMatch | None:
+    """One tenant with their phones and the lease current on ``today`` (the one that started
+    last), its dwelling, building with its equipment, residence and agency: what the call
+    centre's tenant card shows, in two queries. None for an unknown tenant."""
+    tenant = (
+        session.execute(
+            sa.select(Tenant).where(Tenant.id == tenant_id).options(joinedload(Tenant.phones))
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
+    if tenant is None:
+        return None
+    lease = session.execute(
+        sa.select(Lease)
+        .where(Lease.tenant_id == tenant_id, Lease.current_on(today))
+        .order_by(Lease.start_date.desc(), Lease.id.desc())
+        .limit(1)
+        .options(
+            joinedload(Lease.dwelling)
+            .joinedload(Dwelling.building)
+            .joinedload(Building.residence)
+            .joinedload(Residence.agency),
+            joinedload(Lease.dwelling)
+            .joinedload(Dwelling.building)
+            .selectinload(Building.equipment),
+        )
+    ).scalar_one_or_none()
+    return TenantMatch(tenant, "id", lease)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grc.people.search import normalise_phone
+from grc.people.search import normalise_phone, partial_phone_pattern
 from tests.factories import claim_payload
 
 
@@ -42,6 +42,38 @@ def test_by_phone_in_any_format(client, world, q):
     assert [r["tenant"]["id"] for r in results] == [world.tenants["TIL-11"].id]
     assert results[0]["matched_by"] == "phone"
     assert results[0]["tenant"]["phones"] == ["+33612345678"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "pattern"),
+    [
+        ("06 12 3", "+336123%"),
+        ("+33 6 12", "+33612%"),
+        ("0033 6 12", "+33612%"),
+        ("56 78", "%5678%"),
+        ("56.78", "%5678%"),
+        ("567", None),  # too few digits to be of use
+        ("rue 12 34", None),
+    ],
+)
+def test_part_of_a_number_as_typed(typed, pattern):
+    assert partial_phone_pattern(typed) == pattern
+
+
+@pytest.mark.parametrize(
+    "q", ["06 12 34", "06 12 34 56 7", "+33 6 12 3", "0033 612", "56 78", "3456"]
+)
+def test_by_part_of_a_phone_number(client, world, q):
+    results = _search(client, world, q)
+    assert [r["tenant"]["id"] for r in results] == [world.tenants["TIL-11"].id]
+    assert results[0]["matched_by"] == "phone"
+
+
+def test_part_of_a_number_finds_every_tenant_holding_it(client, world):
+    assert _search(client, world, "06 ") == []  # too short to search
+    assert len(_search(client, world, "11 11")) == 1
+    starts = {r["tenant"]["id"] for r in _search(client, world, "06 11")}
+    assert starts == {world.tenants["HAUS-12"].id}
 
 
 @pytest.mark.parametrize(
@@ -163,7 +195,7 @@ def _add_namesakes(count: int, start: int = 0) -> None:
     db.session.commit()
 
 
-@pytest.mark.parametrize("q", ["zorglub", "06 99 88 77 66"])
+@pytest.mark.parametrize("q", ["zorglub", "06 99 88 77 66", "99 88 77"])
 def test_search_says_when_it_cut_the_list(client, world, q):
     """Twenty matches are all shown; with a twenty-first, twenty are shown and the answer
     says the list was cut (the caller narrows the search instead of trusting it)."""
