@@ -523,3 +523,15 @@ def test_a_rule_with_bad_fields_is_refused(admin, world):
     assert _field_error(unknown, "category")
     assert _field_error(unknown, "scope")
     assert db.session.execute(sa.select(RoutingRule)).first() is None
+
+
+def test_a_deactivated_user_is_not_invited(admin, world):
+    user = world.users["agent2"]
+    user.active = False
+    db.session.commit()
+    page = f"/admin/users/{user.id}"
+    assert "Envoyer une invitation" not in admin.get(page).get_data(as_text=True)
+    refused = _post(admin, f"{page}/invitation", {}, page)
+    assert refused.status_code == 409
+    assert "Réactivez cet utilisateur" in refused.get_data(as_text=True)
+    assert db.session.execute(sa.select(Invitation)).first() is None
