@@ -535,3 +535,20 @@ def test_a_deactivated_user_is_not_invited(admin, world):
     assert refused.status_code == 409
     assert "Réactivez cet utilisateur" in refused.get_data(as_text=True)
     assert db.session.execute(sa.select(Invitation)).first() is None
+
+
+def test_edit_pages_show_the_current_values(admin, world):
+    unit = world.units["METZ-technique"]
+    html = admin.get(f"/admin/units/{unit.id}").get_data(as_text=True)
+    assert f'<option selected value="{unit.agency_id}">' in html
+    user = world.users["metz_tech"]
+    html = admin.get(f"/admin/users/{user.id}").get_data(as_text=True)
+    assert f'<option selected value="{unit.id}">' in html
+    assert '<option selected value="unit">' in html
+    metz = world.agencies["METZ"]
+    assert "Metz" in admin.get(f"/admin/agencies/{metz.id}").get_data(as_text=True)
+    policy = world.category("PLB-FUITE").sla_policy
+    html = admin.get(f"/admin/sla-policies/{policy.id}").get_data(as_text=True)
+    assert f'value="{policy.response_hours}"' in html
+    html = admin.get("/admin/categories/PLB-FUITE").get_data(as_text=True)
+    assert f'<option selected value="{policy.code}">' in html

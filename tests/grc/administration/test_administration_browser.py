@@ -75,12 +75,16 @@ def test_an_administrator_invites_a_user_and_adds_a_rule_with_the_keyboard(
     page.keyboard.type("nadia.haddad@bailleur.test")
     page.keyboard.press("Tab")
     page.keyboard.type("Nadia Haddad")
+    page.wait_for_load_state("networkidle")
     page.keyboard.press("Enter")  # the role proposed first: call-centre agent
     expect(page.get_by_text("Utilisateur Nadia Haddad créé")).to_be_visible()
     # From the name (focused), past the role, the unit and Save, to the invitation.
     for _ in range(4):
         page.keyboard.press("Tab")
     assert _focused(page) == "Envoyer une invitation"
+    # The page's own requests (its icon) answered first: a late answer re-sends the older
+    # session cookie, which would drop the message the next page shows.
+    page.wait_for_load_state("networkidle")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Invitation envoyée à nadia.haddad@bailleur.test")).to_be_visible()
     save_screenshots(page, "admin-user")
@@ -109,6 +113,7 @@ def test_an_administrator_invites_a_user_and_adds_a_rule_with_the_keyboard(
     page.keyboard.type("Proximite Metz")
     page.keyboard.press("Tab")
     assert _focused(page) == "Ajouter la règle"
+    page.wait_for_load_state("networkidle")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Règle d’orientation ajoutée")).to_be_visible()
     db.session.expire_all()
