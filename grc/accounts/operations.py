@@ -21,7 +21,7 @@ from grc.accounts.passwords import (
 )
 from grc.auth import revoke_tokens
 from grc.claims.models import TreatmentUnit
-from grc.db import rows_changed
+from grc.db import rows_changed, utcnow
 from grc.errors import Conflict, InvalidInput, NotFound
 from grc.messaging.models import MessageChannel, Purpose
 from grc.messaging.operations import NewMessage, queue_message
@@ -51,6 +51,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         user.password_hash = hash_password(password)
     if user.session_key is None:
         user.session_key = new_session_key()
+    user.last_signed_in_at = utcnow()
     session.flush()
     return user
 

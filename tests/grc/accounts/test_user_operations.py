@@ -49,3 +49,21 @@ def test_deactivation_ends_sessions_and_tokens_but_not_ones_own(world):
         operations.deactivate_user(db.session, admin, admin, utcnow())
     operations.reactivate_user(db.session, user)
     assert user.active
+
+
+def test_a_sign_in_is_dated_and_listed(web_client, world):
+    from grc.accounts.passwords import hash_password
+    from tests.pages import sign_in_as
+
+    user = world.users["manager"]
+    user.password_hash = hash_password("a long enough passphrase")
+    db.session.commit()
+    assert user.last_signed_in_at is None
+    assert operations.authenticate(db.session, user.email, "a long enough passphrase") is user
+    db.session.commit()
+    assert user.last_signed_in_at is not None
+
+    sign_in_as(web_client, world.users["admin"])
+    listed = web_client.get("/admin/users").get_data(as_text=True)
+    assert "jamais" in listed  # the others never signed in
+    assert listed.count("jamais") == len(world.users) - 1
