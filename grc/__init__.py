@@ -103,6 +103,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     # The staff web application (its screens are registered with their packages below).
     from grc import web
     from grc.accounts.views import blp as accounts_blp
+    from grc.administration.views import blp as administration_blp
     from grc.console.views import blp as console_blp
     from grc.contracts.admin_views import blp as contracts_admin_blp
     from grc.inbound.views import blp as mail_blp
@@ -111,6 +112,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(accounts_blp)
     app.register_blueprint(console_blp)
     app.register_blueprint(mail_blp)
+    app.register_blueprint(administration_blp)
     app.register_blueprint(contracts_admin_blp)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -12,9 +12,11 @@ import sqlalchemy as sa
 from flask import Flask
 from flask.cli import AppGroup
 
+from grc.accounts import operations as accounts
 from grc.auth import issue_token
 from grc.claims.models import TreatmentUnit
 from grc.db import utcnow
+from grc.errors import InvalidInput
 from grc.extensions import db
 from grc.people.models import Role, User
 
@@ -78,10 +80,15 @@ def create_user(email: str, name: str, role: str, unit_code: str | None) -> None
             )
     if Role(role) == Role.UNIT and unit is None:
         raise click.BadParameter("a unit user needs --unit", param_hint="--unit")
-    if db.session.execute(sa.select(User.id).where(User.email == email.lower())).first():
-        raise click.BadParameter(f"a user with email {email!r} exists", param_hint="--email")
-    user = User(email=email.lower(), name=name, role=Role(role), unit=unit)
-    db.session.add(user)
+    try:
+        # The same use case as the administration screen's.
+        user = accounts.create_user(
+            db.session, accounts.UserFields(email, name, Role(role), unit.id if unit else None)
+        )
+    except InvalidInput as error:
+        field, messages = next(iter((error.errors or {})["json"].items()))
+        option = "--unit" if field == "unit_id" else f"--{field}"
+        raise click.BadParameter(messages[0], param_hint=option) from None
     db.session.commit()
     click.echo(f"User {user.id} created ({user.role}).")
 

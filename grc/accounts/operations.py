@@ -1,4 +1,5 @@
-"""Sign-in, sign-out, password change and invitations. They flush, never commit."""
+"""Sign-in, sign-out, password change, invitations and the staff accounts an administrator
+keeps (create, change role or unit, deactivate). They flush, never commit."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ from grc.accounts.passwords import (
     needs_rehash,
     password_matches,
 )
-from grc.db import rows_changed
+from grc.auth import revoke_tokens
+from grc.claims.models import TreatmentUnit
+from grc.db import rows_changed, utcnow
 from grc.errors import Conflict, InvalidInput, NotFound
 from grc.messaging.models import MessageChannel, Purpose
 from grc.messaging.operations import NewMessage, queue_message
 from grc.messaging.rendering import render_email
-from grc.people.models import User
+from grc.people.models import Role, User
 
 INVITATION_VALIDITY = timedelta(days=7)
 
@@ -48,6 +51,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
         user.password_hash = hash_password(password)
     if user.session_key is None:
         user.session_key = new_session_key()
+    user.last_signed_in_at = utcnow()
     session.flush()
     return user
 
@@ -158,3 +162,68 @@ def accept_invitation(session: Session, secret: str, password: str, now: datetim
     user.password_hash = hash_password(password)
     end_sessions(session, user)
     return user
+
+
+@dataclass(frozen=True)
+class UserFields:
+    email: str
+    name: str
+    role: Role
+    # Required for the unit role (the table's CHECK), ignored for the others: only a unit's
+    # staff is bound to a queue.
+    unit_id: int | None = None
+
+
+def _unit_for(session: Session, command: UserFields) -> TreatmentUnit | None:
+    if command.role != Role.UNIT:
+        return None
+    if command.unit_id is None:
+        raise InvalidInput({"unit_id": ["A treatment unit's user needs their unit."]})
+    unit = session.get(TreatmentUnit, command.unit_id)
+    if unit is None:
+        raise InvalidInput({"unit_id": [f"No treatment unit with id {command.unit_id}."]})
+    return unit
+
+
+def create_user(session: Session, command: UserFields) -> User:
+    """A staff account without a password: the user chooses one through an invitation."""
+    email = command.email.strip().lower()
+    if session.execute(sa.select(User.id).where(sa.func.lower(User.email) == email)).first():
+        raise InvalidInput({"email": ["A user with this e-mail address exists already."]})
+    user = User(
+        email=email, name=command.name.strip(), role=command.role, unit=_unit_for(session, command)
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def change_user(session: Session, user: User, command: UserFields) -> User:
+    """Name, role and unit; a changed role or unit ends the user's sessions, so that no open
+    page keeps what the old role could see. The address is the sign-in name and stays."""
+    unit = _unit_for(session, command)
+    moved = user.role != command.role or user.unit_id != (unit.id if unit else None)
+    user.name = command.name.strip()
+    user.role = command.role
+    user.unit = unit
+    if moved:
+        end_sessions(session, user)
+    session.flush()
+    return user
+
+
+def deactivate_user(session: Session, user: User, by: User | None, now: datetime) -> None:
+    """The user signs in no more: their sessions end and their API tokens are revoked. The
+    account stays, for the claims and events that name it."""
+    if by is not None and by.id == user.id:
+        raise Conflict("You cannot deactivate your own account.")
+    user.active = False
+    end_sessions(session, user)
+    revoke_tokens(session, now, user=user)
+    session.flush()
+
+
+def reactivate_user(session: Session, user: User) -> None:
+    """The user may sign in again with their password (revoked tokens stay revoked)."""
+    user.active = True
+    session.flush()

@@ -21,6 +21,7 @@ from grc.claims.models import (
     ClaimCaller,
     ClaimEvent,
     ClaimStatus,
+    Clock,
     EventKind,
     IntakeChannel,
     LocationKind,
@@ -812,27 +813,191 @@ def delete_routing_rule(session: Session, rule: RoutingRule) -> None:
     session.flush()
 
 
+# A category's SLA policy given as this: none of its own, its domain's applies.
+DOMAIN_POLICY = ""
+
+
 @dataclass(frozen=True)
 class CategoryChange:
     label_fr: str | None = None
     label_en: str | None = None
     default_priority: Priority | None = None
     sla_policy: str | None = None
+    technical: bool | None = None
     active: bool | None = None
 
 
 def update_category(session: Session, category: Category, change: CategoryChange) -> Category:
     """Apply the fields that are given; ``None`` means unchanged."""
-    if change.sla_policy is not None:
-        policy = session.execute(
-            sa.select(SlaPolicy).where(SlaPolicy.code == change.sla_policy.strip().upper())
-        ).scalar_one_or_none()
-        if policy is None:
-            raise InvalidInput({"sla_policy": [f"Unknown SLA policy '{change.sla_policy}'."]})
-        category.sla_policy = policy
-    for name in ("label_fr", "label_en", "default_priority", "active"):
+    if change.sla_policy == DOMAIN_POLICY:
+        category.sla_policy = None
+    elif change.sla_policy is not None:
+        category.sla_policy = _policy_by_code(session, change.sla_policy)
+    for name in ("label_fr", "label_en", "default_priority", "technical", "active"):
         value = getattr(change, name)
         if value is not None:
             setattr(category, name, value)
     session.flush()
     return category
+
+
+@dataclass(frozen=True)
+class CategoryFields:
+    """A category as the administrator writes it: ``parent`` is its domain's code (none: a
+    domain itself), ``sla_policy`` a policy code (none: the domain's policy applies)."""
+
+    code: str
+    label_fr: str
+    label_en: str
+    parent: str | None = None
+    default_priority: Priority = Priority.NORMAL
+    sla_policy: str | None = None
+    technical: bool = False
+
+
+def _policy_by_code(session: Session, code: str) -> SlaPolicy:
+    policy = session.execute(
+        sa.select(SlaPolicy).where(SlaPolicy.code == code.strip().upper())
+    ).scalar_one_or_none()
+    if policy is None:
+        raise InvalidInput({"sla_policy": [f"Unknown SLA policy '{code}'."]})
+    return policy
+
+
+def create_category(session: Session, command: CategoryFields) -> Category:
+    """A new domain, or a new category inside a domain (the tree has two levels)."""
+    code = command.code.strip().upper()
+    errors: dict[str, list[str]] = {}
+    if session.execute(sa.select(Category.id).where(Category.code == code)).first():
+        errors["code"] = [f"A category '{code}' exists already."]
+    parent = None
+    if command.parent:
+        parent = session.execute(
+            sa.select(Category).where(Category.code == command.parent.strip().upper())
+        ).scalar_one_or_none()
+        if parent is None:
+            errors["parent"] = [f"Unknown category '{command.parent}'."]
+        elif parent.parent_id is not None:
+            errors["parent"] = ["A category belongs to a domain, not to another category."]
+    if errors:
+        raise InvalidInput(errors)
+    category = Category(
+        code=code,
+        parent=parent,
+        label_fr=command.label_fr.strip(),
+        label_en=command.label_en.strip(),
+        default_priority=command.default_priority,
+        technical=command.technical,
+        sla_policy=_policy_by_code(session, command.sla_policy) if command.sla_policy else None,
+    )
+    session.add(category)
+    session.flush()
+    return category
+
+
+@dataclass(frozen=True)
+class SlaPolicyFields:
+    code: str
+    label_fr: str
+    label_en: str
+    response_hours: int
+    resolution_hours: int
+    clock: Clock
+
+
+def _check_policy_hours(command: SlaPolicyFields) -> None:
+    # The same rule as the table's CHECK, said field by field before the database says it.
+    if command.response_hours <= 0:
+        raise InvalidInput({"response_hours": ["Must be at least 1 hour."]})
+    if command.resolution_hours < command.response_hours:
+        raise InvalidInput({"resolution_hours": ["Cannot be shorter than the response time."]})
+
+
+def create_sla_policy(session: Session, command: SlaPolicyFields) -> SlaPolicy:
+    _check_policy_hours(command)
+    code = command.code.strip().upper()
+    if session.execute(sa.select(SlaPolicy.id).where(SlaPolicy.code == code)).first():
+        raise InvalidInput({"code": [f"A policy '{code}' exists already."]})
+    policy = SlaPolicy(
+        code=code,
+        label_fr=command.label_fr.strip(),
+        label_en=command.label_en.strip(),
+        response_hours=command.response_hours,
+        resolution_hours=command.resolution_hours,
+        clock=command.clock,
+    )
+    session.add(policy)
+    session.flush()
+    return policy
+
+
+def update_sla_policy(session: Session, policy: SlaPolicy, command: SlaPolicyFields) -> SlaPolicy:
+    """New deadlines apply to claims created from now on; a claim keeps the deadlines it got.
+    The code names the policy in the catalogue file and stays."""
+    _check_policy_hours(command)
+    policy.label_fr = command.label_fr.strip()
+    policy.label_en = command.label_en.strip()
+    policy.response_hours = command.response_hours
+    policy.resolution_hours = command.resolution_hours
+    policy.clock = command.clock
+    session.flush()
+    return policy
+
+
+@dataclass(frozen=True)
+class UnitFields:
+    code: str
+    name: str
+    kind: str
+    agency_id: int | None = None
+    email: str | None = None
+
+
+def _check_unit(session: Session, command: UnitFields, unit: TreatmentUnit | None) -> str:
+    code = command.code.strip()
+    errors: dict[str, list[str]] = {}
+    # Codes are typed by people: "metz-technique" and "METZ-technique" would be one unit.
+    same_code = sa.select(TreatmentUnit.id).where(sa.func.upper(TreatmentUnit.code) == code.upper())
+    # An agency has one unit of each kind (the table's unique constraint): routing by kind
+    # would not know which of two to take.
+    same_kind = sa.select(TreatmentUnit.id).where(
+        TreatmentUnit.kind == command.kind, TreatmentUnit.agency_id == command.agency_id
+    )
+    if unit is not None:
+        same_code = same_code.where(TreatmentUnit.id != unit.id)
+        same_kind = same_kind.where(TreatmentUnit.id != unit.id)
+    if session.execute(same_code).first():
+        errors["code"] = [f"A unit '{code}' exists already."]
+    if command.agency_id is not None:
+        if session.get(Agency, command.agency_id) is None:
+            errors["agency_id"] = [f"No agency with id {command.agency_id}."]
+        elif session.execute(same_kind).first():
+            errors["kind"] = ["This agency has a unit of this kind already."]
+    if errors:
+        raise InvalidInput(errors)
+    return code
+
+
+def create_unit(session: Session, command: UnitFields) -> TreatmentUnit:
+    code = _check_unit(session, command, None)
+    unit = TreatmentUnit(
+        code=code,
+        name=command.name.strip(),
+        kind=command.kind.strip(),
+        agency_id=command.agency_id,
+        email=command.email.strip().lower() if command.email else None,
+    )
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def update_unit(session: Session, unit: TreatmentUnit, command: UnitFields) -> TreatmentUnit:
+    """Claims routed to the unit stay with it; new claims follow the changed unit."""
+    unit.code = _check_unit(session, command, unit)
+    unit.name = command.name.strip()
+    unit.kind = command.kind.strip()
+    unit.agency_id = command.agency_id
+    unit.email = command.email.strip().lower() if command.email else None
+    session.flush()
+    return unit

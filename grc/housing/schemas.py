@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
 from marshmallow import Schema, ValidationError, fields, validate
 
 from grc.fields import Text
+from grc.housing.operations import takes_texts
 from grc.people.search import normalise_phone
 
 
@@ -20,21 +20,9 @@ class MobileNumber(Text):
         number = normalise_phone(raw)
         if number is None:
             raise ValidationError("Not a phone number (for example 06 12 34 56 78).")
-        if not _takes_texts(number):
+        if not takes_texts(number):
             raise ValidationError("Must be a mobile number: the on-call alert is a text message.")
         return number
-
-
-def _takes_texts(number: str) -> bool:
-    parsed = phonenumbers.parse(number)
-    if phonenumbers.is_valid_number(parsed):
-        return phonenumbers.number_type(parsed) in (
-            phonenumbers.PhoneNumberType.MOBILE,
-            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-        )
-    # French mobiles are 06 and 07 numbers, including the ones not yet allocated to an
-    # operator in the library's tables and the range kept for fiction (the demo's).
-    return len(number) == 12 and number.startswith(("+336", "+337"))
 
 
 class AgencySchema(Schema):

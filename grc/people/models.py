@@ -165,6 +165,8 @@ class User(Model):
     session_key: Mapped[str | None] = mapped_column(sa.String(64))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set by a successful sign-in to the web application (API tokens do not set it).
+    last_signed_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[TreatmentUnit | None] = relationship()
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
