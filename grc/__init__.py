@@ -101,10 +101,13 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     # pages by their signed links, never by the session cookie a forged post would ride on.
     from grc import web
     from grc.accounts.views import blp as accounts_blp
+    from grc.claims.views import claim_blp, queue_blp
     from grc.extensions import csrf
 
     web.init_app(app)
     app.register_blueprint(accounts_blp)
+    app.register_blueprint(queue_blp)
+    app.register_blueprint(claim_blp)
     exempted: tuple[Blueprint, ...] = (
         catalogue_blp,
         configuration_blp,

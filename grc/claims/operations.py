@@ -493,6 +493,15 @@ def _check_first_contact_possible(category: Category | CategoryValue) -> None:
         )
 
 
+# Who plans a visit with the tenant, besides the contractor of an open order.
+VISIT_PLANNERS = frozenset({Role.AGENT, Role.UNIT})
+
+
+def may_plan_visit(claim: Claim, actor: User) -> bool:
+    """Whether ``schedule_appointment`` lets ``actor`` plan ``claim``'s visit now."""
+    return claim.is_open and actor.role in VISIT_PLANNERS
+
+
 def schedule_appointment(
     session: Session,
     claim: Claim,
@@ -527,7 +536,7 @@ def schedule_appointment(
     if actor is None:
         # Without a person, only the contractor of an open order of this claim plans a visit.
         _check_contractor_order(claim, work_order)
-    elif actor.role not in (Role.AGENT, Role.UNIT):
+    elif actor.role not in VISIT_PLANNERS:
         raise Forbidden(f"Your role ({actor.role}) may not plan visits.")
     at = at.astimezone(UTC)
     end = end.astimezone(UTC) if end is not None else None
@@ -565,12 +574,18 @@ def schedule_appointment(
     return claim
 
 
+def assigned_by_routing(claim: Claim) -> bool:
+    """Whether assigning ``claim`` without naming a unit routes it (a claim received but
+    not routed yet); any other assignment names the unit it goes to."""
+    return claim.status == ClaimStatus.RECEIVED
+
+
 def _reassign(
     session: Session, claim: Claim, request: TransitionRequest, actor: User, now: datetime
 ) -> dict[str, object]:
     before = {"unit_id": claim.unit_id, "contractor_id": claim.contractor_id}
     if request.unit_id is None:
-        if claim.status != ClaimStatus.RECEIVED:
+        if not assigned_by_routing(claim):
             raise InvalidInput({"unit_id": ["Name the unit the claim is rerouted to."]})
         catalogue = catalogue_cache.catalogue(session)
         try:

@@ -214,6 +214,7 @@ class ClaimListArgsSchema(Schema):
     tenant_id = id_field()
     overdue = fields.Boolean()
     q = Text(validate=validate.Length(min=2, max=100))
+    residence_id = id_field()
 
 
 class TransitionSchema(Schema):

@@ -1,0 +1,307 @@
+"""The treatment units' queue and the claim page: what they show, to whom, and the claim
+page's actions through the same operations as the API."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from markupsafe import escape
+
+from grc.claims.models import Claim, ClaimEvent, ClaimStatus, EventKind, Visibility
+from grc.claims.photos import add_photo
+from grc.claims.timeline import NewEvent, add_events
+from grc.db import utcnow
+from grc.extensions import db
+from tests.grc.claims.helpers import claim_in_status
+from tests.grc.claims.photo_files import small_png
+from tests.pages import csrf_token, sign_in_as
+
+
+@pytest.fixture
+def unit_user(world):
+    return world.users["metz_tech"]
+
+
+def _page(web_client, claim):
+    return f"/claims/{claim.reference}"
+
+
+def _post(web_client, claim, action, data):
+    token = csrf_token(web_client, _page(web_client, claim))
+    return web_client.post(
+        f"/claims/{claim.reference}/{action}",
+        data={f"{action}-{key}": value for key, value in {**data, "csrf_token": token}.items()},
+    )
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+
+def test_a_unit_user_lands_on_their_units_queue_sorted_by_deadline(web_client, world, unit_user):
+    later = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sooner = claim_in_status(world, ClaimStatus.ASSIGNED)
+    sooner.resolution_due = utcnow() - timedelta(hours=2)  # already late
+    closed = claim_in_status(world, ClaimStatus.CLOSED)
+    db.session.commit()
+    sign_in_as(web_client, unit_user)
+
+    home = web_client.get("/")
+    assert home.headers["Location"].endswith("/unit")
+    mine = web_client.get("/unit")
+    assert mine.headers["Location"].endswith("/unit/METZ-technique")
+    queue = web_client.get("/unit/METZ-technique")
+    html = queue.get_data(as_text=True)
+    assert queue.status_code == 200
+    assert html.index(sooner.reference) < html.index(later.reference)
+    assert closed.reference not in html  # open claims by default
+    assert "En retard" in html
+    assert "Ma file" in html
+    assert "Demandes" in html
+
+
+def test_the_queue_counts_per_status_and_keeps_its_filters_in_the_address(
+    web_client, world, unit_user
+):
+    claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    resolved = claim_in_status(world, ClaimStatus.RESOLVED)
+    sign_in_as(web_client, unit_user)
+
+    html = web_client.get("/unit/METZ-technique").get_data(as_text=True)
+    assert "En cours : 2" in html
+    assert "Résolue : 1" in html
+    filtered = web_client.get("/unit/METZ-technique?status=resolved").get_data(as_text=True)
+    assert resolved.reference in filtered
+    assert "Demandes trouvées : 1" in filtered
+    assert re.search(
+        r'<option[^>]*selected[^>]*value="resolved"|value="resolved"[^>]*selected', filtered
+    )
+
+
+def test_the_queue_flags_a_claim_near_its_deadline(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    claim.resolution_due = utcnow() + timedelta(minutes=30)
+    db.session.commit()
+    sign_in_as(web_client, unit_user)
+    html = web_client.get("/unit/METZ-technique").get_data(as_text=True)
+    assert "&lt; 20 % du délai" in html
+
+
+def test_a_bad_filter_is_named_with_422(web_client, world, unit_user):
+    sign_in_as(web_client, unit_user)
+    response = web_client.get("/unit/METZ-technique?residence=NOWHERE")
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="residence-error"' in html
+    assert "Aucune résidence n&#39;a ce code." in html
+
+
+def test_another_units_queue_is_not_found_for_a_unit_user(web_client, world, unit_user):
+    sign_in_as(web_client, unit_user)
+    assert web_client.get("/unit/WOIPPY-technique").status_code == 404
+    assert web_client.get("/unit/NO-SUCH-UNIT").status_code == 404
+
+
+def test_managers_see_every_claim_with_the_same_filters(web_client, world):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, world.users["manager"])
+    html = web_client.get("/claims?q=" + claim.reference).get_data(as_text=True)
+    assert claim.reference in html
+    assert web_client.get("/unit/WOIPPY-technique").status_code == 200
+
+
+# --- the claim page --------------------------------------------------------------------------
+
+
+def test_the_claim_page_shows_the_header_timeline_and_work_order(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    add_photo(db.session, claim, "joint.png", small_png(), unit_user, utcnow())
+    db.session.commit()
+    sign_in_as(web_client, unit_user)
+    response = web_client.get(_page(web_client, claim))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert claim.reference in html
+    assert str(escape(claim.route_reason)) in html
+    assert "Interne" in html
+    assert "Ordre de service" in html or "ordre" in html.lower()
+    assert f"/claims/{claim.reference}/photos/" in html
+    photo_id = claim.photos[0].id
+    photo = web_client.get(f"/claims/{claim.reference}/photos/{photo_id}")
+    assert photo.status_code == 200
+    assert photo.mimetype == "image/jpeg"
+    # Only what the lifecycle allows from "in progress" for a unit.
+    assert f'action="/claims/{claim.reference}/resolve"' in html
+    assert f'action="/claims/{claim.reference}/close"' not in html
+    assert f'action="/claims/{claim.reference}/reopen"' not in html
+
+
+def test_another_units_user_gets_404_on_the_claim_and_its_actions(web_client, world):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, world.users["woippy_tech"])
+    assert web_client.get(f"/claims/{claim.reference}").status_code == 404
+    token = csrf_token(web_client, "/unit/WOIPPY-technique")
+    response = web_client.post(
+        f"/claims/{claim.reference}/comment",
+        data={"comment-body": "Hello", "comment-visibility": "internal", "csrf_token": token},
+    )
+    assert response.status_code == 404
+    assert (
+        db.session.execute(
+            sa.select(sa.func.count()).where(
+                ClaimEvent.claim_id == claim.id, ClaimEvent.kind == "comment"
+            )
+        ).scalar_one()
+        == 0
+    )
+
+
+def test_a_post_without_the_csrf_token_is_refused(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, unit_user)
+    response = web_client.post(
+        f"/claims/{claim.reference}/resolve", data={"resolve-comment": "Joint changé."}
+    )
+    assert response.status_code == 400
+    db.session.expire_all()
+    assert db.session.get(Claim, claim.id).status == ClaimStatus.IN_PROGRESS
+
+
+def test_commenting_writes_the_timeline_and_comes_back_with_a_flash(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, unit_user)
+    response = _post(
+        web_client, claim, "comment", {"body": "Appelé le locataire.", "visibility": "tenant"}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/claims/{claim.reference}")
+    event = db.session.execute(
+        sa.select(ClaimEvent).where(
+            ClaimEvent.claim_id == claim.id, ClaimEvent.kind == EventKind.COMMENT
+        )
+    ).scalar_one()
+    assert event.body == "Appelé le locataire."
+    assert event.visibility == Visibility.TENANT
+    assert event.actor_id == unit_user.id
+    page = web_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Commentaire ajouté." in page
+    assert "Appelé le locataire." in page
+
+
+def test_resolving_without_the_resolution_names_the_field_with_422(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, unit_user)
+    response = _post(web_client, claim, "resolve", {"comment": "  "})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert 'id="resolve-comment-error"' in html
+    db.session.expire_all()
+    assert db.session.get(Claim, claim.id).status == ClaimStatus.IN_PROGRESS
+
+
+def test_resolving_moves_the_claim_and_tells_the_timeline(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, unit_user)
+    response = _post(web_client, claim, "resolve", {"comment": "Joint changé."})
+    assert response.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Claim, claim.id)
+    assert stored.status == ClaimStatus.RESOLVED
+    assert stored.resolution == "Joint changé."
+    assert [e.body for e in stored.events if e.to_status == ClaimStatus.RESOLVED] == [
+        "Joint changé."
+    ]
+
+
+def test_an_action_the_lifecycle_refuses_is_said_in_french_with_409(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, unit_user)
+    response = _post(web_client, claim, "close", {})
+    assert response.status_code == 409
+    assert "Cette demande ne peut plus être close." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Claim, claim.id).status == ClaimStatus.IN_PROGRESS
+
+
+def test_a_visit_in_the_past_is_refused_on_its_field(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, unit_user)
+    yesterday = (utcnow() - timedelta(days=2)).date().isoformat()
+    response = _post(web_client, claim, "appointment", {"day": yesterday, "start": "08:00"})
+    assert response.status_code == 422
+    assert "La visite ne peut pas être dans le passé." in response.get_data(as_text=True)
+
+
+def test_planning_the_visit_and_waiting_for_the_tenant(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, unit_user)
+    tomorrow = (utcnow() + timedelta(days=2)).date().isoformat()
+    planned = _post(
+        web_client, claim, "appointment", {"day": tomorrow, "start": "08:00", "end": "12:00"}
+    )
+    assert planned.status_code == 302
+    waiting = _post(web_client, claim, "wait_tenant", {"comment": "Quel est votre code ?"})
+    assert waiting.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Claim, claim.id)
+    assert stored.appointment_end - stored.appointment_at == timedelta(hours=4)
+    assert stored.status == ClaimStatus.WAITING_TENANT
+
+
+def test_rerouting_to_another_unit(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.ASSIGNED)
+    sign_in_as(web_client, unit_user)
+    target = world.units["WOIPPY-technique"]
+    response = _post(web_client, claim, "reroute", {"unit": str(target.id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Claim, claim.id).unit_id == target.id
+
+
+def test_a_manager_reads_the_claim_page_without_actions_and_may_not_act(web_client, world):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, world.users["manager"])
+    html = web_client.get(f"/claims/{claim.reference}").get_data(as_text=True)
+    assert "/resolve" not in html
+    token = csrf_token(web_client, f"/claims/{claim.reference}")
+    response = web_client.post(
+        f"/claims/{claim.reference}/resolve", data={"resolve-comment": "x", "csrf_token": token}
+    )
+    assert response.status_code == 403
+
+
+def test_the_claim_page_reads_a_long_timeline_in_a_bounded_number_of_statements(
+    app, web_client, world, unit_user
+):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, unit_user)
+
+    def statements_for_the_page() -> int:
+        counted: list[str] = []
+
+        def count(conn, cursor, statement, *args):
+            counted.append(statement)
+
+        engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert web_client.get(f"/claims/{claim.reference}").status_code == 200
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        return len(counted)
+
+    few = statements_for_the_page()
+    add_events(
+        db.session,
+        claim,
+        utcnow(),
+        [NewEvent(EventKind.COMMENT, body=f"Note {n}") for n in range(200)],
+        actor=unit_user,
+    )
+    db.session.commit()
+    many = statements_for_the_page()
+    assert many == few
+    assert many <= 20
