@@ -15,6 +15,7 @@ from grc.claims.photos import add_photo
 from grc.claims.timeline import NewEvent, add_events
 from grc.db import utcnow
 from grc.extensions import db
+from grc.inbound.models import InboundAttachment, InboundEmail, InboundStatus
 from tests.grc.claims.helpers import claim_in_status
 from tests.grc.claims.photo_files import small_png
 from tests.pages import csrf_token, sign_in_as
@@ -273,10 +274,52 @@ def test_a_manager_reads_the_claim_page_without_actions_and_may_not_act(web_clie
     assert response.status_code == 403
 
 
+def _reply_email(claim, html, n=0):
+    email = InboundEmail(
+        content_type="multipart/form-data",
+        raw_post=b"",
+        status=InboundStatus.APPLIED,
+        from_address="contact@multiservices.test",
+        subject=f"RE: {claim.reference}",
+        claim_id=claim.id,
+        html=html,
+    )
+    email.attachments = [
+        InboundAttachment(
+            filename=f"bon-{n}.pdf", content_type="application/pdf", size=2048, data=b"%PDF"
+        )
+    ]
+    db.session.add(email)
+    db.session.flush()
+    return NewEvent(
+        EventKind.CONTRACTOR_REPLY,
+        body=f"Réponse du prestataire : <script>alert({n})</script>",
+        changes={"inbound_email_id": email.id, "work_order_id": None},
+    )
+
+
+def test_a_contractors_reply_shows_its_sanitised_html_and_attachments(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    add_events(
+        db.session, claim, utcnow(), [_reply_email(claim, "<p><b>Prise en charge</b> demain</p>")]
+    )
+    db.session.commit()
+    sign_in_as(web_client, unit_user)
+    html = web_client.get(f"/claims/{claim.reference}").get_data(as_text=True)
+    assert "<p><b>Prise en charge</b> demain</p>" in html  # the stored, sanitised HTML
+    assert "<script>alert(0)</script>" not in html  # the event's text is escaped
+    assert "&lt;script&gt;alert(0)&lt;/script&gt;" in html
+    assert "bon-0.pdf" in html
+
+
 def test_the_claim_page_reads_a_long_timeline_in_a_bounded_number_of_statements(
-    app, web_client, world, unit_user
+    web_client, world, unit_user
 ):
     claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    # One of each kind of row the page reads besides the events (a message sent, a reply
+    # with an attachment): then more events add no statement.
+    add_events(db.session, claim, utcnow(), [_reply_email(claim, "<p>Reçu</p>")])
+    db.session.commit()
     sign_in_as(web_client, unit_user)
 
     def statements_for_the_page() -> int:
@@ -294,14 +337,41 @@ def test_the_claim_page_reads_a_long_timeline_in_a_bounded_number_of_statements(
         return len(counted)
 
     few = statements_for_the_page()
+    # 200 more events: comments by different users, contractors' replies with their e-mails
+    # and attachments, and messages sent.
+    users = list(world.users.values())
+    for n in range(100):
+        add_events(
+            db.session,
+            claim,
+            utcnow(),
+            [NewEvent(EventKind.COMMENT, body=f"Note {n}")],
+            actor=users[n % len(users)],
+        )
+    add_events(
+        db.session, claim, utcnow(), [_reply_email(claim, f"<p>{n}</p>", n) for n in range(50)]
+    )
+    outbox_ids = [
+        e.changes["outbox_id"]
+        for e in claim.events
+        if e.kind == EventKind.MESSAGE and e.changes and "outbox_id" in e.changes
+    ]
     add_events(
         db.session,
         claim,
         utcnow(),
-        [NewEvent(EventKind.COMMENT, body=f"Note {n}") for n in range(200)],
-        actor=unit_user,
+        [
+            NewEvent(
+                EventKind.MESSAGE,
+                Visibility.TENANT,
+                body=f"Message {n}",
+                changes={"outbox_id": outbox_ids[0], "channel": "sms"},
+            )
+            for n in range(50)
+        ],
     )
     db.session.commit()
+    assert len(claim.events) > 200
     many = statements_for_the_page()
     assert many == few
     assert many <= 20
