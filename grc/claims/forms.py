@@ -107,6 +107,17 @@ class RerouteForm(FlaskForm):
         self.unit.choices = _choices(_l("Choose a unit"), units or [])
 
 
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Person"), coerce=_optional_int, validators=[InputRequired()])
+    comment = TextAreaField(
+        _l("Note (optional)"), validators=[Optional(), Length(max=MAX_DESCRIPTION)]
+    )
+
+    def __init__(self, people: list[tuple[int, str]] | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.assignee.choices = _choices(_l("Choose a person"), people or [])
+
+
 class AppointmentForm(FlaskForm):
     day = DateField(_l("Day"), validators=[InputRequired()])
     start = TimeField(_l("From"), validators=[InputRequired()])

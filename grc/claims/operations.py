@@ -378,6 +378,8 @@ class TransitionRequest:
     action: Action
     comment: str | None = None
     unit_id: int | None = None
+    # Assign to this person of the claim's unit (without ``unit_id``: the unit stays).
+    assignee_id: int | None = None
 
 
 def transition_claim(
@@ -411,7 +413,9 @@ def transition_claim(
     extra: dict[str, object] = {}
     previous = claim.status
 
-    if action == Action.ASSIGN:
+    if action == Action.ASSIGN and request.assignee_id is not None and request.unit_id is None:
+        extra = _assign_person(session, claim, request.assignee_id)
+    elif action == Action.ASSIGN:
         # A contractor (no actor) may only start and resolve: an assignment has its user.
         extra = _reassign(session, claim, request, cast("User", actor), now)
     elif action == Action.START:
@@ -574,6 +578,21 @@ def schedule_appointment(
     return claim
 
 
+def _assign_person(session: Session, claim: Claim, assignee_id: int) -> dict[str, object]:
+    """The claim followed by one person of its unit (the unit stays)."""
+    person = session.get(User, assignee_id)
+    if (
+        person is None
+        or not person.active
+        or person.role != Role.UNIT
+        or person.unit_id != claim.unit_id
+    ):
+        raise InvalidInput({"assignee_id": ["Name an active user of the claim's unit."]})
+    before = claim.assignee_id
+    claim.assignee_id = person.id
+    return {"assignee_id": [before, person.id]}
+
+
 def assigned_by_routing(claim: Claim) -> bool:
     """Whether assigning ``claim`` without naming a unit routes it (a claim received but
     not routed yet); any other assignment names the unit it goes to."""
@@ -610,6 +629,9 @@ def _reassign(
             reason=f"Réaffectée par {actor.name} à {unit.name}.",
         )
     previous_contract = claim.contract_id
+    previous_assignee = claim.assignee_id
+    if route.unit.id != claim.unit_id:
+        claim.assignee_id = None  # nobody of the new unit follows it yet
     _apply_route(claim, route)
     new_contract = route.contract.id if route.contract else None
     if previous_contract is not None and new_contract is None:
@@ -628,6 +650,11 @@ def _reassign(
             route.contractor.id if route.contractor else None,
         ],
         "route": _route_summary(route),
+        **(
+            {"assignee_id": [previous_assignee, None]}
+            if previous_assignee is not None and claim.assignee_id is None
+            else {}
+        ),
     }
 
 

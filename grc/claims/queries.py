@@ -351,6 +351,7 @@ def queue_page(
             joinedload(Claim.building),
             joinedload(Claim.residence),
             joinedload(Claim.contractor),
+            joinedload(Claim.assignee),
         )
         .limit(page_size)
         .offset((page - 1) * page_size)
@@ -393,6 +394,7 @@ def claim_case(session: Session, user: User, reference: str) -> ClaimCase:
             joinedload(Claim.agency),
             joinedload(Claim.contractor),
             joinedload(Claim.contract),
+            joinedload(Claim.assignee),
             selectinload(Claim.events).joinedload(ClaimEvent.actor),
             selectinload(Claim.photos),
         )
@@ -491,6 +493,17 @@ def other_units(session: Session, claim: Claim) -> list[tuple[int, str]]:
             .order_by(TreatmentUnit.name)
         )
     ]
+
+
+def assignable_people(session: Session, claim: Claim) -> list[User]:
+    """Who a claim may be assigned to: the active users of its unit, by name."""
+    return list(
+        session.execute(
+            sa.select(User)
+            .where(User.unit_id == claim.unit_id, User.role == Role.UNIT, User.active)
+            .order_by(User.name)
+        ).scalars()
+    )
 
 
 def residence_id_for_code(session: Session, code: str | None) -> int | None:

@@ -143,6 +143,7 @@ class ClaimSchema(Schema):
     )
     description = fields.String()
     tenant_id = fields.Integer(allow_none=True)
+    assignee_id = fields.Integer(allow_none=True)
     location = fields.Function(
         lambda c: {
             "kind": str(c.location_kind),
@@ -221,6 +222,8 @@ class TransitionSchema(Schema):
     action = fields.Enum(Action, by_value=True, required=True)
     comment = Text(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)
     unit_id = id_field(allow_none=True)
+    # With assign and no unit_id: the person of the claim's unit who follows it.
+    assignee_id = id_field(allow_none=True)
 
 
 class CommentSchema(Schema):

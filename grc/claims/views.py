@@ -143,9 +143,15 @@ ACTIONS: dict[str, ClaimAction] = {
         _l("The comment could not be added."),
     ),
     "assign": ClaimAction(
-        forms.ActionForm,
+        forms.AssignForm,
         Permission.CLAIMS_ACT,
         _l("Claim assigned."),
+        _l("This claim can no longer be assigned."),
+    ),
+    "route": ClaimAction(
+        forms.ActionForm,
+        Permission.CLAIMS_ACT,
+        _l("Claim routed."),
         _l("No unit can take this claim: reroute it by hand."),
     ),
     "reroute": ClaimAction(
@@ -209,6 +215,7 @@ _FIELD_WORDS: dict[str, tuple[str, Any]] = {
     "at": ("day", _l("The visit cannot be in the past.")),
     "end": ("end", _l("The visit must end after it starts, on the same day.")),
     "unit_id": ("unit", _l("Choose the unit the claim goes to.")),
+    "assignee_id": ("assignee", _l("Choose a person of the claim's unit.")),
     "comment": ("comment", _l("Fill in this field.")),
 }
 
@@ -232,8 +239,9 @@ def available_actions(claim: Claim, user: User) -> list[str]:
         if action in lifecycle_actions
     ]
     if Action.ASSIGN in lifecycle_actions:
+        offered.append("assign")
         if operations.assigned_by_routing(claim):
-            offered.append("assign")
+            offered.append("route")
         offered.append("reroute")
     if Action.CANCEL in lifecycle_actions:
         offered.append("cancel")
@@ -295,6 +303,9 @@ def _action_form(action: str, claim: Claim, formdata: Any = True) -> FlaskForm:
         options["formdata"] = None
     if form_class is forms.RerouteForm:
         return forms.RerouteForm(queries.other_units(db.session, claim), **options)
+    if form_class is forms.AssignForm:
+        people = [(p.id, p.name) for p in queries.assignable_people(db.session, claim)]
+        return forms.AssignForm(people, **options)
     return form_class(**options)
 
 
@@ -335,14 +346,20 @@ def _claim_page(
 
 
 # The operations behind each action: the same the API calls.
-def _transition(action: Action, field: str | None = None, unit: bool = False) -> Callable[..., Any]:
+def _transition(
+    action: Action, field: str | None = None, *, unit: bool = False, person: bool = False
+) -> Callable[..., Any]:
     def run(claim: Claim, form: FlaskForm, user: User) -> None:
         comment = getattr(form, field).data if field else None
-        unit_id = form.unit.data if unit else None
         operations.transition_claim(
             db.session,
             claim,
-            operations.TransitionRequest(action, comment=comment, unit_id=unit_id),
+            operations.TransitionRequest(
+                action,
+                comment=comment,
+                unit_id=form.unit.data if unit else None,
+                assignee_id=form.assignee.data if person else None,
+            ),
             user,
         )
 
@@ -373,7 +390,8 @@ def _appointment(claim: Claim, form: FlaskForm, user: User) -> None:
 
 _OPERATIONS: dict[str, Callable[[Claim, FlaskForm, User], None]] = {
     "comment": _comment,
-    "assign": _transition(Action.ASSIGN),
+    "assign": _transition(Action.ASSIGN, "comment", person=True),
+    "route": _transition(Action.ASSIGN),
     "reroute": _transition(Action.ASSIGN, "comment", unit=True),
     "start": _transition(Action.START),
     "appointment": _appointment,

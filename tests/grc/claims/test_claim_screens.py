@@ -262,6 +262,49 @@ def test_rerouting_to_another_unit(web_client, world, unit_user):
     assert db.session.get(Claim, claim.id).unit_id == target.id
 
 
+def test_assigning_to_a_person_of_the_unit_and_a_reroute_clears_it(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, unit_user)
+    outsider = _post(web_client, claim, "assign", {"assignee": str(world.users["woippy_tech"].id)})
+    assert outsider.status_code == 422
+    assert 'id="assign-assignee-error"' in outsider.get_data(as_text=True)
+    response = _post(web_client, claim, "assign", {"assignee": str(unit_user.id)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    stored = db.session.get(Claim, claim.id)
+    assert stored.assignee_id == unit_user.id
+    assert stored.status == ClaimStatus.ASSIGNED
+    assert stored.events[-1].changes == {"assignee_id": [None, unit_user.id]}
+    page = web_client.get(f"/claims/{claim.reference}").get_data(as_text=True)
+    assert f"suivie par {unit_user.name}" in page
+
+    rerouted = _post(
+        web_client, claim, "reroute", {"unit": str(world.units["WOIPPY-technique"].id)}
+    )
+    assert rerouted.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Claim, claim.id).assignee_id is None
+
+
+def test_the_api_assigns_only_a_person_of_the_claims_unit(client, world):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    url = f"/api/v1/claims/{claim.id}/transitions"
+    outsider = client.post(
+        url,
+        json={"action": "assign", "assignee_id": world.users["woippy_tech"].id},
+        headers=world.headers("metz_tech"),
+    )
+    assert outsider.status_code == 422
+    assert "assignee_id" in outsider.get_json()["errors"]["json"]
+    assigned = client.post(
+        url,
+        json={"action": "assign", "assignee_id": world.users["metz_tech"].id},
+        headers=world.headers("metz_tech"),
+    )
+    assert assigned.status_code == 200
+    assert assigned.get_json()["assignee_id"] == world.users["metz_tech"].id
+
+
 def test_a_manager_reads_the_claim_page_without_actions_and_may_not_act(web_client, world):
     claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
     sign_in_as(web_client, world.users["manager"])
