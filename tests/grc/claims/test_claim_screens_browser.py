@@ -44,9 +44,9 @@ def served(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[str, Any, Cla
         world.users["metz_tech"].password_hash = hash_password(PASSWORD)
         db.session.commit()
         claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
-        claim_in_status(world, ClaimStatus.ASSIGNED)
+        other = claim_in_status(world, ClaimStatus.ASSIGNED)
         with serving(application) as base:
-            yield base, world, claim
+            yield base, world, claim, other
 
 
 @pytest.fixture
@@ -70,12 +70,22 @@ def _tab_to(page: Any, *, text: str | None = None, element_id: str | None = None
 def test_a_unit_user_opens_comments_and_resolves_a_claim_with_the_keyboard(
     served, chromium_browser
 ):
-    base, world, claim = served
+    base, world, claim, other = served
     page = new_page(chromium_browser)
     sign_in(page, base, world.users["metz_tech"].email)
     assert page.url.endswith("/unit/METZ-technique")
     save_screenshots(page, "unit-queue")
     assert axe_violations(page) == []
+
+    # The focus is in the search box; the list follows what is typed.
+    assert page.evaluate(_FOCUSED)["id"] == "q"
+    page.keyboard.type(other.reference)
+    page.get_by_role("link", name=claim.reference).wait_for(state="detached")
+    assert page.get_by_role("link", name=other.reference).is_visible()
+    assert f"q={other.reference}" in page.url
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Backspace")
+    page.get_by_role("link", name=claim.reference).wait_for()
 
     _tab_to(page, text=claim.reference)
     page.keyboard.press("Enter")
