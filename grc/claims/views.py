@@ -314,7 +314,7 @@ def _name_fields(form: FlaskForm, error: InvalidInput) -> None:
     for name in (error.errors or {}).get("json", {}):
         field_name, words = _FIELD_WORDS.get(name, ("", _l("Check this field.")))
         field = getattr(form, field_name, None) or next(
-            (f for f in form if f.name != f"{form._prefix}csrf_token"), None
+            (f for f in form if f.type != "CSRFTokenField"), None
         )
         if field is not None:
             field.errors = [*field.errors, str(words)]

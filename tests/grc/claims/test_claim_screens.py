@@ -199,6 +199,10 @@ def test_resolving_without_the_resolution_names_the_field_with_422(web_client, w
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="resolve-comment-error"' in html
+    # The refused form is open, the focus in its field, not in the comment box.
+    assert '<details class="action" open><summary>Résoudre</summary>' in html
+    [focused] = re.findall(r"<textarea[^>]*autofocus[^>]*>", html)
+    assert 'id="resolve-comment"' in focused
     db.session.expire_all()
     assert db.session.get(Claim, claim.id).status == ClaimStatus.IN_PROGRESS
 
@@ -303,6 +307,22 @@ def test_the_api_assigns_only_a_person_of_the_claims_unit(client, world):
     )
     assert assigned.status_code == 200
     assert assigned.get_json()["assignee_id"] == world.users["metz_tech"].id
+
+
+def test_an_unknown_action_is_not_found(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, unit_user)
+    assert _post(web_client, claim, "explode", {}).status_code == 404
+
+
+def test_a_received_claim_is_routed_from_its_page(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.RECEIVED)
+    sign_in_as(web_client, unit_user)
+    html = web_client.get(f"/claims/{claim.reference}").get_data(as_text=True)
+    assert f'action="/claims/{claim.reference}/route"' in html
+    assert _post(web_client, claim, "route", {}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Claim, claim.id).status == ClaimStatus.ASSIGNED
 
 
 def test_a_manager_reads_the_claim_page_without_actions_and_may_not_act(web_client, world):
