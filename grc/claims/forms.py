@@ -13,6 +13,7 @@ from wtforms import (
     RadioField,
     SearchField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
     TimeField,
@@ -116,6 +117,27 @@ class AssignForm(FlaskForm):
     def __init__(self, people: list[tuple[int, str]] | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.assignee.choices = _choices(_l("Choose a person"), people or [])
+
+
+class _References(SelectMultipleField):
+    """Claim references ticked in a queue: not a fixed list of choices; each is then looked
+    up among the claims the user may see."""
+
+    def pre_validate(self, form: object) -> None:
+        pass
+
+
+class BulkRerouteForm(FlaskForm):
+    """The queue's selection rerouted to one unit (the references come as ``claims``)."""
+
+    claims = _References(_l("Claims"), validators=[DataRequired()])
+    unit = SelectField(
+        _l("Reroute the selection to"), coerce=_optional_int, validators=[InputRequired()]
+    )
+
+    def __init__(self, units: list[tuple[int, str]], **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.unit.choices = _choices(_l("Choose a unit"), units)
 
 
 class AppointmentForm(FlaskForm):

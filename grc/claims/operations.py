@@ -599,6 +599,28 @@ def assigned_by_routing(claim: Claim) -> bool:
     return claim.status == ClaimStatus.RECEIVED
 
 
+MAX_BULK_REROUTE = 50  # one page of a queue
+
+
+def reroute_claims(
+    session: Session, claims: list[Claim], unit_id: int, actor: User, now: datetime | None = None
+) -> None:
+    """Reroute several claims to one unit (a queue's selection), all or none: the first
+    claim the lifecycle or the unit refuses stops it, named, and the caller rolls back."""
+    if not claims:
+        raise InvalidInput({"claims": ["Select the claims to reroute."]})
+    if len(claims) > MAX_BULK_REROUTE:
+        raise InvalidInput({"claims": [f"At most {MAX_BULK_REROUTE} claims at once."]})
+    now = now or utcnow()
+    for claim in claims:
+        try:
+            transition_claim(
+                session, claim, TransitionRequest(Action.ASSIGN, unit_id=unit_id), actor, now
+            )
+        except Conflict as exc:
+            raise Conflict(f"{claim.reference}: {exc}") from exc
+
+
 def _reassign(
     session: Session, claim: Claim, request: TransitionRequest, actor: User, now: datetime
 ) -> dict[str, object]:

@@ -483,15 +483,22 @@ def get_unit_for(session: Session, user: User, code: str) -> TreatmentUnit:
     return unit
 
 
-def other_units(session: Session, claim: Claim) -> list[tuple[int, str]]:
-    """The units a claim may be rerouted to (id, name), by name."""
+def other_units(session: Session, claim: Claim | None = None) -> list[tuple[int, str]]:
+    """The units a claim may be rerouted to (id, name), by name: every unit but its own."""
+    stmt = sa.select(TreatmentUnit.id, TreatmentUnit.name).order_by(TreatmentUnit.name)
+    if claim is not None:
+        stmt = stmt.where(TreatmentUnit.id != claim.unit_id)
+    return [(row.id, row.name) for row in session.execute(stmt)]
+
+
+def get_claims_by_reference_for(
+    session: Session, user: User, references: list[str], *, for_update: bool = False
+) -> list[Claim]:
+    """The claims of ``references`` (in that order) if ``user`` may see every one, else
+    ``NotFound`` naming the first missing."""
     return [
-        (row.id, row.name)
-        for row in session.execute(
-            sa.select(TreatmentUnit.id, TreatmentUnit.name)
-            .where(TreatmentUnit.id != claim.unit_id)
-            .order_by(TreatmentUnit.name)
-        )
+        get_claim_by_reference_for(session, user, reference, for_update=for_update)
+        for reference in references
     ]
 
 

@@ -26,6 +26,7 @@ from grc.extensions import db
 from grc.housing.models import Agency
 from grc.people.models import Role, User
 from grc.web.pages import NavItem, add_to_navigation, can, error_page, page, page_blueprint
+from grc.web.views import local_target
 
 queue_blp = page_blueprint("queue", __name__)
 claim_blp = page_blueprint("claim", __name__)
@@ -90,8 +91,14 @@ def _queue(unit: TreatmentUnit | None) -> Any:
             )
     catalogue = catalogue_cache.catalogue(db.session)
     rows = [(claim, _deadline_state(catalogue, claim, now)) for claim in result.claims]
+    bulk = (
+        forms.BulkRerouteForm(queries.other_units(db.session), formdata=None, prefix="bulk")
+        if can(Permission.CLAIMS_ACT)
+        else None
+    )
     return render_template(
         "claims/queue.html",
+        bulk=bulk,
         unit=unit,
         form=form,
         rows=rows,
@@ -102,6 +109,41 @@ def _queue(unit: TreatmentUnit | None) -> Any:
         statuses=list(ClaimStatus),
         page_address=_page_address,
     ), (HTTPStatus.OK if valid else HTTPStatus.UNPROCESSABLE_ENTITY)
+
+
+@queue_blp.post("/claims/reroute")
+@page(Permission.CLAIMS_ACT)
+def reroute() -> Any:
+    """The queue's selection rerouted to one unit, all or none; back to the queue."""
+    back = local_target(request.form.get("next")) or url_for("queue.index")
+    form = forms.BulkRerouteForm(queries.other_units(db.session), prefix="bulk")
+    if not form.validate_on_submit():
+        flash(_("Select claims and the unit they go to."), "error")
+        return redirect(back)
+    user = current_user()
+    references = list(dict.fromkeys(form.claims.data))
+    try:
+        claims = queries.get_claims_by_reference_for(db.session, user, references, for_update=True)
+        operations.reroute_claims(db.session, claims, form.unit.data, user)
+    except (Conflict, InvalidInput) as error:
+        safe_rollback()
+        # The message names the claim refused (its reference); said again in French.
+        flash(
+            _("Nothing was rerouted: %(why)s", why=_refused_reference(error, references)),
+            "error",
+        )
+        return redirect(back)
+    db.session.commit()
+    flash(_("%(count)d claims rerouted.", count=len(claims)), "success")
+    return redirect(back)
+
+
+def _refused_reference(error: Exception, references: list[str]) -> str:
+    message = str(error)
+    refused = next((r for r in references if message.startswith(f"{r}:")), None)
+    if refused is None:
+        return _("the unit cannot take these claims.")
+    return _("claim %(reference)s cannot be rerouted there.", reference=refused)
 
 
 def _deadline_state(catalogue: catalogue_cache.Catalogue, claim: Claim, now: Any) -> str | None:

@@ -438,3 +438,66 @@ def test_the_claim_page_reads_a_long_timeline_in_a_bounded_number_of_statements(
     many = statements_for_the_page()
     assert many == few
     assert many <= 20
+
+
+# --- rerouting a selection from the queue ----------------------------------------------------
+
+
+def _reroute_selection(web_client, references, unit_id, back="/unit/METZ-technique"):
+    token = csrf_token(web_client, back)
+    return web_client.post(
+        "/claims/reroute",
+        data={
+            "csrf_token": token,
+            "bulk-claims": references,
+            "bulk-unit": str(unit_id),
+            "next": back,
+        },
+    )
+
+
+def test_a_selection_is_rerouted_from_the_queue(web_client, world, unit_user):
+    first = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    second = claim_in_status(world, ClaimStatus.ASSIGNED)
+    sign_in_as(web_client, unit_user)
+    queue = web_client.get("/unit/METZ-technique").get_data(as_text=True)
+    assert f'value="{first.reference}" id="select-{first.reference}"' in queue
+    target = world.units["WOIPPY-technique"]
+    response = _reroute_selection(web_client, [first.reference, second.reference], target.id)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/unit/METZ-technique")
+    db.session.expire_all()
+    assert {db.session.get(Claim, c.id).unit_id for c in (first, second)} == {target.id}
+    assert "2 demandes réaffectées." in web_client.get("/claims").get_data(as_text=True)
+
+
+def test_a_selection_is_rerouted_all_or_none(web_client, world, unit_user):
+    movable = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    resolved = claim_in_status(world, ClaimStatus.RESOLVED)
+    sign_in_as(web_client, unit_user)
+    target = world.units["WOIPPY-technique"]
+    response = _reroute_selection(web_client, [movable.reference, resolved.reference], target.id)
+    assert response.status_code == 302
+    page = web_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert f"Rien n&#39;a été réaffecté : la demande {resolved.reference}" in page
+    db.session.expire_all()
+    assert db.session.get(Claim, movable.id).unit_id != target.id
+
+
+def test_a_selection_with_another_units_claim_is_not_found(web_client, world, unit_user):
+    mine = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, world.users["woippy_tech"])
+    response = _reroute_selection(
+        web_client, [mine.reference], world.units["WOIPPY-technique"].id, "/unit/WOIPPY-technique"
+    )
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Claim, mine.id).unit.code == "METZ-technique"
+
+
+def test_managers_see_no_selection_and_may_not_reroute(web_client, world):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    sign_in_as(web_client, world.users["manager"])
+    assert "select-" not in web_client.get("/claims").get_data(as_text=True)
+    response = _reroute_selection(web_client, [claim.reference], 1, "/claims")
+    assert response.status_code == 403

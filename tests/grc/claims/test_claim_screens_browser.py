@@ -32,7 +32,7 @@ pytestmark = needs_chromium
 
 _FOCUSED = """() => {
   const e = document.activeElement;
-  return {id: e.id || "", text: (e.innerText || e.value || "").trim()};
+  return {id: e.id || "", text: e.tagName === "INPUT" ? "" : (e.innerText || "").trim()};
 }"""
 
 
