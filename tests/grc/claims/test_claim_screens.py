@@ -91,6 +91,20 @@ def test_the_queue_flags_a_claim_near_its_deadline(web_client, world, unit_user)
     assert "&lt; 20 % du délai" in html
 
 
+def test_the_queue_speaks_english_by_the_switch(web_client, world, unit_user):
+    late = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    late.resolution_due = utcnow() - timedelta(hours=1)
+    near = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    near.resolution_due = utcnow() + timedelta(minutes=30)
+    db.session.commit()
+    sign_in_as(web_client, unit_user)
+    web_client.get("/language/en")
+    html = web_client.get("/unit/METZ-technique").get_data(as_text=True)
+    assert "Overdue" in html
+    assert "&lt; 20 % of the time left" in html
+    assert "My queue" in html
+
+
 def test_a_bad_filter_is_named_with_422(web_client, world, unit_user):
     sign_in_as(web_client, unit_user)
     response = web_client.get("/unit/METZ-technique?residence=NOWHERE")
