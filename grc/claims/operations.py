@@ -140,6 +140,7 @@ def create_claim(
             "contractor": route.contractor,
             "contract": route.contract,
             "created_by": actor,
+            "assignee": None,  # a new claim is nobody's yet
             "events": [],
             "photos": [],
             "callers": [],
