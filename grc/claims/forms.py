@@ -59,7 +59,10 @@ class QueueFilterForm(FlaskForm):
     residence = StringField(
         _l("Residence code"), validators=[Optional(), Length(max=20)], filters=[_strip]
     )
-    page = IntegerField(_l("Page"), default=1, validators=[Optional(), NumberRange(min=1)])
+    # Bounded: the offset it gives must fit the database's integer.
+    page = IntegerField(
+        _l("Page"), default=1, validators=[Optional(), NumberRange(min=1, max=100_000)]
+    )
 
     def __init__(self, agencies: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(**kwargs)

@@ -23,7 +23,7 @@ from grc.claims.models import (
 from grc.claims.references import typed_reference
 from grc.contracts.models import WorkOrder
 from grc.errors import InvalidInput, NotFound
-from grc.housing.models import Building, Dwelling, Equipment, Residence
+from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence
 from grc.inbound.models import InboundAttachment, InboundEmail
 from grc.messaging.models import OutboxMessage
 from grc.people.models import Role, Tenant, User
@@ -511,6 +511,14 @@ def assignable_people(session: Session, claim: Claim) -> list[User]:
             .order_by(User.name)
         ).scalars()
     )
+
+
+def agency_choices(session: Session) -> list[tuple[int, str]]:
+    """Every agency (id, name), by name: the queue's agency filter."""
+    return [
+        (row.id, row.name)
+        for row in session.execute(sa.select(Agency.id, Agency.name).order_by(Agency.name))
+    ]
 
 
 def residence_id_for_code(session: Session, code: str | None) -> int | None:

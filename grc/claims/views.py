@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, cast
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,7 +22,6 @@ from grc.claims.models import Claim, ClaimStatus, TreatmentUnit, Visibility
 from grc.db import utcnow
 from grc.errors import Conflict, InvalidInput, NotFound, safe_rollback
 from grc.extensions import db
-from grc.housing.models import Agency
 from grc.people.models import Role, User
 from grc.web.pages import NavItem, add_to_navigation, can, error_page, page, page_blueprint
 from grc.web.views import local_target
@@ -64,11 +62,7 @@ def unit(code: str) -> Any:
 
 
 def _queue(unit: TreatmentUnit | None) -> Any:
-    agencies = [
-        (row.id, row.name)
-        for row in db.session.execute(sa.select(Agency.id, Agency.name).order_by(Agency.name))
-    ]
-    form = forms.QueueFilterForm(agencies, formdata=request.args)
+    form = forms.QueueFilterForm(queries.agency_choices(db.session), formdata=request.args)
     now = utcnow()
     result = queries.QueuePage([], {}, 0)
     valid = form.validate()

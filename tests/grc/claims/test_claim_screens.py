@@ -114,6 +114,14 @@ def test_a_bad_filter_is_named_with_422(web_client, world, unit_user):
     assert "Aucune résidence n&#39;a ce code." in html
 
 
+def test_a_page_beyond_any_queue_is_refused_not_a_server_error(web_client, world, unit_user):
+    sign_in_as(web_client, unit_user)
+    response = web_client.get("/unit/METZ-technique?page=" + "9" * 30)
+    assert response.status_code == 422
+    assert "Cette page de la liste n'existe pas." in response.get_data(as_text=True)
+    assert web_client.get("/unit/METZ-technique?page=2").status_code == 200
+
+
 def test_another_units_queue_is_not_found_for_a_unit_user(web_client, world, unit_user):
     sign_in_as(web_client, unit_user)
     assert web_client.get("/unit/WOIPPY-technique").status_code == 404
