@@ -54,7 +54,7 @@ format: install-test
 # Each package with screens keeps its French catalogue in <package>/translations (the words
 # in the code are English): extract its words, merge them into the catalogue, compile it.
 # A new package starts its catalogue with `mkdir -p grc/<package>/translations`. The
-# catalogues carry no dates, so that running it changes nothing when no word changed.
+# catalogues carry a fixed date, so that running it changes nothing when no word changed.
 translations: install-test
 	@for dir in grc/*/translations; do \
 	  package=$${dir%/translations}; \
@@ -67,7 +67,8 @@ translations: install-test
 	    $(VENV)/bin/pybabel -q init -i $$dir/messages.pot -d $$dir -l fr || exit 1; \
 	  fi; \
 	  rm $$dir/messages.pot; \
-	  sed -i '/^"POT-Creation-Date: /d; /^"PO-Revision-Date: /d' $$dir/fr/LC_MESSAGES/messages.po; \
+	  sed -i -e 's/^"POT-Creation-Date: .*/"POT-Creation-Date: 2026-01-01 00:00+0000\\n"/' \
+	    -e '/^"PO-Revision-Date: /d' $$dir/fr/LC_MESSAGES/messages.po; \
 	  $(VENV)/bin/pybabel -q compile -d $$dir -l fr || exit 1; \
 	done
 

@@ -104,6 +104,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc import web
     from grc.accounts.views import blp as accounts_blp
     from grc.administration.views import blp as administration_blp
+    from grc.claims.views import claim_blp, queue_blp
     from grc.console.views import blp as console_blp
     from grc.contracts.admin_views import blp as contracts_admin_blp
     from grc.inbound.views import blp as mail_blp
@@ -111,6 +112,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     web.init_app(app)
     app.register_blueprint(accounts_blp)
     app.register_blueprint(console_blp)
+    app.register_blueprint(queue_blp)
+    app.register_blueprint(claim_blp)
     app.register_blueprint(mail_blp)
     app.register_blueprint(administration_blp)
     app.register_blueprint(contracts_admin_blp)

@@ -5,6 +5,10 @@ change of a claim causes; the claims API.
 
 May import: the app's shared modules, ``grc.housing``, ``grc.people``, ``grc.messaging``
 (its outbox, to notify) and ``grc.contracts`` (a claim routed to a contract opens, cancels
-or supersedes its work order). It never imports ``grc.inbound``; of ``grc.telephony``, only
-its models (a claim shows the calls it was registered during).
+or supersedes its work order). Of ``grc.inbound`` it reads only the models (the claim page
+shows the contractors' replies a timeline names, as stored); it never calls its operations.
+Of ``grc.telephony``, only its models (a claim shows the calls it was registered during).
+
+The staff screens of claims live here too: the treatment units' queue and the claim page
+(``views``, ``forms``, ``templates/claims/``).
 """

@@ -310,6 +310,8 @@ class Claim(Model):
     resolution: Mapped[str | None] = mapped_column(sa.Text)
 
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
+    # The person of the unit who follows the claim, if one was named; a reroute clears it.
+    assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -323,7 +325,8 @@ class Claim(Model):
     unit: Mapped[TreatmentUnit] = relationship()
     contractor: Mapped[Contractor | None] = relationship()
     contract: Mapped[Contract | None] = relationship()
-    created_by: Mapped[User | None] = relationship()
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     events: Mapped[list[ClaimEvent]] = relationship(
         back_populates="claim", order_by="ClaimEvent.id", passive_deletes="all"
     )

@@ -141,6 +141,7 @@ def create_claim(
             "contractor": route.contractor,
             "contract": route.contract,
             "created_by": actor,
+            "assignee": None,  # a new claim is nobody's yet
             "events": [],
             "photos": [],
             "callers": [],
@@ -380,6 +381,8 @@ class TransitionRequest:
     action: Action
     comment: str | None = None
     unit_id: int | None = None
+    # Assign to this person of the claim's unit (without ``unit_id``: the unit stays).
+    assignee_id: int | None = None
 
 
 def transition_claim(
@@ -413,7 +416,9 @@ def transition_claim(
     extra: dict[str, object] = {}
     previous = claim.status
 
-    if action == Action.ASSIGN:
+    if action == Action.ASSIGN and request.assignee_id is not None and request.unit_id is None:
+        extra = _assign_person(session, claim, request.assignee_id)
+    elif action == Action.ASSIGN:
         # A contractor (no actor) may only start and resolve: an assignment has its user.
         extra = _reassign(session, claim, request, cast("User", actor), now)
     elif action == Action.START:
@@ -495,6 +500,15 @@ def _check_first_contact_possible(category: Category | CategoryValue) -> None:
         )
 
 
+# Who plans a visit with the tenant, besides the contractor of an open order.
+VISIT_PLANNERS = frozenset({Role.AGENT, Role.UNIT})
+
+
+def may_plan_visit(claim: Claim, actor: User) -> bool:
+    """Whether ``schedule_appointment`` lets ``actor`` plan ``claim``'s visit now."""
+    return claim.is_open and actor.role in VISIT_PLANNERS
+
+
 def schedule_appointment(
     session: Session,
     claim: Claim,
@@ -529,7 +543,7 @@ def schedule_appointment(
     if actor is None:
         # Without a person, only the contractor of an open order of this claim plans a visit.
         _check_contractor_order(claim, work_order)
-    elif actor.role not in (Role.AGENT, Role.UNIT):
+    elif actor.role not in VISIT_PLANNERS:
         raise Forbidden(f"Your role ({actor.role}) may not plan visits.")
     at = at.astimezone(UTC)
     end = end.astimezone(UTC) if end is not None else None
@@ -567,12 +581,55 @@ def schedule_appointment(
     return claim
 
 
+def _assign_person(session: Session, claim: Claim, assignee_id: int) -> dict[str, object]:
+    """The claim followed by one person of its unit (the unit stays)."""
+    person = session.get(User, assignee_id)
+    if (
+        person is None
+        or not person.active
+        or person.role != Role.UNIT
+        or person.unit_id != claim.unit_id
+    ):
+        raise InvalidInput({"assignee_id": ["Name an active user of the claim's unit."]})
+    before = claim.assignee_id
+    claim.assignee_id = person.id
+    return {"assignee_id": [before, person.id]}
+
+
+def assigned_by_routing(claim: Claim) -> bool:
+    """Whether assigning ``claim`` without naming a unit routes it (a claim received but
+    not routed yet); any other assignment names the unit it goes to."""
+    return claim.status == ClaimStatus.RECEIVED
+
+
+MAX_BULK_REROUTE = 50  # one page of a queue
+
+
+def reroute_claims(
+    session: Session, claims: list[Claim], unit_id: int, actor: User, now: datetime | None = None
+) -> None:
+    """Reroute several claims to one unit (a queue's selection), all or none: the first
+    claim the lifecycle or the unit refuses stops it, named, and the caller rolls back."""
+    if not claims:
+        raise InvalidInput({"claims": ["Select the claims to reroute."]})
+    if len(claims) > MAX_BULK_REROUTE:
+        raise InvalidInput({"claims": [f"At most {MAX_BULK_REROUTE} claims at once."]})
+    now = now or utcnow()
+    for claim in claims:
+        try:
+            transition_claim(
+                session, claim, TransitionRequest(Action.ASSIGN, unit_id=unit_id), actor, now
+            )
+        except Conflict as exc:
+            raise Conflict(f"{claim.reference}: {exc}") from exc
+
+
 def _reassign(
     session: Session, claim: Claim, request: TransitionRequest, actor: User, now: datetime
 ) -> dict[str, object]:
     before = {"unit_id": claim.unit_id, "contractor_id": claim.contractor_id}
     if request.unit_id is None:
-        if claim.status != ClaimStatus.RECEIVED:
+        if not assigned_by_routing(claim):
             raise InvalidInput({"unit_id": ["Name the unit the claim is rerouted to."]})
         catalogue = catalogue_cache.catalogue(session)
         try:
@@ -597,6 +654,9 @@ def _reassign(
             reason=f"Réaffectée par {actor.name} à {unit.name}.",
         )
     previous_contract = claim.contract_id
+    previous_assignee = claim.assignee_id
+    if route.unit.id != claim.unit_id:
+        claim.assignee_id = None  # nobody of the new unit follows it yet
     _apply_route(claim, route)
     new_contract = route.contract.id if route.contract else None
     if previous_contract is not None and new_contract is None:
@@ -615,6 +675,11 @@ def _reassign(
             route.contractor.id if route.contractor else None,
         ],
         "route": _route_summary(route),
+        **(
+            {"assignee_id": [previous_assignee, None]}
+            if previous_assignee is not None and claim.assignee_id is None
+            else {}
+        ),
     }
 
 

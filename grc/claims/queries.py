@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload, load_only, selectinload
 
 from grc.claims import catalogue_cache
 from grc.claims.models import (
@@ -15,12 +15,17 @@ from grc.claims.models import (
     Category,
     Claim,
     ClaimCaller,
+    ClaimEvent,
     ClaimStatus,
     LocationKind,
+    TreatmentUnit,
 )
 from grc.claims.references import typed_reference
+from grc.contracts.models import WorkOrder
 from grc.errors import InvalidInput, NotFound
-from grc.housing.models import Building, Dwelling, Equipment
+from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence
+from grc.inbound.models import InboundAttachment, InboundEmail
+from grc.messaging.models import OutboxMessage
 from grc.people.models import Role, Tenant, User
 from grc.text import search_key
 
@@ -106,6 +111,7 @@ class ClaimFilters:
     tenant_id: int | None = None
     overdue: bool | None = None
     q: str | None = None
+    residence_id: int | None = None
 
 
 def list_claims(
@@ -120,6 +126,8 @@ def list_claims(
         stmt = stmt.where(Claim.agency_id == filters.agency_id)
     if filters.tenant_id is not None:
         stmt = stmt.where(Claim.tenant_id == filters.tenant_id)
+    if filters.residence_id is not None:
+        stmt = stmt.where(Claim.residence_id == filters.residence_id)
     if filters.category:
         # A domain code (PLB) selects all its categories.
         code = filters.category.strip().upper()
@@ -296,3 +304,230 @@ def tenant_claims(user: User, tenant_id: int) -> sa.Select[Claim, str]:
         .add_columns(relation)
         .order_by(Claim.created_at.desc(), Claim.id.desc())
     )
+
+
+# --- the staff screens: the queue and the claim page ----------------------------------------
+
+QUEUE_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    claims: list[Claim]
+    # Claims per status under the filters but the status one (the queue's tabs).
+    counts: dict[ClaimStatus, int]
+    # Claims matching every filter, the status one too (for the pages).
+    total: int
+
+
+def queue_page(
+    session: Session,
+    user: User,
+    filters: ClaimFilters,
+    now: datetime,
+    page: int = 1,
+    page_size: int = QUEUE_PAGE_SIZE,
+) -> QueuePage:
+    """One page of a queue: the claims ``user`` may see under ``filters``, the one whose
+    resolution deadline comes first (or passed longest ago) first, and the counts per status
+    (one GROUP BY, whose sum gives the number of pages without counting again)."""
+    unfiltered = replace(filters, status=None)
+    grouped = (
+        list_claims(session, user, unfiltered, now)
+        .order_by(None)
+        .with_only_columns(Claim.status, sa.func.count())
+        .group_by(Claim.status)
+    )
+    counts = {ClaimStatus(status): count for status, count in session.execute(grouped).all()}
+    shown = filters.status or list(ClaimStatus)
+    stmt = (
+        list_claims(session, user, filters, now)
+        .order_by(None)
+        .order_by(Claim.resolution_due, Claim.id)
+        .options(
+            joinedload(Claim.category),
+            joinedload(Claim.unit),
+            joinedload(Claim.tenant),
+            joinedload(Claim.building),
+            joinedload(Claim.residence),
+            joinedload(Claim.contractor),
+            joinedload(Claim.assignee),
+        )
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    return QueuePage(
+        claims=list(session.execute(stmt).unique().scalars()),
+        counts=counts,
+        total=sum(counts.get(status, 0) for status in shown),
+    )
+
+
+@dataclass(frozen=True)
+class ClaimCase:
+    """Everything the claim page shows, read in a bounded number of statements whatever the
+    length of the timeline."""
+
+    claim: Claim
+    work_orders: list[WorkOrder]
+    # The messages sent, by outbox id (their delivery), and the e-mails received from
+    # contractors, by id (their sanitised HTML and attachments), that timeline events name.
+    messages: dict[int, OutboxMessage]
+    replies: dict[int, InboundEmail]
+
+
+def claim_case(session: Session, user: User, reference: str) -> ClaimCase:
+    """The claim of ``reference`` with its timeline, photos, work orders, messages and
+    replies, if ``user`` may see it (else ``NotFound``)."""
+    stored = typed_reference(reference)
+    stmt = (
+        visible_claims(user)
+        .where(Claim.reference == stored)
+        .options(
+            joinedload(Claim.category).joinedload(Category.sla_policy),
+            joinedload(Claim.unit),
+            joinedload(Claim.tenant).selectinload(Tenant.phones),
+            joinedload(Claim.dwelling),
+            joinedload(Claim.equipment),
+            joinedload(Claim.building),
+            joinedload(Claim.residence),
+            joinedload(Claim.agency),
+            joinedload(Claim.contractor),
+            joinedload(Claim.contract),
+            joinedload(Claim.assignee),
+            selectinload(Claim.events).joinedload(ClaimEvent.actor),
+            selectinload(Claim.photos),
+        )
+    )
+    claim = session.execute(stmt).unique().scalar_one_or_none() if stored else None
+    if claim is None:
+        raise NotFound(f"No claim {reference}.")
+    orders = list(
+        session.execute(
+            sa.select(WorkOrder)
+            .where(WorkOrder.claim_id == claim.id)
+            .options(joinedload(WorkOrder.contractor), joinedload(WorkOrder.contract))
+            .order_by(WorkOrder.id.desc())
+        ).scalars()
+    )
+    outbox_ids = _named_ids(claim.events, "outbox_id")
+    inbound_ids = _named_ids(claim.events, "inbound_email_id")
+    messages = (
+        {
+            m.id: m
+            for m in session.execute(
+                sa.select(OutboxMessage)
+                .where(OutboxMessage.id.in_(outbox_ids))
+                .options(
+                    load_only(
+                        OutboxMessage.id,
+                        OutboxMessage.channel,
+                        OutboxMessage.recipient,
+                        OutboxMessage.status,
+                        OutboxMessage.sent_at,
+                        OutboxMessage.delivered_at,
+                        OutboxMessage.failed_at,
+                    )
+                )
+            ).scalars()
+        }
+        if outbox_ids
+        else {}
+    )
+    replies = (
+        {
+            e.id: e
+            for e in session.execute(
+                sa.select(InboundEmail)
+                .where(InboundEmail.id.in_(inbound_ids))
+                .options(
+                    load_only(
+                        InboundEmail.id,
+                        InboundEmail.from_address,
+                        InboundEmail.subject,
+                        InboundEmail.html,
+                    ),
+                    selectinload(InboundEmail.attachments).load_only(
+                        InboundAttachment.id,
+                        InboundAttachment.filename,
+                        InboundAttachment.content_type,
+                        InboundAttachment.size,
+                        InboundAttachment.refused,
+                    ),
+                )
+            ).scalars()
+        }
+        if inbound_ids
+        else {}
+    )
+    return ClaimCase(claim, orders, messages, replies)
+
+
+def _named_ids(events: list[ClaimEvent], key: str) -> list[int]:
+    return sorted(
+        {
+            value
+            for event in events
+            if event.changes and isinstance(value := event.changes.get(key), int)
+        }
+    )
+
+
+def get_unit_for(session: Session, user: User, code: str) -> TreatmentUnit:
+    """The unit of ``code`` if ``user`` may see its queue: a unit user, only their own."""
+    unit = session.execute(
+        sa.select(TreatmentUnit).where(TreatmentUnit.code == code)
+    ).scalar_one_or_none()
+    if unit is None or (user.role == Role.UNIT and unit.id != user.unit_id):
+        raise NotFound(f"No treatment unit {code}.")
+    return unit
+
+
+def other_units(session: Session, claim: Claim | None = None) -> list[tuple[int, str]]:
+    """The units a claim may be rerouted to (id, name), by name: every unit but its own."""
+    stmt = sa.select(TreatmentUnit.id, TreatmentUnit.name).order_by(TreatmentUnit.name)
+    if claim is not None:
+        stmt = stmt.where(TreatmentUnit.id != claim.unit_id)
+    return [(row.id, row.name) for row in session.execute(stmt)]
+
+
+def get_claims_by_reference_for(
+    session: Session, user: User, references: list[str], *, for_update: bool = False
+) -> list[Claim]:
+    """The claims of ``references`` (in that order) if ``user`` may see every one, else
+    ``NotFound`` naming the first missing."""
+    return [
+        get_claim_by_reference_for(session, user, reference, for_update=for_update)
+        for reference in references
+    ]
+
+
+def assignable_people(session: Session, claim: Claim) -> list[User]:
+    """Who a claim may be assigned to: the active users of its unit, by name."""
+    return list(
+        session.execute(
+            sa.select(User)
+            .where(User.unit_id == claim.unit_id, User.role == Role.UNIT, User.active)
+            .order_by(User.name)
+        ).scalars()
+    )
+
+
+def agency_choices(session: Session) -> list[tuple[int, str]]:
+    """Every agency (id, name), by name: the queue's agency filter."""
+    return [
+        (row.id, row.name)
+        for row in session.execute(sa.select(Agency.id, Agency.name).order_by(Agency.name))
+    ]
+
+
+def residence_id_for_code(session: Session, code: str | None) -> int | None:
+    """The residence of ``code`` (as typed, any case); None for no code."""
+    if not code:
+        return None
+    found = session.execute(
+        sa.select(Residence.id).where(Residence.code == code.strip().upper())
+    ).scalar_one_or_none()
+    if found is None:
+        raise InvalidInput({"residence": [f"No residence {code}."]})
+    return found

@@ -143,6 +143,7 @@ class ClaimSchema(Schema):
     )
     description = fields.String()
     tenant_id = fields.Integer(allow_none=True)
+    assignee_id = fields.Integer(allow_none=True)
     location = fields.Function(
         lambda c: {
             "kind": str(c.location_kind),
@@ -224,12 +225,15 @@ class ClaimListArgsSchema(Schema):
     tenant_id = id_field()
     overdue = fields.Boolean()
     q = Text(validate=validate.Length(min=2, max=100))
+    residence_id = id_field()
 
 
 class TransitionSchema(Schema):
     action = fields.Enum(Action, by_value=True, required=True)
     comment = Text(validate=validate.Length(max=MAX_DESCRIPTION), allow_none=True)
     unit_id = id_field(allow_none=True)
+    # With assign and no unit_id: the person of the claim's unit who follows it.
+    assignee_id = id_field(allow_none=True)
 
 
 class CommentSchema(Schema):

@@ -121,6 +121,17 @@ def _batches(session: Session, condition: sa.ColumnElement[bool]) -> Iterator[li
         )
 
 
+def near_breach(catalogue: Catalogue, claim: Claim, now: datetime) -> bool:
+    """An open claim whose clock runs, not late yet, with at most the warning share's rest of
+    its SLA time left: what the watch warns the unit of, and what the queue flags."""
+    return (
+        claim.is_open
+        and claim.status != ClaimStatus.WAITING_TENANT
+        and claim.resolution_due >= now
+        and _warning_reached(catalogue, claim, now)
+    )
+
+
 def _warning_reached(catalogue: Catalogue, claim: Claim, now: datetime) -> bool:
     policy = catalogue.category_by_id(claim.category_id).effective_policy
     if policy is None:

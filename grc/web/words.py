@@ -6,8 +6,16 @@ from __future__ import annotations
 
 from flask_babel import LazyString, lazy_gettext
 
-from grc.claims.models import ClaimStatus, IntakeChannel, LocationKind, Priority
+from grc.claims.models import (
+    ClaimStatus,
+    EventKind,
+    IntakeChannel,
+    LocationKind,
+    Priority,
+    Visibility,
+)
 from grc.contracts.models import WorkOrderStatus
+from grc.messaging.models import DeliveryStatus, MessageChannel
 from grc.people.models import Role
 
 CLAIM_STATUS: dict[ClaimStatus, LazyString] = {
@@ -60,6 +68,39 @@ ROLE: dict[Role, LazyString] = {
 }
 
 
+EVENT_KIND: dict[EventKind, LazyString] = {
+    EventKind.CREATED: lazy_gettext("Claim registered"),
+    EventKind.ROUTED: lazy_gettext("Routed"),
+    EventKind.STATUS_CHANGED: lazy_gettext("Status changed"),
+    EventKind.COMMENT: lazy_gettext("Comment"),
+    EventKind.APPOINTMENT: lazy_gettext("Visit planned"),
+    EventKind.MESSAGE: lazy_gettext("Message"),
+    EventKind.WORK_ORDER: lazy_gettext("Work order"),
+    EventKind.CONTRACTOR_REPLY: lazy_gettext("Contractor's reply"),
+    EventKind.CALLER: lazy_gettext("Further call"),
+}
+
+VISIBILITY: dict[Visibility, LazyString] = {
+    Visibility.INTERNAL: lazy_gettext("Internal"),
+    Visibility.TENANT: lazy_gettext("Seen by the tenant"),
+}
+
+MESSAGE_CHANNEL: dict[MessageChannel, LazyString] = {
+    MessageChannel.EMAIL: lazy_gettext("E-mail"),
+    MessageChannel.SMS: lazy_gettext("SMS"),
+}
+
+DELIVERY_STATUS: dict[DeliveryStatus, LazyString] = {
+    DeliveryStatus.PENDING: lazy_gettext("Waiting to be sent"),
+    DeliveryStatus.SENDING: lazy_gettext("Being sent"),
+    DeliveryStatus.SENT: lazy_gettext("Sent"),
+    DeliveryStatus.DELIVERED: lazy_gettext("Delivered"),
+    DeliveryStatus.FAILED: lazy_gettext("Not delivered"),
+    DeliveryStatus.NEEDS_CHECK: lazy_gettext("Delivery to check"),
+    DeliveryStatus.CANCELLED: lazy_gettext("Withdrawn"),
+}
+
+
 def words() -> dict[str, object]:
     """The tables above, for templates (``words.claim_status[claim.status]``)."""
     return {
@@ -69,4 +110,8 @@ def words() -> dict[str, object]:
         "location": LOCATION,
         "work_order_status": WORK_ORDER_STATUS,
         "role": ROLE,
+        "event_kind": EVENT_KIND,
+        "visibility": VISIBILITY,
+        "message_channel": MESSAGE_CHANNEL,
+        "delivery_status": DELIVERY_STATUS,
     }
