@@ -242,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         "claim_page": f"/claims/{result['events']['busy_claim']}",
         "tenant_card": f"/console/tenants/{targets['tenant_id']}",
         **{
-            f"search_{kind}": f"/console/search?q={httpx.QueryParams({'q': text})['q']}"
+            f"search_{kind}": "/console?" + str(httpx.QueryParams({"q": text}))
             for kind, text in targets["searches"].items()
         },
     }
