@@ -6,13 +6,14 @@ million claims (and their events) and a million tenants.
    catalogue, units, users with the screens' password, a few thousand claims to copy from);
 2. copies in 1,000,000 claims (100,000 open, 10,000 of them overdue: bench/watch.py's
    loader) with a "created" and a "routed" event each, 1,000,000 tenants with their phones
-   and leases (bench/intake.py's loader), and one claim with 200 timeline events; VACUUM
-   ANALYZE;
+   and leases (bench/intake.py's loader); VACUUM ANALYZE; gives one open claim of the unit
+   user's unit 200 timeline events;
 3. starts gunicorn (production settings), signs in through the sign-in form as the demo's
    agent and unit user, and times, request after request from one client:
    - the unit queue's first page, sorted by deadline, with one filter (status);
    - the claim page of the claim with 200 events;
-   - the tenant card of the tenant with the most claims;
+   - the tenant card of a typical tenant (the median number of claims), and of the tenant
+     with the most claims (the copies pile up to two thousand on one tenant);
    - one keystroke of the console search: part of a phone number, the start of a name,
      a claim reference.
 
@@ -70,31 +71,47 @@ def load_events(db_url: str, claims_from_id: int) -> dict[str, Any]:
                 " SELECT id, %s, 'internal', NULL, created_at FROM claims WHERE id >= %s",
                 (kind, claims_from_id),
             )
-        busy = conn.execute(
-            "SELECT id, reference FROM claims WHERE id >= %s AND status = 'in_progress'"
-            " ORDER BY id LIMIT 1",
-            (claims_from_id,),
-        ).fetchone()
-        conn.execute(
-            "INSERT INTO claim_events (claim_id, kind, visibility, body, created_at)"
-            " SELECT %s, 'comment', CASE WHEN n %% 3 = 0 THEN 'tenant' ELSE 'internal' END,"
-            " 'Point de suivi n° ' || n || ' : le prestataire a été relancé par téléphone.',"
-            " now() - (%s - n) * interval '1 hour' FROM generate_series(1, %s) AS n",
-            (busy[0], TIMELINE_EVENTS - 2, TIMELINE_EVENTS - 2),
-        )
         conn.commit()
         conn.autocommit = True
         conn.execute("VACUUM (ANALYZE) claim_events")
         events = conn.execute("SELECT count(*) FROM claim_events").fetchone()[0]
-        on_busy = conn.execute(
-            "SELECT count(*) FROM claim_events WHERE claim_id = %s", (busy[0],)
+    return {"events": events, "seconds": time.perf_counter() - started}
+
+
+def busy_claim(db_url: str, unit_email: str) -> dict[str, Any]:
+    """An open claim of the unit user's unit with 200 timeline events (made so, if none
+    has them yet): the claim page's worst ordinary case."""
+    with psycopg.connect(db_url) as conn:
+        unit_id = conn.execute(
+            "SELECT unit_id FROM users WHERE email = %s", (unit_email,)
         ).fetchone()[0]
-    return {
-        "events": events,
-        "busy_claim": busy[1],
-        "busy_claim_events": on_busy,
-        "seconds": time.perf_counter() - started,
-    }
+        found = conn.execute(
+            "SELECT c.reference, count(*) FROM claims c JOIN claim_events e ON e.claim_id = c.id"
+            " WHERE c.unit_id = %s AND c.status = 'in_progress' AND c.reference LIKE 'R-%%'"
+            " GROUP BY c.reference"
+            " HAVING count(*) >= %s LIMIT 1",
+            (unit_id, TIMELINE_EVENTS),
+        ).fetchone()
+        if found is None:
+            claim_id, reference = conn.execute(
+                "SELECT id, reference FROM claims WHERE unit_id = %s AND status = 'in_progress'"
+                " AND reference LIKE 'R-%%'"
+                " ORDER BY id DESC LIMIT 1",
+                (unit_id,),
+            ).fetchone()
+            have = conn.execute(
+                "SELECT count(*) FROM claim_events WHERE claim_id = %s", (claim_id,)
+            ).fetchone()[0]
+            missing = max(0, TIMELINE_EVENTS - have)
+            conn.execute(
+                "INSERT INTO claim_events (claim_id, kind, visibility, body, created_at)"
+                " SELECT %s, 'comment', CASE WHEN n %% 3 = 0 THEN 'tenant' ELSE 'internal' END,"
+                " 'Point de suivi n° ' || n || ' : le prestataire a été relancé par téléphone.',"
+                " now() - (%s - n) * interval '1 hour' FROM generate_series(1, %s) AS n",
+                (claim_id, missing, missing),
+            )
+            found = (reference, have + missing)
+    return {"reference": found[0], "events": found[1]}
 
 
 def pick_targets(db_url: str, unit_email: str) -> dict[str, Any]:
@@ -106,10 +123,12 @@ def pick_targets(db_url: str, unit_email: str) -> dict[str, Any]:
             " WHERE users.email = %s",
             (unit_email,),
         ).fetchone()[0]
-        tenant_id, tenant_claims = conn.execute(
+        per_tenant = conn.execute(
             "SELECT tenant_id, count(*) FROM claims WHERE tenant_id IS NOT NULL"
-            " GROUP BY tenant_id ORDER BY count(*) DESC LIMIT 1"
-        ).fetchone()
+            " GROUP BY tenant_id ORDER BY count(*), tenant_id"
+        ).fetchall()
+        typical_id, typical_claims = per_tenant[len(per_tenant) // 2]
+        tenant_id, tenant_claims = per_tenant[-1]
         phone = conn.execute(
             "SELECT number FROM tenant_phones WHERE kind = 'mobile' ORDER BY id DESC LIMIT 1"
         ).fetchone()[0]
@@ -124,6 +143,8 @@ def pick_targets(db_url: str, unit_email: str) -> dict[str, Any]:
         "unit_code": unit_code,
         "tenant_id": tenant_id,
         "tenant_claims": tenant_claims,
+        "typical_tenant_id": typical_id,
+        "typical_tenant_claims": typical_claims,
         # What an agent types: the caller's number as read out, in part; a name's start.
         "searches": {
             "phone_part": f"{national[:2]} {national[2:4]} {national[4:6]} {national[6:8]}",
@@ -202,7 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     stamp = utc_stamp()
     db_url = database_url(args.pg_admin, args.db)
     instance = Path(tempfile.mkdtemp(prefix="grc-bench-screens-"))
-    env = production_env(db_url, instance, drop_prefixes=("SENDGRID_", "TWILIO_"))
+    # Production settings, but the session cookie also travels over the loopback's HTTP.
+    env = production_env(
+        db_url, instance, drop_prefixes=("SENDGRID_", "TWILIO_"), GRC_SECURE_COOKIES="false"
+    )
     result: dict[str, Any] = {
         "date": stamp,
         "code": code_state(),
@@ -227,20 +251,15 @@ def main(argv: list[str] | None = None) -> int:
             f"Loaded: {result['claims']['claims']:,} claims, {result['events']['events']:,} "
             f"events, tenants in {result['tenants'].get('seconds', 0):.0f} s"
         )
-    else:
-        with psycopg.connect(db_url) as conn:
-            busy = conn.execute(
-                "SELECT c.reference, count(*) FROM claim_events e JOIN claims c"
-                " ON c.id = e.claim_id GROUP BY c.reference ORDER BY count(*) DESC LIMIT 1"
-            ).fetchone()
-        result["events"] = {"busy_claim": busy[0], "busy_claim_events": busy[1]}
     accounts = json.loads(accounts_file.read_text())
+    result["busy_claim"] = busy_claim(db_url, accounts["unit"])
     targets = pick_targets(db_url, accounts["unit"])
     result["targets"] = targets
     paths = {
         "unit_queue": f"/unit/{targets['unit_code']}?status=assigned",
-        "claim_page": f"/claims/{result['events']['busy_claim']}",
-        "tenant_card": f"/console/tenants/{targets['tenant_id']}",
+        "claim_page": f"/claims/{result['busy_claim']['reference']}",
+        "tenant_card": f"/console/tenants/{targets['typical_tenant_id']}",
+        "tenant_card_busiest": f"/console/tenants/{targets['tenant_id']}",
         **{
             f"search_{kind}": "/console?" + str(httpx.QueryParams({"q": text}))
             for kind, text in targets["searches"].items()
@@ -266,7 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.keep:
         drop_database(args.pg_admin, args.db)
     ok = all(
-        t["ms"]["p95"] < TARGET_P95_MS and set(t["statuses"]) == {200} for t in timings.values()
+        t["ms"]["p95"] < TARGET_P95_MS and set(t["statuses"]) == {200}
+        for name, t in timings.items()
+        if name != "tenant_card_busiest"  # shown, not a target: no real tenant has 2,000
     )
     summary = [
         f"{name}: p95 {t['ms']['p95']:.1f} ms (p50 {t['ms']['p50']:.1f})"

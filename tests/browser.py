@@ -109,3 +109,29 @@ def sign_in(page: Any, base_url: str, email: str, password: str = PASSWORD) -> N
     page.get_by_label("Mot de passe").fill(password)
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: "/sign-in" not in url)
+
+
+@contextmanager
+def served_world(
+    app: Flask, instance_path: Path, passwords: tuple[str, ...] = ()
+) -> Iterator[tuple[str, Flask, Any]]:
+    """The test landlord (tests.factories.build_world) served on a loopback port, with
+    in-memory senders; the users named in ``passwords`` sign in with ``PASSWORD``. Yields
+    the base URL, the served application and the world."""
+    from grc.accounts.passwords import hash_password
+    from grc.extensions import db
+    from notifications.memory import MemorySender
+    from tests.factories import build_world
+    from tests.grc.messaging.provider_apps import configured_app
+    from workers.senders import set_senders
+
+    with configured_app(app, instance_path=str(instance_path)) as application:
+        set_senders(application, MemorySender(), MemorySender())
+        world = build_world(db.session)
+        if passwords:
+            hashed = hash_password(PASSWORD)
+            for key in passwords:
+                world.users[key].password_hash = hashed
+        db.session.commit()
+        with serving(application) as base:
+            yield base, application, world

@@ -129,6 +129,15 @@ def client(app_ctx: Flask) -> FlaskClient:
     return app_ctx.test_client()
 
 
+@pytest.fixture(scope="session")
+def chromium_browser() -> Iterator[object]:
+    """Debian's Chromium, one per test process (each test opens its own context)."""
+    from tests.browser import chromium
+
+    with chromium() as launched:
+        yield launched
+
+
 @pytest.fixture
 def web_client(app_ctx: Flask) -> FlaskClient:
     """A test client for the staff screens: each request in a fresh application context."""

@@ -97,6 +97,7 @@ def _queue(unit: TreatmentUnit | None) -> Any:
         form=form,
         rows=rows,
         counts=result.counts,
+        counted=queries.COUNTED_STATUSES,
         total=result.total,
         page_number=form.page.data or 1,
         pages=max(1, math.ceil(result.total / queries.QUEUE_PAGE_SIZE)),

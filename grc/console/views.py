@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import selectinload
 from werkzeug.routing import BuildError
 from wtforms.fields.choices import SelectChoice
 
@@ -257,9 +257,9 @@ def _render_card(
     claims = db.session.execute(
         queries.tenant_claims(user, found.tenant.id)
         .options(
-            joinedload(Claim.category),
-            joinedload(Claim.unit),
-            joinedload(Claim.contractor),
+            selectinload(Claim.category),
+            selectinload(Claim.unit),
+            selectinload(Claim.contractor),
         )
         .limit(CARD_CLAIMS)
     ).all()

@@ -11,7 +11,7 @@ from flask import Flask
 from grc.contracts import work_orders
 from grc.extensions import db
 from notifications.memory import MemorySender
-from tests.browser import chromium, needs_chromium, serving
+from tests.browser import needs_chromium, serving
 from tests.factories import build_world
 from tests.grc.inbound.inbound_posts import claim_with_work_order
 from tests.grc.messaging.provider_apps import configured_app
@@ -30,23 +30,17 @@ def served(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[str, Flask, o
             yield base, application, world
 
 
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
-
-
-def _watched_page(browser) -> tuple[object, list[str]]:
-    page = browser.new_page(locale="fr-FR")
+def _watched_page(chromium_browser) -> tuple[object, list[str]]:
+    page = chromium_browser.new_page(locale="fr-FR")
     complaints: list[str] = []
     page.on("console", lambda m: complaints.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda error: complaints.append(str(error)))
     return page, complaints
 
 
-def test_swagger_ui_works_under_its_policy(served, browser):
+def test_swagger_ui_works_under_its_policy(served, chromium_browser):
     base, _, _ = served
-    page, complaints = _watched_page(browser)
+    page, complaints = _watched_page(chromium_browser)
     response = page.goto(f"{base}/api/docs")
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     page.locator(".swagger-ui .info .title").get_by_text("GRC").wait_for()
@@ -54,11 +48,11 @@ def test_swagger_ui_works_under_its_policy(served, browser):
     assert not [c for c in complaints if "Content Security Policy" in c], complaints
 
 
-def test_one_click_page_is_styled_under_its_policy(served, browser):
+def test_one_click_page_is_styled_under_its_policy(served, chromium_browser):
     base, application, world = served
     order = claim_with_work_order(application, world)
     token = work_orders.action_token(order, work_orders.LinkAction.TAKE)
-    page, complaints = _watched_page(browser)
+    page, complaints = _watched_page(chromium_browser)
     page.goto(f"{base}/wo/{token}")
     # The inline style sheet is allowed by its hash: the page is laid out as designed.
     assert page.locator("body").evaluate("b => getComputedStyle(b).fontSize") == "18px"
@@ -68,12 +62,12 @@ def test_one_click_page_is_styled_under_its_policy(served, browser):
 
 
 @pytest.mark.parametrize("path", ["/wo/{token}", "/api/docs", "/admin/dev-outbox"])
-def test_no_page_can_be_framed(served, browser, path):
+def test_no_page_can_be_framed(served, chromium_browser, path):
     base, application, world = served
     order = claim_with_work_order(application, world)
     target = base + path.format(token=work_orders.action_token(order, work_orders.LinkAction.TAKE))
     with serving(_framing_site(target)) as other_site:
-        page, complaints = _watched_page(browser)
+        page, complaints = _watched_page(chromium_browser)
         page.goto(other_site)
         page.wait_for_load_state("load")
         frame = page.frames[-1]

@@ -9,41 +9,23 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from grc.accounts.passwords import hash_password
-from grc.extensions import db
-from notifications.memory import MemorySender
 from tests.browser import (
     PASSWORD,
     axe_violations,
-    chromium,
     needs_chromium,
     new_page,
     save_screenshots,
-    serving,
+    served_world,
     sign_in,
 )
-from tests.factories import build_world
-from tests.grc.messaging.provider_apps import configured_app
-from workers.senders import set_senders
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture
 def served(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[str, object]]:
-    with configured_app(app, instance_path=str(tmp_path)) as application:
-        set_senders(application, MemorySender(), MemorySender())
-        world = build_world(db.session)
-        world.users["agent"].password_hash = hash_password(PASSWORD)
-        db.session.commit()
-        with serving(application) as base:
-            yield base, world
-
-
-@pytest.fixture
-def chromium_browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
+    with served_world(app, tmp_path, passwords=("agent",)) as (base, _application, world):
+        yield base, world
 
 
 def test_sign_in_page_is_accessible_and_works_from_the_keyboard(served, chromium_browser):

@@ -10,25 +10,18 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from grc.accounts.passwords import hash_password
 from grc.claims.models import RoutingRule
 from grc.extensions import db
 from grc.messaging.models import OutboxMessage, Purpose
 from grc.people.models import User
-from notifications.memory import MemorySender
 from tests.browser import (
-    PASSWORD,
     axe_violations,
-    chromium,
     needs_chromium,
     new_page,
     save_screenshots,
-    serving,
+    served_world,
     sign_in,
 )
-from tests.factories import build_world
-from tests.grc.messaging.provider_apps import configured_app
-from workers.senders import set_senders
 
 pytestmark = needs_chromium
 # Waits until the page says it (after a post, its redirect and the next page's load).
@@ -37,19 +30,8 @@ expect = pytest.importorskip("playwright.sync_api").expect
 
 @pytest.fixture
 def served(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[str, object]]:
-    with configured_app(app, instance_path=str(tmp_path)) as application:
-        set_senders(application, MemorySender(), MemorySender())
-        world = build_world(db.session)
-        world.users["admin"].password_hash = hash_password(PASSWORD)
-        db.session.commit()
-        with serving(application) as base:
-            yield base, world
-
-
-@pytest.fixture
-def chromium_browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
+    with served_world(app, tmp_path, passwords=("admin",)) as (base, _application, world):
+        yield base, world
 
 
 def _focused(page) -> str:

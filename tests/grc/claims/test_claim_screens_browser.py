@@ -9,24 +9,17 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from grc.accounts.passwords import hash_password
 from grc.claims.models import Claim, ClaimStatus, EventKind
 from grc.extensions import db
-from notifications.memory import MemorySender
 from tests.browser import (
-    PASSWORD,
     axe_violations,
-    chromium,
     needs_chromium,
     new_page,
     save_screenshots,
-    serving,
+    served_world,
     sign_in,
 )
-from tests.factories import build_world
 from tests.grc.claims.helpers import claim_in_status
-from tests.grc.messaging.provider_apps import configured_app
-from workers.senders import set_senders
 
 pytestmark = needs_chromium
 
@@ -38,21 +31,10 @@ _FOCUSED = """() => {
 
 @pytest.fixture
 def served(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[str, Any, Claim]]:
-    with configured_app(app, instance_path=str(tmp_path)) as application:
-        set_senders(application, MemorySender(), MemorySender())
-        world = build_world(db.session)
-        world.users["metz_tech"].password_hash = hash_password(PASSWORD)
-        db.session.commit()
+    with served_world(app, tmp_path, passwords=("metz_tech",)) as (base, _application, world):
         claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
         other = claim_in_status(world, ClaimStatus.ASSIGNED)
-        with serving(application) as base:
-            yield base, world, claim, other
-
-
-@pytest.fixture
-def chromium_browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
+        yield base, world, claim, other
 
 
 def _tab_to(page: Any, *, text: str | None = None, element_id: str | None = None) -> None:

@@ -307,9 +307,12 @@ def test_a_second_call_about_the_lift_is_attached_to_the_first_claim(agent, worl
     [call] = db.session.execute(sa.select(ClaimCaller)).scalars()
     assert call.tenant_id == tenant.id
     assert call.note == "Toujours en panne, 2e appel"
+    # The agent is shown that claim (its page), with what was done.
+    assert response.headers["Location"] == f"/claims/{first.reference}"
     html = agent.get(response.headers["Location"]).get_data(as_text=True)
-    assert f"Appel rattaché à la demande {first.reference}" in html
-    assert "a appelé" in html  # the card lists the claim they called about
+    assert f"L’appel est rattaché à la demande {first.reference}." in html.replace("'", "’")
+    card = agent.get(f"/console/tenants/{tenant.id}").get_data(as_text=True)
+    assert "a appelé" in card  # the card lists the claim they called about
 
 
 def test_a_call_is_not_attached_to_a_closed_claim(agent, world):

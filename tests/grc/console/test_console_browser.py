@@ -11,46 +11,29 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from grc.accounts.passwords import hash_password
 from grc.claims.models import Claim, ClaimCaller
 from grc.db import utcnow
 from grc.extensions import db
 from grc.telephony import operations as telephony
 from grc.telephony.models import CallClaim
-from notifications.memory import MemorySender
 from tests.browser import (
-    PASSWORD,
     axe_violations,
-    chromium,
     needs_chromium,
     new_page,
     save_screenshots,
-    serving,
+    served_world,
     sign_in,
 )
-from tests.factories import build_world
-from tests.grc.messaging.provider_apps import configured_app
-from workers.senders import set_senders
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture
 def served(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[str, object]]:
-    with configured_app(app, instance_path=str(tmp_path)) as application:
-        set_senders(application, MemorySender(), MemorySender())
-        world = build_world(db.session)
-        world.users["agent"].password_hash = hash_password(PASSWORD)
+    with served_world(app, tmp_path, passwords=("agent",)) as (base, _application, world):
         world.agencies["METZ"].on_call_phone = "+33387000000"
         db.session.commit()
-        with serving(application) as base:
-            yield base, world
-
-
-@pytest.fixture
-def chromium_browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
+        yield base, world
 
 
 def _tab_to(page, selector: str, limit: int = 40) -> None:

@@ -10,42 +10,25 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from grc.accounts.passwords import hash_password
 from grc.claims.models import Category, Claim
 from grc.extensions import db
-from notifications.memory import MemorySender
 from tests.browser import (
-    PASSWORD,
     axe_violations,
-    chromium,
     needs_chromium,
     new_page,
     save_screenshots,
-    serving,
+    served_world,
     sign_in,
 )
-from tests.factories import build_world, claim_payload
-from tests.grc.messaging.provider_apps import configured_app
-from workers.senders import set_senders
+from tests.factories import claim_payload
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture
 def served(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[Flask, str, object]]:
-    with configured_app(app, instance_path=str(tmp_path)) as application:
-        set_senders(application, MemorySender(), MemorySender())
-        world = build_world(db.session)
-        world.users["admin"].password_hash = hash_password(PASSWORD)
-        db.session.commit()
-        with serving(application) as base:
-            yield application, base, world
-
-
-@pytest.fixture
-def chromium_browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
+    with served_world(app, tmp_path, passwords=("admin",)) as (base, application, world):
+        yield application, base, world
 
 
 def test_an_administrator_adds_a_contract_that_routes_the_next_claim(served, chromium_browser):

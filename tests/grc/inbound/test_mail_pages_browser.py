@@ -14,7 +14,6 @@ from grc.inbound.models import InboundEmail
 from tests.browser import (
     PASSWORD,
     axe_violations,
-    chromium,
     needs_chromium,
     new_page,
     save_screenshots,
@@ -34,12 +33,6 @@ def served(make_inbox) -> Iterator[tuple[Flask, str, object]]:
     db.session.commit()
     with serving(application) as base:
         yield application, base, world
-
-
-@pytest.fixture
-def chromium_browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 def test_an_agent_files_an_unmatched_email_on_a_claim(served, chromium_browser):

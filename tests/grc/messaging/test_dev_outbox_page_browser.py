@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 
 from grc.extensions import db
-from tests.browser import chromium, needs_chromium, serving
+from tests.browser import needs_chromium, serving
 from tests.factories import build_world, claim_payload
 from tests.grc.messaging.provider_apps import configured_app
 
@@ -28,13 +28,7 @@ def served(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[str, Flask, o
             yield base, application, world
 
 
-@pytest.fixture
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
-
-
-def test_admin_sees_the_acknowledgement_in_the_dev_outbox_page(served, browser):
+def test_admin_sees_the_acknowledgement_in_the_dev_outbox_page(served, chromium_browser):
     base, application, world = served
     created = application.test_client().post(
         "/api/v1/claims",
@@ -44,7 +38,7 @@ def test_admin_sees_the_acknowledgement_in_the_dev_outbox_page(served, browser):
     assert created.status_code == 201
     reference = created.json["reference"]
 
-    page = browser.new_page(locale="fr-FR", timezone_id="Europe/Paris")
+    page = chromium_browser.new_page(locale="fr-FR", timezone_id="Europe/Paris")
     errors: list[str] = []
     page.on(
         "console", lambda message: errors.append(message.text) if message.type == "error" else None
@@ -64,6 +58,6 @@ def test_admin_sees_the_acknowledgement_in_the_dev_outbox_page(served, browser):
     # The agent's 403 is the only error: no script was blocked by the content security policy.
     assert [e for e in errors if "403" not in e] == []
 
-    english = browser.new_page(locale="en-GB")
+    english = chromium_browser.new_page(locale="en-GB")
     english.goto(f"{base}/admin/dev-outbox")
     assert english.get_by_role("heading", name="Development outbox").is_visible()
