@@ -129,9 +129,10 @@ def client(app_ctx: Flask) -> FlaskClient:
     return app_ctx.test_client()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def chromium_browser() -> Iterator[object]:
-    """Debian's Chromium, one per test process (each test opens its own context)."""
+    """Debian's Chromium, for one test (Playwright's sync API runs one at a time per
+    thread, and some tests drive their own)."""
     from tests.browser import chromium
 
     with chromium() as launched:

@@ -125,8 +125,10 @@ def test_an_agent_logs_a_call_then_attaches_the_next_one_keyboard_only(served, c
     assert axe_violations(page) == []
     _tab_to(page, "button[formaction]")
     page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"attached=\d+"))
-    assert f"Appel rattaché à la demande {claim.reference}" in page.content()
+    # The agent is shown that claim's page, with what was done.
+    page.wait_for_url(re.compile(rf"/claims/{claim.reference}$"))
+    assert f"L’appel est rattaché à la demande {claim.reference}." in page.content()
+    assert axe_violations(page) == []
 
     db.session.expire_all()
     assert db.session.execute(sa.select(sa.func.count(Claim.id))).scalar_one() == 1
