@@ -103,3 +103,17 @@ def test_only_the_screens_check_csrf_tokens(app, web_client, world):
     # A webhook or an API call (no session cookie) is not asked for a token.
     assert web_client.post("/webhooks/twilio/voice").status_code == 403
     assert web_client.post("/api/v1/claims", json={}).status_code == 401
+
+
+def test_the_stylesheet_has_every_block_closed():
+    # An unclosed block silently drops every rule after it (each screen's layout).
+    from pathlib import Path
+
+    import grc
+
+    css = (Path(grc.__file__).parent / "static/grc.css").read_text()
+    depth = 0
+    for character in css:
+        depth += {"{": 1, "}": -1}.get(character, 0)
+        assert depth >= 0
+    assert depth == 0
