@@ -5,7 +5,9 @@ API's argument parsing, the work tables, provider signatures) and one package pe
 ``housing``, ``people``, ``claims``, ``contracts``, ``inbound``, ``messaging`` and
 ``telephony``, each saying in its docstring what it owns and what it may import. The shared
 modules import no domain package, except ``auth`` (users and their tokens), ``catalogue``
-(loads the catalogue), the CLI and the demo.
+(loads the catalogue), the CLI and the demo. The staff screens share ``web`` (layout, guard,
+words, formats) and ``accounts`` (sign-in); the screens of a domain live in its package,
+those spanning several in ``console`` and ``administration``.
 The core imports nothing of RQ, SendGrid or Twilio; ``contractors`` and ``notifications``
 are libraries it calls.
 """
