@@ -82,19 +82,7 @@ class ClaimCollection(MethodView):
         stmt = queries.list_claims(
             db.session, current_user(), queries.ClaimFilters(**args), utcnow()
         )
-        pagination_parameters.item_count = db.session.execute(
-            sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
-        ).scalar_one()
-        page = (
-            stmt.options(
-                joinedload(Claim.category),
-                joinedload(Claim.unit),
-                joinedload(Claim.contractor),
-                joinedload(Claim.contract),
-            )
-            .limit(pagination_parameters.page_size)
-            .offset(pagination_parameters.first_item)
-        )
+        page = _one_page(stmt, pagination_parameters)
         return list(db.session.execute(page).unique().scalars())
 
     @require(Permission.CLAIMS_CREATE)
@@ -160,19 +148,7 @@ class TenantClaims(MethodView):
         if db.session.get(Tenant, tenant_id) is None:
             raise NotFound(f"No tenant with id {tenant_id}.")
         stmt = queries.tenant_claims(current_user(), tenant_id)
-        pagination_parameters.item_count = db.session.execute(
-            sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
-        ).scalar_one()
-        page = (
-            stmt.options(
-                joinedload(Claim.category),
-                joinedload(Claim.unit),
-                joinedload(Claim.contractor),
-                joinedload(Claim.contract),
-            )
-            .limit(pagination_parameters.page_size)
-            .offset(pagination_parameters.first_item)
-        )
+        page = _one_page(stmt, pagination_parameters)
         return [
             {"claim": claim, "relation": relation}
             for claim, relation in db.session.execute(page).unique()
@@ -298,3 +274,21 @@ class ClaimPhotoItem(MethodView):
         if photo is None:
             raise NotFound(f"No photo with id {photo_id} on this claim.")
         return photos.photo_response(photo)
+
+
+def _one_page(stmt: Any, pagination_parameters: PaginationParameters) -> Any:
+    """The page of a claims listing that ``pagination_parameters`` asks for, with what each
+    claim's answer shows; the listing's total goes to X-Pagination."""
+    pagination_parameters.item_count = db.session.execute(
+        sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+    ).scalar_one()
+    return (
+        stmt.options(
+            joinedload(Claim.category),
+            joinedload(Claim.unit),
+            joinedload(Claim.contractor),
+            joinedload(Claim.contract),
+        )
+        .limit(pagination_parameters.page_size)
+        .offset(pagination_parameters.first_item)
+    )
