@@ -10,6 +10,9 @@ breaches, and the on-call person for emergencies registered outside business hou
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +20,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from grc.claims import timeline
-from grc.claims.models import Claim, ClaimCaller, EventKind, Priority, Visibility
+from grc.claims.models import (
+    Claim,
+    ClaimCaller,
+    EventKind,
+    Priority,
+    TreatmentUnit,
+    Visibility,
+)
 from grc.claims.sla import sla_calendar
 from grc.clock import settings
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
@@ -26,7 +36,6 @@ from grc.messaging.operations import (
     after_quiet_hours,
     cancel_pending,
     queue_message,
-    queue_messages,
 )
 from grc.messaging.rendering import RenderedEmail, render_email, render_sms
 from grc.people.models import Channel, PhoneKind, Role, Tenant, User
@@ -187,7 +196,7 @@ def _notify(
             subject=subject,
             body_text=text,
             body_html=html,
-            claim=claim,
+            claim_id=claim.id,
             urgent=urgent,
             locale=locale,
             available_at=available_at,
@@ -242,37 +251,97 @@ def alert_on_call(session: Session, claim: Claim, now: datetime) -> OutboxMessag
             purpose=Purpose.ON_CALL_ALERT,
             recipient=agency.on_call_phone,
             body_text=text,
-            claim=claim,
+            claim_id=claim.id,
             urgent=True,
         ),
         now,
     )
 
 
-def alert_staff(
-    session: Session,
-    claim: Claim,
-    purpose: Purpose,
-    now: datetime,
-    recipients: StaffRecipients | None = None,
-) -> int:
-    """SLA warning to the claim's unit, or breach escalation to the managers: once per claim,
-    deadline and recipient. Returns how many messages were queued."""
-    alerts = sla_alerts(claim, purpose, recipients or StaffRecipients(session))
-    return len(queue_messages(session, alerts, now))
+@dataclass(frozen=True, slots=True)
+class StaffAlert:
+    """One claim's alert to one staff address (an SLA warning or breach, a work order's
+    missed deadline): the e-mail it is on its own, and its line when a digest names it."""
+
+    recipient: str
+    # The alert's key on its own; the outbox key adds the address.
+    key: str
+    claim_id: int
+    line: DigestLine
+    # Rendered only if it leaves on its own (called once per recipient).
+    email: Callable[[], RenderedEmail]
+    # Where the digest's reader finds the whole list: the claims list, or the unit's queue.
+    list_path: str = "/claims"
 
 
-def sla_alerts(claim: Claim, purpose: Purpose, recipients: StaffRecipients) -> list[NewMessage]:
-    """The SLA warning to the claim's unit, or the breach escalation to the managers, to
-    queue: keyed by claim, deadline and address. A watch passes the ``recipients`` it read
-    once for all its claims, and queues the alerts of many claims at once."""
-    if purpose == Purpose.SLA_WARNING:
-        addresses = recipients.of_unit(claim)
-    else:
-        addresses = recipients.managers()
-    email = render_email(purpose, "fr", **_claim_context(claim, "fr"))
-    key = f"claim:{claim.id}:{purpose}:{claim.resolution_due.isoformat()}"
-    return staff_emails(claim, purpose, email, addresses, key)
+@dataclass(frozen=True, slots=True)
+class DigestLine:
+    reference: str
+    category: str
+    address: str
+    due: datetime
+    # What else the reader needs on the line: the unit, the contractor.
+    detail: str = ""
+
+
+# The claims a digest names one by one; the rest are counted, and linked to.
+DIGEST_LINES = 100
+
+
+def staff_alert_messages(
+    purpose: Purpose, alerts: list[StaffAlert], **digest_context: Any
+) -> list[NewMessage]:
+    """The e-mails of a watch run's alerts: an address with one alert gets that claim's own
+    e-mail; an address with several gets one digest naming them, nearest deadline first (a
+    morning when hundreds of deadlines pass is one e-mail per person, not hundreds). The
+    digest's key is its claims' keys: the same run repeated writes nothing new."""
+    by_recipient: dict[str, list[StaffAlert]] = {}
+    for alert in alerts:
+        by_recipient.setdefault(alert.recipient, []).append(alert)
+    messages = []
+    for address, own in sorted(by_recipient.items()):
+        if len(own) == 1:
+            alert = own[0]
+            email = alert.email()
+            key, claim_id = f"{alert.key}:{address}", alert.claim_id
+        else:
+            own.sort(key=lambda a: (a.line.due, a.line.reference))
+            public_url = settings().public_url
+            email = render_email(
+                purpose,
+                "fr",
+                digest=True,
+                count=len(own),
+                lines=[_digest_line(alert.line) for alert in own[:DIGEST_LINES]],
+                more=max(0, len(own) - DIGEST_LINES),
+                list_url=f"{public_url}{own[0].list_path}" if public_url else None,
+                **digest_context,
+            )
+            keys = hashlib.sha256("\n".join(sorted(a.key for a in own)).encode()).hexdigest()
+            key, claim_id = f"{purpose}:digest:{keys[:40]}:{address}", None
+        messages.append(
+            NewMessage(
+                idempotency_key=key,
+                channel=MessageChannel.EMAIL,
+                purpose=purpose,
+                recipient=address,
+                subject=email.subject,
+                body_text=email.text,
+                body_html=email.html,
+                claim_id=claim_id,
+            )
+        )
+    return messages
+
+
+def _digest_line(line: DigestLine) -> dict[str, str]:
+    return {
+        "reference": line.reference,
+        "category": line.category,
+        "address": line.address,
+        "due": local_datetime_text(line.due, "fr"),
+        "detail": line.detail,
+    }
 
 
 class StaffRecipients:
@@ -293,49 +362,19 @@ class StaffRecipients:
             )
         return self._managers
 
-    def of_unit(self, claim: Claim) -> list[str]:
-        if claim.unit_id not in self._units:
-            self._units[claim.unit_id] = unit_addresses(self._session, claim)
-        return self._units[claim.unit_id]
-
-
-def email_staff(
-    session: Session,
-    claim: Claim,
-    purpose: Purpose,
-    email: RenderedEmail,
-    recipients: list[str],
-    key: str,
-    now: datetime,
-) -> int:
-    """The same e-mail to each staff address, once per ``key`` and address; how many left."""
-    return len(queue_messages(session, staff_emails(claim, purpose, email, recipients, key), now))
-
-
-def staff_emails(
-    claim: Claim, purpose: Purpose, email: RenderedEmail, recipients: list[str], key: str
-) -> list[NewMessage]:
-    """The same e-mail to each staff address, keyed by ``key`` and address, to queue."""
-    return [
-        NewMessage(
-            idempotency_key=f"{key}:{address}",
-            channel=MessageChannel.EMAIL,
-            purpose=purpose,
-            recipient=address,
-            subject=email.subject,
-            body_text=email.text,
-            body_html=email.html,
-            claim=claim,
-        )
-        for address in sorted(set(recipients))
-    ]
-
-
-def unit_addresses(session: Session, claim: Claim) -> list[str]:
-    if claim.unit.email:
-        return [claim.unit.email]
-    return list(
-        session.execute(
-            sa.select(User.email).where(User.unit_id == claim.unit_id, User.active)
-        ).scalars()
-    )
+    def of_unit(self, unit_id: int) -> list[str]:
+        """The unit's shared address, or else its active members' addresses."""
+        if unit_id not in self._units:
+            shared = self._session.execute(
+                sa.select(TreatmentUnit.email).where(TreatmentUnit.id == unit_id)
+            ).scalar_one_or_none()
+            self._units[unit_id] = (
+                [shared]
+                if shared
+                else list(
+                    self._session.execute(
+                        sa.select(User.email).where(User.unit_id == unit_id, User.active)
+                    ).scalars()
+                )
+            )
+        return self._units[unit_id]

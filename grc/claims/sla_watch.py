@@ -11,12 +11,14 @@ a minute with nothing new reads nothing more.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, joinedload, load_only
+from sqlalchemy.orm import Session
 
 from grc.claims import catalogue_cache, notify
 from grc.claims.alerts import not_alerted, record_alerts
@@ -25,10 +27,10 @@ from grc.claims.models import OPEN_STATUSES, Claim, ClaimStatus, Clock
 from grc.claims.sla import SlaCalendar, holiday_subdivision, sla_calendar
 from grc.clock import settings
 from grc.db import among_ids
-from grc.housing.models import Residence
+from grc.housing.models import Building, Residence
 from grc.messaging.models import Purpose
 from grc.messaging.operations import queue_messages
-from grc.people.models import Tenant
+from grc.messaging.rendering import render_email
 
 WARNING_SHARE = 0.8
 _BATCH = 500
@@ -40,14 +42,32 @@ _TICK = timedelta(microseconds=1)
 @dataclass
 class WatchReport:
     checked: int = 0
+    # Claims warned and claims escalated in this run; messages: the e-mails they made.
     warnings: int = 0
     breaches: int = 0
+    messages: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Running:
+    """A running claim as the watch reads it: plain values, thousands at a time."""
+
+    id: int
+    reference: str
+    status: ClaimStatus
+    resolution_due: datetime
+    sla_clock: Clock
+    category_id: int
+    unit_id: int
+    department_code: str | None
+    address: str
 
 
 def watch_sla(session: Session, now: datetime) -> WatchReport:
     report = WatchReport()
     recipients = notify.StaffRecipients(session)
     catalogue = catalogue_cache.catalogue(session)
+    calendars = _Calendars()
     running = Claim.status.in_([s for s in OPEN_STATUSES if s != ClaimStatus.WAITING_TENANT])
 
     breached = sa.and_(
@@ -55,70 +75,122 @@ def watch_sla(session: Session, now: datetime) -> WatchReport:
         Claim.resolution_due <= now,
         not_alerted(Purpose.SLA_BREACH, Claim.id, Claim.resolution_due),
     )
-    for claims in _batches(session, breached):
-        report.checked += len(claims)
-        alerts = [a for c in claims for a in notify.sla_alerts(c, Purpose.SLA_BREACH, recipients)]
-        report.breaches += len(queue_messages(session, alerts, now))
-        alerted = {(a.claim.id, a.claim.resolution_due) for a in alerts if a.claim is not None}
-        record_alerts(session, Purpose.SLA_BREACH, alerted, now)
-
     warned = sa.and_(
         running,
         Claim.resolution_due > now,
         _warning_window(session, catalogue, now),
         not_alerted(Purpose.SLA_WARNING, Claim.id, Claim.resolution_due),
     )
-    for claims in _batches(session, warned):
-        report.checked += len(claims)
-        alerts = [
-            alert
-            for claim in claims
-            if _warning_reached(catalogue, claim, now)
-            for alert in notify.sla_alerts(claim, Purpose.SLA_WARNING, recipients)
-        ]
-        report.warnings += len(queue_messages(session, alerts, now))
-        alerted = {(a.claim.id, a.claim.resolution_due) for a in alerts if a.claim is not None}
-        record_alerts(session, Purpose.SLA_WARNING, alerted, now)
+    for purpose, condition in ((Purpose.SLA_BREACH, breached), (Purpose.SLA_WARNING, warned)):
+        alerts: list[notify.StaffAlert] = []
+        for claims in _batches(session, condition):
+            report.checked += len(claims)
+            if purpose == Purpose.SLA_WARNING:
+                claims = [
+                    c
+                    for c in claims
+                    if _warning_reached_on(
+                        catalogue,
+                        calendars.of(c.department_code),
+                        c.category_id,
+                        c.resolution_due,
+                        c.sla_clock,
+                        now,
+                    )
+                ]
+            # A claim with nobody to tell yet is alerted once somebody is.
+            by_claim = {c.id: _alerts(purpose, c, catalogue, recipients) for c in claims}
+            told = [c for c in claims if by_claim[c.id]]
+            # Recorded first: a claim another run has just alerted is left to that run.
+            recorded = record_alerts(
+                session, purpose, [(c.id, c.resolution_due) for c in told], now
+            )
+            alerts += [alert for c in told if c.id in recorded for alert in by_claim[c.id]]
+            if purpose == Purpose.SLA_BREACH:
+                report.breaches += len(recorded)
+            else:
+                report.warnings += len(recorded)
+        messages = notify.staff_alert_messages(purpose, alerts)
+        report.messages += len(queue_messages(session, messages, now))
     return report
 
 
-def _batches(session: Session, condition: sa.ColumnElement[bool]) -> Iterator[list[Claim]]:
-    """The claims meeting ``condition``, by id, with what their messages read. Their ids are
-    read first, in one query the index on status and deadline serves (ordered and limited,
-    the planner would rather walk every claim by id)."""
+def _alerts(
+    purpose: Purpose,
+    claim: _Running,
+    catalogue: Catalogue,
+    recipients: notify.StaffRecipients,
+) -> list[notify.StaffAlert]:
+    """The claim's warning to its unit, or its breach escalation to the managers."""
+    unit = catalogue.unit(claim.unit_id)
+    if purpose == Purpose.SLA_WARNING:
+        addresses, list_path = recipients.of_unit(claim.unit_id), f"/unit/{unit.code}"
+    else:
+        addresses, list_path = recipients.managers(), "/claims"
+    category = catalogue.category_by_id(claim.category_id).label("fr")
+    context: dict[str, Any] = {
+        "reference": claim.reference,
+        "category": category,
+        "address": claim.address,
+        "due": notify.local_datetime_text(claim.resolution_due, "fr"),
+        "status": str(claim.status),
+        "unit": unit.name,
+    }
+    line = notify.DigestLine(claim.reference, category, claim.address, claim.resolution_due)
+    return [
+        notify.StaffAlert(
+            recipient=address,
+            key=f"claim:{claim.id}:{purpose}:{claim.resolution_due.isoformat()}",
+            claim_id=claim.id,
+            line=line if purpose == Purpose.SLA_WARNING else replace(line, detail=unit.name),
+            email=functools.partial(render_email, purpose, "fr", **context),
+            list_path=list_path,
+        )
+        for address in sorted(set(addresses))
+    ]
+
+
+def _batches(session: Session, condition: sa.ColumnElement[bool]) -> Iterator[list[_Running]]:
+    """The claims meeting ``condition``, by id, with what their alerts read, as plain rows.
+    Their ids are read first, in one query the index on status and deadline serves (ordered
+    and limited, the planner would rather walk every claim by id)."""
     ids = sorted(session.execute(sa.select(Claim.id).where(condition)).scalars())
     for start in range(0, len(ids), _BATCH):
-        yield list(
-            session.execute(
-                sa.select(Claim)
-                .where(among_ids(session, Claim.id, ids[start : start + _BATCH]))
-                .options(
-                    # Only what the alerts read (``notify.sla_alerts``, ``_warning_reached``).
-                    load_only(
-                        Claim.reference,
-                        Claim.status,
-                        Claim.resolution,
-                        Claim.resolution_due,
-                        Claim.sla_clock,
-                        Claim.appointment_at,
-                        Claim.appointment_end,
-                        Claim.category_id,
-                        Claim.residence_id,
-                        Claim.unit_id,
-                        Claim.building_id,
-                        Claim.tenant_id,
-                        Claim.contractor_id,
-                    ),
-                    joinedload(Claim.category),
-                    joinedload(Claim.residence),
-                    joinedload(Claim.unit),
-                    joinedload(Claim.building),
-                    joinedload(Claim.contractor),
-                    joinedload(Claim.tenant).load_only(Tenant.first_name, Tenant.last_name),
-                )
-                .order_by(Claim.id)
-            ).scalars()
+        rows = session.execute(
+            sa.select(
+                Claim.id,
+                Claim.reference,
+                Claim.status,
+                Claim.resolution_due,
+                Claim.sla_clock,
+                Claim.category_id,
+                Claim.unit_id,
+                Residence.department_code,
+                Building.street,
+                Building.city,
+                Building.entrance,
+            )
+            .join(Residence, Residence.id == Claim.residence_id)
+            .join(Building, Building.id == Claim.building_id)
+            .where(among_ids(session, Claim.id, ids[start : start + _BATCH]))
+            .order_by(Claim.id)
         )
+        yield [_Running(*row[:8], address=Building.short_address_of(*row[8:])) for row in rows]
+
+
+class _Calendars:
+    """One SLA calendar per department for the run."""
+
+    def __init__(self) -> None:
+        self._by_department: dict[str | None, SlaCalendar] = {}
+
+    def of(self, department_code: str | None) -> SlaCalendar:
+        if department_code not in self._by_department:
+            config = settings()
+            self._by_department[department_code] = SlaCalendar(
+                department_code, config.business_hours, config.tz
+            )
+        return self._by_department[department_code]
 
 
 def near_breach(catalogue: Catalogue, claim: Claim, now: datetime) -> bool:
@@ -133,11 +205,28 @@ def near_breach(catalogue: Catalogue, claim: Claim, now: datetime) -> bool:
 
 
 def _warning_reached(catalogue: Catalogue, claim: Claim, now: datetime) -> bool:
-    policy = catalogue.category_by_id(claim.category_id).effective_policy
+    return _warning_reached_on(
+        catalogue,
+        sla_calendar(claim.residence),
+        claim.category_id,
+        claim.resolution_due,
+        claim.sla_clock,
+        now,
+    )
+
+
+def _warning_reached_on(
+    catalogue: Catalogue,
+    calendar: SlaCalendar,
+    category_id: int,
+    due: datetime,
+    clock: Clock,
+    now: datetime,
+) -> bool:
+    policy = catalogue.category_by_id(category_id).effective_policy
     if policy is None:
         return False
-    left = sla_calendar(claim.residence).elapsed(now, claim.resolution_due, claim.sla_clock)
-    return left <= _warning_left(policy)
+    return calendar.elapsed(now, due, clock) <= _warning_left(policy)
 
 
 def _warning_left(policy: PolicyValue) -> timedelta:

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -23,6 +23,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from grc.claims import timeline
 from grc.claims.alerts import not_alerted, record_alerts
 from grc.claims.models import OPEN_STATUSES, Claim, EventKind, LocationKind
+from grc.claims.notify import DigestLine, StaffAlert, StaffRecipients, staff_alert_messages
 from grc.clock import settings
 from grc.contracts import lifecycle
 from grc.contracts.lifecycle import OrderEvent
@@ -31,11 +32,8 @@ from grc.db import among_ids, insert_returning, rows_changed
 from grc.errors import Conflict, InvalidInput
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import NewMessage, queue_message, queue_messages
-from grc.messaging.rendering import render_email
+from grc.messaging.rendering import RenderedEmail, render_email
 from grc.people.models import Tenant, User
-
-if TYPE_CHECKING:
-    from grc.claims.notify import StaffRecipients
 
 # wo+<id>-<16 hex>@domain: lower case and digits only, so mail systems that fold the local
 # part's case keep it intact.
@@ -185,7 +183,7 @@ def _order_email(work_order: WorkOrder, purpose: Purpose, *, key: str) -> NewMes
         subject=email.subject,
         body_text=email.text,
         body_html=email.html,
-        claim=work_order.claim,
+        claim_id=work_order.claim.id,
         urgent=True,  # a contractor's mailbox has no quiet hours
         reply_to=reply_address(work_order),
     )
@@ -393,8 +391,6 @@ def watch_work_orders(session: Session, now: datetime) -> DeadlineReport:
 
     Only what is due and not yet alerted is read, in SQL (each alert sent is recorded in
     ``watch_alerts``), with the orders' claims and the units' addresses read once."""
-    from grc.claims.notify import StaffRecipients
-
     reminders = escalations = 0
     recipients = StaffRecipients(session)
     for deadline_name in ("acknowledge", "complete"):
@@ -414,25 +410,40 @@ def watch_work_orders(session: Session, now: datetime) -> DeadlineReport:
             _reminder_point_passed(session, due_column, now),
             not_alerted(kind, WorkOrder.id, due_column),
         )
-        for orders in _orders_batches(session, to_remind):
+        for orders in _orders_batches(session, to_remind, _FOR_REMINDERS):
             due_orders = [
                 (order, due)
                 for order in orders
                 for due in [getattr(order, f"{deadline_name}_due")]
                 if order.created_at + (due - order.created_at) * REMINDER_SHARE <= now
             ]
-            reminders += _remind(session, due_orders, deadline_name, now)
-            record_alerts(session, kind, [(order.id, due) for order, due in due_orders], now)
+            # Recorded first: an order another run has just reminded is left to that run.
+            recorded = record_alerts(session, kind, [(o.id, due) for o, due in due_orders], now)
+            reminders += _remind(
+                session, [(o, due) for o, due in due_orders if o.id in recorded], deadline_name, now
+            )
 
         kind = f"{Purpose.WORK_ORDER_ESCALATION}:{deadline_name}"
         to_escalate = sa.and_(
             pending, due_column <= now, not_alerted(kind, WorkOrder.id, due_column)
         )
-        for orders in _orders_batches(session, to_escalate):
-            due_orders = [(order, getattr(order, f"{deadline_name}_due")) for order in orders]
-            escalations += _escalate(session, due_orders, deadline_name, now, recipients)
-            told = [(o.id, due) for o, due in due_orders if recipients.of_unit(o.claim)]
-            record_alerts(session, kind, told, now)
+        alerts: list[StaffAlert] = []
+        for orders in _orders_batches(session, to_escalate, _FOR_ESCALATIONS):
+            # An order whose unit has nobody to tell yet is escalated once somebody is.
+            due_orders = [
+                (order, getattr(order, f"{deadline_name}_due"))
+                for order in orders
+                if recipients.of_unit(order.claim.unit_id)
+            ]
+            recorded = record_alerts(session, kind, [(o.id, due) for o, due in due_orders], now)
+            escalated = [(o, due) for o, due in due_orders if o.id in recorded]
+            alerts += _escalation_alerts(escalated, deadline_name, recipients)
+            _flag_escalated(session, [order for order, _ in escalated], deadline_name, now)
+            escalations += len(escalated)
+        messages = staff_alert_messages(
+            Purpose.WORK_ORDER_ESCALATION, alerts, deadline=deadline_name
+        )
+        queue_messages(session, messages, now)
     return DeadlineReport(reminders, escalations)
 
 
@@ -458,11 +469,34 @@ def _reminder_point_passed(
     return point <= now.timestamp() + 1
 
 
+# What a reminder to the contractor reads (the whole order e-mail), and what an escalation's
+# digest line and timeline read (its single e-mail, rare in a busy run, loads the rest).
+_FOR_REMINDERS = (
+    joinedload(WorkOrder.claim).options(
+        joinedload(Claim.category),
+        joinedload(Claim.residence),
+        joinedload(Claim.building),
+        joinedload(Claim.dwelling),
+        joinedload(Claim.equipment),
+        joinedload(Claim.unit),
+        joinedload(Claim.tenant).selectinload(Tenant.phones),
+    ),
+    joinedload(WorkOrder.contract),
+    joinedload(WorkOrder.contractor),
+)
+_FOR_ESCALATIONS = (
+    joinedload(WorkOrder.claim).options(
+        joinedload(Claim.category), joinedload(Claim.building), joinedload(Claim.unit)
+    ),
+    joinedload(WorkOrder.contractor),
+)
+
+
 def _orders_batches(
-    session: Session, condition: sa.ColumnElement[bool]
+    session: Session, condition: sa.ColumnElement[bool], loaded: tuple[Any, ...]
 ) -> Iterator[list[WorkOrder]]:
-    """The orders meeting ``condition`` (which may name their claim), by id, with what their
-    messages and the claim's timeline read; their ids first, in one query."""
+    """The orders meeting ``condition`` (which may name their claim), by id, with the
+    relations ``loaded``; their ids first, in one query."""
     ids = sorted(
         session.execute(sa.select(WorkOrder.id).join(WorkOrder.claim).where(condition)).scalars()
     )
@@ -471,19 +505,7 @@ def _orders_batches(
             session.execute(
                 sa.select(WorkOrder)
                 .where(among_ids(session, WorkOrder.id, ids[start : start + _WATCH_BATCH]))
-                .options(
-                    joinedload(WorkOrder.claim).options(
-                        joinedload(Claim.category),
-                        joinedload(Claim.residence),
-                        joinedload(Claim.building),
-                        joinedload(Claim.dwelling),
-                        joinedload(Claim.equipment),
-                        joinedload(Claim.unit),
-                        joinedload(Claim.tenant).selectinload(Tenant.phones),
-                    ),
-                    joinedload(WorkOrder.contract),
-                    joinedload(WorkOrder.contractor),
-                )
+                .options(*loaded)
                 .order_by(WorkOrder.id)
             )
             .unique()
@@ -524,45 +546,55 @@ def _remind(
     return len(reminded)
 
 
-def _escalate(
-    session: Session,
-    orders: list[tuple[WorkOrder, datetime]],
-    deadline_name: str,
-    now: datetime,
-    recipients: StaffRecipients,
-) -> int:
-    """Tell each order's supervising unit the deadline (its date ``due``) is missed, flag the
-    order and write it on the claim's timeline; how many orders were escalated."""
-    from grc.claims.notify import staff_emails
-
-    messages: dict[int, list[NewMessage]] = {}
+def _escalation_alerts(
+    orders: list[tuple[WorkOrder, datetime]], deadline_name: str, recipients: StaffRecipients
+) -> list[StaffAlert]:
+    """Each order's missed deadline (its date ``due``), to its claim's unit."""
+    alerts = []
     for order, due in orders:
-        context = work_order_context(order, contractor_links=False) | {"deadline": deadline_name}
-        email = render_email(Purpose.WORK_ORDER_ESCALATION, "fr", **context)
-        key = f"work_order:{order.id}:escalation:{deadline_name}:{due.isoformat()}"
-        messages[order.id] = staff_emails(
-            order.claim,
-            Purpose.WORK_ORDER_ESCALATION,
-            email,
-            recipients.of_unit(order.claim),
-            key,
+        claim = order.claim
+        line = DigestLine(
+            claim.reference,
+            claim.category.label("fr"),
+            claim.building.short_address,
+            due,
+            detail=order.contractor.name,
         )
-    written = queue_messages(session, [m for ms in messages.values() for m in ms], now)
-    escalated = [
-        order
-        for order, _ in orders
-        if any(m.idempotency_key in written for m in messages[order.id])
-    ]
-    if escalated:
-        # One UPDATE for the batch rather than one per order at the next flush.
-        session.execute(
-            sa.update(WorkOrder)
-            .where(among_ids(session, WorkOrder.id, [order.id for order in escalated]))
-            .values(needs_attention=True)
-            .execution_options(synchronize_session=False)
-        )
+        alerts += [
+            StaffAlert(
+                recipient=address,
+                key=f"work_order:{order.id}:escalation:{deadline_name}:{due.isoformat()}",
+                claim_id=claim.id,
+                line=line,
+                email=functools.partial(_escalation_email, order, deadline_name),
+                list_path=f"/unit/{claim.unit.code}",
+            )
+            for address in sorted(set(recipients.of_unit(claim.unit_id)))
+        ]
+    return alerts
+
+
+def _escalation_email(order: WorkOrder, deadline_name: str) -> RenderedEmail:
+    context = work_order_context(order, contractor_links=False) | {"deadline": deadline_name}
+    return render_email(Purpose.WORK_ORDER_ESCALATION, "fr", **context)
+
+
+def _flag_escalated(
+    session: Session, orders: list[WorkOrder], deadline_name: str, now: datetime
+) -> None:
+    """Flag the orders for the unit's attention and write the missed deadline on each
+    claim's timeline."""
+    if not orders:
+        return
+    # One UPDATE for the batch rather than one per order at the next flush.
+    session.execute(
+        sa.update(WorkOrder)
+        .where(among_ids(session, WorkOrder.id, [order.id for order in orders]))
+        .values(needs_attention=True)
+        .execution_options(synchronize_session=False)
+    )
     events = []
-    for order in escalated:
+    for order in orders:
         set_committed_value(order, "needs_attention", True)
         events.append(
             (
@@ -575,7 +607,6 @@ def _escalate(
             )
         )
     timeline.add_events_to_claims(session, now, events)
-    return len(escalated)
 
 
 def _order_event(body: str, changes: dict[str, object]) -> timeline.NewEvent:

@@ -97,9 +97,12 @@ class Building(Model):
     @property
     def short_address(self) -> str:
         """Street, city and entrance: enough for a tenant's short text about their home."""
-        return f"{self.street}, {self.city}" + (
-            f", entrée {self.entrance}" if self.entrance else ""
-        )
+        return self.short_address_of(self.street, self.city, self.entrance)
+
+    @staticmethod
+    def short_address_of(street: str, city: str, entrance: str | None) -> str:
+        # For callers that read the columns alone (a watch's thousands of claims).
+        return f"{street}, {city}" + (f", entrée {entrance}" if entrance else "")
 
     def refresh_search_address(self) -> None:
         self.search_address = search_key(self.street, self.postcode, self.city)

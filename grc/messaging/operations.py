@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from grc import worktable
-from grc.claims.models import Claim
 from grc.config import Settings
 from grc.db import as_written, insert_many, rows_changed, utcnow
 from grc.messaging.models import (
@@ -41,7 +40,7 @@ class NewMessage:
     body_text: str
     subject: str | None = None
     body_html: str | None = None
-    claim: Claim | None = None
+    claim_id: int | None = None
     urgent: bool = False
     locale: str = "fr"
     available_at: datetime | None = None
@@ -101,7 +100,7 @@ def _outbox_values(new: NewMessage, now: datetime) -> dict[str, object]:
         "body_text": new.body_text,
         "body_html": new.body_html,
         "reply_to": new.reply_to,
-        "claim_id": new.claim.id if new.claim is not None else None,
+        "claim_id": new.claim_id,
         "urgent": new.urgent,
         "locale": new.locale,
         "status": DeliveryStatus.PENDING,

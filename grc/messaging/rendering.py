@@ -116,10 +116,15 @@ def _fold_to_gsm(text: str, encoding_of: Any) -> str:
     return "".join(folded)
 
 
-def render_email(purpose: Purpose, locale: str | None, **context: Any) -> RenderedEmail:
+def render_email(
+    purpose: Purpose, locale: str | None, *, digest: bool = False, **context: Any
+) -> RenderedEmail:
+    """The e-mail for ``purpose``; ``digest``: the one that lists many claims at once (the
+    ``<purpose>_digest`` templates)."""
     locale = _locale(locale)
-    subject = " ".join(_template(f"{purpose}.{locale}.subject.txt").render(**context).split())
-    text = _template(f"{purpose}.{locale}.email.txt").render(**context).strip() + "\n"
+    name = f"{purpose}_digest" if digest else str(purpose)
+    subject = " ".join(_template(f"{name}.{locale}.subject.txt").render(**context).split())
+    text = _template(f"{name}.{locale}.email.txt").render(**context).strip() + "\n"
     paragraphs = [
         [line for line in block.splitlines() if line.strip()]
         for block in text.split("\n\n")

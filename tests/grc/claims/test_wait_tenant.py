@@ -195,7 +195,7 @@ def _race(app, claim: Claim, rounds: int) -> None:
                     recipient="+33612345678",
                     subject=None,
                     body_text="Question",
-                    claim=claim,
+                    claim_id=claim.id,
                     available_at=WEEKDAY_MORNING,
                 ),
                 WEEKDAY_MORNING,
