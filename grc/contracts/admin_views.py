@@ -21,6 +21,7 @@ from grc.contracts.admin_forms import (
     RetireForm,
     field_error,
 )
+from grc.contracts.kinds import kind_label
 from grc.contracts.models import CONTRACT_PRIORITIES, Contract, Contractor
 from grc.errors import InvalidInput
 from grc.extensions import db
@@ -231,7 +232,10 @@ def _contract_choices(form: ContractForm, contract: Contract | None) -> dict[str
         for c in _contractors()
         if c.retired_on is None or (contract is not None and c.id == contract.contractor_id)
     ]
-    form.kind.choices = [SelectChoice(kind, kind) for kind in operations.contract_kinds(db.session)]
+    labelled = [(kind, kind_label(kind)) for kind in operations.contract_kinds(db.session)]
+    form.kind.choices = [
+        SelectChoice(kind, label) for kind, label in sorted(labelled, key=lambda k: k[1].lower())
+    ]
     residence_groups = operations.residences_by_agency(db.session)
     category_groups = operations.categories_by_domain(db.session)
     form.residence_ids.choices = [

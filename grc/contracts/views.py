@@ -10,9 +10,11 @@ scanner that follows links changes nothing.
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Any
 
 from flask import Blueprint, Response, make_response, render_template
+from flask_babel import LazyString
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from grc.claims.models import ClaimStatus
 from grc.claims.photos import photo_of_claim, photo_response
@@ -23,87 +25,40 @@ from grc.contracts.updates import ContractorUpdate, UpdateOutcome, apply_contrac
 from grc.contracts.work_orders import (
     LinkAction,
     file_on_finished_order,
+    link_confirmation_line,
     read_action_token,
     record_on_claim,
 )
 from grc.db import utcnow
 from grc.extensions import db
-from grc.pages import page_language
 
-blp = Blueprint("work_order_links", __name__, url_prefix="/wo")
+# The pages speak the language ``grc.web.select_locale`` chooses; a contractor has no account,
+# so their switch is a ``?lang=`` link and, failing that, their browser's preference counts.
+blp = Blueprint("work_order_links", __name__, url_prefix="/wo", template_folder="templates")
 
-WORDS = {
-    "fr": {
-        LinkAction.TAKE: (
-            "Prise en charge",
-            "Confirmez-vous prendre en charge cette intervention ?",
-            "Je prends en charge",
-        ),
-        LinkAction.DONE: (
-            "Intervention terminée",
-            "Confirmez-vous que l'intervention est terminée ?",
-            "L'intervention est terminée",
-        ),
-        "invalid_title": "Lien invalide",
-        "invalid": "Ce lien n'est pas valide ou a expiré. Répondez simplement au message reçu.",
-        "already": "C'est déjà enregistré. Merci.",
-        "closed": "Cette demande est clôturée : rien n'a été modifié. Répondez au message si "
-        "besoin.",
-        "resolved": "Cette demande est déjà résolue : rien n'a été modifié.",
-        "order_finished": "Cet ordre de service est annulé ou remplacé : rien n'a été "
-        "modifié. Votre clic a été transmis à l'unité qui suit la demande.",
-        "thanks": "Merci, c'est enregistré.",
-        "photos_title": "Photos de la demande",
-        "claim": "Demande",
-        "contractor": "Prestataire",
-        "no_photos": "Aucune photo pour le moment.",
-        "open_photo": "Touchez une photo pour l'ouvrir en grand.",
-        "photo_of": "Photo {n} sur {total}",
-        "photo_alt": "Photo {n} : {name}",
-        "other_language": "English",
-    },
-    "en": {
-        LinkAction.TAKE: (
-            "Taking the job",
-            "Do you confirm you are taking this job?",
-            "I am taking it",
-        ),
-        LinkAction.DONE: (
-            "Job done",
-            "Do you confirm the job is done?",
-            "The job is done",
-        ),
-        "invalid_title": "Invalid link",
-        "invalid": "This link is not valid or has expired. Simply reply to the message.",
-        "already": "This is already recorded. Thank you.",
-        "closed": "This claim is closed: nothing was changed. Reply to the message if needed.",
-        "resolved": "This claim is already resolved: nothing was changed.",
-        "order_finished": "This work order was cancelled or replaced: nothing was changed. "
-        "Your click was passed on to the unit in charge of the claim.",
-        "thanks": "Thank you, it is recorded.",
-        "photos_title": "Photos of the claim",
-        "claim": "Claim",
-        "contractor": "Contractor",
-        "no_photos": "No photos yet.",
-        "open_photo": "Tap a photo to open it full size.",
-        "photo_of": "Photo {n} of {total}",
-        "photo_alt": "Photo {n}: {name}",
-        "other_language": "Français",
-    },
+# Each confirmation's page: its title, its question and its button.
+CONFIRMATIONS: dict[str, tuple[LazyString, LazyString, LazyString]] = {
+    LinkAction.TAKE: (
+        _l("Taking the job"),
+        _l("Do you confirm you are taking this job?"),
+        _l("I am taking it"),
+    ),
+    LinkAction.DONE: (
+        _l("Job done"),
+        _l("Do you confirm the job is done?"),
+        _l("The job is done"),
+    ),
 }
 
 
 def _page(
-    template: str = "work_order_action.html", status: int = 200, **context: object
+    template: str = "work_orders/action.html", status: int = 200, **context: object
 ) -> Response:
-    lang = page_language()
     return _private(
         make_response(
             render_template(
                 template,
                 landlord=settings().landlord_name,
-                lang=lang,
-                t=WORDS[lang],
                 **{"order": None, "confirm": None, "message": None, **context},
             ),
             status,
@@ -119,16 +74,11 @@ def _private(response: Response) -> Response:
     return response
 
 
-def _words() -> dict[str, Any]:
-    return WORDS[page_language()]
-
-
 def _invalid_link() -> Response:
-    words = _words()
     return _page(
         status=HTTPStatus.NOT_FOUND,
-        title=words["invalid_title"],
-        message=words["invalid"],
+        title=_("Invalid link"),
+        message=_("This link is not valid or has expired. Simply reply to the message."),
         message_class="warn",
     )
 
@@ -147,13 +97,13 @@ def confirm_page(token: str) -> Response:
     if loaded is None:
         return _invalid_link()
     order, action = loaded
-    title, question, button = _words()[action]
+    title, question, button = CONFIRMATIONS[action]
     return _page(
-        title=title,
+        title=str(title),
         order=order,
         address=order.claim.building.address,
-        confirm=question,
-        button=button,
+        confirm=str(question),
+        button=str(button),
     )
 
 
@@ -163,8 +113,7 @@ def apply_action(token: str) -> Response:
     if loaded is None:
         return _invalid_link()
     order, action = loaded
-    words = _words()
-    title = words[action][0]
+    title = str(CONFIRMATIONS[action][0])
     # A second click on the same button (or "taking" a job already done) is a repeat.
     already = order.status not in (WorkOrderStatus.CANCELLED, WorkOrderStatus.SUPERSEDED) and (
         (action == LinkAction.TAKE and order.acknowledged_at is not None)
@@ -175,7 +124,7 @@ def apply_action(token: str) -> Response:
             title=title,
             order=order,
             address=order.claim.building.address,
-            message=words["already"],
+            message=_("This is already recorded. Thank you."),
             message_class="done",
         )
     now = utcnow()
@@ -183,11 +132,7 @@ def apply_action(token: str) -> Response:
     text = (
         "Confirmé par le lien du message." if action == LinkAction.TAKE else "Confirmé par le lien."
     )
-    # The timeline is read by the landlord's staff: in French, whatever the page spoke.
-    clicked = (
-        f"{order.contractor.name} : « {WORDS['fr'][action][0]} » confirmé par le lien de "
-        "l'ordre de service"
-    )
+    clicked = link_confirmation_line(order, action)
     changes = {"work_order_id": order.id, "action": action, "source": "link"}
     if lifecycle.is_final(order):
         # Cancelled or superseded (a finished order was answered "already" above): nothing
@@ -199,7 +144,10 @@ def apply_action(token: str) -> Response:
             title=title,
             order=order,
             address=order.claim.building.address,
-            message=words["order_finished"],
+            message=_(
+                "This work order was cancelled or replaced: nothing was changed. Your click "
+                "was passed on to the unit in charge of the claim."
+            ),
             message_class="warn",
         )
     record_on_claim(db.session, order.claim, now, f"{clicked}.", changes)
@@ -214,7 +162,11 @@ def apply_action(token: str) -> Response:
             title=title,
             order=order,
             address=order.claim.building.address,
-            message=words["closed"] if closed else words["resolved"],
+            message=(
+                _("This claim is closed: nothing was changed. Reply to the message if needed.")
+                if closed
+                else _("This claim is already resolved: nothing was changed.")
+            ),
             message_class="warn",
         )
     db.session.commit()
@@ -222,7 +174,7 @@ def apply_action(token: str) -> Response:
         title=title,
         order=order,
         address=order.claim.building.address,
-        message=words["thanks"],
+        message=_("Thank you, it is recorded."),
         message_class="done",
     )
 
@@ -242,8 +194,8 @@ def photos_page(token: str) -> Response:
     if order is None:
         return _invalid_link()
     return _page(
-        "work_order_photos.html",
-        title=_words()["photos_title"],
+        "work_orders/photos.html",
+        title=_("Photos of the claim"),
         order=order,
         address=order.claim.building.address,
         photos=order.claim.photos,

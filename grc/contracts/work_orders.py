@@ -53,6 +53,19 @@ class LinkAction:
     PHOTOS = "photos"
 
 
+# What the claim's timeline calls each confirmation by link. In French, as every line the
+# timeline keeps: the landlord's staff read it, whatever language the contractor's page spoke.
+LINK_CONFIRMATIONS = {LinkAction.TAKE: "Prise en charge", LinkAction.DONE: "Intervention terminée"}
+
+
+def link_confirmation_line(order: WorkOrder, action: str) -> str:
+    """The timeline's line for the contractor's click on ``action``'s link (no full stop)."""
+    return (
+        f"{order.contractor.name} : « {LINK_CONFIRMATIONS[action]} » confirmé par le lien de "
+        "l'ordre de service"
+    )
+
+
 PRIORITY_WORDS = {"urgent": "urgente", "high": "haute", "normal": "normale", "low": "basse"}
 
 

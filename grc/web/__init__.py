@@ -16,7 +16,8 @@ from pathlib import Path
 
 from flask import Flask, request, session
 from flask_babel import get_locale
-from flask_login import AnonymousUserMixin
+from flask_babel import refresh as refresh_locale
+from flask_login import AnonymousUserMixin, current_user
 
 from grc.extensions import babel, csrf, db, limiter, login_manager
 from grc.people.models import User
@@ -31,11 +32,24 @@ def translation_directories() -> list[str]:
 
 
 def select_locale() -> str:
-    chosen = session.get("lang") if request else None
-    if chosen in LOCALES:
-        return str(chosen)
+    """The language of every page, by one rule: ``?lang=fr|en`` in the address (the switch
+    of the pages of those without an account: contractors, the development outbox), else the
+    choice kept in the session (the header's switch), else — when no one is signed in — the
+    browser's preference between French and English, else the default locale."""
     from grc.clock import settings
 
+    if not request:
+        return settings().default_locale
+    asked = request.args.get("lang")
+    if asked in LOCALES:
+        return str(asked)
+    chosen = session.get("lang")
+    if chosen in LOCALES:
+        return str(chosen)
+    if not current_user.is_authenticated:
+        preferred = request.accept_languages.best_match(LOCALES)
+        if preferred:
+            return preferred
     return settings().default_locale
 
 
@@ -56,6 +70,9 @@ def init_app(app: Flask) -> None:
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
     babel.init_app(app, locale_selector=select_locale)
+    # Flask-Babel keeps the chosen language on ``g``, which outlives a request served inside
+    # an application context already pushed (a script, a test): each request chooses anew.
+    app.before_request(refresh_locale)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

@@ -1,6 +1,6 @@
 """The domain's words as every screen shows them (statuses, priorities, channels, work-order
 states), in the catalogue; one place, so the queue, the claim page and the console say the
-same thing."""
+same thing. A contract's kind is named by its owner, ``grc.contracts.kinds``."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from grc.claims.models import (
     Priority,
     Visibility,
 )
+from grc.contracts.kinds import kind_label
 from grc.contracts.models import WorkOrderStatus
 from grc.messaging.models import DeliveryStatus, MessageChannel
 from grc.people.models import Role
@@ -102,7 +103,8 @@ DELIVERY_STATUS: dict[DeliveryStatus, LazyString] = {
 
 
 def words() -> dict[str, object]:
-    """The tables above, for templates (``words.claim_status[claim.status]``)."""
+    """The tables above, for templates (``words.claim_status[claim.status]``), and the name
+    of a contract's kind (``words.contract_kind(contract.kind)``)."""
     return {
         "claim_status": CLAIM_STATUS,
         "priority": PRIORITY,
@@ -114,4 +116,5 @@ def words() -> dict[str, object]:
         "visibility": VISIBILITY,
         "message_channel": MESSAGE_CHANNEL,
         "delivery_status": DELIVERY_STATUS,
+        "contract_kind": kind_label,
     }

@@ -162,6 +162,17 @@ def test_the_claim_page_shows_the_header_timeline_and_work_order(web_client, wor
     assert f'action="/claims/{claim.reference}/reopen"' not in html
 
 
+def test_the_work_order_box_names_the_contracts_kind(web_client, world, unit_user):
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)  # the multiservice contract's
+    sign_in_as(web_client, unit_user)
+    assert "MS-2026 (Multiservices)" in web_client.get(_page(web_client, claim)).get_data(
+        as_text=True
+    )
+    web_client.get("/language/en")
+    english = web_client.get(_page(web_client, claim)).get_data(as_text=True)
+    assert "MS-2026 (Multi-service maintenance)" in english
+
+
 def test_another_units_user_gets_404_on_the_claim_and_its_actions(web_client, world):
     claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
     sign_in_as(web_client, world.users["woippy_tech"])

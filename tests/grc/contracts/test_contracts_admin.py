@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from grc.claims.models import Category, Claim
+from grc.contracts.kinds import kind_label
 from grc.contracts.models import Contract, Contractor
 from grc.errors import Conflict
 from grc.extensions import db
@@ -226,3 +227,27 @@ def test_any_page_number_answers(web_client, world):
     for page in ("0", "-3", "abc", "99999999999999999999999"):
         assert web_client.get(f"/admin/contracts?page={page}").status_code == 200, page
         assert web_client.get(f"/admin/contractors?page={page}").status_code == 200, page
+
+
+def test_a_contracts_kind_is_shown_by_its_name_in_the_readers_language(web_client, world):
+    sign_in_as(web_client, world.users["admin"])
+    french = web_client.get("/admin/contracts").get_data(as_text=True)
+    assert "<td>Multiservices</td>" in french
+    assert "<td>Ascenseurs</td>" in french
+    assert "<td>multiservice</td>" not in french
+    form = web_client.get("/admin/contracts/new").get_data(as_text=True)
+    assert '<option value="multiservice">Multiservices</option>' in form
+    assert '<option value="pest">Dératisation et désinsectisation</option>' in form
+
+    web_client.get("/language/en")
+    english = web_client.get("/admin/contracts").get_data(as_text=True)
+    assert "<td>Multi-service maintenance</td>" in english
+    assert "<td>Lifts</td>" in english
+    edit = web_client.get(f"/admin/contracts/{world.contracts['ELEV'].id}").get_data(as_text=True)
+    assert '<option selected value="elevator">Lifts</option>' in edit
+
+
+def test_a_kind_with_no_name_yet_shows_its_code(app_ctx):
+    with app_ctx.test_request_context():
+        assert kind_label("elevator") == "Ascenseurs"
+        assert kind_label("garden") == "garden"

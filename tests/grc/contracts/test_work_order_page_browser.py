@@ -16,7 +16,7 @@ from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.db import utcnow
 from grc.extensions import db
 from notifications.memory import MemorySender
-from tests.browser import chromium, needs_chromium, serving
+from tests.browser import axe_violations, chromium, needs_chromium, save_screenshots, serving
 from tests.factories import build_world
 from tests.grc.claims.photo_files import phone_jpeg
 from tests.grc.inbound.inbound_posts import claim_with_work_order
@@ -99,3 +99,35 @@ def test_contractor_sees_the_claims_photos_in_a_browser(served, page):
     assert natural == [1200, 1600]
     db.session.expire_all()
     assert db.session.get(WorkOrder, order.id).status == WorkOrderStatus.SENT  # just looking
+
+
+def test_on_a_phone_the_contractor_switches_to_english_and_confirms(served, chromium_browser):
+    base, application, world = served
+    order = claim_with_work_order(application, world)
+    token = work_orders.action_token(order, work_orders.LinkAction.DONE)
+    context = chromium_browser.new_context(
+        locale="fr-FR", viewport={"width": 375, "height": 740}, bypass_csp=True
+    )
+    phone = context.new_page()
+
+    phone.goto(f"{base}/wo/{token}")
+    assert phone.get_by_role("heading", name="Intervention terminée").is_visible()
+    # Nothing wider than the phone: no sideways scrolling to reach the button.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 375
+    assert axe_violations(phone) == []
+    save_screenshots(phone, "work-order-action")
+
+    phone.get_by_role("link", name="English").click()
+    phone.wait_for_url(f"{base}/wo/{token}?lang=en")
+    assert phone.locator("html").get_attribute("lang") == "en"
+    assert phone.get_by_text("Contractor: Multiservices Lorraine").is_visible()
+    button = phone.get_by_role("button", name="The job is done")
+    box = button.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= 375
+    button.click()
+    assert phone.get_by_role("status").inner_text() == "Thank you, it is recorded."
+    assert phone.get_by_role("link", name="Français").is_visible()
+    db.session.expire_all()
+    assert db.session.get(WorkOrder, order.id).status == WorkOrderStatus.DONE
+    context.close()

@@ -44,7 +44,7 @@ def _catalogue(package: Path):
 
 
 def test_screen_packages_have_catalogues():
-    assert {p.name for p in PACKAGES} >= {"web", "accounts"}
+    assert {p.name for p in PACKAGES} >= {"web", "accounts", "contracts", "messaging"}
     for templates in GRC.glob("*/templates/*/*.html"):
         package = templates.parents[2]
         if "_(" in templates.read_text(encoding="utf-8"):
@@ -73,3 +73,9 @@ def test_the_compiled_catalogue_is_up_to_date(package):
         shipped = {_key(m.id, m.context): m.string for m in read_mo(compiled) if m.id}
     sources = {_key(m.id, m.context): m.string for m in _catalogue(package) if m.id and m.string}
     assert shipped == sources, "run `make translations`"
+
+
+def test_the_application_reads_every_catalogue():
+    from grc.web import translation_directories
+
+    assert translation_directories() == [str(p / "translations") for p in PACKAGES]

@@ -117,3 +117,38 @@ def test_the_stylesheet_has_every_block_closed():
         depth += {"{": 1, "}": -1}.get(character, 0)
         assert depth >= 0
     assert depth == 0
+
+
+def _language(response) -> str:
+    found = re.search(r'<html lang="(\w+)">', response.get_data(as_text=True))
+    assert found, response.get_data(as_text=True)[:200]
+    return found.group(1)
+
+
+def test_with_no_one_signed_in_the_address_then_the_session_then_the_browser_choose(
+    web_client, world
+):
+    english_browser = {"Accept-Language": "en-GB,en;q=0.9"}
+    assert _language(web_client.get("/sign-in")) == "fr"  # the default
+    assert _language(web_client.get("/sign-in", headers={"Accept-Language": "de"})) == "fr"
+    by_browser = web_client.get("/sign-in", headers=english_browser)
+    assert _language(by_browser) == "en"
+    assert "Sign in" in by_browser.get_data(as_text=True)
+    assert _language(web_client.get("/sign-in?lang=en")) == "en"
+    assert _language(web_client.get("/sign-in?lang=fr", headers=english_browser)) == "fr"
+    assert _language(web_client.get("/sign-in?lang=de", headers=english_browser)) == "en"
+    # The header's switch keeps a choice in the session: it beats the browser's preference.
+    web_client.get("/language/fr")
+    assert _language(web_client.get("/sign-in", headers=english_browser)) == "fr"
+    assert _language(web_client.get("/sign-in?lang=en")) == "en"  # the address beats it
+
+
+def test_a_signed_in_user_reads_the_default_unless_they_or_the_address_choose(web_client, world):
+    sign_in_as(web_client, world.users["manager"])
+    english_browser = {"Accept-Language": "en"}
+    assert _language(web_client.get("/account/password", headers=english_browser)) == "fr"
+    assert _language(web_client.get("/account/password?lang=en")) == "en"
+    assert _language(web_client.get("/account/password")) == "fr"  # for that page only
+    web_client.get("/language/en")
+    assert _language(web_client.get("/account/password")) == "en"
+    assert _language(web_client.get("/account/password?lang=fr")) == "fr"
