@@ -376,6 +376,7 @@ def _claim_page(
         case=case,
         claim=claim,
         forms=action_forms,
+        downloads=can(Permission.INBOUND_READ),
         failed=failed[0] if failed else None,
         refusal=refusal,
         now=utcnow(),
