@@ -7,6 +7,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileRequired, MultipleFileField
 from wtforms import (
     DateField,
     IntegerField,
@@ -179,4 +180,14 @@ class CancelForm(FlaskForm):
 class ReopenForm(FlaskForm):
     comment = TextAreaField(
         _l("Why (optional)"), validators=[Optional(), Length(max=MAX_DESCRIPTION)]
+    )
+
+
+class PhotosForm(FlaskForm):
+    """Photos of the problem, several at once; on a tablet the camera is offered first."""
+
+    files = MultipleFileField(
+        _l("Photos to add"),
+        validators=[FileRequired(_l("Choose one or more photos."))],
+        render_kw={"accept": "image/*", "capture": "environment"},
     )

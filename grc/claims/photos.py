@@ -64,12 +64,14 @@ _CLOSED = (ClaimStatus.CLOSED, ClaimStatus.CANCELLED)
 
 
 class PhotoRefused(DomainError):
-    """The file is not a photo that can be kept; named on the upload's ``file`` field."""
+    """The file is not a photo that can be kept; named on the upload's ``file`` field.
+    ``too_many_pixels`` tells an image too large once decoded from what is no image at all."""
 
     status_code = HTTPStatus.UNPROCESSABLE_ENTITY
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, too_many_pixels: bool = False) -> None:
         super().__init__(reason, {"files": {"file": [reason]}})
+        self.too_many_pixels = too_many_pixels
 
 
 # What register_intake skips rather than fails on.
@@ -153,7 +155,7 @@ def photo_of_claim(session: Session, claim_id: int, photo_id: int) -> ClaimPhoto
 def normalise(data: bytes) -> tuple[bytes, int, int]:
     """The image re-drawn as a plain JPEG: turned upright, at most MAX_SIDE pixels on its
     longest side, transparency on white, no metadata. Returns the bytes and the size."""
-    too_many_pixels = f"The image has too many pixels (at most {MAX_PIXELS // 1_000_000} million)."
+    too_big = f"The image has too many pixels (at most {MAX_PIXELS // 1_000_000} million)."
     with warnings.catch_warnings():
         # Pillow only warns below twice its own limit: here any such warning is a refusal.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -161,7 +163,7 @@ def normalise(data: bytes) -> tuple[bytes, int, int]:
             with Image.open(io.BytesIO(data), formats=_DECODED_FORMATS) as image:
                 # Only the header is read so far: a bomb is refused before it is decoded.
                 if image.width * image.height > MAX_PIXELS:
-                    raise PhotoRefused(too_many_pixels)
+                    raise PhotoRefused(too_big, too_many_pixels=True)
                 # A large JPEG is decoded straight at 1/2, 1/4 or 1/8 scale when that is
                 # still above the target size: less memory and time.
                 image.draft("RGB", (MAX_SIDE, MAX_SIDE))
@@ -173,7 +175,7 @@ def normalise(data: bytes) -> tuple[bytes, int, int]:
                 out = io.BytesIO()
                 flat.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise PhotoRefused(too_many_pixels) from exc
+            raise PhotoRefused(too_big, too_many_pixels=True) from exc
         except _UNREADABLE as exc:
             raise PhotoRefused("The file is not a JPEG, PNG, WebP or HEIC image.") from exc
     return out.getvalue(), flat.width, flat.height
@@ -217,6 +219,18 @@ def photo_response(photo: ClaimPhoto) -> Response:
     return response
 
 
+def takes_photos(claim: Claim) -> bool:
+    """A closed or cancelled claim takes no more photos."""
+    return claim.status not in _CLOSED
+
+
+def room_for_photos(claim: Claim) -> int:
+    """How many more photos ``claim`` takes as it stands (its ``photos`` loaded)."""
+    if not takes_photos(claim):
+        return 0
+    return max(0, MAX_PHOTOS_PER_CLAIM - len(claim.photos))
+
+
 def _refuse_if_closed(claim: Claim) -> None:
-    if claim.status in _CLOSED:
+    if not takes_photos(claim):
         raise Conflict(f"The claim is {claim.status}: it takes no more photos.")

@@ -7,9 +7,11 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import PurePosixPath
 from typing import Any, cast
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -19,11 +21,20 @@ from grc.auth import Permission, current_user
 from grc.claims import catalogue_cache, forms, operations, photos, queries, sla_watch
 from grc.claims.lifecycle import Action, allowed_actions
 from grc.claims.models import Claim, ClaimStatus, TreatmentUnit, Visibility
+from grc.clock import settings
 from grc.db import utcnow
-from grc.errors import Conflict, InvalidInput, NotFound, safe_rollback
+from grc.errors import Conflict, InvalidInput, NotFound, TooLarge, safe_rollback
 from grc.extensions import db
 from grc.people.models import Role, User
-from grc.web.pages import NavItem, add_to_navigation, can, error_page, page, page_blueprint
+from grc.web.pages import (
+    NavItem,
+    add_to_navigation,
+    can,
+    error_page,
+    page,
+    page_blueprint,
+    takes_files,
+)
 from grc.web.views import local_target
 
 queue_blp = page_blueprint("queue", __name__)
@@ -301,6 +312,93 @@ def photo(reference: str, photo_id: int) -> Response:
     return photos.photo_response(found)
 
 
+# Room for the multipart envelope (boundaries, part headers, the CSRF token) around photos.
+_MULTIPART_ALLOWANCE = 64 * 1024
+
+
+def _photos_body_limit() -> int:
+    """As many photos as a claim takes, each up to the attachments' limit."""
+    return photos.MAX_PHOTOS_PER_CLAIM * settings().attachment_max_bytes + _MULTIPART_ALLOWANCE
+
+
+@claim_blp.post("/claims/<string(maxlength=30):reference>/photos")
+@page(Permission.CLAIMS_COMMENT)
+@takes_files(_photos_body_limit)
+def add_photos(reference: str) -> Any:
+    """Photos from the claim page, through the API's operation: all kept in one commit, or
+    none and each refusal named in French on the form."""
+    user = current_user()
+    # Not locked here: add_photo decodes first, then locks the claim for the count.
+    claim = queries.get_claim_by_reference_for(db.session, user, reference)
+    form = forms.PhotosForm(prefix="photos")
+    if not form.validate_on_submit():
+        safe_rollback()
+        return _claim_page(reference, ("photos", form), status=HTTPStatus.UNPROCESSABLE_ENTITY)
+    had = len(claim.photos)
+    limit = settings().attachment_max_bytes
+    now = utcnow()
+    refusals: list[tuple[HTTPStatus, str]] = []
+    for upload in form.files.data:
+        name = _sent_name(upload.filename)
+        try:
+            photos.add_photo(db.session, claim, name, upload.stream.read(limit + 1), user, now)
+        except photos.PhotoRefused as refused:
+            refusals.append((HTTPStatus.UNPROCESSABLE_ENTITY, _refused_words(name, refused)))
+        except TooLarge:
+            words = _("%(name)s is over %(size)s MB.", name=_quoted(name), size=_megabytes(limit))
+            refusals.append((HTTPStatus.REQUEST_ENTITY_TOO_LARGE, words))
+        except Conflict:
+            # Closed meanwhile, or as many photos as a claim takes: no other file changes that.
+            refusals.append((HTTPStatus.CONFLICT, _no_room_words(claim, had)))
+            break
+    if refusals:
+        safe_rollback()
+        form.files.errors = [*(words for _status, words in refusals), _("No photo was added.")]
+        return _claim_page(reference, ("photos", form), status=refusals[0][0])
+    db.session.commit()
+    added = len(form.files.data)
+    flash(_("Photo added.") if added == 1 else _("%(count)d photos added.", count=added), "success")
+    return redirect(url_for("claim.show", reference=claim.reference))
+
+
+def _sent_name(filename: str | None) -> str:
+    """The file's name as the browser sent it, without any folder."""
+    return PurePosixPath((filename or "").replace("\\", "/")).name
+
+
+def _quoted(name: str) -> str:
+    return _("“%(name)s”", name=name) if name else _("The file")
+
+
+def _megabytes(size: int) -> str:
+    return format_decimal(round(size / (1024 * 1024), 1))
+
+
+def _refused_words(name: str, refused: photos.PhotoRefused) -> str:
+    if refused.too_many_pixels:
+        return _(
+            "%(name)s has too many pixels (at most %(million)d million).",
+            name=_quoted(name),
+            million=photos.MAX_PIXELS // 1_000_000,
+        )
+    return _("%(name)s is not a JPEG, PNG, WebP or HEIC image.", name=_quoted(name))
+
+
+def _no_room_words(claim: Claim, had: int) -> str:
+    """Why the claim took no more photos (its status as add_photo just read it)."""
+    if not photos.takes_photos(claim):
+        return _("This claim is closed or cancelled: it takes no more photos.")
+    most = photos.MAX_PHOTOS_PER_CLAIM
+    if had >= most:
+        return _("This claim already has %(max)d photos, the most a claim takes.", max=most)
+    return _(
+        "A claim takes at most %(max)d photos and this one has %(count)d: add %(left)d at most.",
+        max=most,
+        count=had,
+        left=most - had,
+    )
+
+
 @claim_blp.post("/claims/<string(maxlength=30):reference>/<string(maxlength=20):action>")
 @page(Permission.CLAIMS_READ)
 def act(reference: str, action: str) -> Any:
@@ -369,13 +467,24 @@ def _claim_page(
     claim = case.claim
     offered = available_actions(claim, user)
     action_forms = {name: _action_form(name, claim, formdata=None) for name in offered}
-    if failed is not None:
+    photo_form: FlaskForm | None = None
+    if failed is not None and failed[0] == "photos":
+        photo_form = failed[1]
+    elif failed is not None:
         action_forms[failed[0]] = failed[1]
+    room = photos.room_for_photos(claim)
+    if photo_form is None and room and can(Permission.CLAIMS_COMMENT):
+        photo_form = forms.PhotosForm(prefix="photos", formdata=None)
     return render_template(
         "claims/claim.html",
         case=case,
         claim=claim,
         forms=action_forms,
+        photo_form=photo_form,
+        photo_room=room,
+        photo_limit=_megabytes(settings().attachment_max_bytes),
+        max_photos=photos.MAX_PHOTOS_PER_CLAIM,
+        downloads=can(Permission.INBOUND_READ),
         failed=failed[0] if failed else None,
         refusal=refusal,
         now=utcnow(),

@@ -4,11 +4,10 @@ or file them). Thin views over the operations the inbound API uses, scoped like 
 
 from __future__ import annotations
 
-import io
 from datetime import datetime
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext
 from werkzeug.wrappers import Response
@@ -25,6 +24,7 @@ from grc.errors import InvalidInput, NotFound
 from grc.extensions import db
 from grc.housing.models import Dwelling
 from grc.inbound import operations
+from grc.inbound.downloads import download
 from grc.inbound.forms import AttachForm, CorrectForm, DecideForm, RegisterForm
 from grc.inbound.models import InboundEmail, InboundStatus
 from grc.inbound.operations import ReplyDecision
@@ -72,16 +72,12 @@ def email(email_id: int) -> Any:
 
 
 @blp.get("/mail/<int(max=2147483647):email_id>/attachments/<int(max=2147483647):attachment_id>")
-@page(Permission.INBOUND_TRIAGE)
+@page(Permission.INBOUND_READ)
 def attachment(email_id: int, attachment_id: int) -> Response:
+    """A kept attachment, for whoever may see the e-mail: the mail to handle's pages and the
+    timeline of the e-mail's claim both link here (404 for a claim the user may not see)."""
     kept = operations.attachment_for(db.session, current_user(), email_id, attachment_id)
-    # Always downloaded, never shown in the page's origin: what a stranger sent stays inert.
-    return send_file(
-        io.BytesIO(kept.data or b""),
-        mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=kept.filename,
-    )
+    return download(kept.filename, kept.content_type, kept.data or b"")
 
 
 @blp.post("/mail/<int(max=2147483647):email_id>/attach")

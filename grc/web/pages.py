@@ -147,10 +147,26 @@ def _database_unavailable_page(error: Exception) -> Any:
     return body, status, {"Retry-After": "5"}
 
 
+def takes_files(limit: Callable[[], int]) -> Callable[[F], F]:
+    """A screen whose form sends files: a signed-in user's post may be up to ``limit()``
+    bytes, instead of the application's MAX_CONTENT_LENGTH (set before the CSRF check reads
+    the form; larger is a 413)."""
+
+    def decorator(view: F) -> F:
+        view.body_limit = limit  # type: ignore[attr-defined]  # read by check_csrf_on_screens
+        return view
+
+    return decorator
+
+
 def init_app(app: Flask) -> None:
     @app.before_request
     def check_csrf_on_screens() -> None:
         if request.blueprint in _SCREENS:
+            view = app.view_functions.get(request.endpoint or "")
+            limit = getattr(view, "body_limit", None)
+            if limit is not None and current_user.is_authenticated:
+                request.max_content_length = limit()
             csrf.protect()
 
     @app.context_processor
