@@ -102,7 +102,7 @@ class ContractFilterForm(FlaskForm):
     state = SelectField(
         _l("Validity"),
         choices=[
-            SelectChoice("", _l("All")),
+            SelectChoice("", _l("Any validity")),
             SelectChoice("running", _l("In force today")),
             SelectChoice("upcoming", _l("Starting later")),
             SelectChoice("ended", _l("Ended")),

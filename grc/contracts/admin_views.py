@@ -146,11 +146,11 @@ def _contractor_page(form: ContractorForm, contractor: Contractor) -> str:
 def contracts() -> Any:
     form = ContractFilterForm(request.args)
     all_contractors = _contractors()
-    form.contractor.choices = [SelectChoice("", _("All"))] + [
+    form.contractor.choices = [SelectChoice("", _("All contractors"))] + [
         SelectChoice(str(c.id), c.name) for c in all_contractors
     ]
     groups = operations.residences_by_agency(db.session)
-    form.residence.choices = [SelectChoice("", _("All"))] + [
+    form.residence.choices = [SelectChoice("", _("All residences"))] + [
         SelectChoice(str(r.id), r.name, optgroup=agency)
         for agency, residences in groups
         for r in residences

@@ -79,3 +79,16 @@ def test_the_application_reads_every_catalogue():
     from grc.web import translation_directories
 
     assert translation_directories() == [str(p / "translations") for p in PACKAGES]
+
+
+def test_a_word_has_one_french_whatever_the_package():
+    """The app reads every package's catalogue as one: a word translated two ways would show
+    one of them on every screen, whichever catalogue is read first."""
+    frenches: dict[tuple[str | None, str], dict[str, list[str]]] = {}
+    for package in PACKAGES:
+        for message in _catalogue(package):
+            if message.id and message.string:
+                french = message.string if isinstance(message.string, str) else message.string[0]
+                key = _key(message.id, message.context)
+                frenches.setdefault(key, {}).setdefault(french, []).append(package.name)
+    assert {key: ways for key, ways in frenches.items() if len(ways) > 1} == {}
