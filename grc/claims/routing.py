@@ -10,8 +10,11 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import force_locale
+
 from grc.claims.catalogue_cache import Catalogue, CategoryValue, RuleValue
 from grc.claims.models import Route, RouteKind, RouteReason, TreatmentUnit
+from grc.contracts.kinds import kind_label
 from grc.contracts.models import Contract, Contractor
 from grc.housing.models import Residence
 
@@ -39,7 +42,8 @@ def choose_route(
             contract=catalogue.row(Contract, contract),
             reason_code=RouteReason.CONTRACT,
             reason=(
-                f"Contrat {contract.reference} ({contract.kind}, {contract.contractor.name}) "
+                f"Contrat {contract.reference} ({_french_kind(contract.kind)}, "
+                f"{contract.contractor.name}) "
                 f"valide le {day:%d/%m/%Y} pour la résidence {residence.name} et la catégorie "
                 f"« {category.label_fr} » ; supervision : {unit.name}."
             ),
@@ -127,3 +131,9 @@ def default_unit_kind(category: CategoryValue) -> str:
         if node.default_route_kind == "contract":
             return SUPERVISING_UNIT_KIND
     return SUPERVISING_UNIT_KIND if category.technical else "gestion_locative"
+
+
+def _french_kind(kind: str) -> str:
+    # The reason is stored, in French, whatever the language of the screen that routed it.
+    with force_locale("fr"):
+        return kind_label(kind)

@@ -22,7 +22,7 @@ from tests.factories import claim_payload
 
 DAY = date(2026, 6, 15)
 TIL_LEAK_REASON = (
-    "Contrat MS-2026 (multiservice, Multiservices Lorraine) valide le 15/06/2026 pour la "
+    "Contrat MS-2026 (Multiservices, Multiservices Lorraine) valide le 15/06/2026 pour la "
     "résidence Les Tilleuls et la catégorie « Fuite d'eau active » ; supervision : "
     "Technique Metz."
 )
