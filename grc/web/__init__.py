@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, request, session
-from flask_babel import get_locale
+from babel.support import NullTranslations
+from flask import Flask, has_request_context, request, session
+from flask_babel import get_locale, get_translations
 from flask_babel import refresh as refresh_locale
 from flask_login import AnonymousUserMixin, current_user
 
@@ -66,13 +67,24 @@ class Anonymous(AnonymousUserMixin):
 
 def init_app(app: Flask) -> None:
     from grc.web import formatting, pages, views
-    from grc.web.words import words
+    from grc.web.words import Words
 
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
     babel.init_app(app, locale_selector=select_locale)
     # Flask-Babel keeps the chosen language on ``g``, which outlives a request served inside
     # an application context already pushed (a script, a test): each request chooses anew.
     app.before_request(refresh_locale)
+    # The templates' words from the request's catalogue, found once per page rather than for
+    # each word (Flask-Babel looks the catalogue up again on every call).
+    app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
+        lambda text: _page_translations().ugettext(text),
+        lambda singular, plural, n: _page_translations().ungettext(singular, plural, n),
+        newstyle=True,
+        pgettext=lambda context, text: _page_translations().upgettext(context, text),
+        npgettext=lambda context, singular, plural, n: _page_translations().unpgettext(
+            context, singular, plural, n
+        ),
+    )
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -83,10 +95,22 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_signed_in_user)
     formatting.init_app(app)
     app.jinja_env.add_extension("jinja2.ext.do")
-    app.jinja_env.globals["words"] = words()
+    app.jinja_env.globals["words"] = Words()
     app.jinja_env.globals["language"] = current_language
     pages.init_app(app)
     app.register_blueprint(views.blp)
+
+
+def _page_translations() -> NullTranslations:
+    if not has_request_context():
+        return get_translations()
+    # Per request and language (a page may force another language for a moment).
+    known = request.environ.setdefault("grc.translations", {})
+    locale = get_locale()
+    found = known.get(locale)
+    if found is None:
+        found = known[locale] = get_translations()
+    return found
 
 
 def load_signed_in_user(session_id: str) -> User | None:

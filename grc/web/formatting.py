@@ -3,20 +3,60 @@ time: "jeu. 12/03 à 14 h", "dans 3 h", "en retard de 2 j"."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
 
-from babel.dates import format_timedelta
-from flask import Flask
-from flask_babel import (
-    format_date,
-    format_datetime,
-    get_locale,
-    gettext,
-    pgettext,
-    to_user_timezone,
-)
+from babel import Locale
+from babel.dates import DateTimePattern, format_timedelta, parse_pattern
+from flask import Flask, has_request_context, request
+from flask_babel import get_locale, get_timezone, gettext, pgettext
 
 from grc.db import utcnow
+
+
+@dataclass(frozen=True)
+class _Formats:
+    """How this request writes moments: read once, then used for each of a page's dates (a
+    claim page writes hundreds; asking Flask-Babel for the locale, the time zone and the
+    pattern's translation for each one was a third of the page's time)."""
+
+    locale: Locale
+    tz: tzinfo
+    this_year: int
+    # (with the year, on the hour) -> pattern
+    moments: dict[tuple[bool, bool], DateTimePattern]
+    day: DateTimePattern
+
+
+def _formats() -> _Formats:
+    if not has_request_context():
+        return _read_formats()
+    # Per request and language (a page may force another language for a moment).
+    known = request.environ.setdefault("grc.formats", {})
+    locale = get_locale()
+    found = known.get(locale)
+    if found is None:
+        found = known[locale] = _read_formats()
+    return found
+
+
+def _read_formats() -> _Formats:
+    tz = get_timezone()
+    # CLDR date patterns (text in quotes is written as is); French writes "14 h" on the
+    # hour and "14 h 30" otherwise, hence a pattern for each.
+    moments = {
+        (False, True): pgettext("on the hour", "EEE dd/MM 'at' HH:mm"),
+        (False, False): pgettext("past the hour", "EEE dd/MM 'at' HH:mm"),
+        (True, True): pgettext("on the hour", "EEE dd/MM/y 'at' HH:mm"),
+        (True, False): pgettext("past the hour", "EEE dd/MM/y 'at' HH:mm"),
+    }
+    return _Formats(
+        locale=get_locale() or Locale("fr"),
+        tz=tz,
+        this_year=utcnow().astimezone(tz).year,
+        moments={key: parse_pattern(pattern) for key, pattern in moments.items()},
+        day=parse_pattern("dd/MM/y"),
+    )
 
 
 def moment(value: datetime | None) -> str:
@@ -24,31 +64,19 @@ def moment(value: datetime | None) -> str:
     this year's."""
     if value is None:
         return ""
-    local = to_user_timezone(value)
-    this_year = to_user_timezone(utcnow()).year == local.year
-    # CLDR date patterns (text in quotes is written as is); French writes "14 h" on the
-    # hour and "14 h 30" otherwise, hence a pattern for each.
-    if this_year:
-        pattern = (
-            pgettext("on the hour", "EEE dd/MM 'at' HH:mm")
-            if local.minute == 0
-            else pgettext("past the hour", "EEE dd/MM 'at' HH:mm")
-        )
-    else:
-        pattern = (
-            pgettext("on the hour", "EEE dd/MM/y 'at' HH:mm")
-            if local.minute == 0
-            else pgettext("past the hour", "EEE dd/MM/y 'at' HH:mm")
-        )
-    return format_datetime(value, pattern)
+    formats = _formats()
+    local = value.astimezone(formats.tz)
+    pattern = formats.moments[(local.year != formats.this_year, local.minute == 0)]
+    return pattern.apply(local, formats.locale)
 
 
 def day(value: date | datetime | None) -> str:
     if value is None:
         return ""
+    formats = _formats()
     if isinstance(value, datetime):
-        return format_datetime(value, "dd/MM/y")
-    return format_date(value, "dd/MM/y")
+        value = value.astimezone(formats.tz)
+    return formats.day.apply(value, formats.locale)
 
 
 def until(deadline: datetime | None, now: datetime | None = None) -> str:
@@ -66,7 +94,7 @@ def duration(value: timedelta | None) -> str:
 
 
 def _duration(value: timedelta) -> str:
-    return str(format_timedelta(value, threshold=1.1, format="short", locale=get_locale()))
+    return str(format_timedelta(value, threshold=1.1, format="short", locale=_formats().locale))
 
 
 def init_app(app: Flask) -> None:

@@ -4,6 +4,9 @@ same thing. A contract's kind is named by its owner, ``grc.contracts.kinds``."""
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 from flask_babel import LazyString, lazy_gettext
 
 from grc.claims.models import (
@@ -18,6 +21,7 @@ from grc.contracts.kinds import kind_label
 from grc.contracts.models import WorkOrderStatus
 from grc.messaging.models import DeliveryStatus, MessageChannel
 from grc.people.models import Role
+from grc.web import current_language
 
 CLAIM_STATUS: dict[ClaimStatus, LazyString] = {
     ClaimStatus.RECEIVED: lazy_gettext("Received"),
@@ -102,19 +106,39 @@ DELIVERY_STATUS: dict[DeliveryStatus, LazyString] = {
 }
 
 
-def words() -> dict[str, object]:
-    """The tables above, for templates (``words.claim_status[claim.status]``), and the name
-    of a contract's kind (``words.contract_kind(contract.kind)``)."""
+_TABLES: dict[str, dict[Any, LazyString]] = {
+    "claim_status": CLAIM_STATUS,
+    "priority": PRIORITY,
+    "channel": CHANNEL,
+    "location": LOCATION,
+    "work_order_status": WORK_ORDER_STATUS,
+    "role": ROLE,
+    "event_kind": EVENT_KIND,
+    "visibility": VISIBILITY,
+    "message_channel": MESSAGE_CHANNEL,
+    "delivery_status": DELIVERY_STATUS,
+}
+
+
+class Words:
+    """The tables above for templates (``words.claim_status[claim.status]``), in the page's
+    language, and the name of a contract's kind (``words.contract_kind(contract.kind)``).
+
+    Each table is translated once per language and kept: a claim page names hundreds of
+    statuses and event kinds, and a lazy string asks Flask-Babel for the catalogue each time
+    it is written. The catalogues change with a release only."""
+
+    contract_kind = staticmethod(kind_label)
+
+    def __getattr__(self, name: str) -> dict[Any, str]:
+        if name not in _TABLES:
+            raise AttributeError(name)
+        return _translated(current_language())[name]
+
+
+@functools.cache
+def _translated(language: str) -> dict[str, dict[Any, str]]:
+    # Called within a request of that language: the lazy strings resolve in it.
     return {
-        "claim_status": CLAIM_STATUS,
-        "priority": PRIORITY,
-        "channel": CHANNEL,
-        "location": LOCATION,
-        "work_order_status": WORK_ORDER_STATUS,
-        "role": ROLE,
-        "event_kind": EVENT_KIND,
-        "visibility": VISIBILITY,
-        "message_channel": MESSAGE_CHANNEL,
-        "delivery_status": DELIVERY_STATUS,
-        "contract_kind": kind_label,
+        name: {key: str(word) for key, word in table.items()} for name, table in _TABLES.items()
     }
