@@ -259,6 +259,8 @@ class Claim(Model):
         sa.Index("ix_claims_unit_status", "unit_id", "status"),
         sa.Index("ix_claims_status_resolution_due", "status", "resolution_due"),
         sa.Index("ix_claims_building_category", "building_id", "category_id", "created_at"),
+        # A tenant's claims, newest first (the tenant card), and by tenant alone.
+        sa.Index("ix_claims_tenant_created", "tenant_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -269,7 +271,7 @@ class Claim(Model):
     category_id: Mapped[int] = mapped_column(sa.ForeignKey("categories.id"), index=True)
     description: Mapped[str] = mapped_column(sa.Text)
 
-    tenant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    tenant_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tenants.id"))
     location_kind: Mapped[LocationKind] = mapped_column(
         enum_column_type(LocationKind, "claim_location")
     )

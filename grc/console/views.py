@@ -255,7 +255,7 @@ def _render_card(
     today = local_today()
     catalogue = catalogue_cache.catalogue(db.session)
     claims = db.session.execute(
-        queries.tenant_claims(user, found.tenant.id)
+        queries.tenant_claims(user, found.tenant.id, newest=CARD_CLAIMS)
         .options(
             selectinload(Claim.category),
             selectinload(Claim.unit),
