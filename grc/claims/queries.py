@@ -401,6 +401,9 @@ class ClaimCase:
     # contractors, by id (their sanitised HTML and attachments), that timeline events name.
     messages: dict[int, OutboxMessage]
     replies: dict[int, InboundEmail]
+    # The e-mails filed on the claim that no timeline event names: the tenant's e-mail the
+    # claim was registered from, with its attachments.
+    received: list[InboundEmail]
 
 
 def claim_case(session: Session, user: User, reference: str) -> ClaimCase:
@@ -463,33 +466,33 @@ def claim_case(session: Session, user: User, reference: str) -> ClaimCase:
         if outbox_ids
         else {}
     )
-    replies = (
-        {
-            e.id: e
-            for e in session.execute(
-                sa.select(InboundEmail)
-                .where(InboundEmail.id.in_(inbound_ids))
-                .options(
-                    load_only(
-                        InboundEmail.id,
-                        InboundEmail.from_address,
-                        InboundEmail.subject,
-                        InboundEmail.html,
-                    ),
-                    selectinload(InboundEmail.attachments).load_only(
-                        InboundAttachment.id,
-                        InboundAttachment.filename,
-                        InboundAttachment.content_type,
-                        InboundAttachment.size,
-                        InboundAttachment.refused,
-                    ),
-                )
-            ).scalars()
-        }
-        if inbound_ids
-        else {}
+    emails = list(
+        session.execute(
+            sa.select(InboundEmail)
+            .where(sa.or_(InboundEmail.id.in_(inbound_ids), InboundEmail.claim_id == claim.id))
+            .options(
+                load_only(
+                    InboundEmail.id,
+                    InboundEmail.from_address,
+                    InboundEmail.subject,
+                    InboundEmail.html,
+                    InboundEmail.received_at,
+                ),
+                selectinload(InboundEmail.attachments).load_only(
+                    InboundAttachment.id,
+                    InboundAttachment.filename,
+                    InboundAttachment.content_type,
+                    InboundAttachment.size,
+                    InboundAttachment.refused,
+                ),
+            )
+            .order_by(InboundEmail.id)
+        ).scalars()
     )
-    return ClaimCase(claim, orders, messages, replies)
+    named = set(inbound_ids)
+    replies = {email.id: email for email in emails if email.id in named}
+    received = [email for email in emails if email.id not in named]
+    return ClaimCase(claim, orders, messages, replies, received)
 
 
 def _named_ids(events: list[ClaimEvent], key: str) -> list[int]:

@@ -168,9 +168,14 @@ def test_a_tenant_email_is_registered_as_a_claim(inbox):
     application, world = inbox
     tenant = world.tenants["TIL-12"]
     to = f"contact@{INBOUND_DOMAIN}"
-    intake = _post(
-        application, _mail(tenant.email, to, "Panne", "Le radiateur de la chambre est froid."), to
+    mail = EmailMessage()
+    mail.set_content("Le radiateur de la chambre est froid.")
+    mail.add_attachment(
+        b"%PDF-1.4 quote", maintype="application", subtype="pdf", filename="devis.pdf"
     )
+    for header, value in (("From", tenant.email), ("To", to), ("Subject", "Panne")):
+        mail[header] = value
+    intake = _post(application, mail.as_bytes(), to)
     assert (intake.status, intake.tenant_id) == (InboundStatus.INTAKE, tenant.id)
     browser = _browser(application, world, "agent")
     page = browser.get(f"/mail/{intake.id}")
@@ -191,6 +196,13 @@ def test_a_tenant_email_is_registered_as_a_claim(inbox):
     assert stored.status == InboundStatus.APPLIED
     claim = db.session.get(Claim, stored.claim_id)
     assert (claim.tenant_id, claim.channel) == (tenant.id, "email")
+    # The claim page shows the e-mail it came from, its attachment to download.
+    shown = browser.get(f"/claims/{claim.reference}").get_data(as_text=True)
+    assert "E-mail reçu" in shown
+    assert f"{tenant.email} — Panne" in shown
+    (attachment,) = stored.attachments
+    assert f'/mail/{intake.id}/attachments/{attachment.id}"' in shown
+    assert "devis.pdf" in shown
     # Units may file mail but not register claims.
     unit = _browser(application, world, "metz_tech")
     unit_form = {**form, "csrf_token": csrf_token(unit, "/mail")}
