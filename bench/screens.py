@@ -54,6 +54,8 @@ from benchlib import (  # noqa: E402
     write_result,
 )
 
+from grc.claims.views import RECENT_EVENTS  # noqa: E402
+
 TARGET_P95_MS = 50.0
 TIMELINE_EVENTS = 200
 _CSRF_FIELD = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -111,7 +113,14 @@ def busy_claim(db_url: str, unit_email: str) -> dict[str, Any]:
                 (claim_id, missing, missing),
             )
             found = (reference, have + missing)
-    return {"reference": found[0], "events": found[1]}
+        # The oldest event the page shows (it shows the newest RECENT_EVENTS): its earlier
+        # events are the link's request.
+        oldest_shown = conn.execute(
+            "SELECT e.id FROM claim_events e JOIN claims c ON c.id = e.claim_id"
+            " WHERE c.reference = %s ORDER BY e.id DESC OFFSET %s LIMIT 1",
+            (found[0], RECENT_EVENTS - 1),
+        ).fetchone()[0]
+    return {"reference": found[0], "events": found[1], "oldest_shown_event": oldest_shown}
 
 
 def pick_targets(db_url: str, unit_email: str) -> dict[str, Any]:
@@ -259,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
         "unit_queue": f"/unit/{targets['unit_code']}?status=assigned",
         "claim_page": f"/claims/{result['busy_claim']['reference']}",
         "tenant_card": f"/console/tenants/{targets['typical_tenant_id']}",
+        "claim_page_earlier_events": f"/claims/{result['busy_claim']['reference']}/events"
+        f"?before={result['busy_claim']['oldest_shown_event']}",
         "tenant_card_busiest": f"/console/tenants/{targets['tenant_id']}",
         **{
             f"search_{kind}": "/console?" + str(httpx.QueryParams({"q": text}))
@@ -273,8 +284,8 @@ def main(argv: list[str] | None = None) -> int:
         unit = signed_in_client(base, accounts["unit"], accounts["password"])
         htmx = {"HX-Request": "true"}
         for name, path in paths.items():
-            client = unit if name in ("unit_queue", "claim_page") else agent
-            headers = htmx if name.startswith("search_") else {}
+            client = unit if name.startswith(("unit_queue", "claim_page")) else agent
+            headers = htmx if name.startswith(("search_", "claim_page_earlier")) else {}
             timings[name] = time_requests(client, path, args.rounds, args.warmup, headers)
             log(
                 f"{name}: p95 {timings[name]['ms']['p95']:.1f} ms, p50 "
@@ -287,7 +298,9 @@ def main(argv: list[str] | None = None) -> int:
     ok = all(
         t["ms"]["p95"] < TARGET_P95_MS and set(t["statuses"]) == {200}
         for name, t in timings.items()
-        if name != "tenant_card_busiest"  # shown, not a target: no real tenant has 2,000
+        # Shown, not targets: no real tenant has 2,000 claims; the earlier events of a long
+        # timeline come on demand, after the page.
+        if name not in ("tenant_card_busiest", "claim_page_earlier_events")
     )
     summary = [
         f"{name}: p95 {t['ms']['p95']:.1f} ms (p50 {t['ms']['p50']:.1f})"

@@ -302,6 +302,29 @@ def show(reference: str) -> Any:
     return _claim_page(reference)
 
 
+# The timeline a claim page shows at once, newest first; the earlier events are one click
+# (or one htmx request) away, so a claim with hundreds of events opens as fast as any.
+RECENT_EVENTS = 50
+
+
+@claim_blp.get("/claims/<string(maxlength=30):reference>/events")
+@page(Permission.CLAIMS_READ)
+def older_events(reference: str) -> Any:
+    """The claim's events before the event ``before``, newest first (the page's "earlier
+    events" link, as htmx asks for them)."""
+    before = request.args.get("before", type=int)
+    if before is None or not 0 < before <= 2_147_483_647:
+        raise InvalidInput({"before": ["An event id."]})
+    case = queries.claim_case(db.session, current_user(), reference)
+    events = [event for event in reversed(case.claim.events) if event.id < before]
+    return render_template(
+        "claims/timeline_events.html",
+        events=events,
+        case=case,
+        downloads=can(Permission.INBOUND_READ),
+    )
+
+
 @claim_blp.get("/claims/<string(maxlength=30):reference>/photos/<int(max=2147483647):photo_id>")
 @page(Permission.CLAIMS_READ)
 def photo(reference: str, photo_id: int) -> Response:
@@ -472,6 +495,8 @@ def _claim_page(
         photo_form = failed[1]
     elif failed is not None:
         action_forms[failed[0]] = failed[1]
+    newest_first = list(reversed(claim.events))
+    shown = len(newest_first) if request.args.get("all") else RECENT_EVENTS
     room = photos.room_for_photos(claim)
     if photo_form is None and room and can(Permission.CLAIMS_COMMENT):
         photo_form = forms.PhotosForm(prefix="photos", formdata=None)
@@ -485,6 +510,8 @@ def _claim_page(
         photo_limit=_megabytes(settings().attachment_max_bytes),
         max_photos=photos.MAX_PHOTOS_PER_CLAIM,
         downloads=can(Permission.INBOUND_READ),
+        recent_events=newest_first[:shown],
+        older_count=len(newest_first) - shown,
         failed=failed[0] if failed else None,
         refusal=refusal,
         now=utcnow(),

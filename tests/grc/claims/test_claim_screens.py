@@ -473,6 +473,51 @@ def test_the_claim_page_reads_a_long_timeline_in_a_bounded_number_of_statements(
     assert many <= 20
 
 
+def test_a_long_timeline_shows_its_newest_events_and_the_rest_on_demand(
+    web_client, world, unit_user
+):
+    from grc.claims.views import RECENT_EVENTS
+
+    claim = claim_in_status(world, ClaimStatus.IN_PROGRESS)
+    before = len(claim.events)
+    add_events(
+        db.session,
+        claim,
+        utcnow(),
+        [NewEvent(EventKind.COMMENT, body=f"Note {n:03d}") for n in range(RECENT_EVENTS + 10)],
+        actor=unit_user,
+    )
+    db.session.commit()
+    total = before + RECENT_EVENTS + 10
+    sign_in_as(web_client, unit_user)
+
+    page = web_client.get(f"/claims/{claim.reference}").get_data(as_text=True)
+    newest = [f"Note {n:03d}" for n in range(59, 9, -1)]
+    assert all(note in page for note in newest)
+    assert "Note 009" not in page
+    assert f"Afficher les {total - RECENT_EVENTS} événements précédents" in page
+    oldest_shown = db.session.execute(
+        sa.select(ClaimEvent.id).where(ClaimEvent.body == "Note 010")
+    ).scalar_one()
+    link = f"/claims/{claim.reference}/events?before={oldest_shown}"
+    assert link in page.replace("&amp;", "&")
+
+    # The rest, newest first, as htmx fetches them to put in place of the link.
+    rest = web_client.get(link, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in rest
+    positions = [rest.index(f"Note {n:03d}") for n in range(9, -1, -1)]
+    assert positions == sorted(positions)
+    assert "Note 010" not in rest
+    assert rest.count("<li") == total - RECENT_EVENTS
+    # Without JavaScript, the link's address shows every event on the page.
+    everything = web_client.get(f"/claims/{claim.reference}?all=1").get_data(as_text=True)
+    assert "Note 000" in everything
+    assert "événements précédents" not in everything
+    # A bad or missing event id is named, never a server error.
+    assert web_client.get(f"/claims/{claim.reference}/events?before=x").status_code == 422
+    assert web_client.get(f"/claims/{claim.reference}/events").status_code == 422
+
+
 # --- rerouting a selection from the queue ----------------------------------------------------
 
 
