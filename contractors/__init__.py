@@ -1,10 +1,13 @@
-"""The contractor channel as a library: turns bytes and texts into readings.
+"""The contractor channel as a library: turns bytes and texts into readings and figures.
 
 Owns MIME parsing of what SendGrid Inbound Parse posts (``mail``, ``posts``), reading a
 contractor's reply (``reading``: acknowledged, scheduled with its visit, done, cannot
-intervene, auto-reply, or unclear) and reading French dates and times (``_dates``).
+intervene, auto-reply, or unclear), reading French dates and times (``_dates``) and the
+supplier rating (``rating``: a contractor's figures, score and grade per month or quarter,
+overall, per category and per agency, from plain facts about its work orders).
 
 May import the standard library and its own third-party parsers (nh3, quotequail) only:
 nothing from ``grc``, ``workers`` or ``notifications`` (a test walks its imports), so it
-could be published on its own. What to do with a reading is ``grc.inbound``'s business.
+could be published on its own. What to do with a reading is ``grc.inbound``'s business;
+storing ratings and computing them on a schedule belong to ``grc`` and ``workers``.
 """
