@@ -2,9 +2,11 @@
 
 Owns MIME parsing of what SendGrid Inbound Parse posts (``mail``, ``posts``), reading a
 contractor's reply (``reading``: acknowledged, scheduled with its visit, done, cannot
-intervene, auto-reply, or unclear), reading French dates and times (``_dates``) and the
+intervene, auto-reply, or unclear), reading French dates and times (``_dates``), the
 supplier rating (``rating``: a contractor's figures, score and grade per month or quarter,
-overall, per category and per agency, from plain facts about its work orders).
+overall, per category and per agency, from plain facts about its work orders) and reading a
+tenant's SMS answer to a satisfaction survey (``survey_answers``: a score from 1 to 5, work
+not done, STOP/START, or unclear).
 
 May import the standard library and its own third-party parsers (nh3, quotequail) only:
 nothing from ``grc``, ``workers`` or ``notifications`` (a test walks its imports), so it
