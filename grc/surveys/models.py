@@ -40,9 +40,7 @@ class Survey(Model):
     __table_args__ = (
         sa.UniqueConstraint("claim_id", "resolution_number"),
         sa.CheckConstraint("score IS NULL OR (score BETWEEN 1 AND 5)", name="score"),
-        sa.CheckConstraint(
-            "(status = 'answered') = (answered_at IS NOT NULL)", name="answered_at"
-        ),
+        sa.CheckConstraint("(status = 'answered') = (answered_at IS NOT NULL)", name="answered_at"),
         sa.CheckConstraint(
             "status IN ('planned', 'cancelled') OR sent_at IS NOT NULL", name="sent_at"
         ),
