@@ -235,7 +235,7 @@ def _queue(
             purpose,
             locale,
             **context,
-            links=answer_links(first.group_id or first.id),
+            links=answer_links(first.group_id or first.id, locale),
             expires=local_datetime_text(expires, locale),
         )
         subject, text, html = email.subject, email.text, email.html
@@ -302,9 +302,11 @@ def read_answer_token(token: str) -> tuple[int, int] | None:
     return group_id, score
 
 
-def answer_links(group_id: int) -> dict[int, str]:
+def answer_links(group_id: int, locale: str = "fr") -> dict[int, str]:
+    """The five links of a survey e-mail; the page opens in the tenant's language."""
     public = settings().public_url or ""
-    return {score: f"{public}/enquete/{answer_token(group_id, score)}" for score in SCORES}
+    lang = "?lang=en" if locale == "en" else ""
+    return {score: f"{public}/enquete/{answer_token(group_id, score)}{lang}" for score in SCORES}
 
 
 def surveys_of_group(session: Session, group_id: int) -> list[Survey]:
