@@ -180,7 +180,9 @@ def _record(
             survey.status, survey.answered_at = SurveyStatus.ANSWERED, now
             survey.score, survey.not_done, survey.comment = score, not_done, comment
         _keep(session, survey, text, reading_word, score, source, counted, inbound_sms_id, now)
-        _on_timeline(session, survey, text, now, counted=counted, not_done=not_done, score=score)
+        _on_timeline(
+            session, survey, text, now, source, counted=counted, not_done=not_done, score=score
+        )
         if counted and not_done:
             reopened += _reopen(session, survey, text, now)
     session.flush()
@@ -316,6 +318,7 @@ def _on_timeline(
     survey: Survey,
     text: str,
     now: datetime,
+    source: AnswerSource,
     *,
     counted: bool,
     not_done: bool,
@@ -332,7 +335,7 @@ def _on_timeline(
         visibility=Visibility.TENANT,
         body=f"Réponse à l'enquête de satisfaction : « {text} » ({what}).",
         changes={
-            "channel": str(survey.channel),
+            "channel": str(source),
             "direction": "in",
             "survey_id": survey.id,
             "score": score,
