@@ -30,7 +30,8 @@ def test_no_module_of_the_package_imports_the_application() -> None:
 
 def test_importing_every_module_loads_nothing_of_the_application() -> None:
     code = (
-        "import sys, contractors.mail, contractors.posts, contractors.reading, contractors._dates;"
+        "import sys, contractors.mail, contractors.posts, contractors.reading, contractors._dates,"
+        " contractors.survey_answers;"
         f"print(sorted(set({sorted(APPLICATION)!r}) & {{m.split('.')[0] for m in sys.modules}}))"
     )
     root = Path(contractors.__file__).parent.parent
