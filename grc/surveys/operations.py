@@ -32,6 +32,8 @@ from grc.surveys.models import OPEN_SURVEY_STATUSES, Survey, SurveyStatus
 
 REMINDER_AFTER = timedelta(hours=24)
 SURVEY_LIFE = timedelta(days=7)
+# A planned survey not sent within this delay after its time is withdrawn, not sent late.
+TOO_LATE = timedelta(days=1)
 # The claims one message names at most (a tenant with more gets more than one message).
 MAX_CLAIMS_PER_MESSAGE = 5
 SCORES = (1, 2, 3, 4, 5)
@@ -74,10 +76,18 @@ _LOADED = (
 
 
 def _expire(session: Session, now: datetime) -> int:
+    """Surveys unanswered for their whole life expire; a planned one that could not leave
+    within a day (the job stopped, a history loaded) is no longer "hot" and is withdrawn."""
     result = session.execute(
         sa.update(Survey)
         .where(Survey.status.in_(OPEN_SURVEY_STATUSES), Survey.expires_at <= now)
         .values(status=SurveyStatus.EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        sa.update(Survey)
+        .where(Survey.status == SurveyStatus.PLANNED, Survey.planned_for <= now - TOO_LATE)
+        .values(status=SurveyStatus.CANCELLED, cancelled_at=now)
         .execution_options(synchronize_session=False)
     )
     return rows_changed(result)

@@ -170,3 +170,11 @@ def test_first_contact_resolution_plans_a_survey_too(world):
     db.session.commit()
     [survey] = surveys(claim)
     assert survey.status == SurveyStatus.PLANNED
+
+
+def test_a_survey_that_could_not_leave_within_a_day_is_withdrawn(world):
+    claim = resolved_claim(world, TUESDAY - timedelta(days=3))  # a history loaded, a job down
+    assert _run(TUESDAY).sent == 0
+    [survey] = surveys(claim)
+    assert survey.status == SurveyStatus.CANCELLED
+    assert survey_messages() == []
