@@ -92,6 +92,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.inbound.webhook import blp as inbound_blp
     from grc.messaging.views import blp as dev_outbox_page_blp
     from grc.messaging.webhooks import blp as webhooks_blp
+    from grc.surveys.views import blp as survey_links_blp
     from grc.telephony.webhook import blp as voice_webhooks_blp
 
     app.register_blueprint(docs_blp)
@@ -99,6 +100,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(voice_webhooks_blp)
     app.register_blueprint(inbound_blp)
     app.register_blueprint(work_order_links_blp)
+    app.register_blueprint(survey_links_blp)
     app.register_blueprint(dev_outbox_page_blp)
     worktable.init_app(app)
 

@@ -178,6 +178,8 @@ class Settings:
     # Failed sign-ins allowed per account and per client address in a quarter of an hour.
     sign_in_failures_per_account: int = 5
     sign_in_failures_per_address: int = 30
+    # How long after a claim's resolution its tenant is asked how it went (hot survey).
+    survey_delay_minutes: int = 120
 
     @property
     def tz(self) -> ZoneInfo:
@@ -242,6 +244,7 @@ class Settings:
             session_hours=_positive_int(env, "GRC_SESSION_HOURS", 10),
             sign_in_failures_per_account=_positive_int(env, "GRC_SIGN_IN_FAILURES_PER_ACCOUNT", 5),
             sign_in_failures_per_address=_positive_int(env, "GRC_SIGN_IN_FAILURES_PER_ADDRESS", 30),
+            survey_delay_minutes=_positive_int(env, "GRC_SURVEY_DELAY_MINUTES", 120),
         )
         settings = replace(settings, **overrides)
         if not settings.database_url:

@@ -15,7 +15,16 @@ from pathlib import Path
 import grc
 
 ROOT = Path(grc.__file__).parent
-DOMAINS = {"housing", "people", "claims", "contracts", "inbound", "messaging", "telephony"}
+DOMAINS = {
+    "housing",
+    "people",
+    "claims",
+    "contracts",
+    "inbound",
+    "messaging",
+    "telephony",
+    "surveys",
+}
 
 # Import edges of a cycle being taken apart elsewhere, each with why it is still here.
 KNOWN: set[tuple[str, str]] = set()

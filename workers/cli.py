@@ -1,4 +1,4 @@
-"""``flask --app wsgi grc worker|sweep|watch-sla|watch-work-orders|retention``: run the
+"""``flask --app wsgi grc worker|sweep|watch-sla|watch-work-orders|send-surveys|retention``: run the
 background work by hand."""
 
 from __future__ import annotations
@@ -71,6 +71,14 @@ def watch_work_orders_command() -> None:
     from workers.jobs import watch_work_orders
 
     click.echo(watch_work_orders())
+
+
+@click.command("send-surveys")
+def send_surveys_command() -> None:
+    """Run the satisfaction-survey job once (send what is due, remind, expire)."""
+    from workers.jobs import send_surveys
+
+    click.echo(send_surveys())
 
 
 @click.command("retention")

@@ -3,7 +3,8 @@
 Every job is safe to run twice: the sweeper (both work tables) only wakes the jobs, which
 claim rows atomically, and takes back expired leases and marks what it hands over with
 conditional updates; the SLA and work-order
-watches write messages keyed by claim and deadline; the retention job only empties
+watches write messages keyed by claim and deadline; the survey job moves each survey by a
+conditional update and keys its messages by the surveys' ids; the retention job only empties
 originals not yet emptied.
 """
 
@@ -25,6 +26,9 @@ cron.register(
     queue_name=queues.DEFAULT,
     interval=60,
     job_timeout=queues.PERIODIC_TIMEOUT,
+)
+cron.register(
+    jobs.send_surveys, queue_name=queues.DEFAULT, interval=60, job_timeout=queues.PERIODIC_TIMEOUT
 )
 cron.register(
     jobs.delete_old_inbound_originals,

@@ -352,6 +352,16 @@ def watch_work_orders() -> str:
         return f"reminders={report.reminders} escalations={report.escalations}"
 
 
+def send_surveys() -> str:
+    """The satisfaction surveys due, their reminders and expiry (``grc.surveys``)."""
+    from grc.surveys.operations import send_due_surveys
+
+    with job_context():
+        run = send_due_surveys(db.session, utcnow())
+        db.session.commit()
+        return str(run)
+
+
 def watch_sla() -> str:
     from grc.claims.sla_watch import watch_sla as watch
 

@@ -8,6 +8,8 @@ May import: the app's shared modules, ``grc.housing``, ``grc.people``, ``grc.mes
 or supersedes its work order). Of ``grc.inbound`` it reads only the models (the claim page
 shows the contractors' replies a timeline names, as stored); it never calls its operations.
 Of ``grc.telephony``, only its models (a claim shows the calls it was registered during).
+Of ``grc.surveys``, its ``planning`` (a resolution plans the tenant's survey, a reopening
+withdraws it) and its models (the claim page shows the surveys and their answers).
 
 The staff screens of claims live here too: the treatment units' queue and the claim page
 (``views``, ``forms``, ``templates/claims/``).

@@ -55,6 +55,9 @@ ACTIONS_BY_ROLE: dict[Role, frozenset[Action]] = {
 # the work and says when it is done; nothing else.
 CONTRACTOR_ACTIONS: frozenset[Action] = frozenset({Action.START, Action.RESOLVE})
 
+# GRC itself, on what the tenant answered to the satisfaction survey ("pas fait"), reopens.
+SYSTEM_ACTIONS: frozenset[Action] = frozenset({Action.REOPEN})
+
 # A resolution by the call centre before any unit started work is first-contact resolution.
 FIRST_CONTACT_STATUSES = frozenset({S.RECEIVED, S.ASSIGNED})
 

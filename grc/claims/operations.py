@@ -45,6 +45,7 @@ from grc.errors import Conflict, Forbidden, InvalidInput
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory
 from grc.messaging.models import Purpose
 from grc.people.models import Lease, Role, Tenant, User
+from grc.surveys import planning as survey_planning
 
 
 @dataclass(frozen=True)
@@ -163,7 +164,7 @@ def create_claim(
             to_status=ClaimStatus.RESOLVED,
         )
         timeline.add_events(session, claim, now, [created, resolved], actor=actor)
-        notify.notify_tenants(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
+        _after_resolution(session, claim, now)
     else:
         routed = timeline.NewEvent(
             EventKind.ROUTED,
@@ -393,13 +394,19 @@ def transition_claim(
     now: datetime | None = None,
     *,
     work_order: WorkOrder | None = None,
+    system: bool = False,
 ) -> Claim:
     """Apply a lifecycle action, by a user (``actor``) or by the contractor of
     ``work_order`` (its reply or one-click link, read by GRC; ``actor`` None): only starting
-    and resolving are open to a contractor, and only through an open order of this claim."""
+    and resolving are open to a contractor, and only through an open order of this claim.
+    ``system``: GRC itself acts on what the tenant said (their survey answer says the work
+    was not done), with no user and no order: only reopening is open to it."""
     now = now or utcnow()
     action = request.action
-    if actor is not None:
+    if system:
+        allowed = lifecycle.SYSTEM_ACTIONS
+        role = "system"
+    elif actor is not None:
         allowed = lifecycle.ACTIONS_BY_ROLE[actor.role]
         role = str(actor.role)
     else:
@@ -469,14 +476,25 @@ def transition_claim(
     if action == Action.CANCEL:
         # Nobody chases a contractor for a claim that no longer exists.
         work_orders.cancel_open_orders(session, claim, now, "demande annulée")
+    if action in (Action.REOPEN, Action.CANCEL):
+        # A survey of a resolution that no longer holds would ask about work not finished.
+        survey_planning.cancel_planned(session, claim, now)
     session.flush()
     if action == Action.RESOLVE:
-        notify.notify_tenants(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
+        _after_resolution(session, claim, now)
     elif action == Action.WAIT_TENANT:
         notify.notify_tenants(
             session, claim, Purpose.QUESTION, now, occasion=now.isoformat(), question=comment
         )
     return claim
+
+
+def _after_resolution(session: Session, claim: Claim, now: datetime) -> None:
+    """What every resolution causes, whichever way it came (a unit, the API, the call
+    centre's first-contact resolution, the contractor's reply or link): the tenants are told
+    and the tenant's satisfaction survey is planned, in the same transaction."""
+    notify.notify_tenants(session, claim, Purpose.RESOLVED, now, occasion=now.isoformat())
+    survey_planning.plan_survey(session, claim, now)
 
 
 def _check_contractor_order(claim: Claim, work_order: WorkOrder | None) -> None:

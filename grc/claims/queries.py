@@ -27,6 +27,7 @@ from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence
 from grc.inbound.models import InboundAttachment, InboundEmail
 from grc.messaging.models import OutboxMessage
 from grc.people.models import Role, Tenant, User
+from grc.surveys.models import Survey
 from grc.text import search_key
 
 # What a statement selects (SQLAlchemy 2.1 types a select of one entity as Select[Entity]).
@@ -404,6 +405,9 @@ class ClaimCase:
     # The e-mails filed on the claim that no timeline event names: the tenant's e-mail the
     # claim was registered from, with its attachments.
     received: list[InboundEmail]
+    # The tenant's satisfaction surveys of the claim's resolutions, newest first, with every
+    # answer received.
+    surveys: list[Survey]
 
 
 def claim_case(session: Session, user: User, reference: str) -> ClaimCase:
@@ -492,7 +496,23 @@ def claim_case(session: Session, user: User, reference: str) -> ClaimCase:
     named = set(inbound_ids)
     replies = {email.id: email for email in emails if email.id in named}
     received = [email for email in emails if email.id not in named]
-    return ClaimCase(claim, orders, messages, replies, received)
+    # Only a claim resolved at some time has surveys: the others cost no statement.
+    ever_resolved = any(e.to_status == ClaimStatus.RESOLVED for e in claim.events)
+    surveys = (
+        []
+        if not ever_resolved
+        else list(
+            session.execute(
+                sa.select(Survey)
+                .where(Survey.claim_id == claim.id)
+                .options(joinedload(Survey.contractor), selectinload(Survey.answers))
+                .order_by(Survey.id.desc())
+            )
+            .unique()
+            .scalars()
+        )
+    )
+    return ClaimCase(claim, orders, messages, replies, received, surveys)
 
 
 def _named_ids(events: list[ClaimEvent], key: str) -> list[int]:

@@ -7,5 +7,6 @@ A message is an outbox row written in the same transaction as the change that ca
 nothing of RQ, SendGrid or Twilio.
 
 May import: the app's shared modules, ``grc.worktable``, ``notifications`` (its webhook
-helpers, no SDK), the claims' models and timeline, and ``grc.people``.
+helpers, no SDK), the claims' models and timeline, and ``grc.people``; an SMS answering an
+open satisfaction survey is handed to ``grc.surveys.answers``.
 """

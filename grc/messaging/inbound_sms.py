@@ -1,4 +1,5 @@
-"""SMS tenants send us: STOP / START, or a reply filed on their latest open claim.
+"""SMS tenants send us: STOP / START, an answer to their satisfaction survey
+(``grc.surveys.answers``), or a reply filed on their latest open claim.
 
 Each SMS is kept once per Twilio ``MessageSid`` (``inbound_sms``, a unique key): the row is
 written with ``INSERT … ON CONFLICT DO NOTHING`` in the transaction that applies the SMS,
@@ -24,6 +25,8 @@ from grc.claims.models import OPEN_STATUSES, Claim, EventKind, Visibility
 from grc.messaging.models import InboundSms, InboundSmsOutcome
 from grc.people.models import Tenant, TenantPhone
 from grc.people.operations import set_sms_opt_out
+from grc.surveys import answers as survey_answers
+from grc.surveys.models import Survey
 from grc.text import storable
 from notifications import callbacks
 
@@ -39,6 +42,8 @@ class _Decision:
     outcome: InboundSmsOutcome
     tenants: list[Tenant]
     claim: Claim | None = None
+    survey: Survey | None = None
+    reading: survey_answers.SurveyReading | None = None
 
 
 def receive_sms(
@@ -47,7 +52,7 @@ def receive_sms(
     """Keep and apply one SMS from a tenant; None when this ``MessageSid`` was received
     before (nothing changes)."""
     body = storable(body)[:MAX_SMS_BODY]
-    decision = _decide(session, from_number, body)
+    decision = _decide(session, from_number, body, now)
     values = {
         "message_sid": storable(message_sid)[:64],
         "received_at": now,
@@ -63,6 +68,10 @@ def receive_sms(
         return None
     if decision.outcome in (InboundSmsOutcome.OPTED_OUT, InboundSmsOutcome.OPTED_IN):
         set_sms_opt_out(session, from_number, decision.outcome == InboundSmsOutcome.OPTED_OUT)
+    elif decision.survey is not None and decision.reading is not None:
+        survey_answers.apply_sms_answer(
+            session, decision.survey, body, decision.reading, now, inbound_sms_id=sms_id
+        )
     elif decision.claim is not None:
         claim = decision.claim
         timeline.add_event(
@@ -85,7 +94,7 @@ def receive_sms(
     return session.get(InboundSms, sms_id)
 
 
-def _decide(session: Session, from_number: str, body: str) -> _Decision:
+def _decide(session: Session, from_number: str, body: str, now: datetime) -> _Decision:
     """What the SMS asks for, read without writing anything."""
     tenants = list(
         session.execute(
@@ -96,6 +105,17 @@ def _decide(session: Session, from_number: str, body: str) -> _Decision:
         return _Decision(InboundSmsOutcome.OPTED_OUT, tenants)
     if callbacks.is_start_keyword(body):
         return _Decision(InboundSmsOutcome.OPTED_IN, tenants)
+    survey = survey_answers.survey_for_number(session, from_number, now)
+    if survey is not None:
+        reading = survey_answers.read_answer(body)
+        if reading.kind == survey_answers.AnswerKind.STOP:
+            return _Decision(InboundSmsOutcome.OPTED_OUT, tenants)
+        if reading.kind == survey_answers.AnswerKind.START:
+            return _Decision(InboundSmsOutcome.OPTED_IN, tenants)
+        if survey_answers.takes_sms(survey, reading):
+            return _Decision(
+                InboundSmsOutcome.SURVEY_ANSWER, tenants, survey.claim, survey, reading
+            )
     if not tenants:
         return _Decision(InboundSmsOutcome.UNKNOWN_SENDER, tenants)
     claim = session.execute(

@@ -28,6 +28,10 @@ class Purpose(StrEnum):
     WORK_ORDER_REMINDER = "work_order_reminder"
     WORK_ORDER_ESCALATION = "work_order_escalation"
     INVITATION = "invitation"  # a staff member's link to choose a password
+    SURVEY = "survey"  # the hot satisfaction survey after a resolution
+    SURVEY_REMINDER = "survey_reminder"
+    SURVEY_CLARIFICATION = "survey_clarification"  # the one reply to an answer not understood
+    SURVEY_NOT_DONE = "survey_not_done"  # to the unit: the tenant says the work was not done
 
 
 class DeliveryStatus(StrEnum):
@@ -118,6 +122,7 @@ class InboundSmsOutcome(StrEnum):
     FILED = "filed"  # on the timeline of the sender's latest open claim
     UNKNOWN_SENDER = "unknown_sender"  # no tenant has this number
     NO_OPEN_CLAIM = "no_open_claim"  # the tenant has nothing open to file it on
+    SURVEY_ANSWER = "survey_answer"  # an answer to the sender's open satisfaction survey
 
 
 class InboundSms(Model):

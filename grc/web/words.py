@@ -21,6 +21,7 @@ from grc.contracts.kinds import kind_label
 from grc.contracts.models import WorkOrderStatus
 from grc.messaging.models import DeliveryStatus, MessageChannel
 from grc.people.models import Role
+from grc.surveys.models import SurveyStatus
 from grc.web import current_language
 
 CLAIM_STATUS: dict[ClaimStatus, LazyString] = {
@@ -106,6 +107,16 @@ DELIVERY_STATUS: dict[DeliveryStatus, LazyString] = {
 }
 
 
+SURVEY_STATUS: dict[SurveyStatus, LazyString] = {
+    SurveyStatus.PLANNED: lazy_gettext("Planned"),
+    SurveyStatus.SENT: lazy_gettext("Sent, no answer yet"),
+    SurveyStatus.REMINDED: lazy_gettext("Reminded, no answer yet"),
+    SurveyStatus.ANSWERED: lazy_gettext("Answered"),
+    SurveyStatus.EXPIRED: lazy_gettext("Expired without an answer"),
+    SurveyStatus.CANCELLED: lazy_gettext("Withdrawn before it was sent"),
+}
+
+
 _TABLES: dict[str, dict[Any, LazyString]] = {
     "claim_status": CLAIM_STATUS,
     "priority": PRIORITY,
@@ -117,6 +128,7 @@ _TABLES: dict[str, dict[Any, LazyString]] = {
     "visibility": VISIBILITY,
     "message_channel": MESSAGE_CHANNEL,
     "delivery_status": DELIVERY_STATUS,
+    "survey_status": SURVEY_STATUS,
 }
 
 
