@@ -31,6 +31,7 @@ from grc.contracts.work_orders import (
 )
 from grc.db import utcnow
 from grc.extensions import db
+from grc.web.pages import keep_token_page_private
 
 # The pages speak the language ``grc.web.select_locale`` chooses; a contractor has no account,
 # so their switch is a ``?lang=`` link and, failing that, their browser's preference counts.
@@ -54,7 +55,7 @@ CONFIRMATIONS: dict[str, tuple[LazyString, LazyString, LazyString]] = {
 def _page(
     template: str = "work_orders/action.html", status: int = 200, **context: object
 ) -> Response:
-    return _private(
+    return keep_token_page_private(
         make_response(
             render_template(
                 template,
@@ -64,14 +65,6 @@ def _page(
             status,
         )
     )
-
-
-def _private(response: Response) -> Response:
-    # The token in the address is a credential: kept out of caches, referrers and indexes.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
 
 
 def _invalid_link() -> Response:

@@ -20,6 +20,7 @@ from grc.extensions import db
 from grc.surveys import answers
 from grc.surveys.models import Survey, SurveyStatus
 from grc.surveys.operations import read_answer_token, surveys_of_group
+from grc.web.pages import keep_token_page_private
 
 blp = Blueprint("survey_links", __name__, url_prefix="/enquete", template_folder="templates")
 
@@ -35,11 +36,7 @@ def _page(status: int = 200, **context: object) -> Response:
         ),
         status,
     )
-    # The token in the address is a credential: kept out of caches, referrers and indexes.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return keep_token_page_private(response)
 
 
 def _invalid() -> Response:

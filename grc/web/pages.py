@@ -16,6 +16,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import exc as sa_exc
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
 
 from grc.auth import ROLE_PERMISSIONS, Permission
 from grc.errors import DomainError, error_response, safe_rollback
@@ -182,3 +183,16 @@ def init_app(app: Flask) -> None:
         if _wants_page():
             return error_page(status)
         return error_response(status, error.description or status.phrase)
+
+
+ResponseT = TypeVar("ResponseT", bound=Response)
+
+
+def keep_token_page_private(response: ResponseT) -> ResponseT:
+    """A page whose address holds its only credential (a signed link from an e-mail: the
+    contractor's confirmations, a tenant's survey answer) is kept out of caches, referrers
+    and search indexes."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex"
+    return response
