@@ -12,7 +12,9 @@ operations or views; domain views import it, never the reverse.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar, cast
 
 from babel.support import NullTranslations
 from flask import Flask, has_request_context, request, session
@@ -101,16 +103,24 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(views.blp)
 
 
-def _page_translations() -> NullTranslations:
+T = TypeVar("T")
+
+
+def for_page(key: str, build: Callable[[], T]) -> T:
+    """``build()``, kept for the rest of the request in its language (a page may force
+    another language for a moment): what a page reads once rather than for each of its
+    hundreds of words and dates. Outside a request, built each time."""
     if not has_request_context():
-        return get_translations()
-    # Per request and language (a page may force another language for a moment).
-    known = request.environ.setdefault("grc.translations", {})
+        return build()
+    known = request.environ.setdefault(f"grc.page.{key}", {})
     locale = get_locale()
-    found = known.get(locale)
-    if found is None:
-        found = known[locale] = get_translations()
-    return found
+    if locale not in known:
+        known[locale] = build()
+    return cast("T", known[locale])
+
+
+def _page_translations() -> NullTranslations:
+    return for_page("translations", get_translations)
 
 
 def load_signed_in_user(session_id: str) -> User | None:

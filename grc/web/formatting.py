@@ -8,10 +8,11 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from babel import Locale
 from babel.dates import DateTimePattern, format_timedelta, parse_pattern
-from flask import Flask, has_request_context, request
+from flask import Flask
 from flask_babel import get_locale, get_timezone, gettext, pgettext
 
 from grc.db import utcnow
+from grc.web import for_page
 
 
 @dataclass(frozen=True)
@@ -29,15 +30,7 @@ class _Formats:
 
 
 def _formats() -> _Formats:
-    if not has_request_context():
-        return _read_formats()
-    # Per request and language (a page may force another language for a moment).
-    known = request.environ.setdefault("grc.formats", {})
-    locale = get_locale()
-    found = known.get(locale)
-    if found is None:
-        found = known[locale] = _read_formats()
-    return found
+    return for_page("formats", _read_formats)
 
 
 def _read_formats() -> _Formats:
