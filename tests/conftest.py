@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from grc import create_app
-from grc.config import Settings
+from grc.config import PasswordHashing, Settings
 from grc.extensions import db
 from notifications.memory import MemorySender
 from tests.factories import World, build_world
@@ -31,6 +31,10 @@ from workers.senders import set_senders
 PG_ADMIN_URL = os.environ.get("GRC_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 _counter = itertools.count()
 BACKENDS = [b for b in os.environ.get("GRC_TEST_BACKENDS", "sqlite,postgresql").split(",") if b]
+# Argon2id at its lowest cost, a hash in microseconds rather than a tenth of a second: the
+# tests hash and check hundreds of passwords. tests/grc/accounts/test_passwords.py checks
+# the production cost, and worker and server processes started by tests have it.
+FAST_PASSWORD_HASHING = PasswordHashing(time_cost=1, memory_kib=8, parallelism=1)
 
 
 def _unique_suffix() -> str:
@@ -119,7 +123,11 @@ def database_url(
 def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
     instance = tmp_path_factory.mktemp("instance")
     settings = Settings.from_env(
-        {}, environment="testing", database_url=database_url, instance_path=str(instance)
+        {},
+        environment="testing",
+        database_url=database_url,
+        instance_path=str(instance),
+        password_hashing=FAST_PASSWORD_HASHING,
     )
     application = create_app(settings)
     yield application
