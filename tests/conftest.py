@@ -11,6 +11,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -187,14 +188,23 @@ def client(app_ctx: Flask) -> FlaskClient:
     return app_ctx.test_client()
 
 
-@pytest.fixture
-def chromium_browser() -> Iterator[object]:
-    """Debian's Chromium, for one test (Playwright's sync API runs one at a time per
-    thread, and some tests drive their own)."""
+@pytest.fixture(scope="module")
+def _module_chromium() -> Iterator[object]:
     from tests.browser import chromium
 
     with chromium() as launched:
         yield launched
+
+
+@pytest.fixture
+def chromium_browser(_module_chromium: Any) -> Iterator[Any]:
+    """Debian's Chromium, launched once for the tests of a module (launching it and
+    Playwright costs about a second); each test opens its own contexts (``new_page``),
+    closed after it. Once a module is over nothing of its Playwright is left running:
+    Playwright's sync API runs one at a time per thread."""
+    yield _module_chromium
+    for context in _module_chromium.contexts:
+        context.close()
 
 
 @pytest.fixture
