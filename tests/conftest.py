@@ -140,20 +140,37 @@ def _empty_all_tables() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if conn.dialect.name == "postgresql":
-            truncate = f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"
-            conn.execute(sa.text(truncate))
-            # Claim references restart too, as SQLite's counter rows go with their table.
-            sequences = conn.execute(
-                sa.text(
-                    "SELECT sequencename FROM pg_sequences "
-                    "WHERE sequencename LIKE 'claim\\_reference\\_%'"
-                )
-            ).scalars()
-            for name in sequences:
-                conn.execute(sa.text(f"ALTER SEQUENCE {name} RESTART"))
+            _empty_postgresql(conn, tables)
         else:
             for table in tables:
                 conn.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608
+
+
+# Every sequence drawn from since it started (the tables' ids, the claim references) back to
+# its start, as ALTER SEQUENCE … RESTART does.
+_RESTART_USED_SEQUENCES = """
+    SELECT setval(format('%I.%I', schemaname, sequencename)::regclass, start_value, false)
+    FROM pg_sequences WHERE last_value IS NOT NULL
+"""
+
+
+def _empty_postgresql(conn: sa.Connection, tables: list[str]) -> None:
+    """The tables as ``TRUNCATE <every table> RESTART IDENTITY`` leaves them, without its
+    cost (new files for each table and index: 0.1 to 0.2 s a test, however few rows).
+
+    Each table is emptied by DELETE, referencing tables first, but the timeline, whose
+    trigger refuses deletions, by TRUNCATE (no table references it). The catalogue's stamp
+    goes first: the triggers of the catalogue's tables then write a new one, as they did
+    after TRUNCATE, so that no process keeps its copy of the previous test's catalogue.
+    The claim references restart with the tables' ids (as SQLite's counter rows go with
+    their table)."""
+    conn.execute(sa.text("DELETE FROM catalogue_versions"))
+    for table in tables:
+        if table == "claim_events":
+            conn.execute(sa.text("TRUNCATE claim_events"))
+        elif table != "catalogue_versions":
+            conn.execute(sa.text(f"DELETE FROM {table}"))  # noqa: S608
+    conn.execute(sa.text(_RESTART_USED_SEQUENCES))
 
 
 @pytest.fixture(autouse=True)
