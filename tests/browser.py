@@ -72,7 +72,7 @@ def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")
     if not AXE_SCRIPT.exists():
         pytest.skip("axe-core is not installed (make install-test)")
     page.add_script_tag(path=str(AXE_SCRIPT))
-    result = page.evaluate("async () => await axe.run(document)")
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — "
         + "; ".join(node["target"][0] for node in v["nodes"][:3])

@@ -16,7 +16,7 @@ from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.db import utcnow
 from grc.extensions import db
 from notifications.memory import MemorySender
-from tests.browser import axe_violations, chromium, needs_chromium, save_screenshots, serving
+from tests.browser import axe_violations, needs_chromium, save_screenshots, serving
 from tests.factories import build_world
 from tests.grc.claims.photo_files import phone_jpeg
 from tests.grc.inbound.inbound_posts import claim_with_work_order
@@ -38,9 +38,8 @@ def served(app: Flask, app_ctx: Flask, tmp_path) -> Iterator[tuple[str, Flask, o
 
 
 @pytest.fixture
-def page() -> Iterator[object]:
-    with chromium() as browser:
-        yield browser.new_page(locale="fr-FR", timezone_id="Europe/Paris")
+def page(chromium_browser) -> object:
+    return chromium_browser.new_page(locale="fr-FR", timezone_id="Europe/Paris")
 
 
 def test_contractor_confirms_from_the_link_in_a_browser(served, page):
