@@ -67,6 +67,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.inbound.api import blp as inbound_emails_blp
     from grc.messaging.api import blp as messages_blp
     from grc.people.api import blp as tenants_blp
+    from grc.ratings.api import blp as ratings_blp
     from grc.telephony.api import blp as calls_blp
 
     api.spec.components.security_scheme(
@@ -83,6 +84,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         work_orders_blp,
         inbound_emails_blp,
         calls_blp,
+        ratings_blp,
     ):
         api.register_blueprint(blueprint)
 
