@@ -348,3 +348,27 @@ def test_bad_settings_are_a_422_naming_the_field(client, world, change, field):
     )
     assert response.status_code == 422
     assert field in response.json["errors"]["json"]
+
+
+# --- on demand and daily ---------------------------------------------------------------------
+
+
+def test_the_command_computes_the_periods_asked(app_ctx, orders):
+    runner = app_ctx.test_cli_runner()
+    result = runner.invoke(args=["grc", "ratings", "--period", "2026-Q1", "--period", "2026-03"])
+    assert result.exit_code == 0, result.output
+    assert "2026-Q1, 2026-03" in result.output
+    assert _overall("2026-Q1").score == 65.0
+    assert _overall("2026-03").score == 65.0
+    result = runner.invoke(args=["grc", "ratings", "--period", "2026-Q5"])
+    assert result.exit_code != 0
+    assert "--period" in result.output
+
+
+def test_the_daily_job_stores_the_recent_periods(app_ctx, orders):
+    from workers.jobs import compute_ratings
+
+    with freeze_time(AS_OF):
+        assert compute_ratings() == "ratings 2026-Q1 2026-Q2 2026-03 2026-04"
+    assert _overall("2026-Q1").score == 65.0
+    assert _overall("2026-03").computed_at == AS_OF
