@@ -287,3 +287,20 @@ def stored_ratings(
         ContractorRating.group_code,
     )
     return session.execute(stmt).scalars().all()
+
+
+def overall_by_period(
+    session: Session, periods: Sequence[Period]
+) -> dict[int, dict[str, ContractorRating]]:
+    """Each contractor's stored overall rating of each of ``periods`` (a trend), by
+    contractor id and period label; a period not computed is simply absent."""
+    rows = session.execute(
+        sa.select(ContractorRating).where(
+            ContractorRating.period.in_([period.label for period in periods]),
+            ContractorRating.group_kind == GroupKind.OVERALL,
+        )
+    ).scalars()
+    found: dict[int, dict[str, ContractorRating]] = {}
+    for row in rows:
+        found.setdefault(row.contractor_id, {})[row.period] = row
+    return found
