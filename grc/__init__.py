@@ -67,6 +67,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.inbound.api import blp as inbound_emails_blp
     from grc.messaging.api import blp as messages_blp
     from grc.people.api import blp as tenants_blp
+    from grc.ratings.api import blp as ratings_blp
     from grc.telephony.api import blp as calls_blp
 
     api.spec.components.security_scheme(
@@ -83,6 +84,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         work_orders_blp,
         inbound_emails_blp,
         calls_blp,
+        ratings_blp,
     ):
         api.register_blueprint(blueprint)
 
@@ -113,6 +115,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.console.views import blp as console_blp
     from grc.contracts.admin_views import blp as contracts_admin_blp
     from grc.inbound.views import blp as mail_blp
+    from grc.ratings.views import blp as ratings_pages_blp
 
     web.init_app(app)
     passwords.init_app(app)
@@ -123,6 +126,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(mail_blp)
     app.register_blueprint(administration_blp)
     app.register_blueprint(contracts_admin_blp)
+    app.register_blueprint(ratings_pages_blp)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -41,6 +41,9 @@ class Permission(StrEnum):
     # Incoming calls: see who is waiting or being handled; pick one up, link its claims.
     CALLS_READ = "calls:read"
     CALLS_HANDLE = "calls:handle"
+    # Supplier ratings: read them; set the weights they are computed with.
+    RATINGS_READ = "ratings:read"
+    RATINGS_ADMIN = "ratings:admin"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -77,6 +80,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MESSAGES_READ,
             Permission.INBOUND_READ,
             Permission.CALLS_READ,
+            Permission.RATINGS_READ,
         }
     ),
     Role.ADMIN: frozenset(
@@ -89,6 +93,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.MESSAGES_ADMIN,
             Permission.INBOUND_READ,
             Permission.INBOUND_TRIAGE,
+            Permission.RATINGS_READ,
+            Permission.RATINGS_ADMIN,
         }
     ),
 }

@@ -169,5 +169,35 @@ def receive_email(eml: BinaryIO, envelope_to: str | None) -> None:
     click.echo(f"inbound e-mail {email_id}: {stored.status if stored else 'unknown'}")
 
 
+@grc_cli.command("ratings")
+@click.option(
+    "--period",
+    "periods",
+    multiple=True,
+    help="A quarter (2026-Q3) or a month (2026-07); repeatable. "
+    "Default: the current and previous quarter and month.",
+)
+def compute_ratings_command(periods: tuple[str, ...]) -> None:
+    """Compute and store the supplier ratings of periods (replacing what they had)."""
+    from contractors.rating import parse_period
+    from grc.clock import settings
+    from grc.ratings.operations import compute_period, compute_recent
+
+    tz = settings().tz
+    now = utcnow()
+    try:
+        chosen = [parse_period(text, tz=tz) for text in periods]
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period") from exc
+    if chosen:
+        for period in chosen:
+            compute_period(db.session, period, now)
+        labels = [period.label for period in chosen]
+    else:
+        labels = compute_recent(db.session, now, tz)
+    db.session.commit()
+    click.echo(f"ratings computed: {', '.join(labels)}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(grc_cli)

@@ -5,7 +5,7 @@ claim rows atomically, and takes back expired leases and marks what it hands ove
 conditional updates; the SLA and work-order
 watches write messages keyed by claim and deadline; the survey job moves each survey by a
 conditional update and keys its messages by the surveys' ids; the retention job only empties
-originals not yet emptied.
+originals not yet emptied; the ratings job replaces each period's rows in one transaction.
 """
 
 from rq import cron
@@ -34,5 +34,11 @@ cron.register(
     jobs.delete_old_inbound_originals,
     queue_name=queues.DEFAULT,
     interval=3600,
+    job_timeout=queues.PERIODIC_TIMEOUT,
+)
+cron.register(
+    jobs.compute_ratings,
+    queue_name=queues.DEFAULT,
+    cron="15 3 * * *",  # daily, at night (UTC)
     job_timeout=queues.PERIODIC_TIMEOUT,
 )

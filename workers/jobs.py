@@ -362,6 +362,17 @@ def send_surveys() -> str:
         return str(run)
 
 
+def compute_ratings() -> str:
+    """The supplier ratings of the current and previous quarter and month (``grc.ratings``)."""
+    from grc.clock import settings
+    from grc.ratings.operations import compute_recent
+
+    with job_context():
+        labels = compute_recent(db.session, utcnow(), settings().tz)
+        db.session.commit()
+        return "ratings " + " ".join(labels)
+
+
 def watch_sla() -> str:
     from grc.claims.sla_watch import watch_sla as watch
 

@@ -109,3 +109,28 @@ class UserEditForm(UserForm):
     # The address is the user's sign-in name: it is shown, not changed here.
     # WTForms removes a field set to None in a subclass.
     email = None
+
+
+def _percent(label: Any) -> IntegerField:
+    return IntegerField(
+        label,
+        validators=[NumberRange(0, 100, message=_l("From 0 to 100."))],
+    )
+
+
+class RatingSettingsForm(FlaskForm):
+    """The weights of the supplier rating (whole percent adding up to 100), the answers a
+    grade needs and the lowest score of each grade; the rules are the operation's."""
+
+    satisfaction = _percent(_l("Tenants' satisfaction"))
+    acknowledged_on_time = _percent(_l("Acknowledged on time"))
+    completed_on_time = _percent(_l("Completed on time"))
+    not_reopened = _percent(_l("Not reopened"))
+    min_answers = IntegerField(
+        _l("Survey answers needed for a grade"),
+        validators=[NumberRange(1, 10_000, message=_l("From 1 to 10,000."))],
+    )
+    threshold_a = _percent(_l("Grade A from"))
+    threshold_b = _percent(_l("Grade B from"))
+    threshold_c = _percent(_l("Grade C from"))
+    threshold_d = _percent(_l("Grade D from"))

@@ -22,6 +22,7 @@ from grc.administration.forms import (
     CLOCK,
     AgencyForm,
     CategoryForm,
+    RatingSettingsForm,
     RoutingRuleForm,
     SlaPolicyForm,
     UnitForm,
@@ -38,6 +39,7 @@ from grc.extensions import db
 from grc.housing import operations as housing
 from grc.housing.models import Agency, Residence, Territory
 from grc.people.models import Role, User
+from grc.ratings import operations as ratings
 from grc.web import current_language
 from grc.web.pages import NavItem, add_to_navigation, page, page_blueprint
 
@@ -52,6 +54,7 @@ LINK_SLOT = "{token}"
 OTHER_SECTIONS = (
     ("contracts_admin.contractors", _l("Contractors")),
     ("contracts_admin.contracts", _l("Contracts")),
+    ("administration.rating_settings", _l("Supplier rating weights")),
 )
 
 # What each field an operation refuses means, in the screen's words (the operations
@@ -624,3 +627,56 @@ def delete_rule(rule_id: int) -> Response:
     db.session.commit()
     flash(_("Routing rule removed; claims already routed keep their unit."), "success")
     return redirect(url_for(".rules"))
+
+
+# --- supplier ratings ----------------------------------------------------------------------
+
+WEIGHTS = ("satisfaction", "acknowledged_on_time", "completed_on_time", "not_reopened")
+THRESHOLDS = ("a", "b", "c", "d")
+
+
+@blp.route("/ratings", methods=["GET", "POST"])
+@page(Permission.RATINGS_ADMIN)
+def rating_settings() -> Any:
+    """The weights the next computation of the supplier ratings uses; the periods already
+    computed keep theirs."""
+    form = RatingSettingsForm()
+    group_errors: dict[str, LazyString] = {}
+    if request.method == "GET":
+        current = ratings.current_settings(db.session)
+        for name in WEIGHTS:
+            getattr(form, name).data = getattr(current.weights, name)
+        form.min_answers.data = current.settings.min_answers
+        for name in THRESHOLDS:
+            value = getattr(current.settings.thresholds, name)
+            getattr(form, f"threshold_{name}").data = int(value) if value == int(value) else value
+    elif form.validate_on_submit():
+        try:
+            ratings.set_settings(
+                db.session,
+                weights={name: getattr(form, name).data for name in WEIGHTS},
+                min_answers=form.min_answers.data,
+                thresholds={name: getattr(form, f"threshold_{name}").data for name in THRESHOLDS},
+                user=g.user,
+            )
+        except InvalidInput as error:
+            db.session.rollback()
+            refused = (error.errors or {}).get("json", {})
+            if "weights" in refused:
+                group_errors["weights"] = _l("The weights must add up to 100.")
+            if "thresholds" in refused:
+                group_errors["thresholds"] = _l("Each grade must start lower than the one before.")
+            if "min_answers" in refused:
+                form.min_answers.errors = [_l("This value is not accepted.")]
+        else:
+            db.session.commit()
+            flash(_("Rating weights saved: the next computation uses them."), "success")
+            return redirect(url_for(".rating_settings"))
+    status = 422 if form.errors or group_errors else 200
+    return render_template(
+        "administration/rating_settings.html",
+        form=form,
+        group_errors=group_errors,
+        weights=WEIGHTS,
+        thresholds=THRESHOLDS,
+    ), status
