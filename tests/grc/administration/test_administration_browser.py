@@ -60,6 +60,9 @@ def test_an_administrator_invites_a_user_and_adds_a_rule_with_the_keyboard(
     page.wait_for_load_state("networkidle")
     page.keyboard.press("Enter")  # the role proposed first: call-centre agent
     expect(page.get_by_text("Utilisateur Nadia Haddad créé")).to_be_visible()
+    # The page gives the name field the focus once loaded: tabbing earlier would start from
+    # the top of the page.
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'name'")
     # From the name (focused), past the role, the unit and Save, to the invitation.
     for _ in range(4):
         page.keyboard.press("Tab")
