@@ -11,7 +11,22 @@ from grc.db import UTCDateTime, enum_column_type, utcnow
 from grc.extensions import Model
 
 
-class ContractorRating(Model):
+class RatingSettingsColumns:
+    """The weights and settings a rating is computed with: the administrator's current ones,
+    and those kept with each stored rating."""
+
+    weight_satisfaction: Mapped[int]
+    weight_acknowledged_on_time: Mapped[int]
+    weight_completed_on_time: Mapped[int]
+    weight_not_reopened: Mapped[int]
+    min_answers: Mapped[int]
+    threshold_a: Mapped[float] = mapped_column(sa.Float)
+    threshold_b: Mapped[float] = mapped_column(sa.Float)
+    threshold_c: Mapped[float] = mapped_column(sa.Float)
+    threshold_d: Mapped[float] = mapped_column(sa.Float)
+
+
+class ContractorRating(RatingSettingsColumns, Model):
     """A contractor's figures for one period and one group of its orders (overall: group
     code ``''``, so that the unique key holds), with the weights and settings used: a
     later change of the weights leaves the stored period as it was. Recomputing a period
@@ -41,21 +56,12 @@ class ContractorRating(Model):
     score: Mapped[float | None] = mapped_column(sa.Float)
     grade: Mapped[Grade | None] = mapped_column(enum_column_type(Grade, "rating_grade"))
     enough_answers: Mapped[bool]
-    weight_satisfaction: Mapped[int]
-    weight_acknowledged_on_time: Mapped[int]
-    weight_completed_on_time: Mapped[int]
-    weight_not_reopened: Mapped[int]
-    min_answers: Mapped[int]
-    threshold_a: Mapped[float] = mapped_column(sa.Float)
-    threshold_b: Mapped[float] = mapped_column(sa.Float)
-    threshold_c: Mapped[float] = mapped_column(sa.Float)
-    threshold_d: Mapped[float] = mapped_column(sa.Float)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     contractor: Mapped[Contractor] = relationship()
 
 
-class RatingConfig(Model):
+class RatingConfig(RatingSettingsColumns, Model):
     """The administrator's current weights and settings: one row (id 1), absent until first
     set (the defaults of ``contractors.rating`` then apply)."""
 
@@ -63,14 +69,5 @@ class RatingConfig(Model):
     __table_args__ = (sa.CheckConstraint("id = 1", name="single_row"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    weight_satisfaction: Mapped[int]
-    weight_acknowledged_on_time: Mapped[int]
-    weight_completed_on_time: Mapped[int]
-    weight_not_reopened: Mapped[int]
-    min_answers: Mapped[int]
-    threshold_a: Mapped[float] = mapped_column(sa.Float)
-    threshold_b: Mapped[float] = mapped_column(sa.Float)
-    threshold_c: Mapped[float] = mapped_column(sa.Float)
-    threshold_d: Mapped[float] = mapped_column(sa.Float)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
