@@ -325,6 +325,7 @@ __all__ = [
     "insert_many",
     "insert_returning",
     "insert_rows",
+    "one_at_a_time",
     "ping_idle_connections",
     "rows_changed",
     "utcnow",
@@ -335,3 +336,12 @@ def rows_changed(result: Result[Any]) -> int:
     """Rows an UPDATE or DELETE run through ``Session.execute`` changed: its result is a
     CursorResult, which the Session's annotations do not say."""
     return cast("CursorResult[Any]", result).rowcount
+
+
+def one_at_a_time(session: Session, task: str) -> None:
+    """Wait until no other transaction holds ``task``, then hold it until this transaction
+    ends: for work that replaces a set of rows (delete, then insert under a unique key),
+    which two transactions at once would both try to write. PostgreSQL: a transaction-level
+    advisory lock named by the task; SQLite writes one transaction at a time anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(task))))

@@ -27,6 +27,7 @@ from contractors.rating import (
 )
 from grc.claims.models import Category, Claim, ClaimEvent
 from grc.contracts.models import WorkOrder, WorkOrderStatus
+from grc.db import one_at_a_time
 from grc.errors import InvalidInput
 from grc.housing.models import Agency
 from grc.people.models import User
@@ -201,7 +202,9 @@ def load_facts(session: Session, period: Period) -> list[WorkOrderFacts]:
 def compute_period(session: Session, period: Period, now: datetime) -> list[Rating]:
     """Compute ``period``'s ratings with the current settings and store them in place of
     the period's previous rows (in the caller's transaction: the caller commits). Other
-    periods are not touched."""
+    periods are not touched. Two computations of one period at once (the daily job and a
+    command) take turns: the second replaces what the first stored."""
+    one_at_a_time(session, f"ratings {period.label}")
     current = current_settings(session)
     ratings = rate_contractors(
         load_facts(session, period),

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import csv
 import io
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from flask import current_app
 from freezegun import freeze_time
+from sqlalchemy.orm import Session
 
 from contractors.rating import Grade, GroupKind, WorkOrderFacts, parse_period
 from grc.claims.models import Claim, ClaimEvent, EventKind
@@ -204,6 +207,49 @@ def test_stored_with_the_weights_used_and_history_kept_when_they_change(orders, 
         sa.select(sa.func.count()).where(ContractorRating.period == "2026-Q1")
     ).scalar_one()
     assert count == 3
+
+
+def test_two_computations_of_one_period_at_once_take_turns(orders, world, backend):
+    """The daily job and a command on the same period: the second waits for the first's
+    commit, then replaces its rows; neither fails on the unique key."""
+    if backend != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL only")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's app
+    failures: list[BaseException] = []
+
+    def second_computation() -> None:
+        try:
+            with app.app_context(), Session(db.engine) as second:
+                compute_period(second, Q1, AS_OF + timedelta(minutes=1))
+                second.commit()
+        except BaseException as exc:  # reported by the test
+            failures.append(exc)
+
+    with Session(db.engine) as first:
+        computed = compute_period(first, Q1, AS_OF)  # its rows written, not committed
+        thread = threading.Thread(target=second_computation)
+        thread.start()
+        waiting = sa.text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND datname = current_database()"
+        )
+        with db.engine.connect() as watcher:
+            for _ in range(500):
+                if watcher.execute(waiting).scalar_one():
+                    break
+                threading.Event().wait(0.01)
+            else:
+                pytest.fail("the second computation never waited for the first")
+        first.commit()
+        thread.join(timeout=30)
+    assert failures == []
+    row = _overall("2026-Q1")
+    assert row.computed_at == AS_OF + timedelta(minutes=1)
+    # One set of rows, not two: the second replaced the first's.
+    stored = db.session.execute(
+        sa.select(sa.func.count()).where(ContractorRating.period == "2026-Q1")
+    ).scalar_one()
+    assert stored == len(computed) > 0
 
 
 def test_the_daily_job_recomputes_the_current_and_previous_quarter_and_month():
