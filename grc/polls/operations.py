@@ -359,13 +359,14 @@ def send_due_polls(session: Session, now: datetime) -> PollRun:
     )
     polls = {r.poll_id: r.poll for r in due}
     questions = {poll_id: poll.questions for poll_id, poll in polls.items()}
-    names = dict(
-        session.execute(
-            sa.select(Tenant.id, Tenant.first_name + " " + Tenant.last_name).where(
+    names: dict[int, str] = {
+        tenant_id: f"{first} {last}"
+        for tenant_id, first, last in session.execute(
+            sa.select(Tenant.id, Tenant.first_name, Tenant.last_name).where(
                 among_ids(session, Tenant.id, sorted({r.tenant_id for r in due}))
             )
-        ).tuples()
-    )
+        )
+    }
     sms = emails = 0
     for recipient in due:
         if recipient.id not in moved:

@@ -1,0 +1,144 @@
+"""A poll by SMS through the signed Twilio webhook, with the real Twilio SDK sending the
+questions to the local provider stub: question 1, its answer, question 2, thanks; a forged
+post; the same post three times; an answer not understood clarified once, then the call
+list; a hot survey and a poll waiting on one number."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from freezegun import freeze_time
+
+from grc.extensions import db
+from grc.messaging.models import InboundSms, InboundSmsOutcome
+from grc.people.models import Tenant
+from grc.polls.models import Poll, RecipientStatus
+from tests.grc.messaging.provider_apps import (
+    PUBLIC_URL,
+    TWILIO_FROM,
+    Site,
+    provider_site,
+    twilio_signature,
+)
+from tests.grc.polls.helpers import TUESDAY, answers, launched, recipients
+from tests.stubs.providers import TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, ProviderStub
+from workers.jobs import send_polls
+
+INBOUND_PATH = "/webhooks/twilio/inbound"
+NUMBER = "+33612345678"  # TIL-11
+
+
+@pytest.fixture
+def site(app: Flask, app_ctx: Flask, provider_stub: ProviderStub, tmp_path) -> Iterator[Site]:
+    with provider_site(app, provider_stub, str(tmp_path)) as opened:
+        yield opened
+
+
+def _inbound(site: Site, body: str, *, sign: bool = True, sid: str | None = None):
+    sid = sid or "SM" + secrets.token_hex(16)
+    params = {
+        "AccountSid": TWILIO_ACCOUNT_SID,
+        "Body": body,
+        "From": NUMBER,
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "SmsStatus": "received",
+        "To": TWILIO_FROM,
+    }
+    headers = {}
+    if sign:
+        headers["X-Twilio-Signature"] = twilio_signature(
+            TWILIO_AUTH_TOKEN, PUBLIC_URL + INBOUND_PATH, params
+        )
+    return site.client.post(INBOUND_PATH, data=params, headers=headers)
+
+
+def _to_tenant(provider_stub: ProviderStub) -> list[str]:
+    return [sms.body for sms in provider_stub.sms if sms.to == NUMBER]
+
+
+def _polled(site: Site, provider_stub: ProviderStub) -> Poll:
+    poll = launched(sample=8)
+    with freeze_time(TUESDAY + timedelta(minutes=1)):
+        assert send_polls() == "sms=8 emails=0 closed=0"
+        # Run again: nobody is asked twice.
+        assert send_polls() == "sms=0 emails=0 closed=0"
+    [first] = _to_tenant(provider_stub)
+    assert "(1/2)" in first
+    assert "propreté des parties communes" in first
+    assert "1 Très satisfait" in first or "1 Tres satisfait" in first
+    return poll
+
+
+def _mine(poll: Poll):
+    return next(r for r in recipients(poll) if r.address == NUMBER)
+
+
+def test_one_question_at_a_time_then_thanks(site, provider_stub):
+    poll = _polled(site, provider_stub)
+    at = TUESDAY + timedelta(minutes=5)
+    with freeze_time(at):
+        # A forged post changes nothing.
+        assert _inbound(site, "2", sign=False).status_code == 403
+        assert answers() == []
+        # The same post three times counts once.
+        for _ in range(3):
+            assert _inbound(site, "Plutôt satisfait", sid="SMfirst").status_code == 200
+    [answer] = answers()
+    assert (answer.value, answer.text) == (2, "Plutôt satisfait")
+    texts = _to_tenant(provider_stub)
+    assert len(texts) == 2
+    assert "(2/2)" in texts[1]
+    with freeze_time(at + timedelta(minutes=1)):
+        assert _inbound(site, "4").status_code == 200
+    assert [a.value for a in answers()] == [2, 4]
+    mine = _mine(poll)
+    assert mine.status == RecipientStatus.ANSWERED
+    texts = _to_tenant(provider_stub)
+    assert len(texts) == 3
+    assert "merci" in texts[2].lower()
+    outcomes = {s.outcome for s in db.session.execute(sa.select(InboundSms)).scalars()}
+    assert outcomes == {InboundSmsOutcome.POLL_ANSWER}
+    # Done: a later SMS is no answer to the poll any more.
+    with freeze_time(at + timedelta(minutes=2)):
+        assert _inbound(site, "1").status_code == 200
+    assert len(answers()) == 2
+
+
+def test_an_unclear_answer_is_clarified_once_then_goes_to_a_person(site, provider_stub):
+    poll = _polled(site, provider_stub)
+    with freeze_time(TUESDAY + timedelta(minutes=5)):
+        _inbound(site, "bof, ça dépend des jours")
+    texts = _to_tenant(provider_stub)
+    assert len(texts) == 2
+    assert "pas compris" in texts[1]
+    with freeze_time(TUESDAY + timedelta(minutes=6)):
+        _inbound(site, "je sais pas")
+    # No second clarification: the tenant is on the call list.
+    assert len(_to_tenant(provider_stub)) == 2
+    mine = _mine(poll)
+    assert mine.needs_person is True
+    assert mine.status == RecipientStatus.ASKED
+    # A clear answer still counts, and the poll goes on.
+    with freeze_time(TUESDAY + timedelta(minutes=7)):
+        _inbound(site, "1")
+    assert [a.value for a in answers()] == [1]
+    assert "(2/2)" in _to_tenant(provider_stub)[-1]
+
+
+def test_stop_opts_out_as_everywhere(site, provider_stub):
+    _polled(site, provider_stub)
+    with freeze_time(TUESDAY + timedelta(minutes=5)):
+        _inbound(site, "STOP")
+    assert answers() == []
+    db.session.expire_all()
+    [sms] = db.session.execute(sa.select(InboundSms)).scalars()
+    assert sms.outcome == InboundSmsOutcome.OPTED_OUT
+    tenant = db.session.get(Tenant, site.world.tenants["TIL-11"].id)
+    assert tenant is not None
+    assert tenant.sms_opt_out is True
