@@ -67,6 +67,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.inbound.api import blp as inbound_emails_blp
     from grc.messaging.api import blp as messages_blp
     from grc.people.api import blp as tenants_blp
+    from grc.polls.api import blp as polls_blp
     from grc.ratings.api import blp as ratings_blp
     from grc.telephony.api import blp as calls_blp
 
@@ -85,6 +86,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         inbound_emails_blp,
         calls_blp,
         ratings_blp,
+        polls_blp,
     ):
         api.register_blueprint(blueprint)
 

@@ -34,7 +34,7 @@ def _emailed(world):
 
 
 def test_the_page_records_the_answers_once(client, world):
-    poll, recipient, link = _emailed(world)
+    poll, _recipient, link = _emailed(world)
     [q1, q2] = poll.questions
     with freeze_time(TUESDAY + timedelta(hours=1)):
         page = client.get(link)
@@ -57,7 +57,7 @@ def test_the_page_records_the_answers_once(client, world):
 
 
 def test_a_forged_or_closed_link_is_refused(client, world):
-    poll, recipient, link = _emailed(world)
+    _poll, recipient, link = _emailed(world)
     token = link.rsplit("/", 1)[1]
     forged = token[:-3] + ("aaa" if not token.endswith("aaa") else "bbb")
     with freeze_time(TUESDAY + timedelta(hours=1)):
