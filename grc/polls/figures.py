@@ -126,7 +126,7 @@ def read_poll_answer(text: str) -> PollReading:
     folded = " ".join(fold(text).split()).strip(" .!?")
     if not folded:
         return PollReading(Reading.UNCLEAR)
-    labelled = None
+    labelled: int | None = None
     rest = folded
     for label, value in _LABELS:
         if label in rest:
@@ -141,10 +141,10 @@ def read_poll_answer(text: str) -> PollReading:
     figure = next(iter(figures), None)
     if figure is not None and labelled is not None and figure != labelled:
         return PollReading(Reading.UNCLEAR)
-    value = figure if figure is not None else labelled
-    if value is None:
+    answer = figure if figure is not None else labelled
+    if answer is None:
         return PollReading(Reading.UNCLEAR)
     # A figure must be the answer, not a word of a long sentence ("j'ai 3 enfants et …").
     if figure is not None and labelled is None and len(rest.split()) > 4:
         return PollReading(Reading.UNCLEAR)
-    return PollReading(Reading.VALUE, value)
+    return PollReading(Reading.VALUE, answer)
