@@ -142,3 +142,40 @@ def test_stop_opts_out_as_everywhere(site, provider_stub):
     tenant = db.session.get(Tenant, site.world.tenants["TIL-11"].id)
     assert tenant is not None
     assert tenant.sms_opt_out is True
+
+
+def _survey_sent(site: Site, at) -> None:
+    from tests.grc.surveys.helpers import resolved_claim
+    from workers.jobs import send_surveys
+
+    resolved_claim(site.world, TUESDAY)
+    with freeze_time(at):
+        assert "messages=1" in send_surveys()
+
+
+@pytest.mark.parametrize("poll_last", [True, False])
+def test_the_message_sent_last_takes_the_answer(site, provider_stub, poll_last):
+    from grc.surveys.models import Survey, SurveyStatus
+
+    survey_at = TUESDAY + timedelta(hours=2)
+    poll_at = survey_at + (timedelta(hours=1) if poll_last else -timedelta(hours=1))
+    if not poll_last:
+        _survey_sent(site, survey_at)
+    launched(sample=8)
+    with freeze_time(poll_at):
+        send_polls()
+    if poll_last:
+        _survey_sent(site, survey_at)
+    with freeze_time(TUESDAY + timedelta(hours=4)):
+        assert _inbound(site, "2").status_code == 200
+    db.session.expire_all()
+    [sms] = db.session.execute(sa.select(InboundSms)).scalars()
+    [survey] = db.session.execute(sa.select(Survey)).scalars()
+    if poll_last:
+        assert sms.outcome == InboundSmsOutcome.POLL_ANSWER
+        assert [a.value for a in answers()] == [2]
+        assert survey.status == SurveyStatus.SENT
+    else:
+        assert sms.outcome == InboundSmsOutcome.SURVEY_ANSWER
+        assert answers() == []
+        assert survey.score == 2
