@@ -36,7 +36,7 @@ from grc.polls.models import (
     RecipientChannel,
     RecipientStatus,
 )
-from grc.polls.operations import ask_question, send_sms
+from grc.polls.operations import ask_question, opt_out, send_sms
 
 MAX_TEXT = 500
 # An agent's hold on a tenant of the call list lapses after this (a call ends long before).
@@ -246,6 +246,19 @@ def record_answers(
         recipient.status, recipient.answered_at = RecipientStatus.ANSWERED, now
     session.flush()
     return written
+
+
+def decline(session: Session, recipient: PollRecipient, now: datetime) -> None:
+    """The tenant asks not to be polled any more (from the page): this poll is refused, and
+    no later poll draws them."""
+    opt_out(session, recipient.tenant_id, now)
+    session.execute(
+        sa.update(PollRecipient)
+        .where(PollRecipient.id == recipient.id, PollRecipient.status.in_(_TAKING))
+        .values(status=RecipientStatus.REFUSED)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
 
 
 # --- the call list -------------------------------------------------------------------------

@@ -94,3 +94,17 @@ def record_page(token: str) -> Response:
         message=_("Thank you, your answers are recorded."),
         message_class="done",
     )
+
+
+@blp.post("/<string(maxlength=300):token>/stop")
+def decline(token: str) -> Response:
+    recipient = _load(token)
+    if recipient is None:
+        return _invalid()
+    answers.decline(db.session, recipient, utcnow())
+    db.session.commit()
+    return _page(
+        title=_("Your opinion"),
+        message=_("Understood: we will not ask you to take part in our surveys any more."),
+        message_class="done",
+    )

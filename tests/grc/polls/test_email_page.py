@@ -68,3 +68,21 @@ def test_a_forged_or_closed_link_is_refused(client, world):
     with freeze_time(TUESDAY + timedelta(days=22)):
         assert client.get(link).status_code == 404
     assert answers() == []
+
+
+def test_a_tenant_can_decline_every_poll(client, world):
+    from grc.polls.models import PollOptOut
+
+    _poll, recipient, link = _emailed(world)
+    with freeze_time(TUESDAY + timedelta(hours=1)):
+        page = client.get(link).get_data(as_text=True)
+        assert "Je ne souhaite pas participer aux enquêtes" in page
+        response = client.post(link + "/stop")
+    assert response.status_code == 200
+    assert "ne vous proposerons plus" in response.get_data(as_text=True)
+    [declined] = recipients()
+    assert declined.status == RecipientStatus.REFUSED
+    assert db.session.get(PollOptOut, recipient.tenant_id) is not None
+    # The next quarter's poll does not draw them.
+    later = launched(sample=8, at=TUESDAY + timedelta(days=100))
+    assert recipient.tenant_id not in {r.tenant_id for r in recipients(later)}
