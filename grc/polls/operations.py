@@ -437,6 +437,9 @@ def send_sms(
     text: str,
     now: datetime,
 ) -> bool:
+    """A poll SMS; one answering a tenant's late-evening text waits for the end of quiet
+    hours (no poll SMS ever leaves during them)."""
+    config = settings()
     message = queue_message(
         session,
         NewMessage(
@@ -446,7 +449,7 @@ def send_sms(
             recipient=recipient.address or "",
             body_text=text,
             locale=recipient.locale,
-            available_at=now,
+            available_at=after_quiet_hours(now, config.quiet_hours, config.tz),
         ),
         now,
     )

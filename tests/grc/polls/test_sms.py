@@ -179,3 +179,25 @@ def test_the_message_sent_last_takes_the_answer(site, provider_stub, poll_last):
         assert sms.outcome == InboundSmsOutcome.SURVEY_ANSWER
         assert answers() == []
         assert survey.score == 2
+
+
+def test_an_answer_late_in_the_evening_gets_the_next_question_in_the_morning(site, provider_stub):
+    from datetime import UTC, datetime
+
+    from grc.messaging.models import OutboxMessage, Purpose
+
+    _polled(site, provider_stub)
+    # Tuesday 21:30 in Paris (quiet hours 20:00-08:00).
+    with freeze_time(datetime(2026, 3, 10, 20, 30, tzinfo=UTC)):
+        assert _inbound(site, "2").status_code == 200
+    assert [a.value for a in answers()] == [2]
+    assert len(_to_tenant(provider_stub)) == 1  # nothing left yet
+    db.session.expire_all()
+    [second] = db.session.execute(
+        sa.select(OutboxMessage).where(
+            OutboxMessage.purpose == Purpose.POLL_QUESTION,
+            OutboxMessage.recipient == NUMBER,
+            OutboxMessage.idempotency_key.like("%:q2"),
+        )
+    ).scalars()
+    assert second.available_at == datetime(2026, 3, 11, 7, 0, tzinfo=UTC)  # 08:00 in Paris
