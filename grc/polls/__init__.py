@@ -5,6 +5,7 @@ building, residence and agency with the margin of error and the change since the
 poll of the same theme (``results.question_results``, the one computation others call).
 
 May import: the app's shared modules, ``grc.housing`` and ``grc.people`` (who lives where),
-``grc.messaging`` (the outbox, quiet hours), ``grc.surveys`` (the hot survey an SMS might
-answer instead); ``grc.messaging.inbound_sms`` hands a poll's SMS answer to ``answers``.
+``grc.messaging`` (the outbox, quiet hours, message templates) and ``grc.claims.notify``
+(dates in words). ``grc.messaging.inbound_sms`` hands a poll's SMS answer to ``answers``
+(it decides between a hot survey and a poll question: the message sent last wins).
 """
