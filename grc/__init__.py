@@ -67,6 +67,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.inbound.api import blp as inbound_emails_blp
     from grc.messaging.api import blp as messages_blp
     from grc.people.api import blp as tenants_blp
+    from grc.polls.api import blp as polls_blp
     from grc.ratings.api import blp as ratings_blp
     from grc.telephony.api import blp as calls_blp
 
@@ -85,6 +86,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         inbound_emails_blp,
         calls_blp,
         ratings_blp,
+        polls_blp,
     ):
         api.register_blueprint(blueprint)
 
@@ -94,6 +96,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.inbound.webhook import blp as inbound_blp
     from grc.messaging.views import blp as dev_outbox_page_blp
     from grc.messaging.webhooks import blp as webhooks_blp
+    from grc.polls.links import blp as poll_links_blp
     from grc.surveys.views import blp as survey_links_blp
     from grc.telephony.webhook import blp as voice_webhooks_blp
 
@@ -103,6 +106,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(inbound_blp)
     app.register_blueprint(work_order_links_blp)
     app.register_blueprint(survey_links_blp)
+    app.register_blueprint(poll_links_blp)
     app.register_blueprint(dev_outbox_page_blp)
     worktable.init_app(app)
 
@@ -115,6 +119,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.console.views import blp as console_blp
     from grc.contracts.admin_views import blp as contracts_admin_blp
     from grc.inbound.views import blp as mail_blp
+    from grc.polls.views import blp as polls_pages_blp
     from grc.ratings.views import blp as ratings_pages_blp
 
     web.init_app(app)
@@ -127,6 +132,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(administration_blp)
     app.register_blueprint(contracts_admin_blp)
     app.register_blueprint(ratings_pages_blp)
+    app.register_blueprint(polls_pages_blp)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

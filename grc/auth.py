@@ -44,6 +44,10 @@ class Permission(StrEnum):
     # Supplier ratings: read them; set the weights they are computed with.
     RATINGS_READ = "ratings:read"
     RATINGS_ADMIN = "ratings:admin"
+    # Quality-of-service polls: read the results; launch one; work the call list.
+    POLLS_READ = "polls:read"
+    POLLS_LAUNCH = "polls:launch"
+    POLLS_CALL = "polls:call"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -59,6 +63,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INBOUND_TRIAGE,
             Permission.CALLS_READ,
             Permission.CALLS_HANDLE,
+            Permission.POLLS_CALL,
         }
     ),
     Role.UNIT: frozenset(
@@ -81,6 +86,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INBOUND_READ,
             Permission.CALLS_READ,
             Permission.RATINGS_READ,
+            Permission.POLLS_READ,
+            Permission.POLLS_LAUNCH,
         }
     ),
     Role.ADMIN: frozenset(
@@ -95,6 +102,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INBOUND_TRIAGE,
             Permission.RATINGS_READ,
             Permission.RATINGS_ADMIN,
+            Permission.POLLS_READ,
         }
     ),
 }

@@ -26,6 +26,7 @@ def init_app(app: Flask) -> None:
         cli.watch_sla_command,
         cli.watch_work_orders_command,
         cli.send_surveys_command,
+        cli.send_polls_command,
         cli.retention_command,
     ):
         grc_cli.add_command(command)

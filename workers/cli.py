@@ -1,5 +1,5 @@
-"""``flask --app wsgi grc worker|sweep|watch-sla|watch-work-orders|send-surveys|retention``: run the
-background work by hand."""
+"""``flask --app wsgi grc worker|sweep|watch-sla|watch-work-orders|send-surveys|send-polls|
+retention``: run the background work by hand."""
 
 from __future__ import annotations
 
@@ -79,6 +79,14 @@ def send_surveys_command() -> None:
     from workers.jobs import send_surveys
 
     click.echo(send_surveys())
+
+
+@click.command("send-polls")
+def send_polls_command() -> None:
+    """Run the quality-of-service poll job once (close what is past its date, ask a batch)."""
+    from workers.jobs import send_polls
+
+    click.echo(send_polls())
 
 
 @click.command("retention")

@@ -31,6 +31,9 @@ cron.register(
     jobs.send_surveys, queue_name=queues.DEFAULT, interval=60, job_timeout=queues.PERIODIC_TIMEOUT
 )
 cron.register(
+    jobs.send_polls, queue_name=queues.DEFAULT, interval=60, job_timeout=queues.PERIODIC_TIMEOUT
+)
+cron.register(
     jobs.delete_old_inbound_originals,
     queue_name=queues.DEFAULT,
     interval=3600,

@@ -362,6 +362,17 @@ def send_surveys() -> str:
         return str(run)
 
 
+def send_polls() -> str:
+    """The quality-of-service polls: close those past their date, ask a batch of the
+    tenants drawn (``grc.polls``)."""
+    from grc.polls.operations import send_due_polls
+
+    with job_context():
+        run = send_due_polls(db.session, utcnow())
+        db.session.commit()
+        return str(run)
+
+
 def compute_ratings() -> str:
     """The supplier ratings of the current and previous quarter and month (``grc.ratings``)."""
     from grc.clock import settings

@@ -37,6 +37,7 @@ from grc.demo.organisation import (
     load_users,
     write_tokens,
 )
+from grc.demo.polls import load_polls
 from grc.demo.reference import AGENCIES, CONTRACTORS, FIRST_NAMES, LAST_NAMES
 from grc.demo.stock import load_stock
 from grc.housing.models import Territory
@@ -101,6 +102,7 @@ def load_demo(
     claim_stats = load_claims(
         session, sizes.claims, random.Random(f"{seed}-claims"), anchor, tz, stock, users, echo
     )
+    poll_stats = load_polls(session, random.Random(f"{seed}-polls"), anchor)
     elapsed = time.perf_counter() - started
 
     occupied = stock.current_leases / max(1, len(stock.dwellings))
@@ -116,6 +118,7 @@ def load_demo(
         f"Tenants: {stock.tenants:,} ({stock.phones:,} phone numbers), "
         f"{stock.current_leases:,} current leases ({occupied:.0%} of dwellings occupied).",
         *claim_stats,
+        *poll_stats,
         f"Screens: sign in at /sign-in with the password {accounts['password']} (also in "
         f"{accounts_path}) as:",
         *(f"  {role:<8} {accounts[role]}" for role in ROLES_SHOWN),

@@ -1,5 +1,10 @@
 """SMS tenants send us: STOP / START, an answer to their satisfaction survey
-(``grc.surveys.answers``), or a reply filed on their latest open claim.
+(``grc.surveys.answers``) or to a quality-of-service poll's question (``grc.polls.answers``),
+or a reply filed on their latest open claim.
+
+A number with both a hot survey and a poll question waiting: the SMS answers the one whose
+message left last (the survey's sending, reminder or clarification against the poll's latest
+question or clarification), which is the question on the tenant's screen.
 
 Each SMS is kept once per Twilio ``MessageSid`` (``inbound_sms``, a unique key): the row is
 written with ``INSERT … ON CONFLICT DO NOTHING`` in the transaction that applies the SMS,
@@ -25,6 +30,9 @@ from grc.claims.models import OPEN_STATUSES, Claim, EventKind, Visibility
 from grc.messaging.models import InboundSms, InboundSmsOutcome
 from grc.people.models import Tenant, TenantPhone
 from grc.people.operations import set_sms_opt_out
+from grc.polls import answers as poll_answers
+from grc.polls.figures import PollReading
+from grc.polls.models import PollRecipient
 from grc.surveys import answers as survey_answers
 from grc.surveys.models import Survey
 from grc.text import storable
@@ -44,6 +52,8 @@ class _Decision:
     claim: Claim | None = None
     survey: Survey | None = None
     reading: survey_answers.SurveyReading | None = None
+    poll_recipient: PollRecipient | None = None
+    poll_reading: PollReading | None = None
 
 
 def receive_sms(
@@ -68,6 +78,15 @@ def receive_sms(
         return None
     if decision.outcome in (InboundSmsOutcome.OPTED_OUT, InboundSmsOutcome.OPTED_IN):
         set_sms_opt_out(session, from_number, decision.outcome == InboundSmsOutcome.OPTED_OUT)
+    elif decision.poll_recipient is not None and decision.poll_reading is not None:
+        poll_answers.apply_sms_answer(
+            session,
+            decision.poll_recipient,
+            body,
+            decision.poll_reading,
+            now,
+            inbound_sms_id=sms_id,
+        )
     elif decision.survey is not None and decision.reading is not None:
         survey_answers.apply_sms_answer(
             session, decision.survey, body, decision.reading, now, inbound_sms_id=sms_id
@@ -106,6 +125,14 @@ def _decide(session: Session, from_number: str, body: str, now: datetime) -> _De
     if callbacks.is_start_keyword(body):
         return _Decision(InboundSmsOutcome.OPTED_IN, tenants)
     survey = survey_answers.survey_for_number(session, from_number, now)
+    recipient = poll_answers.recipient_for_number(session, from_number, now)
+    if recipient is not None and (survey is None or _poll_is_later(recipient, survey)):
+        return _Decision(
+            InboundSmsOutcome.POLL_ANSWER,
+            tenants,
+            poll_recipient=recipient,
+            poll_reading=poll_answers.read_answer(body),
+        )
     if survey is not None:
         reading = survey_answers.read_answer(body)
         if reading.kind == survey_answers.AnswerKind.STOP:
@@ -127,6 +154,22 @@ def _decide(session: Session, from_number: str, body: str, now: datetime) -> _De
     if claim is None:
         return _Decision(InboundSmsOutcome.NO_OPEN_CLAIM, tenants)
     return _Decision(InboundSmsOutcome.FILED, tenants, claim)
+
+
+def _poll_is_later(recipient: PollRecipient, survey: Survey) -> bool:
+    """Whether the poll's latest SMS left after the survey's latest one."""
+    survey_last = (
+        max(
+            moment
+            for moment in (survey.sent_at, survey.reminded_at, survey.clarification_sent_at)
+            if moment is not None
+        )
+        if survey.sent_at is not None
+        else None
+    )
+    return survey_last is None or (
+        recipient.last_sms_at is not None and recipient.last_sms_at >= survey_last
+    )
 
 
 @functools.cache

@@ -32,6 +32,10 @@ class Purpose(StrEnum):
     SURVEY_REMINDER = "survey_reminder"
     SURVEY_CLARIFICATION = "survey_clarification"  # the one reply to an answer not understood
     SURVEY_NOT_DONE = "survey_not_done"  # to the unit: the tenant says the work was not done
+    POLL_QUESTION = "poll_question"  # a quality-of-service poll's question by SMS
+    POLL_CLARIFICATION = "poll_clarification"  # the one reply to a poll answer not understood
+    POLL_THANKS = "poll_thanks"
+    POLL_INVITATION = "poll_invitation"  # the e-mail with the link to the poll's page
 
 
 class DeliveryStatus(StrEnum):
@@ -123,6 +127,7 @@ class InboundSmsOutcome(StrEnum):
     UNKNOWN_SENDER = "unknown_sender"  # no tenant has this number
     NO_OPEN_CLAIM = "no_open_claim"  # the tenant has nothing open to file it on
     SURVEY_ANSWER = "survey_answer"  # an answer to the sender's open satisfaction survey
+    POLL_ANSWER = "poll_answer"  # an answer to the poll question the sender was last asked
 
 
 class InboundSms(Model):

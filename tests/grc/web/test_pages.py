@@ -95,9 +95,9 @@ def test_only_the_screens_check_csrf_tokens(app, web_client, world):
         rule.endpoint.split(".")[0]
         for rule in app.url_map.iter_rules()
         if "POST" in rule.methods
-        # Pages behind a signed link (work orders, survey answers): the token is the only
-        # credential, no session rides on them.
-        and not rule.rule.startswith(("/api/", "/webhooks/", "/wo/", "/enquete/"))
+        # Pages behind a signed link (work orders, survey and poll answers): the token is the
+        # only credential, no session rides on them.
+        and not rule.rule.startswith(("/api/", "/webhooks/", "/wo/", "/enquete/", "/sondage/"))
         and not rule.rule.startswith("/admin/dev-outbox")
     }
     # Every post reached with the session cookie belongs to a screen, hence is checked.
