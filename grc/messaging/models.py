@@ -32,6 +32,7 @@ class Purpose(StrEnum):
     SURVEY_REMINDER = "survey_reminder"
     SURVEY_CLARIFICATION = "survey_clarification"  # the one reply to an answer not understood
     SURVEY_NOT_DONE = "survey_not_done"  # to the unit: the tenant says the work was not done
+    WEEKLY_DIGEST = "weekly_digest"  # to managers: the week's key figures (grc.exports.digest)
 
 
 class DeliveryStatus(StrEnum):
