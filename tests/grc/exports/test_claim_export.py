@@ -174,12 +174,12 @@ def test_the_job_writes_the_file_with_its_progress(
     seen: list[int] = []
     write_progress = operations.write_export
 
-    def watching(session, job, directory, clock=operations.utcnow):  # type: ignore[no-untyped-def]
+    def watching(session, job, directory, clock=operations.utcnow):
         from grc.exports import writers
 
         original = writers.counted
 
-        def counted(rows, progress, every=writers.PROGRESS_EVERY):  # type: ignore[no-untyped-def]
+        def counted(rows, progress, every=writers.PROGRESS_EVERY):
             def recorded(done: int) -> None:
                 progress(done)
                 seen.append(db.session.execute(sa.select(ExportJob.rows_done)).scalar_one())
@@ -224,7 +224,7 @@ def test_a_failed_job_says_so(app_ctx: Flask, world: World, web_client, small_li
         web_client.post(address, data={"csrf_token": csrf_token(web_client, address)})
     job_id = db.session.execute(sa.select(ExportJob.id)).scalar_one()
 
-    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def broken(*args, **kwargs):
         raise OSError("disk full")
 
     monkeypatch.setattr(operations, "write_csv", broken)
@@ -258,3 +258,80 @@ def test_housekeeping_deletes_expired_files(
     db.session.expire_all()
     assert db.session.get_one(ExportJob, handed[0]).status == ExportStatus.EXPIRED
     assert web_client.get(f"/exports/{handed[0]}/download").status_code == 404
+
+
+def test_the_queue_links_to_its_export(world: World, web_client) -> None:
+    claims(world, 1)
+    sign_in_as(web_client, world.users["metz_tech"])
+    page = web_client.get("/unit/METZ-technique?status=all&page=1").get_data(as_text=True)
+    assert "/reports/claims/export.csv?status=all&amp;unit=METZ-technique" in page
+    assert "/reports/claims/export.xlsx?status=all&amp;unit=METZ-technique" in page
+
+
+def test_a_report_table_is_exported_through_the_registry(world: World, web_client) -> None:
+    from dataclasses import dataclass
+
+    from grc.auth import Permission
+    from grc.errors import InvalidInput
+    from grc.exports import registry
+    from grc.exports.writers import Column, Kind
+
+    @dataclass
+    class Table:
+        columns: list[object]
+        rows: list[tuple[object, ...]]
+
+    def parse(session, user, args):
+        if args.get("year", "2026") != "2026":
+            raise InvalidInput({"year": ["Not a year with figures."]})
+        return int(args.get("year", "2026"))
+
+    def report(session, user, year, now):
+        return Table(
+            [Column("agency", "Agence"), Column("share", "Part à l'heure", Kind.DECIMAL), "n"],
+            [("Metz", 0.875, 8), ("=Nancy", None, 0)],
+        )
+
+    registry.register_table("test-sla", "SLA", Permission.RATINGS_READ, parse, report)
+    try:
+        sign_in_as(web_client, world.users["manager"])
+        rows = _csv(web_client.get("/reports/test-sla/export.csv?year=2026").data)
+        assert rows == [
+            ["Agence", "Part à l'heure", "n"],
+            ["Metz", "0,875", "8"],
+            ["'=Nancy", "", "0"],
+        ]
+        response = web_client.get("/reports/test-sla/export.csv?year=1990")
+        assert response.status_code == 422
+        assert "year" in response.get_data(as_text=True)
+        sheet, quoted = read_sheet(web_client.get("/reports/test-sla/export.xlsx").data)
+        assert sheet[1] == ["Metz", "0.875", "8"]
+        assert "A3" in quoted
+        # A role without the report's permission is refused.
+        sign_in_as(web_client, world.users["agent"])
+        assert web_client.get("/reports/test-sla/export.csv").status_code == 403
+    finally:
+        registry._SOURCES.pop("test-sla")
+
+
+def test_without_redis_a_thread_of_the_process_writes_it(
+    app_ctx: Flask, world: World, web_client, small_limit
+) -> None:
+    import threading
+
+    claims(world, 3)
+    sign_in_as(web_client, world.users["manager"])
+    address = "/reports/claims/export.csv"
+    web_client.post(address, data={"csrf_token": csrf_token(web_client, address)})
+    job_id = db.session.execute(sa.select(ExportJob.id)).scalar_one()
+    db.session.rollback()
+    for thread in threading.enumerate():
+        if thread.name == f"export-{job_id}":
+            thread.join(timeout=30)
+    db.session.expire_all()
+    job = db.session.get_one(ExportJob, job_id)
+    assert (job.status, job.rows_done) == (ExportStatus.DONE, 3)
+    download = web_client.get(f"/exports/{job_id}/download")
+    rows = _csv(download.data)
+    download.close()
+    assert len(rows) == 4
