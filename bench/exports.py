@@ -5,10 +5,12 @@ job (``workers.jobs.run_export``: rows read in batches, progress committed every
 1. creates a fresh database, runs the migrations and loads a small demo landlord;
 2. adds 1,000,000 claims with COPY (``bench/watch.py``'s loader), 100,000 of them open;
 3. runs each export in a process of its own, started for it, so that its peak resident
-   memory (``ru_maxrss``) is the export's alone, with the application loaded: the XLSX of the
+   memory is the export's alone, with the application loaded: the XLSX of the
    open claims (the claim list's default filter: about 100,000 rows), then the CSV of every
    claim (``status=all``: about 1,000,000 rows). Each process reports its wall and CPU time,
-   its resident memory once the application is loaded and its peak.
+   its resident memory once the application is loaded, the peak during the export (VmHWM,
+   reset once the application is loaded) and the process's peak (``ru_maxrss``, start-up
+   included).
 
 The machine may be shared: the load average is recorded before and after each export.
 Targets: XLSX under 15 s and under 200 MB peak; CSV under 100 MB peak. Run ``python
@@ -28,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from benchlib import (  # noqa: E402
@@ -46,12 +50,21 @@ from benchlib import (  # noqa: E402
 TARGETS = {"xlsx_seconds": 15.0, "xlsx_peak_mb": 200.0, "csv_peak_mb": 100.0}
 
 
-def _rss_mb() -> float:
-    """This process's resident memory now (VmRSS), in MB."""
+def _status_mb(field: str) -> float:
+    """A figure of /proc/self/status (VmRSS: resident now; VmHWM: its peak), in MB."""
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return 0.0
+
+
+def _reset_peak() -> bool:
+    """Start the peak (VmHWM) again from the resident memory now (Linux 4.0+)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
 
 
 def child(fmt: str, args: dict[str, str]) -> dict[str, Any]:
@@ -80,7 +93,11 @@ def child(fmt: str, args: dict[str, str]) -> dict[str, Any]:
         db.session.commit()
         job_id = job.id
         db.session.remove()
-        loaded_mb = _rss_mb()
+        # The start-up's own peak (the sign-in's dummy Argon2 hash, 64 MiB, drawn by
+        # create_app and freed) is kept apart: the export's peak is measured from here.
+        startup_peak_mb = _status_mb("VmHWM")
+        loaded_mb = _status_mb("VmRSS")
+        reset = _reset_peak()
         cpu = time.process_time()
         started = time.perf_counter()
         outcome = run_export(job_id)
@@ -98,7 +115,12 @@ def child(fmt: str, args: dict[str, str]) -> dict[str, Any]:
         "cpu_seconds": cpu_s,
         "file_mb": size / 2**20 if size else None,
         "rss_loaded_mb": loaded_mb,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "startup_peak_rss_mb": startup_peak_mb,
+        "export_peak_rss_mb": _status_mb("VmHWM") if reset else None,
+        # Resetting VmHWM resets ru_maxrss too: the process's peak is the larger of the two.
+        "process_peak_rss_mb": max(
+            startup_peak_mb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        ),
     }
 
 
@@ -120,9 +142,11 @@ def run_child(env: dict[str, str], fmt: str, args: dict[str, str]) -> dict[str, 
     result["load_average_after"] = os.getloadavg()
     log(
         f"{fmt}: {result['rows']:,} rows in {result['seconds']:.1f} s "
-        f"(CPU {result['cpu_seconds']:.1f} s), peak RSS {result['peak_rss_mb']:.0f} MB "
-        f"(app loaded: {result['rss_loaded_mb']:.0f} MB), file {result['file_mb']:.0f} MB, "
-        f"load {load_before[0]:.1f} → {result['load_average_after'][0]:.1f}"
+        f"(CPU {result['cpu_seconds']:.1f} s); RSS: app loaded {result['rss_loaded_mb']:.0f} MB, "
+        f"peak during the export {result['export_peak_rss_mb']:.0f} MB, process peak "
+        f"{result['process_peak_rss_mb']:.0f} MB (start-up {result['startup_peak_rss_mb']:.0f}"
+        f" MB); file {result['file_mb']:.0f} MB; load {load_before[0]:.1f} → "
+        f"{result['load_average_after'][0]:.1f}"
     )
     return result
 
@@ -169,13 +193,18 @@ def main(argv: list[str] | None = None) -> int:
         log(f"Copying {args.claims:,} claims ({args.open:,} open)…")
         result["data"] = load_claims(db_url, args.claims, args.open, 0, args.seed)
         log(f"Loaded: {result['data']}")
+    # A job left running by an interrupted run would be found again (one active job per
+    # request): the bench's own database starts each run without any.
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute("DELETE FROM export_jobs")
     result["xlsx"] = run_child(env, "xlsx", {})
     result["csv"] = run_child(env, "csv", {"status": "all"})
     result["load_average_at_end"] = os.getloadavg()
+    # Against the process's peak, start-up included: what a worker's host must provide.
     met = {
         "xlsx_seconds": result["xlsx"]["seconds"] < TARGETS["xlsx_seconds"],
-        "xlsx_peak_mb": result["xlsx"]["peak_rss_mb"] < TARGETS["xlsx_peak_mb"],
-        "csv_peak_mb": result["csv"]["peak_rss_mb"] < TARGETS["csv_peak_mb"],
+        "xlsx_peak_mb": result["xlsx"]["process_peak_rss_mb"] < TARGETS["xlsx_peak_mb"],
+        "csv_peak_mb": result["csv"]["process_peak_rss_mb"] < TARGETS["csv_peak_mb"],
     }
     result["met"] = met
     write_result(

@@ -15,7 +15,7 @@ The figures are plain SQL aggregates, all in ``week_figures`` (the reports may s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -127,8 +127,8 @@ def digest_week(now: datetime, tz: ZoneInfo) -> DigestWeek | None:
     start_day = monday - timedelta(days=7)
     year, week, _ = start_day.isocalendar()
 
-    def instant(day: object) -> datetime:
-        return datetime.combine(day, time(0), tz).astimezone(ZoneInfo("UTC"))  # type: ignore[arg-type]
+    def instant(day: date) -> datetime:
+        return datetime.combine(day, time(0), tz).astimezone(UTC)
 
     return DigestWeek(
         start=instant(start_day),
