@@ -118,6 +118,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.claims.views import claim_blp, queue_blp
     from grc.console.views import blp as console_blp
     from grc.contracts.admin_views import blp as contracts_admin_blp
+    from grc.exports.views import blp as exports_blp
     from grc.inbound.views import blp as mail_blp
     from grc.polls.views import blp as polls_pages_blp
     from grc.ratings.views import blp as ratings_pages_blp
@@ -133,6 +134,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(contracts_admin_blp)
     app.register_blueprint(ratings_pages_blp)
     app.register_blueprint(polls_pages_blp)
+    app.register_blueprint(exports_blp)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -12,6 +12,7 @@ from grc.claims.models import (  # noqa: F401
     TreatmentUnit,
 )
 from grc.contracts.models import Contract, Contractor, WorkOrder  # noqa: F401
+from grc.exports.models import ExportJob  # noqa: F401
 from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence, Territory  # noqa: F401
 from grc.inbound.models import InboundAttachment, InboundEmail, InboundEmailKey  # noqa: F401
 from grc.messaging.models import InboundSms, OutboxMessage  # noqa: F401

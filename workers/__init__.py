@@ -18,6 +18,7 @@ from flask import Flask
 def init_app(app: Flask) -> None:
     from grc import worktable
     from grc.cli import grc_cli
+    from grc.exports.operations import set_runner
     from workers import cli, dispatch
 
     for command in (
@@ -28,8 +29,11 @@ def init_app(app: Flask) -> None:
         cli.send_surveys_command,
         cli.send_polls_command,
         cli.retention_command,
+        cli.weekly_digest_command,
+        cli.export_housekeeping_command,
     ):
         grc_cli.add_command(command)
 
     settings = app.extensions["grc_settings"]
     worktable.set_dispatchers(app, dispatch.dispatchers_for(app, settings.redis_url))
+    set_runner(app, dispatch.exports_runner_for(app, settings.redis_url))

@@ -1,5 +1,5 @@
 """``flask --app wsgi grc worker|sweep|watch-sla|watch-work-orders|send-surveys|send-polls|
-retention``: run the background work by hand."""
+retention|weekly-digest|export-housekeeping``: run the background work by hand."""
 
 from __future__ import annotations
 
@@ -96,3 +96,19 @@ def retention_command() -> None:
     from workers.jobs import delete_old_inbound_originals
 
     click.echo(delete_old_inbound_originals(until_done=True))
+
+
+@click.command("weekly-digest")
+def weekly_digest_command() -> None:
+    """Queue the managers' weekly digest of the week just over (once per manager and week)."""
+    from workers.jobs import send_weekly_digest
+
+    click.echo(send_weekly_digest())
+
+
+@click.command("export-housekeeping")
+def export_housekeeping_command() -> None:
+    """Delete expired export files, fail silent export jobs, hand over those left pending."""
+    from workers.jobs import export_housekeeping
+
+    click.echo(export_housekeeping())

@@ -4,6 +4,7 @@ the processing of received e-mail after a commit, with RQ or in-process without 
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -239,6 +240,41 @@ class InProcessInbound(_InProcessJob):
         from workers.jobs import process_received_emails
 
         process_received_emails()
+
+
+class RqExports:
+    """An export job on the ``exports`` queue (its own: it may take minutes)."""
+
+    def __init__(self, redis_url: str) -> None:
+        self.redis_url = redis_url
+
+    def __call__(self, job_id: int) -> None:
+        queues.queue(queues.EXPORTS, self.redis_url).enqueue(
+            "workers.jobs.run_export", job_id, job_timeout=queues.EXPORT_TIMEOUT, **BATCH_JOB_TTLS
+        )
+
+
+class ThreadExports:
+    """Without Redis: the export is written by a thread of this process, with a context of
+    its own, so that the request answers at once and its page shows the progress."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+
+    def __call__(self, job_id: int) -> None:
+        threading.Thread(
+            target=self._run, args=(job_id,), name=f"export-{job_id}", daemon=True
+        ).start()
+
+    def _run(self, job_id: int) -> None:
+        from workers.jobs import run_export
+
+        with self.app.app_context():
+            run_export(job_id)
+
+
+def exports_runner_for(app: Flask, redis_url: str | None) -> RqExports | ThreadExports:
+    return RqExports(redis_url) if redis_url else ThreadExports(app)
 
 
 def dispatchers_for(app: Flask, redis_url: str | None) -> worktable.Dispatchers:

@@ -415,3 +415,55 @@ def delete_old_inbound_originals(until_done: bool = False) -> str:
         if total:
             log.info("retention: %d inbound e-mail original(s) deleted", total)
         return f"deleted={total}"
+
+
+def run_export(job_id: int) -> str:
+    """Write the file of an export job (``grc.exports``): taken if still pending (a job
+    handed over twice runs once), its progress committed as it goes; a failure is recorded
+    on the job, which the page then shows."""
+    from grc.exports import operations as exports
+
+    with job_context() as app:
+        if not exports.start_job(db.session, job_id, utcnow()):
+            db.session.rollback()
+            return "not pending"
+        db.session.commit()
+        try:
+            job = exports.write_export(db.session, job_id, exports.exports_directory(app))
+            db.session.commit()
+        except Exception as error:
+            db.session.rollback()
+            exports.record_failure(db.session, job_id, error, utcnow())
+            db.session.commit()
+            log.exception("export %s failed", job_id)
+            return "failed"
+        log.info("export %s: %d rows written", job_id, job.rows_done)
+        return f"rows={job.rows_done}"
+
+
+def export_housekeeping() -> str:
+    """Delete the export files past their expiry, fail the exports whose worker went
+    silent, hand over again those left pending."""
+    from grc.exports import operations as exports
+
+    with job_context() as app:
+        done = exports.housekeeping(db.session, exports.exports_directory(app), utcnow())
+        db.session.commit()
+        for job_id in done["pending"]:
+            exports.hand_over(job_id)
+        return (
+            f"deleted={done['deleted']} interrupted={done['interrupted']}"
+            f" handed_over={len(done['pending'])}"
+        )
+
+
+def send_weekly_digest() -> str:
+    """The managers' weekly digest (``grc.exports.digest``), once the week is over; queued
+    once per manager and week, whatever the number of runs."""
+    from grc.clock import settings
+    from grc.exports.digest import queue_weekly_digests
+
+    with job_context():
+        queued = queue_weekly_digests(db.session, utcnow(), settings().tz)
+        db.session.commit()
+        return "not yet" if queued is None else f"queued={queued}"

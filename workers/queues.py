@@ -8,7 +8,8 @@ from rq import Queue
 DEFAULT = "default"  # periodic jobs: outbox sweeper, SLA watch
 NOTIFICATIONS = "notifications"  # delivery jobs, each taking every due outbox message
 INBOUND = "inbound"  # parsing of inbound e-mail
-QUEUE_NAMES = (DEFAULT, NOTIFICATIONS, INBOUND)
+EXPORTS = "exports"  # exports too large to stream (minutes each: kept off the periodic jobs)
+QUEUE_NAMES = (DEFAULT, NOTIFICATIONS, INBOUND, EXPORTS)
 
 # A delivery job stops taking batches after 30 s, but one batch against a slow provider
 # (SDK timeouts of 10 s per call, waves of GRC_DELIVERY_THREADS calls) may take longer.
@@ -17,6 +18,8 @@ DELIVERY_TIMEOUT = 600
 # minute and a half means one is stuck (its lease then runs out and it is tried again).
 INBOUND_TIMEOUT = 120
 PERIODIC_TIMEOUT = 300
+# A million claims take a few minutes (bench/exports.py); a job past an hour is stuck.
+EXPORT_TIMEOUT = 3600
 
 
 _connections: dict[str, Redis] = {}

@@ -36,6 +36,7 @@ class Purpose(StrEnum):
     POLL_CLARIFICATION = "poll_clarification"  # the one reply to a poll answer not understood
     POLL_THANKS = "poll_thanks"
     POLL_INVITATION = "poll_invitation"  # the e-mail with the link to the poll's page
+    WEEKLY_DIGEST = "weekly_digest"  # to managers: the week's key figures (grc.exports.digest)
 
 
 class DeliveryStatus(StrEnum):

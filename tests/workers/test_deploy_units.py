@@ -19,6 +19,7 @@ INSTANCES = (
     "grc-notifications@1.service",
     "grc-inbound@1.service",
     "grc-default@1.service",
+    "grc-exports@1.service",
     "grc.target",
 )
 
