@@ -256,6 +256,7 @@ def load_claims(
             phone_total += 1
             phone_fcr += claim.first_contact_resolution
         if i % CLAIMS_PER_COMMIT == 0 or i == len(planned):
+            surveys.write()
             messages += _settle_history_messages(session)
             session.commit()
             session.expunge_all()

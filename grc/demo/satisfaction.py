@@ -20,14 +20,16 @@ from __future__ import annotations
 import random
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contractors.rating import GroupKind, Period, PeriodKind, period_containing
-from grc.claims.models import Claim
+from grc.claims.models import Claim, ClaimEvent, EventKind, Visibility
 from grc.contracts.models import Contractor
+from grc.db import insert_many
 from grc.demo.reference import SURVEY_ANSWERS, SURVEY_COMMENTS, ContractorBehaviour
 from grc.messaging.models import MessageChannel
 from grc.ratings.models import ContractorRating
@@ -48,14 +50,26 @@ ANSWER_BEFORE_REMINDER = 0.75
 # A claim handled by the landlord's own staff (no contractor).
 STAFF_SATISFACTION = 3.9
 STAFF_NOT_DONE = 0.02
+# How far a tenant's score strays from the contractor's usual (a normal spread, rounded).
+SCORE_SPREAD = 0.7
 
 
 class SurveyHistory:
-    """Settles the survey of each resolution of the history, in the claims' batches."""
+    """Settles the survey of each resolution of the history, as the claims are played.
+
+    Each survey moves by one UPDATE when its resolution is played (a reopening later in the
+    claim's story must find it sent, not planned). A score's answer row and timeline line
+    are the product's own (see ``grc.surveys.answers``) but written in bulk with the batch,
+    by :meth:`write`: through the answer operation, one by one, they cost more than the
+    rest of the surveys. A "pas fait" goes through the operation itself: it reopens the
+    claim and sends a new work order.
+    """
 
     def __init__(self, session: Session, rng: random.Random, anchor: datetime) -> None:
         self.session, self.rng, self.anchor = session, rng, anchor
         self.reopened = 0
+        self._answers: list[dict[str, Any]] = []
+        self._events: list[dict[str, Any]] = []
 
     def settle(
         self,
@@ -67,19 +81,23 @@ class SurveyHistory:
         """Play the survey of the claim's latest resolution; the moment its answer reopened
         the claim ("pas fait"), else None."""
         session, rng = self.session, self.rng
-        survey = session.execute(
-            sa.select(Survey)
+        found = session.execute(
+            sa.select(Survey.id, Survey.planned_for, Survey.channel)
             .where(Survey.claim_id == claim.id, Survey.status == SurveyStatus.PLANNED)
             .order_by(Survey.id.desc())
             .limit(1)
-        ).scalar_one_or_none()
-        if survey is None or survey.planned_for >= self.anchor:
+        ).first()
+        if found is None or found.planned_for >= self.anchor:
             return None  # no survey (a letter, nobody to ask), or it leaves today
-        sent = survey.planned_for
-        survey.status, survey.sent_at, survey.group_id = SurveyStatus.SENT, sent, survey.id
-        survey.expires_at = sent + SURVEY_LIFE
+        survey_id, sent, channel = found
+        values: dict[str, Any] = {
+            "status": SurveyStatus.SENT,
+            "sent_at": sent,
+            "group_id": survey_id,
+            "expires_at": sent + SURVEY_LIFE,
+        }
         answered_at: datetime | None = None
-        if rng.random() < ANSWER_SHARE.get(survey.channel, 0.3):
+        if rng.random() < ANSWER_SHARE.get(channel, 0.3):
             if rng.random() < ANSWER_BEFORE_REMINDER:
                 answered_at = sent + timedelta(minutes=rng.lognormvariate(3.7, 1.0))
                 answered_at = min(answered_at, sent + REMINDER_AFTER - timedelta(minutes=1))
@@ -87,30 +105,107 @@ class SurveyHistory:
                 answered_at = sent + REMINDER_AFTER + timedelta(minutes=rng.randint(5, 4000))
         reminder = sent + REMINDER_AFTER
         if (answered_at is None or answered_at > reminder) and reminder < self.anchor:
-            survey.status, survey.reminded_at = SurveyStatus.REMINDED, reminder
+            values.update(status=SurveyStatus.REMINDED, reminded_at=reminder)
         if answered_at is None or answered_at >= self.anchor:
-            if survey.expires_at <= self.anchor:
-                survey.status = SurveyStatus.EXPIRED
-            session.flush()
+            if values["expires_at"] <= self.anchor:
+                values["status"] = SurveyStatus.EXPIRED
+            self._update(survey_id, values)
             return None
-        session.flush()
 
         satisfaction = behaviour.satisfaction if behaviour else STAFF_SATISFACTION
         not_done_share = behaviour.not_done if behaviour else STAFF_NOT_DONE
-        not_done = may_reopen and rng.random() < not_done_share
-        score = 1 if not_done else min(5, max(1, round(rng.gauss(satisfaction, 0.9))))
-        key = "not_done" if not_done else str(score)
+        if may_reopen and rng.random() < not_done_share:
+            return self._not_done(claim, survey_id, channel, values, answered_at)
+        score = min(5, max(1, round(rng.gauss(satisfaction, SCORE_SPREAD))))
+        comment: str | None
+        if channel == MessageChannel.SMS:
+            source, text = AnswerSource.SMS, rng.choice(SURVEY_ANSWERS[str(score)])
+            comment = read_answer(text).comment or None
+        else:  # the e-mail's link, with a comment now and then (the answer page's words)
+            source = AnswerSource.EMAIL
+            comment = rng.choice(SURVEY_COMMENTS[str(score)]) if rng.random() < 0.3 else None
+            text = f"{score}/5" + (f" — {comment}" if comment else "")
+        values.update(
+            status=SurveyStatus.ANSWERED, answered_at=answered_at, score=score, comment=comment
+        )
+        self._update(survey_id, values)
+        self._answers.append(
+            {
+                "survey_id": survey_id,
+                "text": text,
+                "reading": "score",
+                "score": score,
+                "source": source,
+                "counted": True,
+                "inbound_sms_id": None,
+                "received_at": answered_at,
+            }
+        )
+        self._events.append(
+            {
+                "claim_id": claim.id,
+                "kind": EventKind.MESSAGE,
+                "action": None,
+                "from_status": None,
+                "to_status": None,
+                "visibility": Visibility.TENANT,
+                "body": f"Réponse à l'enquête de satisfaction : « {text} » (note {score}/5).",
+                "changes": {
+                    "channel": str(source),
+                    "direction": "in",
+                    "survey_id": survey_id,
+                    "score": score,
+                    "not_done": False,
+                    "counted": True,
+                },
+                "actor_id": None,
+                "created_at": answered_at,
+            }
+        )
+        return None
+
+    def _not_done(
+        self,
+        claim: Claim,
+        survey_id: int,
+        channel: MessageChannel,
+        values: dict[str, Any],
+        answered_at: datetime,
+    ) -> datetime | None:
+        """The tenant answers that the work was not done, through the product's operation."""
+        session, rng = self.session, self.rng
+        self._update(survey_id, values)
         outcome: AnswerOutcome | None
-        if survey.channel == MessageChannel.SMS:
-            text = rng.choice(SURVEY_ANSWERS[key])
+        if channel == MessageChannel.SMS:
+            text = rng.choice(SURVEY_ANSWERS["not_done"])
+            survey = session.get_one(Survey, survey_id)
             outcome = apply_sms_answer(session, survey, text, read_answer(text), answered_at)
         else:
-            comment = rng.choice(SURVEY_COMMENTS[key]) if rng.random() < 0.3 else None
-            outcome = apply_link_answer(session, survey.id, score, not_done, comment, answered_at)
-        if outcome is not None and outcome.reopened:
-            self.reopened += outcome.reopened
-            return answered_at
-        return None
+            comment = rng.choice(SURVEY_COMMENTS["not_done"])
+            outcome = apply_link_answer(session, survey_id, 1, True, comment, answered_at)
+        if outcome is None or not outcome.reopened:
+            return None
+        self.reopened += outcome.reopened
+        return answered_at
+
+    def _update(self, survey_id: int, values: dict[str, Any]) -> None:
+        self.session.execute(
+            sa.update(Survey)
+            .where(Survey.id == survey_id)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+
+    def write(self) -> None:
+        """The batch's answers and their timeline lines, in two statements."""
+        if self._answers:
+            insert_many(self.session, _table(SurveyAnswer), self._answers)
+            insert_many(self.session, _table(ClaimEvent), self._events)
+        self._answers, self._events = [], []
+
+
+def _table(model: type[Any]) -> sa.Table:
+    return cast("sa.Table", model.__table__)  # a mapped class's Table
 
 
 def survey_summary(session: Session, reopened: int) -> str:
