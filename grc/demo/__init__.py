@@ -1,5 +1,5 @@
 """A realistic demo landlord for ``flask grc demo``: stock, tenants, organisation, contracts,
-staff users and a year of claims.
+staff users, a year of claims with their satisfaction surveys, and the contractors' ratings.
 
 The stock and the tenants go in with bulk inserts (tens of thousands of rows in seconds);
 claims go through the product's own ``create_claim`` and ``transition_claim`` so routing,
@@ -39,6 +39,7 @@ from grc.demo.organisation import (
 )
 from grc.demo.polls import load_polls
 from grc.demo.reference import AGENCIES, CONTRACTORS, FIRST_NAMES, LAST_NAMES
+from grc.demo.satisfaction import load_ratings
 from grc.demo.stock import load_stock
 from grc.housing.models import Territory
 
@@ -103,6 +104,9 @@ def load_demo(
         session, sizes.claims, random.Random(f"{seed}-claims"), anchor, tz, stock, users, echo
     )
     poll_stats = load_polls(session, random.Random(f"{seed}-polls"), anchor)
+    # The daily job would have computed each month and quarter as it went: /ratings shows
+    # the trend of the last four quarters at once.
+    rating_lines = load_ratings(session, anchor, tz)
     elapsed = time.perf_counter() - started
 
     occupied = stock.current_leases / max(1, len(stock.dwellings))
@@ -119,6 +123,7 @@ def load_demo(
         f"{stock.current_leases:,} current leases ({occupied:.0%} of dwellings occupied).",
         *claim_stats,
         *poll_stats,
+        *rating_lines,
         f"Screens: sign in at /sign-in with the password {accounts['password']} (also in "
         f"{accounts_path}) as:",
         *(f"  {role:<8} {accounts[role]}" for role in ROLES_SHOWN),

@@ -31,16 +31,22 @@ from grc.claims.models import (
 )
 from grc.claims.operations import NewClaim, TransitionRequest, add_comment, create_claim
 from grc.claims.operations import transition_claim as _transition
+from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder
+from grc.contracts.updates import ContractorUpdate, UpdateOutcome, apply_contractor_update
+from grc.contracts.work_orders import open_work_order_for_claim
 from grc.db import rows_changed
 from grc.demo.organisation import Users
 from grc.demo.reference import (
     CANCEL_REASONS,
     CATEGORY_WEIGHTS,
+    CONTRACTOR_BEHAVIOUR,
     DESCRIPTIONS,
     FCR_ANSWERS,
     FCR_GENERIC,
     RESOLUTIONS,
+    ContractorBehaviour,
 )
+from grc.demo.satisfaction import SurveyHistory, survey_summary
 from grc.demo.stock import Stock
 from grc.messaging.models import DeliveryStatus, OutboxMessage
 from grc.people.models import User
@@ -238,7 +244,8 @@ def load_claims(
     planned = _plan_claims(rng, count, anchor, tz, catalogue, stock, users.agents)
     statuses: Counter[str] = Counter()
     phone_total = phone_fcr = to_contractor = messages = 0
-    lifecycle = _Lifecycle(session, rng, anchor, tz, users)
+    surveys = SurveyHistory(session, rng, anchor)
+    lifecycle = _Lifecycle(session, rng, anchor, tz, users, surveys)
     for i, (plan, actor_id) in enumerate(planned, start=1):
         actor = session.get(User, actor_id) if actor_id else None
         claim = create_claim(session, plan.command, actor, now=plan.at)
@@ -249,6 +256,7 @@ def load_claims(
             phone_total += 1
             phone_fcr += claim.first_contact_resolution
         if i % CLAIMS_PER_COMMIT == 0 or i == len(planned):
+            surveys.write()
             messages += _settle_history_messages(session)
             session.commit()
             session.expunge_all()
@@ -263,6 +271,7 @@ def load_claims(
         f"first-contact resolution {phone_fcr / max(1, phone_total):.0%} of phone claims.",
         f"Messages: {messages:,} tenant and staff notifications of that history, recorded as "
         f"sent by the '{DEMO_PROVIDER}' provider: none is handed to a real one.",
+        survey_summary(session, surveys.reopened),
     ]
 
 
@@ -293,9 +302,16 @@ class _Lifecycle:
     """Moves a freshly created claim along its life as real staff would have, up to today."""
 
     def __init__(
-        self, session: Session, rng: random.Random, anchor: datetime, tz: ZoneInfo, users: Users
+        self,
+        session: Session,
+        rng: random.Random,
+        anchor: datetime,
+        tz: ZoneInfo,
+        users: Users,
+        surveys: SurveyHistory,
     ) -> None:
         self.session, self.rng, self.anchor, self.tz, self.users = session, rng, anchor, tz, users
+        self.surveys = surveys
 
     def _unit_user(self, claim: Claim) -> User:
         return self.session.get_one(User, self.users.by_unit[claim.unit_id])
@@ -338,8 +354,11 @@ class _Lifecycle:
 
     def advance(self, claim: Claim, plan: _PlannedClaim) -> None:
         rng, created = self.rng, plan.at
+        contractor = claim.contractor
+        behaviour = CONTRACTOR_BEHAVIOUR.get(contractor.code) if contractor is not None else None
+        text = RESOLUTIONS.get(plan.category.domain, ("Traité.",))
         if claim.status == ClaimStatus.RESOLVED:  # first-contact resolution
-            self._close(claim, created)
+            self._after_resolution(claim, created, behaviour, text, may_reopen=False)
             return
         urgent = claim.sla_clock == Clock.CALENDAR
         when = (lambda t: t) if urgent else self._working
@@ -370,19 +389,32 @@ class _Lifecycle:
             ):
                 return
 
-        t = max(
-            t + timedelta(minutes=1),
-            when(created + response_span * rng.lognormvariate(math.log(0.45), 0.7)),
-        )
-        if not self._act(claim, Action.START, t, self._unit_user(claim)):
-            return
-        if claim.contractor is not None:
+        # A contractor takes its order on (and later reports it done) by reply or link, as
+        # punctually as it does: its rating is computed from these moments.
+        order = self._open_order(claim) if behaviour is not None else None
+        if order is not None and behaviour is not None:
+            t = max(
+                t + timedelta(minutes=1),
+                self._order_moment(
+                    order.created_at, order.acknowledge_due, behaviour.acknowledged_on_time
+                ),
+            )
+            if not self._contractor(order, "acknowledged", t, "Bien reçu, nous prenons en charge."):
+                return
+        else:
+            t = max(
+                t + timedelta(minutes=1),
+                when(created + response_span * rng.lognormvariate(math.log(0.45), 0.7)),
+            )
+            if not self._act(claim, Action.START, t, self._unit_user(claim)):
+                return
+        if contractor is not None:
             visit = self._working(t + timedelta(hours=rng.randint(2, 30))).astimezone(self.tz)
             if t < self.anchor:
                 add_comment(
                     self.session,
                     claim,
-                    f"{claim.contractor.name} interviendra le {visit:%d/%m} vers {visit:%H}h.",
+                    f"{contractor.name} interviendra le {visit:%d/%m} vers {visit:%H}h.",
                     Visibility.TENANT,
                     self._unit_user(claim),
                     now=t,
@@ -420,29 +452,109 @@ class _Lifecycle:
                 return
             resolve_at = max(resolve_at, back) + pause
             t = back
-        resolve_at = max(t + timedelta(minutes=5), when(resolve_at))
-        text = RESOLUTIONS.get(plan.category.domain, ("Traité.",))
-        if not self._act(
-            claim, Action.RESOLVE, resolve_at, self._unit_user(claim), rng.choice(text)
-        ):
-            return
-        if rng.random() < 0.03:
-            reopened = resolve_at + timedelta(days=rng.uniform(1, 6))
+        if order is not None and behaviour is not None:
+            resolve_at = max(
+                t + timedelta(minutes=5),
+                self._order_moment(
+                    order.created_at, order.complete_due, behaviour.completed_on_time
+                ),
+            )
+            if not self._contractor(order, "done", resolve_at, rng.choice(text)):
+                return
+        else:
+            resolve_at = max(t + timedelta(minutes=5), when(resolve_at))
+            if not self._act(
+                claim, Action.RESOLVE, resolve_at, self._unit_user(claim), rng.choice(text)
+            ):
+                return
+        self._after_resolution(claim, resolve_at, behaviour, text, may_reopen=True)
+
+    def _after_resolution(
+        self,
+        claim: Claim,
+        resolved_at: datetime,
+        behaviour: ContractorBehaviour | None,
+        text: tuple[str, ...],
+        *,
+        may_reopen: bool,
+    ) -> None:
+        """The resolution's survey, a reopening (the tenant answers "pas fait", or calls
+        back), the second resolution and its survey, then the closing."""
+        reopened_at = self.surveys.settle(claim, behaviour)
+        reopen_share = behaviour.reopen if behaviour is not None else 0.03
+        if reopened_at is None and may_reopen and self.rng.random() < reopen_share:
+            reopened_at = resolved_at + timedelta(days=self.rng.uniform(1, 6))
             if not self._act(
                 claim,
                 Action.REOPEN,
-                reopened,
+                reopened_at,
                 self._agent(),
                 "Le locataire signale que le problème persiste.",
             ):
                 return
-            again = self._working(reopened + timedelta(days=rng.uniform(0.5, 4)))
-            if not self._act(
-                claim, Action.RESOLVE, again, self._unit_user(claim), rng.choice(text)
-            ):
+        if reopened_at is not None:
+            again = self._resolve_again(claim, reopened_at, behaviour, text)
+            if again is None:
                 return
-            resolve_at = again
-        self._close(claim, resolve_at)
+            self.surveys.settle(claim, behaviour, may_reopen=False)
+            resolved_at = again
+        self._close(claim, resolved_at)
+
+    def _resolve_again(
+        self,
+        claim: Claim,
+        reopened_at: datetime,
+        behaviour: ContractorBehaviour | None,
+        text: tuple[str, ...],
+    ) -> datetime | None:
+        """The reopened claim resolved again: by its contractor when the reopening sent it a
+        new order (a survey's "pas fait"), else by the unit; when, or None if not yet."""
+        order = self._open_order(claim) if behaviour is not None else None
+        if order is not None and behaviour is not None:
+            ack = max(
+                reopened_at + timedelta(minutes=1),
+                self._order_moment(
+                    order.created_at, order.acknowledge_due, behaviour.acknowledged_on_time
+                ),
+            )
+            if not self._contractor(order, "acknowledged", ack, "Nous repassons."):
+                return None
+            done = max(
+                ack + timedelta(minutes=5),
+                self._order_moment(
+                    order.created_at, order.complete_due, behaviour.completed_on_time
+                ),
+            )
+            if not self._contractor(order, "done", done, self.rng.choice(text)):
+                return None
+            return done
+        again = self._working(reopened_at + timedelta(days=self.rng.uniform(0.5, 4)))
+        if not self._act(
+            claim, Action.RESOLVE, again, self._unit_user(claim), self.rng.choice(text)
+        ):
+            return None
+        return again
+
+    def _open_order(self, claim: Claim) -> WorkOrder | None:
+        order = open_work_order_for_claim(self.session, claim.id)
+        return order if order is not None and order.status in OPEN_WORK_ORDER_STATUSES else None
+
+    def _order_moment(self, sent: datetime, due: datetime, on_time_share: float) -> datetime:
+        """When the contractor acts on an order: within its deadline as often as it keeps
+        them, else late by up to one and a half times the time it was given."""
+        if self.rng.random() < on_time_share:
+            factor = self.rng.uniform(0.2, 0.95)
+        else:
+            factor = self.rng.uniform(1.1, 2.5)
+        return sent + (due - sent) * factor
+
+    def _contractor(self, order: WorkOrder, kind: str, at: datetime, words: str) -> bool:
+        """The contractor's reply on its order (taken on, done), moving the claim as the
+        product does; False if that moment is not past yet."""
+        if at >= self.anchor:
+            return False
+        outcome = apply_contractor_update(self.session, order, ContractorUpdate(kind, words), at)
+        return outcome == UpdateOutcome.APPLIED
 
     def _close(self, claim: Claim, resolved_at: datetime) -> None:
         # Closed once the satisfaction survey window is over; a few stay resolved a while.

@@ -126,3 +126,27 @@ FCR_ANSWERS: dict[str, str] = _texts["first_contact_answers"]  # category code -
 FCR_GENERIC: tuple[str, ...] = tuple(_texts["first_contact_generic"])
 RESOLUTIONS = _pairs(_texts["resolutions"])  # domain code -> what was done
 CANCEL_REASONS: tuple[str, ...] = tuple(_texts["cancel_reasons"])
+
+
+@dataclass(frozen=True)
+class ContractorBehaviour:
+    """How a demo contractor works, so that its computed rating is its own: its tenants'
+    mean score, its shares of orders acknowledged and completed within the contract's
+    deadlines, how often its claims are reopened after the work, and how often a tenant
+    answers the survey that the work was not done."""
+
+    satisfaction: float
+    acknowledged_on_time: float
+    completed_on_time: float
+    reopen: float
+    not_done: float
+
+
+CONTRACTOR_BEHAVIOUR: dict[str, ContractorBehaviour] = {
+    code: ContractorBehaviour(**spec["behaviour"])
+    for code, spec in _organisation["contractors"].items()
+}
+# Survey answers as tenants write them, by score ("not_done": the work was not done), and
+# the comments left beside a score given by the e-mail's link.
+SURVEY_ANSWERS = _pairs(_texts["survey_answers"])
+SURVEY_COMMENTS = _pairs(_texts["survey_comments"])

@@ -5,22 +5,38 @@ from __future__ import annotations
 import json
 import re
 import tomllib
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatch
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
 
 import grc.demo
+from contractors.rating import (
+    Grade,
+    GradeThresholds,
+    GroupKind,
+    PeriodKind,
+    Weights,
+    period_containing,
+)
 from grc.claims.models import Category, Claim, ClaimEvent, ClaimStatus, RouteKind, TreatmentUnit
-from grc.contracts.models import Contractor
+from grc.contracts.models import Contractor, WorkOrder
 from grc.demo import DEMO_PROVIDER, TOKENS_FILE, DemoError, DemoSizes, load_demo
+from grc.demo.reference import CONTRACTOR_BEHAVIOUR, CONTRACTORS, ContractorBehaviour
+from grc.demo.satisfaction import demo_periods
 from grc.extensions import db
 from grc.housing.models import Agency, Building, Dwelling, Residence, Territory
 from grc.messaging.models import DeliveryStatus, OutboxMessage
 from grc.people.models import Lease, Tenant, TenantPhone
+from grc.ratings.models import ContractorRating
+from grc.surveys.answers import read_answer
+from grc.surveys.models import AnswerSource, Survey, SurveyAnswer, SurveyStatus
+from grc.surveys.operations import SURVEY_LIFE
 from grc.text import search_key
 from tests.conftest import _empty_all_tables
 
@@ -225,17 +241,56 @@ def _empty_database() -> None:
                 conn.execute(sa.text(f'ALTER SEQUENCE "{name}" RESTART'))
 
 
+def _surveys_signature() -> list[tuple[object, ...]]:
+    rows = db.session.execute(
+        sa.select(
+            Claim.reference,
+            Survey.resolution_number,
+            Survey.status,
+            Survey.sent_at,
+            Survey.answered_at,
+            Survey.score,
+            Survey.not_done,
+        )
+        .join(Claim, Claim.id == Survey.claim_id)
+        .order_by(Claim.reference, Survey.resolution_number)
+    )
+    return [tuple(row) for row in rows]
+
+
+def _ratings_signature() -> list[tuple[object, ...]]:
+    rows = db.session.execute(
+        sa.select(
+            Contractor.code,
+            ContractorRating.period,
+            ContractorRating.group_kind,
+            ContractorRating.group_code,
+            ContractorRating.score,
+            ContractorRating.grade,
+        )
+        .join(Contractor, Contractor.id == ContractorRating.contractor_id)
+        .order_by(Contractor.code, ContractorRating.period, ContractorRating.group_kind)
+        .order_by(ContractorRating.group_code)
+    )
+    return [tuple(row) for row in rows]
+
+
 def test_same_seed_same_claims(app_ctx: Flask) -> None:
     now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
     _empty_database()  # earlier tests may have advanced the reference sequences
     _load(seed=11, now=now)
     first = _claims_signature()
+    surveys, ratings = _surveys_signature(), _ratings_signature()
+    assert surveys
+    assert ratings
     with pytest.raises(DemoError):
         _load(seed=11, now=now)
 
     _empty_database()
     _load(seed=11, now=now)
     assert _claims_signature() == first
+    assert _surveys_signature() == surveys
+    assert _ratings_signature() == ratings
 
     _empty_database()
     _load(seed=12, now=now)
@@ -303,3 +358,101 @@ def test_demo_staff_sign_in_to_the_screens_with_the_printed_password(app_ctx: Fl
         )
         assert signed_in.status_code == 302, role
         browser.post("/sign-out", data={"csrf_token": csrf_token(browser, "/account/password")})
+
+
+SURVEY_SIZES = DemoSizes(dwellings=800, claims=400)
+
+
+def test_resolved_claims_have_their_hot_survey_and_the_contractors_a_rating(
+    app_ctx: Flask,
+) -> None:
+    now = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
+    tz = ZoneInfo("Europe/Paris")
+    anchor = datetime(2026, 11, 23, tzinfo=tz)
+    lines = load_demo(db.session, SURVEY_SIZES, seed=5, echo=lambda _line: None, now=now)
+
+    surveys = db.session.execute(sa.select(Survey)).scalars().all()
+    statuses = Counter(s.status for s in surveys)
+    assert statuses[SurveyStatus.ANSWERED] > 0.3 * len(surveys)
+    assert statuses[SurveyStatus.EXPIRED] > 0
+    assert statuses[SurveyStatus.REMINDED] + statuses[SurveyStatus.SENT] > 0, "live surveys"
+    for survey in surveys:
+        if survey.status in (SurveyStatus.PLANNED, SurveyStatus.CANCELLED):
+            continue
+        # Sent when the product planned it: after the delay, outside quiet hours.
+        assert survey.sent_at == survey.planned_for < anchor
+        assert 8 <= survey.sent_at.astimezone(tz).hour < 20
+        assert survey.sent_at >= survey.created_at + timedelta(minutes=120)  # its resolution
+        assert survey.expires_at == survey.sent_at + SURVEY_LIFE
+        if survey.status == SurveyStatus.EXPIRED:
+            assert survey.expires_at <= anchor
+            assert survey.reminded_at is not None
+        elif survey.is_open:
+            assert survey.expires_at > anchor
+        if survey.status != SurveyStatus.ANSWERED:
+            assert not survey.answers
+            continue
+        assert survey.sent_at < survey.answered_at < anchor
+        counted = [a for a in survey.answers if a.counted]
+        assert len(counted) == 1
+        answer = counted[0]
+        assert answer.score == survey.score
+        assert (answer.reading == "not_done") == survey.not_done
+        if answer.source == AnswerSource.SMS:
+            reading = read_answer(answer.text)  # as written, read again as the product reads
+            assert reading.score == answer.score
+        if survey.not_done:
+            reopened = [e for e in survey.claim.events if e.action == "reopen"]
+            assert any(e.created_at == survey.answered_at for e in reopened)
+    sources = {a.source for a in db.session.execute(sa.select(SurveyAnswer)).scalars()}
+    assert sources == {AnswerSource.SMS, AnswerSource.EMAIL}
+    assert any(s.comment for s in surveys), "some answers carry a comment"
+    assert any(line.startswith("Surveys: ") for line in lines)
+
+    # Every month and quarter of the year computed; each contractor that had orders in the
+    # last full quarter has its overall rating there.
+    periods = {p.label for p in demo_periods(anchor, tz)}
+    stored = set(db.session.execute(sa.select(ContractorRating.period)).scalars())
+    assert stored == periods
+    quarter = period_containing(now, PeriodKind.QUARTER, tz=tz).previous()
+    working = set(
+        db.session.execute(
+            sa.select(WorkOrder.contractor_id).where(
+                WorkOrder.created_at >= quarter.start, WorkOrder.created_at < quarter.end
+            )
+        ).scalars()
+    )
+    rated = set(
+        db.session.execute(
+            sa.select(ContractorRating.contractor_id).where(
+                ContractorRating.period == quarter.label,
+                ContractorRating.group_kind == GroupKind.OVERALL,
+            )
+        ).scalars()
+    )
+    assert working
+    assert rated == working
+    assert any(line.startswith("Ratings: ") for line in lines)
+
+
+def _expected_score(behaviour: ContractorBehaviour) -> float:
+    weights = Weights()
+    reopened = behaviour.reopen + behaviour.not_done
+    return (
+        weights.satisfaction * (behaviour.satisfaction - 1) / 4
+        + weights.acknowledged_on_time * behaviour.acknowledged_on_time
+        + weights.completed_on_time * behaviour.completed_on_time
+        + weights.not_reopened * (1 - reopened)
+    )
+
+
+def test_each_demo_contractor_behaves_for_a_grade_of_its_own() -> None:
+    """With the default weights and thresholds, the contractors' behaviours aim at five
+    different grades, each well inside its band (a quarter's draws move a score a little)."""
+    thresholds = GradeThresholds()
+    scores = {code: _expected_score(b) for code, b in CONTRACTOR_BEHAVIOUR.items()}
+    assert set(scores) == set(CONTRACTORS)
+    grades = {code: thresholds.grade(score) for code, score in scores.items()}
+    assert sorted(grades.values()) == list(Grade)
+    bounds = (thresholds.a, thresholds.b, thresholds.c, thresholds.d)
+    assert all(abs(score - bound) >= 4 for score in scores.values() for bound in bounds)
