@@ -261,6 +261,8 @@ class Claim(Model):
         sa.Index("ix_claims_building_category", "building_id", "category_id", "created_at"),
         # A tenant's claims, newest first (the tenant card), and by tenant alone.
         sa.Index("ix_claims_tenant_created", "tenant_id", "created_at"),
+        # A piece of equipment's claims in time order (the CUS lift breakdowns of a year).
+        sa.Index("ix_claims_equipment_created", "equipment_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -276,7 +278,8 @@ class Claim(Model):
         enum_column_type(LocationKind, "claim_location")
     )
     dwelling_id: Mapped[int | None] = mapped_column(sa.ForeignKey("dwellings.id"), index=True)
-    equipment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("equipment.id"), index=True)
+    # Indexed with the creation time by ix_claims_equipment_created (a lift's claims of a year).
+    equipment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("equipment.id"))
     # Indexed with the category by ix_claims_building_category (a building's claims, and the
     # open claims of one category in it, the call centre's check for a known breakdown).
     building_id: Mapped[int] = mapped_column(sa.ForeignKey("buildings.id"))

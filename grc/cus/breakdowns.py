@@ -79,6 +79,25 @@ def episodes(claims: Iterable[LiftClaim]) -> Iterator[Breakdown]:
         yield _breakdown(current, None if open_claim else end)
 
 
+def extend(breakdown: Breakdown, later: Iterable[LiftClaim]) -> Breakdown:
+    """``breakdown`` with the claims on its lift created after those it holds and before it
+    ended (given in creation order; later ones are ignored): a breakdown that runs past the
+    year's end may be prolonged by claims of the next year."""
+    end, claim_ids, calls = breakdown.ended_at, list(breakdown.claim_ids), breakdown.calls
+    for claim in later:
+        if end is None or claim.created_at >= end:
+            break
+        if claim.lift_id != breakdown.lift_id:
+            raise ValueError("a breakdown is extended by claims on its own lift")
+        claim_ids.append(claim.claim_id)
+        calls += 1 + claim.attached_calls
+        if claim.resolved_at is None:
+            end = None
+        elif claim.resolved_at > end:
+            end = claim.resolved_at
+    return Breakdown(breakdown.lift_id, breakdown.started_at, end, tuple(claim_ids), calls)
+
+
 def _breakdown(claims: list[LiftClaim], ended_at: datetime | None) -> Breakdown:
     return Breakdown(
         lift_id=claims[0].lift_id,

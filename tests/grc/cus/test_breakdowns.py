@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from grc.cus.breakdowns import Breakdown, LiftClaim, count_by_group, episodes, total
+from grc.cus.breakdowns import Breakdown, LiftClaim, count_by_group, episodes, extend, total
 
 NOW = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
 
@@ -121,3 +121,18 @@ def test_a_breakdown_counts_whole_in_the_year_it_started():
 
 def test_no_lift_no_figure():
     assert total([]).long_per_lift is None
+
+
+def test_claims_of_the_next_year_prolong_a_breakdown_running_at_its_end():
+    (running,) = episodes([LiftClaim(1, 10, at("2026-12-31", 20), at("2027-01-02", 8))])
+    later = [
+        LiftClaim(1, 11, at("2027-01-01", 12), at("2027-01-03", 8), attached_calls=1),
+        LiftClaim(1, 12, at("2027-01-03", 9), None),  # after the end: a breakdown of its own
+    ]
+    whole = extend(running, later)
+    assert whole.ended_at == at("2027-01-03", 8)
+    assert whole.claim_ids == (10, 11)
+    assert whole.calls == 3
+    assert extend(running, [LiftClaim(1, 13, at("2027-01-01", 9), None)]).ended_at is None
+    with pytest.raises(ValueError, match="own lift"):
+        extend(running, [LiftClaim(2, 14, at("2027-01-01", 9), None)])

@@ -1,0 +1,28 @@
+"""A piece of equipment's claims in time order, through one index: ``(equipment_id,
+created_at)`` replaces the index on ``equipment_id`` alone, which it also serves. The CUS
+indicators read a year's claims on the lifts without touching the other claims, and the
+call centre's check for a known breakdown still finds a lift's open claims.
+
+Revision ID: 0025
+Revises: 0024
+Create Date: 2026-12-06 13:30:00
+
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = '0025'
+down_revision = '0024'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_index('ix_claims_equipment_created', 'claims', ['equipment_id', 'created_at'])
+    op.drop_index('ix_claims_equipment_id', table_name='claims')
+
+
+def downgrade():
+    op.create_index('ix_claims_equipment_id', 'claims', ['equipment_id'])
+    op.drop_index('ix_claims_equipment_created', table_name='claims')
