@@ -63,6 +63,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.claims.api import catalogue_blp, tenant_claims_blp
     from grc.claims.configuration_api import blp as configuration_blp
     from grc.contracts.api import blp as work_orders_blp
+    from grc.cus.api import blp as cus_blp
     from grc.housing.api import blp as agencies_blp
     from grc.inbound.api import blp as inbound_emails_blp
     from grc.messaging.api import blp as messages_blp
@@ -85,6 +86,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         inbound_emails_blp,
         calls_blp,
         ratings_blp,
+        cus_blp,
     ):
         api.register_blueprint(blueprint)
 

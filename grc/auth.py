@@ -44,6 +44,8 @@ class Permission(StrEnum):
     # Supplier ratings: read them; set the weights they are computed with.
     RATINGS_READ = "ratings:read"
     RATINGS_ADMIN = "ratings:admin"
+    # The regulatory (CUS) indicators: read them, per agency and for the landlord.
+    CUS_READ = "cus:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -81,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INBOUND_READ,
             Permission.CALLS_READ,
             Permission.RATINGS_READ,
+            Permission.CUS_READ,
         }
     ),
     Role.ADMIN: frozenset(
@@ -95,6 +98,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INBOUND_TRIAGE,
             Permission.RATINGS_READ,
             Permission.RATINGS_ADMIN,
+            Permission.CUS_READ,
         }
     ),
 }
