@@ -116,6 +116,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.claims.views import claim_blp, queue_blp
     from grc.console.views import blp as console_blp
     from grc.contracts.admin_views import blp as contracts_admin_blp
+    from grc.cus.views import blp as cus_pages_blp
     from grc.inbound.views import blp as mail_blp
     from grc.ratings.views import blp as ratings_pages_blp
 
@@ -129,6 +130,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(administration_blp)
     app.register_blueprint(contracts_admin_blp)
     app.register_blueprint(ratings_pages_blp)
+    app.register_blueprint(cus_pages_blp)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
