@@ -269,6 +269,13 @@ class Claim(Model):
             "created_at",
             postgresql_include=["resolved_at", "status", "id"],
         ),
+        # Claims by creation time; on PostgreSQL with the columns the CUS response counts of
+        # a year read, for an index-only scan of the year.
+        sa.Index(
+            "ix_claims_created_at",
+            "created_at",
+            postgresql_include=["agency_id", "status", "responded_at", "response_due"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -323,7 +330,8 @@ class Claim(Model):
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
     # The person of the unit who follows the claim, if one was named; a reroute clears it.
     assignee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # Indexed by ix_claims_created_at (with what a year's response counts read).
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     category: Mapped[Category] = relationship()
