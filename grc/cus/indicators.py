@@ -23,8 +23,8 @@ from grc.cus.queries import (
     response_counts,
 )
 
-# Years the indicators may be asked for (the application keeps no older claims).
-FIRST_YEAR, LAST_YEAR = 2000, 2100
+# The first year the indicators may be asked for (the last is the current one).
+FIRST_YEAR = 2000
 
 
 @dataclass(frozen=True)
