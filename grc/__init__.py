@@ -63,6 +63,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.claims.api import catalogue_blp, tenant_claims_blp
     from grc.claims.configuration_api import blp as configuration_blp
     from grc.contracts.api import blp as work_orders_blp
+    from grc.cus.api import blp as cus_blp
     from grc.housing.api import blp as agencies_blp
     from grc.inbound.api import blp as inbound_emails_blp
     from grc.messaging.api import blp as messages_blp
@@ -87,6 +88,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         calls_blp,
         ratings_blp,
         polls_blp,
+        cus_blp,
     ):
         api.register_blueprint(blueprint)
 
@@ -119,6 +121,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.console.views import blp as console_blp
     from grc.contracts.admin_views import blp as contracts_admin_blp
     from grc.exports.views import blp as exports_blp
+    from grc.cus.views import blp as cus_pages_blp
     from grc.inbound.views import blp as mail_blp
     from grc.polls.views import blp as polls_pages_blp
     from grc.ratings.views import blp as ratings_pages_blp
@@ -135,6 +138,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ratings_pages_blp)
     app.register_blueprint(polls_pages_blp)
     app.register_blueprint(exports_blp)
+    app.register_blueprint(cus_pages_blp)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -48,6 +48,8 @@ class Permission(StrEnum):
     POLLS_READ = "polls:read"
     POLLS_LAUNCH = "polls:launch"
     POLLS_CALL = "polls:call"
+    # The regulatory (CUS) indicators: read them, per agency and for the landlord.
+    CUS_READ = "cus:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -88,6 +90,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RATINGS_READ,
             Permission.POLLS_READ,
             Permission.POLLS_LAUNCH,
+            Permission.CUS_READ,
         }
     ),
     Role.ADMIN: frozenset(
@@ -103,6 +106,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RATINGS_READ,
             Permission.RATINGS_ADMIN,
             Permission.POLLS_READ,
+            Permission.CUS_READ,
         }
     ),
 }
