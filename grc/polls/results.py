@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -137,15 +138,22 @@ def poll_results(session: Session, poll: Poll) -> list[QuestionResult]:
     return [question_results(session, question) for question in poll.questions]
 
 
-def latest_theme_result(session: Session, theme: Theme) -> QuestionResult | None:
-    """The latest poll's figures for a theme (the CUS sheet's cleanliness of common areas)."""
-    question = session.execute(
+def latest_theme_result(
+    session: Session, theme: Theme, launched_between: tuple[datetime, datetime] | None = None
+) -> QuestionResult | None:
+    """The latest poll's figures for a theme, of the polls launched in ``launched_between``
+    (from, to: UTC) when given (the CUS sheet's cleanliness of common areas of a year)."""
+    stmt = (
         sa.select(PollQuestion)
         .join(Poll, Poll.id == PollQuestion.poll_id)
         .where(PollQuestion.theme == theme)
         .order_by(Poll.launched_at.desc(), PollQuestion.position)
         .limit(1)
-    ).scalar_one_or_none()
+    )
+    if launched_between is not None:
+        start, end = launched_between
+        stmt = stmt.where(Poll.launched_at >= start, Poll.launched_at < end)
+    question = session.execute(stmt).scalar_one_or_none()
     return question_results(session, question) if question is not None else None
 
 

@@ -41,7 +41,7 @@ def test_the_table_per_agency_and_the_landlord(web_client, world):
     assert "plus de 4 h : 3 sur 4 pannes ; ascenseurs : 2" in html
     assert "aucun ascenseur" in html  # Nancy
     assert "<strong>1,33</strong>" in html  # the landlord: 4 over 3 lifts
-    assert "Tout le bailleur" in html
+    assert "Ensemble du bailleur" in html
     assert (
         html.count("Pas d&#39;enquête cette année") == 4
         or html.count("Pas d'enquête cette année") == 4

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from grc.cus.cleanliness import poll_cleanliness
 from grc.extensions import db
 from grc.polls.answers import record_answers
 from grc.polls.models import AnswerSource, Theme
@@ -99,3 +100,24 @@ def test_the_api_gives_the_same_figures(client, world, two_polls):
         client.get("/api/v1/polls/999/results", headers=world.headers("admin")).status_code == 404
     )
     assert client.get("/api/v1/polls").status_code == 401
+
+
+def test_the_cus_cleanliness_figure_is_the_years_poll(world, two_polls):
+    """The CUS indicator of a year reads that year's cleanliness question, for the landlord;
+    an agency with too few answers, and a year no poll measured, have no figure."""
+    _, now = two_polls
+    this_year = poll_cleanliness(db.session, 2026, None)
+    assert this_year is not None
+    assert (this_year.answers, this_year.poll_title) == (6, now.title)
+    assert this_year.rate == pytest.approx(5 / 6)
+    assert this_year.margin == pytest.approx(0.1594, abs=1e-4)
+    # Closed three weeks after its launch, as the landlord's calendar says.
+    assert this_year.poll_date == now.closes_at.date()
+    last_year = poll_cleanliness(db.session, 2025, None)
+    assert last_year is not None
+    assert (last_year.answers, last_year.rate) == (8, 0.5)
+    # Two answers at most per agency: no rate to give.
+    assert all(
+        poll_cleanliness(db.session, 2026, agency.id) is None for agency in world.agencies.values()
+    )
+    assert poll_cleanliness(db.session, 2024, None) is None
