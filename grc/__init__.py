@@ -120,8 +120,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.claims.views import claim_blp, queue_blp
     from grc.console.views import blp as console_blp
     from grc.contracts.admin_views import blp as contracts_admin_blp
-    from grc.exports.views import blp as exports_blp
     from grc.cus.views import blp as cus_pages_blp
+    from grc.exports.views import blp as exports_blp
     from grc.inbound.views import blp as mail_blp
     from grc.polls.views import blp as polls_pages_blp
     from grc.ratings.views import blp as ratings_pages_blp
