@@ -929,7 +929,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sms", type=int, default=3_000, help="answers posted and timed")
     parser.add_argument("--sms-warmup", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=100, help="answers posted a second time")
-    parser.add_argument("--clients", type=int, default=4, help="posting threads")
+    parser.add_argument("--clients", type=int, default=6, help="posting threads")
     parser.add_argument("--web-workers", type=int, default=4, help="gunicorn (sync) workers")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--skip-ratings", action="store_true")
