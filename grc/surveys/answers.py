@@ -121,15 +121,13 @@ def _with_group(session: Session, survey: Survey) -> list[Survey]:
     other_ids = list(
         session.execute(_OTHERS_OF_GROUP, {"group_id": group_id, "id": survey.id}).scalars()
     )
-    others = (
-        session.execute(
-            sa.select(Survey)
-            .where(among_ids(session, Survey.id, other_ids))
-            .options(joinedload(Survey.claim))
-        ).scalars()
-        if other_ids
-        else []
-    )
+    if not other_ids:
+        return [survey]
+    others = session.execute(
+        sa.select(Survey)
+        .where(among_ids(session, Survey.id, other_ids))
+        .options(joinedload(Survey.claim))
+    ).scalars()
     return sorted([survey, *others], key=lambda s: s.id)
 
 
