@@ -27,6 +27,7 @@ from sqlalchemy.sql.dml import ReturningInsert
 
 from grc.claims import timeline
 from grc.claims.models import OPEN_STATUSES, Claim, EventKind, Visibility
+from grc.db import as_written
 from grc.messaging.models import InboundSms, InboundSmsOutcome
 from grc.people.models import Tenant, TenantPhone
 from grc.people.operations import set_sms_opt_out
@@ -48,7 +49,6 @@ MAX_SMS_BODY = 2000
 @dataclass(frozen=True)
 class _Decision:
     outcome: InboundSmsOutcome
-    tenants: list[Tenant]
     claim: Claim | None = None
     survey: Survey | None = None
     reading: survey_answers.SurveyReading | None = None
@@ -72,10 +72,15 @@ def receive_sms(
         "claim_id": decision.claim.id if decision.claim is not None else None,
     }
     with session.no_autoflush:
-        sms_id = session.execute(_insert(session.get_bind().dialect.name), values).scalar()
-    if sms_id is None:
+        returned = (
+            session.execute(_insert(session.get_bind().dialect.name), values).mappings().first()
+        )
+    if returned is None:
         log.info("inbound SMS %s received again: ignored", values["message_sid"])
         return None
+    # Every column but the key was given: the row is known without reading it back.
+    sms = as_written(session, InboundSms, values, returned)
+    sms_id = sms.id
     if decision.outcome in (InboundSmsOutcome.OPTED_OUT, InboundSmsOutcome.OPTED_IN):
         set_sms_opt_out(session, from_number, decision.outcome == InboundSmsOutcome.OPTED_OUT)
     elif decision.poll_recipient is not None and decision.poll_reading is not None:
@@ -110,41 +115,40 @@ def receive_sms(
         claim.updated_at = now
     log.info("inbound SMS %s: %s", values["message_sid"], decision.outcome)
     session.flush()
-    return session.get(InboundSms, sms_id)
+    return sms
 
 
 def _decide(session: Session, from_number: str, body: str, now: datetime) -> _Decision:
     """What the SMS asks for, read without writing anything."""
-    tenants = list(
-        session.execute(
-            sa.select(Tenant).join(TenantPhone).where(TenantPhone.number == from_number)
-        ).scalars()
-    )
     if callbacks.is_stop_keyword(body):
-        return _Decision(InboundSmsOutcome.OPTED_OUT, tenants)
+        return _Decision(InboundSmsOutcome.OPTED_OUT)
     if callbacks.is_start_keyword(body):
-        return _Decision(InboundSmsOutcome.OPTED_IN, tenants)
+        return _Decision(InboundSmsOutcome.OPTED_IN)
     survey = survey_answers.survey_for_number(session, from_number, now)
     recipient = poll_answers.recipient_for_number(session, from_number, now)
     if recipient is not None and (survey is None or _poll_is_later(recipient, survey)):
         return _Decision(
             InboundSmsOutcome.POLL_ANSWER,
-            tenants,
             poll_recipient=recipient,
             poll_reading=poll_answers.read_answer(body),
         )
     if survey is not None:
         reading = survey_answers.read_answer(body)
         if reading.kind == survey_answers.AnswerKind.STOP:
-            return _Decision(InboundSmsOutcome.OPTED_OUT, tenants)
+            return _Decision(InboundSmsOutcome.OPTED_OUT)
         if reading.kind == survey_answers.AnswerKind.START:
-            return _Decision(InboundSmsOutcome.OPTED_IN, tenants)
+            return _Decision(InboundSmsOutcome.OPTED_IN)
         if survey_answers.takes_sms(survey, reading):
-            return _Decision(
-                InboundSmsOutcome.SURVEY_ANSWER, tenants, survey.claim, survey, reading
-            )
+            return _Decision(InboundSmsOutcome.SURVEY_ANSWER, survey.claim, survey, reading)
+    # Not an answer to a survey or a poll: the sender's tenants, read only now (an answer
+    # needs none).
+    tenants = list(
+        session.execute(
+            sa.select(Tenant).join(TenantPhone).where(TenantPhone.number == from_number)
+        ).scalars()
+    )
     if not tenants:
-        return _Decision(InboundSmsOutcome.UNKNOWN_SENDER, tenants)
+        return _Decision(InboundSmsOutcome.UNKNOWN_SENDER)
     claim = session.execute(
         sa.select(Claim)
         .where(Claim.tenant_id.in_([t.id for t in tenants]), Claim.status.in_(OPEN_STATUSES))
@@ -152,8 +156,8 @@ def _decide(session: Session, from_number: str, body: str, now: datetime) -> _De
         .limit(1)
     ).scalar_one_or_none()
     if claim is None:
-        return _Decision(InboundSmsOutcome.NO_OPEN_CLAIM, tenants)
-    return _Decision(InboundSmsOutcome.FILED, tenants, claim)
+        return _Decision(InboundSmsOutcome.NO_OPEN_CLAIM)
+    return _Decision(InboundSmsOutcome.FILED, claim)
 
 
 def _poll_is_later(recipient: PollRecipient, survey: Survey) -> bool:

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from contractors.survey_answers import AnswerKind, SurveyReading, read_survey_answer
 from grc.claims import operations as claim_operations
@@ -52,17 +54,24 @@ def read_answer(text: str) -> SurveyReading:
 def survey_for_number(session: Session, number: str, now: datetime) -> Survey | None:
     """The survey an SMS from ``number`` answers: the latest one sent to it and not yet
     expired (answered ones too, so a later answer is kept); None if there is none."""
-    return session.execute(
-        sa.select(Survey)
-        .where(
-            Survey.recipient == number,
-            Survey.channel == MessageChannel.SMS,
-            Survey.status.in_(_ANSWERING),
-            Survey.expires_at > now,
-        )
-        .order_by(Survey.sent_at.desc(), Survey.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
+    return session.execute(_SURVEY_FOR_NUMBER, {"number": number, "now": now}).scalar_one_or_none()
+
+
+# Built once: every inbound SMS asks, and SQLAlchemy then finds the statement's cache key
+# and compiled form on the object instead of building them again.
+_SURVEY_FOR_NUMBER = (
+    sa.select(Survey)
+    .where(
+        Survey.recipient == sa.bindparam("number"),
+        Survey.channel == MessageChannel.SMS,
+        Survey.status.in_(_ANSWERING),
+        Survey.expires_at > sa.bindparam("now"),
+    )
+    .order_by(Survey.sent_at.desc(), Survey.id.desc())
+    .limit(1)
+    # Its claim takes the answer's timeline event: read with it, not after.
+    .options(joinedload(Survey.claim))
+)
 
 
 def takes_sms(survey: Survey, reading: SurveyReading) -> bool:
@@ -91,7 +100,7 @@ def apply_sms_answer(
     inbound_sms_id: int | None = None,
 ) -> AnswerOutcome:
     """Apply an SMS answer to ``survey`` and the others its message asked about."""
-    group = surveys_of_group(session, survey.group_id or survey.id)
+    group = _with_group(session, survey)
     kind = reading.kind
     if kind == AnswerKind.SCORE and reading.score is not None:
         return _record(
@@ -102,6 +111,30 @@ def apply_sms_answer(
             session, group, text, reading, now, AnswerSource.SMS, inbound_sms_id, not_done=True
         )
     return _unclear(session, group, text, reading, now, inbound_sms_id)
+
+
+def _with_group(session: Session, survey: Survey) -> list[Survey]:
+    """``survey`` and the others its message asked about (most messages ask about one), by
+    id, with their claims; what the answer needs of them and no more."""
+    group_id = survey.group_id or survey.id
+    # Their ids first: usually none, and then nothing more is read.
+    other_ids = list(
+        session.execute(_OTHERS_OF_GROUP, {"group_id": group_id, "id": survey.id}).scalars()
+    )
+    if not other_ids:
+        return [survey]
+    others = session.execute(
+        sa.select(Survey)
+        .where(among_ids(session, Survey.id, other_ids))
+        .options(joinedload(Survey.claim))
+    ).scalars()
+    return sorted([survey, *others], key=lambda s: s.id)
+
+
+_OTHERS_OF_GROUP = sa.select(Survey.id).where(
+    sa.or_(Survey.group_id == sa.bindparam("group_id"), Survey.id == sa.bindparam("group_id")),
+    Survey.id != sa.bindparam("id"),
+)
 
 
 def apply_link_answer(
@@ -155,21 +188,15 @@ def _record(
     counted_ids: set[int] = set()
     if open_ids:
         result = session.execute(
-            sa.update(Survey)
-            .where(
-                among_ids(session, Survey.id, open_ids),
-                Survey.status.in_(OPEN_SURVEY_STATUSES),
-                Survey.answered_at.is_(None),
-            )
-            .values(
-                status=SurveyStatus.ANSWERED,
-                answered_at=now,
-                score=score,
-                not_done=not_done,
-                comment=comment,
-            )
-            .returning(Survey.id)
-            .execution_options(synchronize_session=False)
+            _ANSWERED,
+            {
+                "ids": open_ids,
+                "new_status": SurveyStatus.ANSWERED,
+                "at": now,
+                "new_score": score,
+                "is_not_done": not_done,
+                "new_comment": comment,
+            },
         )
         counted_ids = set(result.scalars())
     reading_word = "not_done" if not_done else "score"
@@ -177,8 +204,15 @@ def _record(
     for survey in group:
         counted = survey.id in counted_ids
         if counted:
-            survey.status, survey.answered_at = SurveyStatus.ANSWERED, now
-            survey.score, survey.not_done, survey.comment = score, not_done, comment
+            # What the UPDATE wrote, known without a flush writing it once more.
+            for name, value in (
+                ("status", SurveyStatus.ANSWERED),
+                ("answered_at", now),
+                ("score", score),
+                ("not_done", not_done),
+                ("comment", comment),
+            ):
+                set_committed_value(survey, name, value)
         _keep(session, survey, text, reading_word, score, source, counted, inbound_sms_id, now)
         _on_timeline(
             session, survey, text, now, source, counted=counted, not_done=not_done, score=score
@@ -187,6 +221,27 @@ def _record(
             reopened += _reopen(session, survey, text, now)
     session.flush()
     return AnswerOutcome(counted=bool(counted_ids), kind=reading_word, reopened=reopened)
+
+
+_SURVEYS = cast("sa.Table", Survey.__table__)  # a mapped class's Table
+# The first answer of the open surveys of a message (a handful of ids): built once, as a
+# plain UPDATE of the table (the objects are set from what it wrote).
+_ANSWERED = (
+    sa.update(_SURVEYS)
+    .where(
+        _SURVEYS.c.id.in_(sa.bindparam("ids", expanding=True)),
+        _SURVEYS.c.status.in_(OPEN_SURVEY_STATUSES),
+        _SURVEYS.c.answered_at.is_(None),
+    )
+    .values(
+        status=sa.bindparam("new_status", type_=_SURVEYS.c.status.type),
+        answered_at=sa.bindparam("at", type_=_SURVEYS.c.answered_at.type),
+        score=sa.bindparam("new_score", type_=_SURVEYS.c.score.type),
+        not_done=sa.bindparam("is_not_done", type_=_SURVEYS.c.not_done.type),
+        comment=sa.bindparam("new_comment", type_=_SURVEYS.c.comment.type),
+    )
+    .returning(_SURVEYS.c.id)
+)
 
 
 def _unclear(

@@ -10,9 +10,11 @@ import pytest
 
 from contractors.rating import (
     PARIS,
+    CellCounts,
     Grade,
     GradeThresholds,
     GroupKind,
+    OrderCounts,
     Period,
     PeriodKind,
     Rating,
@@ -20,9 +22,11 @@ from contractors.rating import (
     Weights,
     WorkOrderFacts,
     last_quarters,
+    order_counts,
     parse_period,
     period_containing,
     rate_contractors,
+    rate_counts,
 )
 
 OVERALL, CATEGORY, AGENCY = GroupKind.OVERALL, GroupKind.CATEGORY, GroupKind.AGENCY
@@ -348,6 +352,28 @@ def test_one_pass_over_an_iterator() -> None:
     ratings = rate_contractors(iter(ORDERS), period=Q3, as_of=AS_OF, settings=SETTINGS)
 
     assert ratings == EXPECTED
+
+
+def test_counts_added_up_elsewhere_give_the_same_ratings() -> None:
+    """A query adds up the orders' counts per contractor, category and agency: the ratings
+    are those of the orders themselves, whatever way the cells are cut."""
+    one_cell_per_order = [
+        CellCounts(o.contractor_id, o.category, o.agency, order_counts(o, AS_OF))
+        for o in ORDERS
+        if not o.cancelled and Q3.contains(o.sent_at)
+    ]
+    added: dict[tuple[int, str, str], OrderCounts] = {}
+    for cell in one_cell_per_order:
+        added.setdefault((cell.contractor_id, cell.category, cell.agency), OrderCounts()).add(
+            cell.counts
+        )
+    cells = [CellCounts(*key, counts) for key, counts in added.items()]
+
+    assert rate_counts(one_cell_per_order, settings=SETTINGS) == EXPECTED
+    assert rate_counts(reversed(cells), settings=SETTINGS) == EXPECTED
+    assert rate_counts([*cells, CellCounts(GONE, "X", "Y", OrderCounts())], settings=SETTINGS) == (
+        EXPECTED
+    )
 
 
 # --- periods -------------------------------------------------------------------------------

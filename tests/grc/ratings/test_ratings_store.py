@@ -15,7 +15,14 @@ from flask import current_app
 from freezegun import freeze_time
 from sqlalchemy.orm import Session
 
-from contractors.rating import Grade, GroupKind, WorkOrderFacts, parse_period
+from contractors.rating import (
+    Grade,
+    GroupKind,
+    WorkOrderFacts,
+    parse_period,
+    rate_contractors,
+    rate_counts,
+)
 from grc.claims.models import Claim, ClaimEvent, EventKind
 from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.extensions import db
@@ -23,6 +30,7 @@ from grc.messaging.models import MessageChannel
 from grc.ratings.models import ContractorRating
 from grc.ratings.operations import (
     compute_period,
+    load_counts,
     load_facts,
     periods_to_compute,
     set_settings,
@@ -147,6 +155,23 @@ def test_the_facts_of_a_period_in_one_query(orders, world):
     )
     assert load_facts(db.session, parse_period("2026-Q2")) == []
     assert len(load_facts(db.session, parse_period("2026-03"))) == 4
+
+
+@pytest.mark.parametrize(
+    "as_of",
+    [AS_OF, SENT + timedelta(minutes=40), SENT + timedelta(hours=2)],
+    ids=["after every deadline", "before any", "acknowledgements due, completions not"],
+)
+def test_the_database_counts_the_orders_as_the_rating_does(client, orders, world, as_of):
+    """compute_period adds up the orders' counts in the database: the same ratings as the
+    orders' facts counted one by one, before and after their deadlines."""
+    _order(client, world)  # sent, neither acknowledged nor completed
+    db.session.commit()
+    for period in (Q1, parse_period("2026-03"), parse_period("2026-Q2")):
+        by_orders = rate_contractors(load_facts(db.session, period), period=period, as_of=as_of)
+        assert rate_counts(load_counts(db.session, period, as_of)) == by_orders
+    assert by_orders == []  # 2026-Q2
+    assert len(rate_counts(load_counts(db.session, Q1, as_of))) == 3
 
 
 def _overall(period: str) -> ContractorRating:
