@@ -52,18 +52,25 @@ def recipient_for_number(session: Session, number: str, now: datetime) -> PollRe
     """The poll an SMS from ``number`` answers: the latest one whose question is waiting
     for this number, the poll still open."""
     return session.execute(
-        sa.select(PollRecipient)
-        .join(Poll, Poll.id == PollRecipient.poll_id)
-        .where(
-            PollRecipient.address == number,
-            PollRecipient.status == RecipientStatus.ASKED,
-            PollRecipient.channel == RecipientChannel.SMS,
-            Poll.status == PollStatus.OPEN,
-            Poll.closes_at > now,
-        )
-        .order_by(PollRecipient.last_sms_at.desc(), PollRecipient.id.desc())
-        .limit(1)
+        _RECIPIENT_FOR_NUMBER, {"number": number, "now": now}
     ).scalar_one_or_none()
+
+
+# Built once: every inbound SMS asks, and SQLAlchemy then finds the statement's cache key
+# and compiled form on the object instead of building them again.
+_RECIPIENT_FOR_NUMBER = (
+    sa.select(PollRecipient)
+    .join(Poll, Poll.id == PollRecipient.poll_id)
+    .where(
+        PollRecipient.address == sa.bindparam("number"),
+        PollRecipient.status == RecipientStatus.ASKED,
+        PollRecipient.channel == RecipientChannel.SMS,
+        Poll.status == PollStatus.OPEN,
+        Poll.closes_at > sa.bindparam("now"),
+    )
+    .order_by(PollRecipient.last_sms_at.desc(), PollRecipient.id.desc())
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
