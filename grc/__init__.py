@@ -68,6 +68,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.messaging.api import blp as messages_blp
     from grc.people.api import blp as tenants_blp
     from grc.ratings.api import blp as ratings_blp
+    from grc.reports.api import blp as reports_blp
     from grc.telephony.api import blp as calls_blp
 
     api.spec.components.security_scheme(
@@ -85,6 +86,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         inbound_emails_blp,
         calls_blp,
         ratings_blp,
+        reports_blp,
     ):
         api.register_blueprint(blueprint)
 

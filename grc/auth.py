@@ -44,6 +44,8 @@ class Permission(StrEnum):
     # Supplier ratings: read them; set the weights they are computed with.
     RATINGS_READ = "ratings:read"
     RATINGS_ADMIN = "ratings:admin"
+    # Managers' reports over the whole landlord (a unit's staff have their queue instead).
+    REPORTS_READ = "reports:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -81,6 +83,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INBOUND_READ,
             Permission.CALLS_READ,
             Permission.RATINGS_READ,
+            Permission.REPORTS_READ,
         }
     ),
     Role.ADMIN: frozenset(
@@ -95,6 +98,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.INBOUND_TRIAGE,
             Permission.RATINGS_READ,
             Permission.RATINGS_ADMIN,
+            Permission.REPORTS_READ,
         }
     ),
 }

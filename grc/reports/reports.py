@@ -749,3 +749,25 @@ def ratings_trend(session: Session, filters: ReportFilters) -> ReportTable:
             row += [score, grade]
         rows.append(tuple(row))
     return ReportTable("ratings", tuple(columns), rows, None)
+
+
+# ---------------------------------------------------------------------------------------
+# Every report by the name the API and the pages give it.
+
+REPORTS: dict[str, Callable[[Session, ReportFilters, datetime, str], ReportTable]] = {
+    "volumes": lambda s, f, now, locale: volumes(s, f, locale),
+    "sla": sla,
+    "backlog": backlog,
+    "overdue": overdue,
+    "calls": lambda s, f, now, locale: calls(s, f),
+    "calls-by-agent": lambda s, f, now, locale: calls_by_agent(s, f),
+    "first-contact": lambda s, f, now, locale: first_contact(s, f, locale),
+    "satisfaction": lambda s, f, now, locale: satisfaction(s, f, locale),
+    "ratings": lambda s, f, now, locale: ratings_trend(s, f),
+}
+
+
+def run(
+    name: str, session: Session, filters: ReportFilters, now: datetime, locale: str = "fr"
+) -> ReportTable:
+    return REPORTS[name](session, filters, now, locale)
