@@ -118,6 +118,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.contracts.admin_views import blp as contracts_admin_blp
     from grc.inbound.views import blp as mail_blp
     from grc.ratings.views import blp as ratings_pages_blp
+    from grc.reports.views import blp as reports_pages_blp
 
     web.init_app(app)
     passwords.init_app(app)
@@ -129,6 +130,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(administration_blp)
     app.register_blueprint(contracts_admin_blp)
     app.register_blueprint(ratings_pages_blp)
+    app.register_blueprint(reports_pages_blp)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
