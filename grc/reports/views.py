@@ -313,7 +313,7 @@ def _form_context(
         "choices": _choices(),
         "groupings": [(g, GROUPING_WORDS[g]) for g in (page_.groupings if page_ else ())],
         "buckets": [(b, BUCKET_WORDS[b]) for b in BUCKETS],
-        "show_bucket": name in (None, "volumes", "calls"),
+        "show_bucket": name in ("volumes", "calls"),
         "show_period": page_.period if page_ else True,
     }
 

@@ -13,12 +13,12 @@
     dataset.borderColor = colour;
     dataset.spanGaps = true;
   });
-  var reduce = window.matchMedia("(prefers-reduced-motion: reduce)").matches;
   new window.Chart(canvas, {
     type: spec.type,
     data: { labels: spec.labels, datasets: spec.datasets },
     options: {
-      animation: reduce ? false : undefined,
+      // Figures, not a show: drawn at once (and the same for a screenshot or a print).
+      animation: false,
       maintainAspectRatio: false,
       responsive: true,
       scales: {
@@ -27,7 +27,7 @@
           stacked: spec.stacked,
           beginAtZero: true,
           max: spec.percent ? 100 : undefined,
-          ticks: spec.percent ? { callback: function (v) { return v + " %"; } } : {}
+          ticks: spec.percent ? { callback: function (v) { return v + " %"; } } : { precision: 0 }
         }
       }
     }
