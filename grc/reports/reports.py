@@ -8,7 +8,8 @@ offsets are whole hours) and the hours are folded into local buckets here.
 
 SLA handling times are the exception: business hours on each residence's calendar, less
 the time paused waiting for the tenant, are measured in Python over plain rows streamed
-from the database (``sla``)."""
+from the database (``sla``), with running totals of business time per day
+(``business_time``)."""
 
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ from grc.errors import InvalidInput
 from grc.housing.models import Agency, Residence
 from grc.people.models import User
 from grc.ratings.operations import overall_by_period
+from grc.reports.business_time import RunningBusinessTime
 from grc.reports.filters import ReportFilters
 from grc.surveys.models import Survey, SurveyStatus
 from grc.telephony.models import Call, CallStatus
@@ -339,7 +341,7 @@ def sla(session: Session, filters: ReportFilters, now: datetime, locale: str = "
     ids = selected.with_only_columns(Claim.id).scalar_subquery()
     pauses = _pauses(session, ids)
     config = settings()
-    calendars: dict[str | None, SlaCalendar] = {}
+    calendars: dict[str | None, RunningBusinessTime] = {}
     groups: dict[Any, _SlaGroup] = defaultdict(_SlaGroup)
     total = _SlaGroup()
     result = session.execute(selected.order_by(Claim.id).execution_options(yield_per=2000))
@@ -358,8 +360,8 @@ def sla(session: Session, filters: ReportFilters, now: datetime, locale: str = "
     ) in result:
         calendar = calendars.get(department)
         if calendar is None:
-            calendar = calendars[department] = SlaCalendar(
-                department, config.business_hours, config.tz
+            calendar = calendars[department] = RunningBusinessTime(
+                SlaCalendar(department, config.business_hours, config.tz)
             )
         intervals = pauses.get(claim_id, [])
         if paused_at is not None and (not intervals or intervals[-1][1] is not None):
@@ -418,17 +420,17 @@ def _pauses(session: Session, claim_ids: Any) -> dict[int, list[tuple[datetime, 
 
 
 def _handling(
-    calendar: SlaCalendar,
+    calendar: RunningBusinessTime,
     clock: Clock,
     start: datetime,
     end: datetime,
     pauses: list[tuple[datetime, datetime | None]],
 ) -> float:
     """Hours of the claim's clock from ``start`` to ``end``, paused time excepted."""
-    spent = calendar.elapsed(start, end, clock)
+    spent = calendar.seconds(start, end, clock)
     for paused, resumed in pauses:
-        spent -= calendar.elapsed(max(paused, start), min(resumed or end, end), clock)
-    return max(spent.total_seconds(), 0) / 3600
+        spent -= calendar.seconds(max(paused, start), min(resumed or end, end), clock)
+    return max(spent, 0.0) / 3600
 
 
 # ---------------------------------------------------------------------------------------
