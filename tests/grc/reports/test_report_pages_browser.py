@@ -64,3 +64,14 @@ def test_a_manager_reads_the_dashboard_and_a_report(served, chromium_browser):
     assert axe_violations(page) == []
     page.set_viewport_size(PHONE)
     assert axe_violations(page) == []
+
+
+@pytest.mark.parametrize("name", ["sla", "backlog", "overdue", "calls-by-agent", "ratings"])
+def test_every_report_page_is_accessible(served, chromium_browser, name):
+    base, world = served
+    page = new_page(chromium_browser)
+    sign_in(page, base, world.users["manager"].email)
+    page.goto(f"{base}/reports/{name}?{WEEK}&lang=en")
+    assert page.get_by_role("table").count() == 1
+    save_screenshots(page, f"reports-{name}")
+    assert axe_violations(page) == []
