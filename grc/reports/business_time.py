@@ -34,8 +34,8 @@ class RunningBusinessTime:
     def _midnight(self, day: date) -> float:
         return datetime.combine(day, time(0), self.calendar.tz).astimezone(UTC).timestamp()
 
-    def _cover(self, moment: datetime) -> None:
-        day = moment.astimezone(self.calendar.tz).date()
+    def _cover(self, stamp: float) -> None:
+        day = datetime.fromtimestamp(stamp, self.calendar.tz).date()
         if not self._starts:
             self._first = day - timedelta(days=1)
         elif day < self._first:
@@ -64,25 +64,25 @@ class RunningBusinessTime:
             current += timedelta(days=1)
         self._covered_until = self._midnight(current)
 
-    def _before_stamp(self, moment: datetime) -> float:
-        stamp = moment.timestamp()
+    def _before_stamp(self, stamp: float) -> float:
         if not self._starts or stamp < self._starts[0] or stamp >= self._covered_until:
-            self._cover(moment)
+            self._cover(stamp)
         i = bisect_right(self._starts, stamp) - 1
         opens, closes = self._opens[i], self._closes[i]
         return self._before[i] + (closes - opens if stamp >= closes else max(stamp - opens, 0.0))
 
-    def seconds(self, start: datetime, end: datetime, clock: Clock) -> float:
-        """SLA seconds between two instants, as ``SlaCalendar.elapsed`` counts them (zero
-        when ``end`` is not after ``start``)."""
+    def stamp_seconds(self, start: float, end: float, clock: Clock | str) -> float:
+        """SLA seconds between two UTC timestamps, as ``SlaCalendar.elapsed`` counts them
+        (zero when ``end`` is not after ``start``)."""
         if end <= start:
             return 0.0
         if clock == Clock.CALENDAR:
-            return (end - start).total_seconds()
+            return end - start
         # The start first: an earlier day rebuilds the totals from it, which a later day
         # then only extends.
         before_start = self._before_stamp(start)
         return self._before_stamp(end) - before_start
 
     def elapsed(self, start: datetime, end: datetime, clock: Clock) -> timedelta:
-        return timedelta(seconds=self.seconds(start, end, clock))
+        seconds = self.stamp_seconds(start.timestamp(), end.timestamp(), clock)
+        return timedelta(seconds=seconds)
