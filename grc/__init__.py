@@ -70,6 +70,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.people.api import blp as tenants_blp
     from grc.polls.api import blp as polls_blp
     from grc.ratings.api import blp as ratings_blp
+    from grc.reports.api import blp as reports_blp
     from grc.telephony.api import blp as calls_blp
 
     api.spec.components.security_scheme(
@@ -89,6 +90,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         ratings_blp,
         polls_blp,
         cus_blp,
+        reports_blp,
     ):
         api.register_blueprint(blueprint)
 
@@ -125,6 +127,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.inbound.views import blp as mail_blp
     from grc.polls.views import blp as polls_pages_blp
     from grc.ratings.views import blp as ratings_pages_blp
+    from grc.reports.views import blp as reports_pages_blp
 
     web.init_app(app)
     passwords.init_app(app)
@@ -139,6 +142,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(polls_pages_blp)
     app.register_blueprint(exports_blp)
     app.register_blueprint(cus_pages_blp)
+    app.register_blueprint(reports_pages_blp)
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -48,8 +48,9 @@ class Permission(StrEnum):
     POLLS_READ = "polls:read"
     POLLS_LAUNCH = "polls:launch"
     POLLS_CALL = "polls:call"
-    # The regulatory (CUS) indicators: read them, per agency and for the landlord.
-    CUS_READ = "cus:read"
+    # Managers' reports over the whole landlord, the regulatory (CUS) indicators among them
+    # (a unit's staff have their queue instead).
+    REPORTS_READ = "reports:read"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -90,7 +91,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RATINGS_READ,
             Permission.POLLS_READ,
             Permission.POLLS_LAUNCH,
-            Permission.CUS_READ,
+            Permission.REPORTS_READ,
         }
     ),
     Role.ADMIN: frozenset(
@@ -106,7 +107,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RATINGS_READ,
             Permission.RATINGS_ADMIN,
             Permission.POLLS_READ,
-            Permission.CUS_READ,
+            Permission.REPORTS_READ,
         }
     ),
 }

@@ -25,7 +25,7 @@ blp = Blueprint(
 
 @blp.route("/reports/cus")
 class CusIndicators(MethodView):
-    @require(Permission.CUS_READ)
+    @require(Permission.REPORTS_READ)
     @blp.arguments(CusArgsSchema(), location="query")
     @blp.response(200, CusReportSchema)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -38,7 +38,7 @@ FORMATS = {"per_lift": _per_lift, "share": _share, "points": _points}
 
 
 @blp.get("/reports/cus")
-@page(Permission.CUS_READ)
+@page(Permission.REPORTS_READ)
 def index() -> Any:
     this_year = local_today().year
     text = request.args.get("year", "").strip()
@@ -61,7 +61,7 @@ def index() -> Any:
 
 
 @blp.get("/reports/cus/<code>/<int:year>")
-@page(Permission.CUS_READ)
+@page(Permission.REPORTS_READ)
 def sheet(code: str, year: int) -> Any:
     if not FIRST_YEAR <= year <= local_today().year:
         abort(404)

@@ -48,6 +48,8 @@ class Survey(Model):
         sa.Index("ix_surveys_status_planned_for", "status", "planned_for"),
         sa.Index("ix_surveys_recipient_status", "recipient", "status"),
         sa.Index("ix_surveys_tenant_status", "tenant_id", "status"),
+        # The satisfaction report reads the answers of a period.
+        sa.Index("ix_surveys_answered_at", "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

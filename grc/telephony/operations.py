@@ -218,7 +218,9 @@ def link_claim(session: Session, call: Call, claim: Claim, user: User, now: date
         session.execute(_insert_link(session.get_bind().dialect.name), values).first() is not None
     )
     if linked:
+        # Both sides read the link table: neither may keep the list it loaded before.
         session.expire(call, ["claims"])
+        session.expire(claim, ["calls"])
     return linked
 
 

@@ -270,7 +270,10 @@ def test_the_claim_shows_the_call_it_was_registered_during(client, world):
     headers = world.headers("agent")
     assert client.get(f"/api/v1/claims/{claim_id}", headers=headers).json["calls"] == []
 
-    client.post(f"/api/v1/calls/{call.id}/claims", json={"claim_id": claim_id}, headers=headers)
+    linked = client.post(
+        f"/api/v1/calls/{call.id}/claims", json={"claim_id": claim_id}, headers=headers
+    )
+    assert linked.status_code == 200, linked.json
 
     [shown] = client.get(f"/api/v1/claims/{claim_id}", headers=headers).json["calls"]
     assert (shown["id"], shown["caller_number"]) == (call.id, TENANT_NUMBER)
