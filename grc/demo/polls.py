@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -111,7 +112,7 @@ def _poll(
                     "answered_at": moment,
                 }
             )
-    insert_many(session, PollAnswer.__table__, rows)  # type: ignore[arg-type]
+    insert_many(session, cast("sa.Table", PollAnswer.__table__), rows)  # a mapped class's Table
     others = [r for r, _, _ in recipients if r not in set(answered)]
     for ids, status in ((answered, RecipientStatus.ANSWERED), (others, _unanswered(closed))):
         for start in range(0, len(ids), 1000):

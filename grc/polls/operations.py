@@ -14,7 +14,7 @@ import random
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -523,7 +523,7 @@ def opt_out(session: Session, tenant_id: int, now: datetime) -> None:
     """The tenant asks not to be polled again (idempotent)."""
     insert_many(
         session,
-        PollOptOut.__table__,  # type: ignore[arg-type]
+        cast("sa.Table", PollOptOut.__table__),  # a mapped class's Table
         [{"tenant_id": tenant_id, "created_at": now}],
         skip_conflicts_on=("tenant_id",),
     )

@@ -21,6 +21,7 @@ from grc.extensions import db
 from grc.messaging.models import OutboxMessage, Purpose
 from grc.people.models import Role
 from tests.factories import claim_payload
+from tests.locks import someone_waits_on_a_lock
 
 TUESDAY_MORNING = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)  # 10:00 in Paris
 LATE = TUESDAY_MORNING + timedelta(hours=5)  # urgent leaks: 4 calendar hours
@@ -160,17 +161,8 @@ def test_two_runs_at_once_alert_each_claim_once(app_ctx, client, world, sent, ba
         reports["first"] = watch_sla(first, LATE)  # its alerts written, not committed
         thread = threading.Thread(target=second_run)
         thread.start()
-        waiting = sa.text(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            " AND datname = current_database()"
-        )
-        with db.engine.connect() as watcher:
-            for _ in range(500):
-                if watcher.execute(waiting).scalar_one():
-                    break
-                threading.Event().wait(0.01)
-            else:
-                pytest.fail("the second run never waited for the first")
+        if not someone_waits_on_a_lock(db.engine):
+            pytest.fail("the second run never waited for the first")
         first.commit()
         thread.join(timeout=30)
     assert reports["first"].breaches == 3

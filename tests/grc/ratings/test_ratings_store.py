@@ -38,6 +38,7 @@ from grc.ratings.operations import (
 )
 from grc.surveys.models import Survey, SurveyStatus
 from tests.factories import World, claim_payload
+from tests.locks import someone_waits_on_a_lock
 
 # Tuesday 10 March 2026, 10:00 in Paris: in 2026-Q1 and 2026-03.
 SENT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -254,17 +255,8 @@ def test_two_computations_of_one_period_at_once_take_turns(orders, world, backen
         computed = compute_period(first, Q1, AS_OF)  # its rows written, not committed
         thread = threading.Thread(target=second_computation)
         thread.start()
-        waiting = sa.text(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-            " AND datname = current_database()"
-        )
-        with db.engine.connect() as watcher:
-            for _ in range(500):
-                if watcher.execute(waiting).scalar_one():
-                    break
-                threading.Event().wait(0.01)
-            else:
-                pytest.fail("the second computation never waited for the first")
+        if not someone_waits_on_a_lock(db.engine):
+            pytest.fail("the second computation never waited for the first")
         first.commit()
         thread.join(timeout=30)
     assert failures == []
