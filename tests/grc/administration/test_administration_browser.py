@@ -90,7 +90,9 @@ def test_an_administrator_invites_a_user_and_adds_a_rule_with_the_keyboard(
     assert axe_violations(page) == []
 
     page.goto(f"{base}/admin/routing-rules")
-    # The category list has the focus; typing picks an option, Tab goes to the next list.
+    # The category list has the focus once the page has given it (typing earlier picks
+    # nothing); typing picks an option, Tab goes to the next list.
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'category'")
     page.keyboard.type("VOI-BRUIT")
     page.keyboard.press("Tab")
     page.keyboard.type("Metz")
