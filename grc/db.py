@@ -345,3 +345,12 @@ def one_at_a_time(session: Session, task: str) -> None:
     advisory lock named by the task; SQLite writes one transaction at a time anyway."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(task))))
+
+
+def epoch_seconds(session: Session) -> Callable[[Any], sa.ColumnElement[float]]:
+    """Seconds since 1970 of a timestamp column, as the database computes them: plain
+    numbers travel and compare far faster than datetimes built one by one."""
+    if session.get_bind().dialect.name == "postgresql":
+        return lambda column: sa.cast(sa.extract("epoch", column), sa.Float)
+    # SQLite keeps naive UTC text; its Julian day is in days (1970-01-01 is 2440587.5).
+    return lambda column: (sa.func.julianday(column) - 2440587.5) * 86400.0

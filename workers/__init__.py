@@ -31,6 +31,7 @@ def init_app(app: Flask) -> None:
         cli.retention_command,
         cli.weekly_digest_command,
         cli.export_housekeeping_command,
+        cli.measure_handling_command,
     ):
         grc_cli.add_command(command)
 

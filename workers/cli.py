@@ -1,5 +1,5 @@
 """``flask --app wsgi grc worker|sweep|watch-sla|watch-work-orders|send-surveys|send-polls|
-retention|weekly-digest|export-housekeeping``: run the background work by hand."""
+retention|weekly-digest|export-housekeeping|measure-handling``: run the background work by hand."""
 
 from __future__ import annotations
 
@@ -112,3 +112,12 @@ def export_housekeeping_command() -> None:
     from workers.jobs import export_housekeeping
 
     click.echo(export_housekeeping())
+
+
+@click.command("measure-handling")
+def measure_handling_command() -> None:
+    """Measure the handling time of every claim responded to or resolved without it (after
+    an upgrade or an import), batch after batch, each committed."""
+    from workers.jobs import measure_handling
+
+    click.echo(measure_handling(until_done=True))

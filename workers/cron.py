@@ -6,7 +6,8 @@ conditional updates; the SLA and work-order
 watches write messages keyed by claim and deadline; the survey job moves each survey by a
 conditional update and keys its messages by the surveys' ids; the retention job only empties
 originals not yet emptied; the ratings job replaces each period's rows in one transaction;
-the export housekeeping expires files by conditional updates; the weekly digest keys its
+the export housekeeping expires files by conditional updates; the handling-time job writes
+only figures still missing; the weekly digest keys its
 messages by manager and week.
 """
 
@@ -51,6 +52,12 @@ cron.register(
     jobs.export_housekeeping,
     queue_name=queues.DEFAULT,
     interval=600,
+    job_timeout=queues.PERIODIC_TIMEOUT,
+)
+cron.register(
+    jobs.measure_handling,
+    queue_name=queues.DEFAULT,
+    interval=3600,
     job_timeout=queues.PERIODIC_TIMEOUT,
 )
 # Mondays 07:00 Europe/Paris is 05:00 or 06:00 UTC with the season: both runs are scheduled;

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from grc.claims import catalogue_cache, lifecycle, notify, timeline
+from grc.claims import catalogue_cache, handling, lifecycle, notify, timeline
 from grc.claims.catalogue_cache import Catalogue, CategoryValue, PolicyValue
 from grc.claims.lifecycle import Action
 from grc.claims.models import (
@@ -121,6 +121,9 @@ def create_claim(
         "resolution": resolution,
         "resolved_at": now if command.resolve_now else None,
         "responded_at": now if command.resolve_now else None,
+        # Resolved while being received: no handling time at all.
+        "response_seconds": 0 if command.resolve_now else None,
+        "resolution_seconds": 0 if command.resolve_now else None,
         "first_contact_resolution": command.resolve_now,
         **reference,
     }
@@ -429,13 +432,13 @@ def transition_claim(
         # A contractor (no actor) may only start and resolve: an assignment has its user.
         extra = _reassign(session, claim, request, cast("User", actor), now)
     elif action == Action.START:
-        claim.responded_at = claim.responded_at or now
+        handling.record_response(session, claim, now)
     elif action == Action.WAIT_TENANT:
         if not comment:
             raise InvalidInput({"comment": ["Write the question the tenant is asked."]})
         claim.paused_at = now
         claim.status_before_pause = previous
-        claim.responded_at = claim.responded_at or now
+        handling.record_response(session, claim, now)
     elif action == Action.RESUME:
         extra = _resume_clock(claim, now)
     elif action == Action.RESOLVE:
@@ -449,12 +452,11 @@ def transition_claim(
         if first_contact:
             _check_first_contact_possible(claim.category)
         claim.resolution = comment
-        claim.resolved_at = now
-        claim.responded_at = claim.responded_at or now
+        handling.record_resolution(session, claim, now)
         claim.first_contact_resolution = first_contact
         extra = {"first_contact_resolution": claim.first_contact_resolution}
     elif action == Action.REOPEN:
-        claim.resolved_at = None
+        handling.forget_resolution(claim)
         claim.first_contact_resolution = False
     elif action == Action.CLOSE:
         claim.closed_at = now
@@ -573,7 +575,7 @@ def schedule_appointment(
         return claim
     claim.appointment_at, claim.appointment_end = at, end
     claim.updated_at = now
-    claim.responded_at = claim.responded_at or now
+    handling.record_response(session, claim, now)
     changes: dict[str, object] = {
         "appointment_at": [previous[0].isoformat() if previous[0] else None, at.isoformat()],
         "appointment_end": [
@@ -729,8 +731,8 @@ def add_comment(
     now: datetime | None = None,
 ) -> ClaimEvent:
     now = now or utcnow()
-    if visibility == Visibility.TENANT and claim.responded_at is None:
-        claim.responded_at = now
+    if visibility == Visibility.TENANT:
+        handling.record_response(session, claim, now)
     claim.updated_at = now
     event = timeline.add_event(
         session,

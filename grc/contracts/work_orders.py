@@ -28,7 +28,7 @@ from grc.clock import settings
 from grc.contracts import lifecycle
 from grc.contracts.lifecycle import OrderEvent
 from grc.contracts.models import OPEN_WORK_ORDER_STATUSES, WorkOrder, WorkOrderStatus
-from grc.db import among_ids, insert_returning, rows_changed
+from grc.db import among_ids, epoch_seconds, insert_returning, rows_changed
 from grc.errors import Conflict, InvalidInput
 from grc.messaging.models import MessageChannel, OutboxMessage, Purpose
 from grc.messaging.operations import NewMessage, queue_message, queue_messages
@@ -468,16 +468,7 @@ def _reminder_point_passed(
 ) -> sa.ColumnElement[bool]:
     """``created + (due - created) × REMINDER_SHARE <= now`` in seconds since the epoch, give
     or take a second (the caller checks each order exactly)."""
-    # Any: PostgreSQL's epoch is numeric, SQLite's computed seconds are real.
-    if session.get_bind().dialect.name == "postgresql":
-
-        def seconds(moment: _DateTimeColumn) -> sa.ColumnElement[Any]:
-            return sa.extract("epoch", moment)
-    else:
-
-        def seconds(moment: _DateTimeColumn) -> sa.ColumnElement[Any]:
-            return (sa.func.julianday(moment) - 2440587.5) * 86400.0
-
+    seconds = epoch_seconds(session)
     point = seconds(WorkOrder.created_at) * (1 - REMINDER_SHARE) + seconds(due) * REMINDER_SHARE
     return point <= now.timestamp() + 1
 

@@ -6,10 +6,9 @@ loaded as objects). Local days, weeks and months are those of Europe/Paris: Post
 truncates in that zone itself; SQLite, which has no zones, groups by UTC hour (Paris
 offsets are whole hours) and the hours are folded into local buckets here.
 
-SLA handling times are the exception: business hours on each residence's calendar, less
-the time paused waiting for the tenant, are measured in Python over plain rows streamed
-from the database (``sla``), with running totals of business time per day
-(``business_time``)."""
+SLA handling times are kept on each claim when it is responded to and resolved
+(``grc.claims.handling``); their medians and 90th percentiles are taken here over the plain
+numbers streamed from the database, the same way on both databases."""
 
 from __future__ import annotations
 
@@ -29,19 +28,14 @@ from grc.claims.models import (
     Category,
     Claim,
     ClaimCaller,
-    ClaimEvent,
     ClaimStatus,
-    EventKind,
     TreatmentUnit,
 )
-from grc.claims.sla import SlaCalendar
-from grc.clock import settings
 from grc.contracts.models import Contractor
 from grc.errors import InvalidInput
-from grc.housing.models import Agency, Residence
+from grc.housing.models import Agency
 from grc.people.models import User
 from grc.ratings.operations import overall_by_period
-from grc.reports.business_time import RunningBusinessTime
 from grc.reports.filters import ReportFilters
 from grc.surveys.models import Survey, SurveyStatus
 from grc.telephony.models import Call, CallStatus
@@ -304,30 +298,21 @@ def sla(session: Session, filters: ReportFilters, now: datetime, locale: str = "
     """Claims received in the period, cancelled ones aside. A response (or resolution) is
     measured once it happened, or once its deadline passed without it (late, no handling
     time); on time when it happened by the deadline, which pauses already pushed back.
-    Handling time runs from receipt to response (or resolution) in the claim's own clock
-    (business hours of its residence's calendar, or calendar hours), time spent waiting for
-    the tenant taken out."""
+    Handling time is the one each claim keeps (``grc.claims.handling``): from receipt to
+    response (or resolution) in the claim's own clock, time waiting for the tenant taken
+    out."""
     by = _check_by(
         filters, ("category", "domain", "unit", "agency", "channel", "contractor"), "unit"
     )
     key, joins = _key_column(by)
-    epoch = _epoch_of(session)
     selected = _join(
         sa.select(
-            Claim.id,
             key,
-            # Plain text and numbers: no type conversion per row for a year of claims.
-            sa.type_coerce(Claim.sla_clock, sa.String),
-            Residence.department_code,
-            epoch(Claim.created_at),
-            epoch(Claim.responded_at),
             _measure(Claim.responded_at, Claim.response_due, now),
-            epoch(Claim.resolved_at),
+            Claim.response_seconds,
             _measure(Claim.resolved_at, Claim.resolution_due, now),
-            epoch(Claim.paused_at),
-        )
-        .select_from(Claim)
-        .join(Residence, Residence.id == Claim.residence_id),
+            Claim.resolution_seconds,
+        ).select_from(Claim),
         joins,
     ).where(
         Claim.created_at >= filters.start,
@@ -335,52 +320,27 @@ def sla(session: Session, filters: ReportFilters, now: datetime, locale: str = "
         Claim.status != ClaimStatus.CANCELLED,
         *filters.claim_conditions(),
     )
-    ids = selected.with_only_columns(Claim.id).scalar_subquery()
-    pauses = _pauses(session, ids, epoch)
-    config = settings()
-    calendars: dict[str | None, RunningBusinessTime] = {}
     groups: dict[Any, _SlaGroup] = defaultdict(_SlaGroup)
     total = _SlaGroup()
-    # Core rows, streamed: the ORM's row loading would double the time of a large period.
+    # Core rows of plain numbers, streamed: a year of a large landlord is 200,000 of them.
     result = session.connection().execute(
         selected.execution_options(stream_results=True, max_row_buffer=5000)
     )
-    for (
-        claim_id,
-        group_key,
-        clock,
-        department,
-        created,
-        responded,
-        response_state,
-        resolved,
-        resolution_state,
-        paused_at,
-    ) in result:
-        calendar = calendars.get(department)
-        if calendar is None:
-            calendar = calendars[department] = RunningBusinessTime(
-                SlaCalendar(department, config.business_hours, config.tz)
-            )
-        intervals = pauses.get(claim_id, ())
-        if paused_at is not None and (not intervals or intervals[-1][1] is not None):
-            intervals = [*intervals, (paused_at, None)]
+    for group_key, response_state, response_seconds, resolution_state, resolution_seconds in result:
         group = groups[_plain(group_key)]
         group.claims += 1
         total.claims += 1
-        for done, state, figures, total_figures in (
-            (responded, response_state, group.response, total.response),
-            (resolved, resolution_state, group.resolution, total.resolution),
+        for state, seconds, figures, total_figures in (
+            (response_state, response_seconds, group.response, total.response),
+            (resolution_state, resolution_seconds, group.resolution, total.resolution),
         ):
             if state == _NOT_MEASURED:
                 continue
             for target in (figures, total_figures):
                 target.on_time += state == _ON_TIME
                 target.late += state == _LATE
-            if done is not None:
-                spent = _handling(calendar, clock, created, done, intervals)
-                figures.hours.append(spent)
-                total_figures.hours.append(spent)
+                if seconds is not None:
+                    target.hours.append(seconds / 3600)
     found = labels(session, by, groups.keys(), locale)
     rows = [
         (*_label(found, group_key), *group.row())
@@ -400,62 +360,6 @@ def _measure(done: Any, due: Any, now: datetime) -> sa.ColumnElement[int]:
         (sa.and_(Claim.status != ClaimStatus.WAITING_TENANT, due < now), _LATE),
         else_=_NOT_MEASURED,
     )
-
-
-def _epoch_of(session: Session) -> Callable[[Any], sa.ColumnElement[float]]:
-    """Seconds since 1970 of a timestamp column, as the database computes them: plain
-    numbers travel and compare far faster than datetimes built one by one."""
-    if session.get_bind().dialect.name == "postgresql":
-        return lambda column: sa.cast(sa.extract("epoch", column), sa.Float)
-    # SQLite keeps naive UTC text; its Julian day is in days (1970-01-01 is 2440587.5).
-    return lambda column: (sa.func.julianday(column) - 2440587.5) * 86400.0
-
-
-Interval = tuple[float, float | None]
-
-
-def _pauses(
-    session: Session, claim_ids: Any, epoch: Callable[[Any], sa.ColumnElement[float]]
-) -> dict[int, list[Interval]]:
-    """Each claim's pauses, from its timeline: entering waiting_tenant opens one, leaving it
-    closes it."""
-    rows = session.execute(
-        sa.select(ClaimEvent.claim_id, epoch(ClaimEvent.created_at), ClaimEvent.to_status)
-        .where(
-            ClaimEvent.claim_id.in_(claim_ids),
-            ClaimEvent.kind == EventKind.STATUS_CHANGED,
-            sa.or_(
-                ClaimEvent.to_status == ClaimStatus.WAITING_TENANT.value,
-                ClaimEvent.from_status == ClaimStatus.WAITING_TENANT.value,
-            ),
-        )
-        .order_by(ClaimEvent.claim_id, ClaimEvent.id)
-    )
-    found: dict[int, list[Interval]] = defaultdict(list)
-    for claim_id, moment, to_status in rows:
-        intervals = found[claim_id]
-        if to_status == ClaimStatus.WAITING_TENANT.value:
-            intervals.append((moment, None))
-        elif intervals and intervals[-1][1] is None:
-            intervals[-1] = (intervals[-1][0], moment)
-    return found
-
-
-def _handling(
-    calendar: RunningBusinessTime,
-    clock: str,  # a Clock's value
-    start: float,
-    end: float,
-    pauses: Sequence[Interval],
-) -> float:
-    """Hours of the claim's clock from ``start`` to ``end`` (timestamps), paused time
-    excepted."""
-    spent = calendar.stamp_seconds(start, end, clock)
-    for paused, resumed in pauses:
-        spent -= calendar.stamp_seconds(
-            max(paused, start), end if resumed is None else min(resumed, end), clock
-        )
-    return max(spent, 0.0) / 3600
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,10 +6,10 @@ import random
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from grc.claims.business_time import RunningBusinessTime
 from grc.claims.models import Clock
 from grc.claims.sla import SlaCalendar
 from grc.config import BusinessHours
-from grc.reports.business_time import RunningBusinessTime
 
 
 def test_the_same_as_the_sla_calendar_across_holidays_and_time_changes():
