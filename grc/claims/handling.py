@@ -150,7 +150,7 @@ def measure_unmeasured(session: Session, limit: int) -> int:
         return 0
     pauses = pauses_by_claim(session, [row[0] for row in rows])
     calendars: dict[str | None, RunningBusinessTime] = {}
-    measures: dict[str, list[dict[str, int]]] = {"response_seconds": [], "resolution_seconds": []}
+    measures: list[dict[str, int | None]] = []
     for claim_id, department, clock, created, responded, resolved, paused_at, *known in rows:
         running = calendars.get(department)
         if running is None:
@@ -158,20 +158,30 @@ def measure_unmeasured(session: Session, limit: int) -> int:
         intervals = pauses.get(claim_id, [])
         if paused_at is not None:
             intervals = _with_current_pause(intervals, paused_at)
-        for done, measured, column in (
-            (responded, known[0], "response_seconds"),
-            (resolved, known[1], "resolution_seconds"),
+        figures: dict[str, int | None] = {"claim_id": claim_id}
+        for done, measured, name in (
+            (responded, known[0], "measured_response"),
+            (resolved, known[1], "measured_resolution"),
         ):
-            if done is not None and measured is None:
-                seconds = handling_seconds(running, clock, created, done, intervals)
-                measures[column].append({"claim_id": claim_id, "seconds": seconds})
-    table = cast("sa.Table", Claim.__table__)  # a mapped class's Table
-    for column, values in measures.items():
-        if values:
-            session.execute(
-                sa.update(table)
-                .where(table.c.id == sa.bindparam("claim_id"), table.c[column].is_(None))
-                .values({column: sa.bindparam("seconds")}),
-                values,
+            missing = done is not None and measured is None
+            figures[name] = (
+                handling_seconds(running, clock, created, done, intervals) if missing else None
             )
+        measures.append(figures)
+    # One statement per claim, both figures at once: each update of a claim rewrites its
+    # index entries, so two would cost twice.
+    table = cast("sa.Table", Claim.__table__)  # a mapped class's Table
+    session.execute(
+        sa.update(table)
+        .where(table.c.id == sa.bindparam("claim_id"))
+        .values(
+            response_seconds=sa.func.coalesce(
+                table.c.response_seconds, sa.bindparam("measured_response")
+            ),
+            resolution_seconds=sa.func.coalesce(
+                table.c.resolution_seconds, sa.bindparam("measured_resolution")
+            ),
+        ),
+        measures,
+    )
     return len(rows)
