@@ -1,9 +1,10 @@
-"""Business time measured in constant time per instant, for reports over many claims.
+"""Business time measured in constant time per instant, for the handling times of many
+claims at once (``grc.claims.handling``).
 
-``SlaCalendar.elapsed`` walks day by day: right for one claim, about 45 µs a claim for a
-report's two measures, seconds for a year of a large landlord. Here each local day's
-business time since a reference day is summed once (per calendar, over the days a report
-touches), so that the business time between two instants is a difference of two running
+``SlaCalendar.elapsed`` walks day by day: right for one deadline, about 45 µs a claim for
+its two handling times, minutes for the ten years of a large landlord. Here each local
+day's business time since a reference day is summed once (per calendar, over the days the
+claims touch), so that the business time between two instants is a difference of two running
 totals: the same sum of each business day's opening hours overlapping the interval. Days
 are found by their start's UTC timestamp (a bisection), not by converting each instant to
 local time, which costs more than the rest."""
