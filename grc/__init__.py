@@ -127,6 +127,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.inbound.views import blp as mail_blp
     from grc.polls.views import blp as polls_pages_blp
     from grc.ratings.views import blp as ratings_pages_blp
+    from grc.reports.exports import register_report_exports
     from grc.reports.views import blp as reports_pages_blp
 
     web.init_app(app)
@@ -143,6 +144,8 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(exports_blp)
     app.register_blueprint(cus_pages_blp)
     app.register_blueprint(reports_pages_blp)
+    # Every report downloads as CSV and XLSX through the exports' pages.
+    register_report_exports()
     if settings.proxy_fix:
         from werkzeug.middleware.proxy_fix import ProxyFix
 

@@ -82,8 +82,16 @@ def csv_cell(value: Any, kind: Kind, tz: ZoneInfo) -> str:
     if kind == Kind.INTEGER and isinstance(value, int):
         return str(value)
     if kind == Kind.DECIMAL and isinstance(value, int | float):
-        return f"{value:.4g}".replace(".", ",") if isinstance(value, float) else str(value)
+        return _decimal(value).replace(".", ",")
     return neutralise(str(value))
+
+
+def _decimal(value: float) -> str:
+    """Every digit up to the sixth decimal, never an exponent (``12345.6``, not ``1.235e+04``,
+    which French Excel would read as text)."""
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.6f}".rstrip("0").rstrip(".") or "0"
 
 
 def csv_chunks(columns: Sequence[Column], rows: Iterable[Row], tz: ZoneInfo) -> Iterator[str]:
@@ -171,11 +179,13 @@ def write_xlsx(
             for (index, kind), value in zip(kinds, row, strict=True):
                 if value is None:
                     continue
-                if kind == Kind.MOMENT:
+                # A cell of another type than its column's (the word "Total" on a table's
+                # last row) is written as text, as in CSV.
+                if kind == Kind.MOMENT and isinstance(value, datetime):
                     worksheet.write_datetime(number, index, _local(value, tz), moment)
-                elif kind == Kind.DAY:
+                elif kind == Kind.DAY and isinstance(value, date):
                     worksheet.write_datetime(number, index, value, day)
-                elif kind in (Kind.INTEGER, Kind.DECIMAL):
+                elif kind in (Kind.INTEGER, Kind.DECIMAL) and isinstance(value, int | float):
                     worksheet.write_number(number, index, value)
                 elif kind == Kind.YES_NO:
                     worksheet.write_string(number, index, yes if value else no)

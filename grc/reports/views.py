@@ -416,6 +416,7 @@ def report(name: str) -> Any:
             column_word=_column_word,
             cell=_cell,
             dashboard=_url("reports_page.index", filters),
+            export_args=filters.query_args() if filters else {},
             **_form_context(name, filters, errors),
         ),
         400 if errors else 200,

@@ -105,6 +105,26 @@ def test_xlsx_read_back(app_ctx: Flask, tmp_path: Path) -> None:
     assert not [p for p in tmp_path.iterdir() if p.name != "out.xlsx"]  # no temporary left
 
 
+def test_decimals_keep_their_digits_without_exponent(app_ctx: Flask) -> None:
+    columns = [Column("hours", "Heures", Kind.DECIMAL)]
+    rows = [(12345.6,), (1234.5,), (0.8333,), (66.67,), (210,), (0.0,)]
+    text = "".join(csv_chunks(columns, iter(rows), PARIS)).removeprefix("\ufeff")
+    cells = [row[0] for row in csv.reader(io.StringIO(text), delimiter=";")][1:]
+    assert cells == ["12345,6", "1234,5", "0,8333", "66,67", "210", "0"]
+
+
+def test_a_word_in_a_column_of_figures_or_dates_is_text(app_ctx: Flask, tmp_path: Path) -> None:
+    """A table's total row says "Total" in its first column, whatever that column's kind."""
+    columns = [Column("day", "Jour", Kind.DAY), Column("count", "Nombre", Kind.INTEGER)]
+    rows = [(date(2026, 3, 9), 5), ("Total", 5), (None, "n/a")]
+    path = tmp_path / "total.xlsx"
+    write_xlsx(path, columns, iter(rows), PARIS, sheet="Appels", tmpdir=tmp_path)
+    read, _quoted = read_sheet(path.read_bytes())
+    assert read[1:] == [["46090", "5"], ["Total", "5"], ["", "n/a"]]
+    text = "".join(csv_chunks(columns, iter(rows), PARIS)).removeprefix("\ufeff")
+    assert text.split("\r\n")[1:4] == ["09/03/2026;5", "Total;5", ";n/a"]
+
+
 def test_safe_filename() -> None:
     moment = datetime(2026, 12, 6, 13, 5, tzinfo=UTC)
     assert safe_filename("Réclamations", moment, PARIS, "csv") == "reclamations-2026-12-06-1405.csv"

@@ -1,5 +1,5 @@
 """The report pages: who sees them, the dashboard's figures, a report's chart data and
-table, and each bad filter named on its field."""
+table, each bad filter named on its field, and the filters' words."""
 
 from __future__ import annotations
 
@@ -98,3 +98,22 @@ def test_a_bad_filter_is_named_on_its_field(web_client, world, query, field):
     assert f'id="f-{field}" ' in page
     assert f'id="f-{field}-error"' in page
     assert re.search(rf'id="f-{field}"[^>]*aria-invalid="true"', page)
+
+
+def test_all_agrees_with_each_filters_noun(web_client, world):
+    sign_in_as(web_client, world.users["manager"])
+    page = web_client.get("/reports/volumes").get_data(as_text=True)
+
+    def blank(field: str, html: str) -> str:
+        found = re.search(
+            rf'<select id="f-{field}"[^>]*>\s*<option value="">([^<]*)</option>', html
+        )
+        assert found, field
+        return found.group(1)
+
+    assert blank("channel", page) == "Tous"
+    assert blank("contractor", page) == "Tous"
+    for field in ("territory", "agency", "residence", "category", "unit"):
+        assert blank(field, page) == "Toutes"
+    english = web_client.get("/reports/volumes?lang=en").get_data(as_text=True)
+    assert blank("channel", english) == blank("agency", english) == "All"
