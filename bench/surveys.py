@@ -382,14 +382,9 @@ def time_ratings(
     ANALYZE and one run under cProfile."""
     import sqlalchemy as sa
 
-    from grc.db import utcnow
+    from grc.db import settings_for_large_counts, utcnow
     from grc.extensions import db
-    from grc.ratings.operations import (
-        compute_period,
-        counts_query,
-        facts_query,
-        settings_for_counting,
-    )
+    from grc.ratings.operations import compute_period, counts_query, facts_query
 
     results: dict[str, Any] = {}
     with app.app_context():
@@ -437,7 +432,7 @@ def time_ratings(
             results[period.kind.value] = entry
         if explain:
             quarter = timed_periods(utcnow())[0]
-            settings_for_counting(db.session)
+            settings_for_large_counts(db.session)
             compiled = counts_query(quarter, utcnow()).compile(
                 dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}
             )

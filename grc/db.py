@@ -354,3 +354,13 @@ def epoch_seconds(session: Session) -> Callable[[Any], sa.ColumnElement[float]]:
         return lambda column: sa.cast(sa.extract("epoch", column), sa.Float)
     # SQLite keeps naive UTC text; its Julian day is in days (1970-01-01 is 2440587.5).
     return lambda column: (sa.func.julianday(column) - 2440587.5) * 86400.0
+
+
+def settings_for_large_counts(session: Session) -> None:
+    """For the rest of the transaction, PostgreSQL settings fit for a statement counting a
+    few hundred thousand rows (a quarter's ratings, a year's report): compiling it to
+    machine code (JIT) takes longer than running it, and its sorts and hashes spill to disk
+    within the default 4 MB of memory."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SET LOCAL jit = off"))
+        session.execute(sa.text("SET LOCAL work_mem = '64MB'"))

@@ -29,7 +29,7 @@ from contractors.rating import (
 )
 from grc.claims.models import Category, Claim, ClaimEvent
 from grc.contracts.models import WorkOrder, WorkOrderStatus
-from grc.db import one_at_a_time
+from grc.db import one_at_a_time, settings_for_large_counts
 from grc.errors import InvalidInput
 from grc.housing.models import Agency
 from grc.people.models import User
@@ -252,18 +252,9 @@ def counts_query(period: Period, as_of: datetime) -> sa.Select[Any]:
     )
 
 
-def settings_for_counting(session: Session) -> None:
-    """For the rest of the transaction, PostgreSQL settings fit for :func:`counts_query`:
-    one statement over a quarter's orders, where compiling it to machine code (JIT) took
-    longer than running it, and where its sort and hashes of a few hundred thousand rows
-    spill to disk within the default 4 MB of memory."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SET LOCAL jit = off"))
-        session.execute(sa.text("SET LOCAL work_mem = '64MB'"))
-
-
 def load_counts(session: Session, period: Period, as_of: datetime) -> list[CellCounts]:
-    settings_for_counting(session)
+    # One statement over a quarter's orders: a few hundred thousand rows sorted and hashed.
+    settings_for_large_counts(session)
     return [
         CellCounts(
             contractor_id=row.contractor_id,

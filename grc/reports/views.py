@@ -355,14 +355,9 @@ def index() -> Any:
 
 def _key_figures(filters: ReportFilters) -> list[tuple[Any, str, str]]:
     """The dashboard's figures: (words, value, the report it comes from)."""
-    now, locale = utcnow(), _locale()
-    session = db.session
-    volumes = reports.volumes(session, filters, locale).total or ()
-    sla = reports.sla(session, filters, now, locale).total or ()
-    backlog = reports.backlog(session, filters, now, locale).total or ()
-    calls = reports.calls(session, filters).total or ()
-    fcr = reports.first_contact(session, filters, locale).total or ()
-    happy = reports.satisfaction(session, filters, locale).total or ()
+    totals = reports.dashboard_totals(db.session, filters, utcnow(), _locale())
+    volumes, sla, backlog = totals["volumes"], totals["sla"], totals["backlog"]
+    calls, fcr, happy = totals["calls"], totals["first-contact"], totals["satisfaction"]
     return [
         (_l("Claims received"), _cell("claims", volumes[3]), "volumes"),
         (_l("Further calls on open claims"), _cell("claims", volumes[4]), "volumes"),

@@ -154,6 +154,15 @@ def test_every_breakdown_adds_up_to_the_total(data, by):
         assert sum(r[i] for r in backlog.rows) == backlog.total[i]
 
 
+def test_claims_without_a_contractor_are_a_group_of_their_own_not_the_total(data):
+    """Per contractor, the claims no contractor handles have no key, as the database's
+    whole-selection row has none: each stays in its place."""
+    sla = reports.sla(db.session, _filters(by="contractor"), NOW)
+    assert [row[:2] for row in sla.rows] == [("", "—")]
+    assert sla.rows[0][2:] == sla.total[2:]
+    assert sla.total[2] == 6
+
+
 def test_filters_narrow_every_report(data):
     nancy = _filters(agency="NANCY")
     assert reports.volumes(db.session, nancy).total[3:] == (1, 0, 1)
