@@ -393,6 +393,18 @@ def watch_sla() -> str:
         return f"checked={report.checked} warnings={report.warnings} breaches={report.breaches}"
 
 
+def _batch_after_batch(work: Callable[[], int], size: int, until_done: bool) -> int:
+    """One batch of ``work`` (which says how many rows it did), committed; or, until done,
+    batch after batch, each committed, until one falls short of ``size``. The total."""
+    total = 0
+    while True:
+        done = work()
+        db.session.commit()
+        total += done
+        if not until_done or done < size:
+            return total
+
+
 # Originals emptied per run of the retention job: a year's backlog, the first time, is worked
 # off over a few runs of short transactions instead of one long one.
 RETENTION_BATCH = 2000
@@ -403,15 +415,13 @@ def delete_old_inbound_originals(until_done: bool = False) -> str:
     batch after batch, each committed, until none is left (``until_done``, by hand)."""
     with job_context() as app:
         settings: Settings = app.extensions["grc_settings"]
-        total = 0
-        while True:
-            deleted = delete_old_originals(
+        total = _batch_after_batch(
+            lambda: delete_old_originals(
                 db.session, utcnow(), settings.inbound_original_days, RETENTION_BATCH
-            )
-            db.session.commit()
-            total += deleted
-            if not until_done or deleted < RETENTION_BATCH:
-                break
+            ),
+            RETENTION_BATCH,
+            until_done,
+        )
         if total:
             log.info("retention: %d inbound e-mail original(s) deleted", total)
         return f"deleted={total}"
@@ -428,13 +438,9 @@ def measure_handling(until_done: bool = False) -> str:
     from grc.claims.handling import measure_unmeasured
 
     with job_context():
-        total = 0
-        while True:
-            measured = measure_unmeasured(db.session, MEASURE_BATCH)
-            db.session.commit()
-            total += measured
-            if not until_done or measured < MEASURE_BATCH:
-                break
+        total = _batch_after_batch(
+            lambda: measure_unmeasured(db.session, MEASURE_BATCH), MEASURE_BATCH, until_done
+        )
         if total:
             log.info("handling time measured for %d claim(s)", total)
         return f"measured={total}"
