@@ -173,7 +173,11 @@ def _parse(name: str) -> Callable[[Session, User, Args], ReportFilters]:
 
 def _read(name: str) -> Callable[[Session, User, ReportFilters, datetime], Export]:
     def read(session: Session, user: User, filters: ReportFilters, now: datetime) -> Export:
-        table = reports.run(name, session, filters, now, current_language())
+        if name == "overdue":
+            # A file is the whole list, not the page's first 500.
+            table = reports.overdue(session, filters, now, current_language(), limit=None)
+        else:
+            table = reports.run(name, session, filters, now, current_language())
         return table_export(name, table, filters)
 
     return read

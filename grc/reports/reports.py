@@ -481,10 +481,15 @@ OVERDUE_LIMIT = 500
 
 
 def overdue(
-    session: Session, filters: ReportFilters, now: datetime, locale: str = "fr"
+    session: Session,
+    filters: ReportFilters,
+    now: datetime,
+    locale: str = "fr",
+    limit: int | None = OVERDUE_LIMIT,
 ) -> ReportTable:
     """The overdue claims, latest deadline last: open, not waiting for the tenant, past
-    their resolution deadline; at most the 500 longest overdue (the total counts them all)."""
+    their resolution deadline; on a page at most the 500 longest overdue (the total counts
+    them all), in an export every one (``limit`` None)."""
     label = Category.label_en if locale == "en" else Category.label_fr
     conditions = [
         Claim.status.in_(OPEN_STATUSES),
@@ -505,7 +510,7 @@ def overdue(
         .join(TreatmentUnit, TreatmentUnit.id == Claim.unit_id)
         .where(*conditions)
         .order_by(Claim.resolution_due, Claim.id)
-        .limit(OVERDUE_LIMIT)
+        .limit(limit)
     )
     rows = [
         (

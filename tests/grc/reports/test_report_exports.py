@@ -195,3 +195,19 @@ def test_each_report_page_links_to_its_exports_with_its_filters(web_client, worl
     assert f'<a href="/reports/volumes/export.xlsx?{query}">Exporter en XLSX</a>' in page
     # Nothing to count: nothing to export.
     assert "export.csv" not in empty.get_data(as_text=True)
+
+
+def test_the_overdue_export_is_the_whole_list_not_the_pages_first_rows(
+    web_client, world, monkeypatch
+):
+    d = build(world)
+    # A page lists at most its limit of the longest overdue: one here.
+    monkeypatch.setattr(reports.overdue, "__defaults__", ("fr", 1))
+    with freeze_time(NOW):
+        sign_in_as(web_client, world.users["manager"])
+        page = reports.overdue(db.session, load(db.session, {}), NOW)
+        header, *rows = _csv(web_client.get("/reports/overdue/export.csv").data)
+    assert len(page.rows) == 1
+    assert page.total[-1] == 2
+    # C6 overdue since February, C5 since Monday morning: both in the file, oldest first.
+    assert [row[0] for row in rows] == [d.claims["C6"].reference, d.claims["C5"].reference]
