@@ -116,7 +116,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
     # The staff web application (its screens are registered with their packages below).
     from grc import web
-    from grc.accounts import passwords
     from grc.accounts.views import blp as accounts_blp
     from grc.administration.views import blp as administration_blp
     from grc.claims.views import claim_blp, queue_blp
@@ -130,7 +129,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.reports.views import blp as reports_pages_blp
 
     web.init_app(app)
-    passwords.init_app(app)
     app.register_blueprint(accounts_blp)
     app.register_blueprint(console_blp)
     app.register_blueprint(queue_blp)
