@@ -164,31 +164,46 @@ def write_xlsx(
             worksheet.set_column(index, index, column.width)
             worksheet.write_string(0, index, str(column.header), header)
         worksheet.freeze_panes(1, 0)
-        yes, no = _("yes"), _("no")
-        kinds = list(enumerate(column.kind for column in columns))
+        cells = [
+            _xlsx_cell(worksheet, column.kind, tz, moment=moment, day=day, quoted=quoted)
+            for column in columns
+        ]
         number = 0
         for number, row in enumerate(rows, start=1):
-            for (index, kind), value in zip(kinds, row, strict=True):
-                if value is None:
-                    continue
-                if kind == Kind.MOMENT:
-                    worksheet.write_datetime(number, index, _local(value, tz), moment)
-                elif kind == Kind.DAY:
-                    worksheet.write_datetime(number, index, value, day)
-                elif kind in (Kind.INTEGER, Kind.DECIMAL):
-                    worksheet.write_number(number, index, value)
-                elif kind == Kind.YES_NO:
-                    worksheet.write_string(number, index, yes if value else no)
-                else:
-                    text = str(value)
-                    if is_formula_like(text):
-                        worksheet.write_string(number, index, text, quoted)
-                    else:
-                        worksheet.write_string(number, index, text)
+            for index, (write, value) in enumerate(zip(cells, row, strict=True)):
+                if value is not None:
+                    write(number, index, value)
         if number:
             worksheet.autofilter(0, 0, number, len(columns) - 1)
     finally:
         workbook.close()
+
+
+XlsxCell = Callable[[int, int, Any], object]
+
+
+def _xlsx_cell(
+    worksheet: Any, kind: Kind, tz: ZoneInfo, *, moment: Any, day: Any, quoted: Any
+) -> XlsxCell:
+    """How a column's cells are written, chosen once per column rather than for each of its
+    million cells (the kind's tests and formats are looked up here)."""
+    if kind == Kind.MOMENT:
+        return lambda row, col, value: worksheet.write_datetime(row, col, _local(value, tz), moment)
+    if kind == Kind.DAY:
+        return lambda row, col, value: worksheet.write_datetime(row, col, value, day)
+    if kind in (Kind.INTEGER, Kind.DECIMAL):
+        return worksheet.write_number
+    if kind == Kind.YES_NO:
+        yes, no = _("yes"), _("no")
+        return lambda row, col, value: worksheet.write_string(row, col, yes if value else no)
+
+    def text(row: int, col: int, value: Any) -> object:
+        text = str(value)
+        if is_formula_like(text):
+            return worksheet.write_string(row, col, text, quoted)
+        return worksheet.write_string(row, col, text)
+
+    return text
 
 
 def _sheet_name(name: str) -> str:
