@@ -40,20 +40,14 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         # Work-order e-mails would carry relative links a contractor cannot open.
         app.logger.warning("GRC_PUBLIC_URL is not set: links in e-mails will not work")
 
-    from grc import errors, security_headers
+    from grc import errors, migrations, security_headers
     from grc.db import ping_idle_connections
-    from grc.extensions import api, db, migrate
+    from grc.extensions import api, db
 
     db.init_app(app)
     with app.app_context():
         ping_idle_connections(db.engine)
-    migrate.init_app(
-        app,
-        db,
-        directory=str(Path(__file__).resolve().parent.parent / "migrations"),
-        render_as_batch=True,
-        compare_type=True,
-    )
+    migrations.init_app(app)
     api.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app)
@@ -116,7 +110,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
     # The staff web application (its screens are registered with their packages below).
     from grc import web
-    from grc.accounts import passwords
     from grc.accounts.views import blp as accounts_blp
     from grc.administration.views import blp as administration_blp
     from grc.claims.views import claim_blp, queue_blp
@@ -131,7 +124,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.reports.views import blp as reports_pages_blp
 
     web.init_app(app)
-    passwords.init_app(app)
     app.register_blueprint(accounts_blp)
     app.register_blueprint(console_blp)
     app.register_blueprint(queue_blp)

@@ -23,3 +23,25 @@ def test_the_loaded_application_is_kept_out_of_the_collectors_full_collections(t
         check=True,
     ).stdout.split()[-1]
     assert int(frozen) > 10_000
+
+
+def test_the_loaded_application_leaves_out_what_photos_and_migrations_need(tmp_path):
+    # Pillow and libheif (some 10 MB), Alembic and Flask-Migrate (some 11 MB) would weigh on
+    # every process; only photos and `flask db` need them.
+    env = {**os.environ, "GRC_INSTANCE_PATH": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    loaded = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, wsgi; "
+            "print(sorted({'PIL', 'pillow_heif', 'alembic', 'flask_migrate'} & set(sys.modules)))",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split("\n")[-2]
+    assert loaded == "[]"

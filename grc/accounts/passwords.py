@@ -3,11 +3,14 @@ parameters; see grc.config.PasswordHashing)."""
 
 from __future__ import annotations
 
+import base64
 import functools
+import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import Flask, current_app, has_app_context
+from argon2.low_level import ARGON2_VERSION
+from flask import current_app, has_app_context
 
 from grc.config import PasswordHashing
 
@@ -20,14 +23,27 @@ def _hashing(cost: PasswordHashing) -> tuple[PasswordHasher, str]:
     hasher = PasswordHasher(
         time_cost=cost.time_cost, memory_cost=cost.memory_kib, parallelism=cost.parallelism
     )
-    # Checked when no such user exists, so that an unknown address takes as long as a wrong
-    # password and sign-in timings do not tell which addresses have accounts.
-    return hasher, hasher.hash("not a password of anyone")
+    return hasher, _dummy_hash(hasher)
 
 
-def init_app(app: Flask) -> None:
-    """Draws the application's dummy hash now, not at the first unknown address."""
-    _hashing(app.extensions["grc_settings"].password_hashing)
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """The hash checked when no such user exists, so that an unknown address takes as long as
+    a wrong password and sign-in timings do not tell which addresses have accounts: a hash of
+    ``hasher``'s parameters whose salt and digest are drawn at random. Checking a password
+    against it runs one whole Argon2 computation at that cost, then fails the comparison, as
+    for any wrong password, the first unknown address included. Drawn rather than computed:
+    computing a hash would cost every process that builds the application (the workers', which
+    sign nobody in, too) its 64 MiB of memory at start-up."""
+
+    def encoded(raw: bytes) -> str:
+        return base64.b64encode(raw).rstrip(b"=").decode()
+
+    return (
+        f"$argon2{hasher.type.name.lower()}$v={ARGON2_VERSION}"
+        f"$m={hasher.memory_cost},t={hasher.time_cost},p={hasher.parallelism}"
+        f"${encoded(secrets.token_bytes(hasher.salt_len))}"
+        f"${encoded(secrets.token_bytes(hasher.hash_len))}"
+    )
 
 
 def _current() -> tuple[PasswordHasher, str]:

@@ -11,6 +11,7 @@ Every function flushes and never commits; the caller owns the transaction.
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import struct
@@ -19,11 +20,11 @@ import warnings
 from datetime import datetime
 from http import HTTPStatus
 from pathlib import PurePosixPath
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import Response, send_file
-from PIL import Image, ImageOps
-from pillow_heif import register_heif_opener
 from sqlalchemy.orm import Session, undefer
 
 from grc.claims import timeline
@@ -38,6 +39,9 @@ from grc.clock import settings
 from grc.errors import Conflict, DomainError, TooLarge
 from grc.people.models import User
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 MAX_PHOTOS_PER_CLAIM = 10
 MAX_SIDE = 2048
 # Well above any phone camera (a 200-megapixel sensor bins to 50 Mpx at most by default, and
@@ -46,9 +50,6 @@ MAX_PIXELS = 40_000_000
 JPEG_QUALITY = 85
 STORED_TYPE = "image/jpeg"
 _DECODED_FORMATS = ("JPEG", "PNG", "WEBP", "HEIF")
-# libheif applies the picture's rotation itself and resets its EXIF orientation, so the
-# exif_transpose below never turns a HEIC photo twice.
-register_heif_opener()
 # What Pillow raises on bytes that are not, or not entirely, an image it can decode.
 _UNREADABLE = (
     OSError,
@@ -152,9 +153,23 @@ def photo_of_claim(session: Session, claim_id: int, photo_id: int) -> ClaimPhoto
     ).scalar_one_or_none()
 
 
+@functools.cache
+def _pillow() -> tuple[ModuleType, ModuleType]:
+    """Pillow with its HEIC opener, loaded at the first photo: the processes that never
+    receive one (the workers of other queues) do without its 7 MB."""
+    from PIL import Image, ImageOps
+    from pillow_heif import register_heif_opener
+
+    # libheif applies the picture's rotation itself and resets its EXIF orientation, so the
+    # exif_transpose in normalise never turns a HEIC photo twice.
+    register_heif_opener()
+    return Image, ImageOps
+
+
 def normalise(data: bytes) -> tuple[bytes, int, int]:
     """The image re-drawn as a plain JPEG: turned upright, at most MAX_SIDE pixels on its
     longest side, transparency on white, no metadata. Returns the bytes and the size."""
+    Image, ImageOps = _pillow()  # noqa: N806 - Pillow's own module names
     too_big = f"The image has too many pixels (at most {MAX_PIXELS // 1_000_000} million)."
     with warnings.catch_warnings():
         # Pillow only warns below twice its own limit: here any such warning is a refusal.
@@ -188,7 +203,7 @@ def _on_white(image: Image.Image) -> Image.Image:
     if not has_alpha:
         return image.convert("RGB")
     rgba = image.convert("RGBA")
-    background = Image.new("RGB", rgba.size, "white")
+    background = _pillow()[0].new("RGB", rgba.size, "white")
     background.paste(rgba, mask=rgba.getchannel("A"))
     return background
 

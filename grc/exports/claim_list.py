@@ -182,7 +182,9 @@ def read_in_batches(
                         sa.and_(Claim.created_at == created, Claim.id < claim_id),
                     )
                 )
-            batch = session.execute(statement.limit(size)).all()
+            # On the session's connection: plain Core rows, without the ORM's result
+            # processing (a million rows go through here).
+            batch = session.connection().execute(statement.limit(size)).all()
             for r in batch:
                 yield convert(r)
             if len(batch) < size:

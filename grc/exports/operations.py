@@ -34,8 +34,12 @@ log = logging.getLogger(__name__)
 
 # Above this many rows an export is written by a background job; up to it, streamed at once.
 STREAM_LIMIT = 10_000
-# Rows read by each statement of a background job, and between two progress commits.
+# Rows between two progress commits of a background job.
 BATCH_ROWS = PROGRESS_EVERY
+# Rows read by each of its statements. A batch is held whole (about 3 MB a thousand rows),
+# and each statement costs PostgreSQL some 10 ms of planning (seven joins): 2,000 keeps the
+# worker's peak some 10 MB lower than 5,000 did, for 300 more statements a million rows.
+READ_ROWS = 2000
 # How long a finished file stays to be downloaded.
 KEEP_FILES = timedelta(hours=24)
 # A running job silent this long (no progress written) was lost with its worker.
@@ -131,9 +135,9 @@ def write_export(
     directory: Path,
     clock: Callable[[], datetime] = utcnow,
 ) -> ExportJob:
-    """Write the file of a running job: its rows read in batches, its progress committed
-    every ``BATCH_ROWS`` rows in a short transaction, the file renamed into place and the job
-    marked done in the last one. On an error the partial file is deleted and the error
+    """Write the file of a running job: its rows read ``READ_ROWS`` at a time, its progress
+    committed every ``BATCH_ROWS`` rows in a short transaction, the file renamed into place
+    and the job marked done in the last one. On an error the partial file is deleted and the error
     raised (the caller records the failure)."""
     from flask_babel import force_locale
 
@@ -160,7 +164,7 @@ def write_export(
 
         read = source.read_in_batches
         export = (
-            read(session, user, request.parsed, now, BATCH_ROWS)
+            read(session, user, request.parsed, now, READ_ROWS)
             if read is not None
             else source.read(session, user, request.parsed, now)
         )

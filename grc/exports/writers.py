@@ -172,33 +172,60 @@ def write_xlsx(
             worksheet.set_column(index, index, column.width)
             worksheet.write_string(0, index, str(column.header), header)
         worksheet.freeze_panes(1, 0)
-        yes, no = _("yes"), _("no")
-        kinds = list(enumerate(column.kind for column in columns))
+        cells = [
+            _xlsx_cell(worksheet, column.kind, tz, moment=moment, day=day, quoted=quoted)
+            for column in columns
+        ]
         number = 0
         for number, row in enumerate(rows, start=1):
-            for (index, kind), value in zip(kinds, row, strict=True):
-                if value is None:
-                    continue
-                # A cell of another type than its column's (the word "Total" on a table's
-                # last row) is written as text, as in CSV.
-                if kind == Kind.MOMENT and isinstance(value, datetime):
-                    worksheet.write_datetime(number, index, _local(value, tz), moment)
-                elif kind == Kind.DAY and isinstance(value, date):
-                    worksheet.write_datetime(number, index, value, day)
-                elif kind in (Kind.INTEGER, Kind.DECIMAL) and isinstance(value, int | float):
-                    worksheet.write_number(number, index, value)
-                elif kind == Kind.YES_NO:
-                    worksheet.write_string(number, index, yes if value else no)
-                else:
-                    text = str(value)
-                    if is_formula_like(text):
-                        worksheet.write_string(number, index, text, quoted)
-                    else:
-                        worksheet.write_string(number, index, text)
+            for index, (write, value) in enumerate(zip(cells, row, strict=True)):
+                if value is not None:
+                    write(number, index, value)
         if number:
             worksheet.autofilter(0, 0, number, len(columns) - 1)
     finally:
         workbook.close()
+
+
+XlsxCell = Callable[[int, int, Any], object]
+
+
+def _xlsx_cell(
+    worksheet: Any, kind: Kind, tz: ZoneInfo, *, moment: Any, day: Any, quoted: Any
+) -> XlsxCell:
+    """How a column's cells are written, chosen once per column rather than for each of its
+    million cells (the kind's tests and formats are looked up here). A cell of another type
+    than its column's (the word "Total" on a table's last row) is written as text, as in
+    CSV."""
+
+    def text(row: int, col: int, value: Any) -> object:
+        text = str(value)
+        if is_formula_like(text):
+            return worksheet.write_string(row, col, text, quoted)
+        return worksheet.write_string(row, col, text)
+
+    if kind == Kind.MOMENT:
+        return lambda row, col, value: (
+            worksheet.write_datetime(row, col, _local(value, tz), moment)
+            if isinstance(value, datetime)
+            else text(row, col, value)
+        )
+    if kind == Kind.DAY:
+        return lambda row, col, value: (
+            worksheet.write_datetime(row, col, value, day)
+            if isinstance(value, date)
+            else text(row, col, value)
+        )
+    if kind in (Kind.INTEGER, Kind.DECIMAL):
+        return lambda row, col, value: (
+            worksheet.write_number(row, col, value)
+            if isinstance(value, int | float)
+            else text(row, col, value)
+        )
+    if kind == Kind.YES_NO:
+        yes, no = _("yes"), _("no")
+        return lambda row, col, value: worksheet.write_string(row, col, yes if value else no)
+    return text
 
 
 def _sheet_name(name: str) -> str:

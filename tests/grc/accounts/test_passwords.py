@@ -1,15 +1,17 @@
 """Password hashes: argon2-cffi's recommended cost unless the settings say otherwise (only
-the tests lower it), the same cost for an unknown address, and older hashes upgraded at
-sign-in."""
+the tests lower it), the same cost for an unknown address (drawn, not computed, at
+start-up), and older hashes upgraded at sign-in."""
 
 from __future__ import annotations
 
 import argon2
 import pytest
 from argon2 import PasswordHasher, extract_parameters
+from argon2.exceptions import VerifyMismatchError
 from flask import Flask
 
 from grc import create_app
+from grc.accounts import passwords
 from grc.accounts.operations import authenticate
 from grc.accounts.passwords import hash_password, password_matches
 from grc.config import PasswordHashing, Settings
@@ -71,3 +73,37 @@ def test_a_hash_of_another_cost_is_made_again_at_sign_in(app_ctx, world):
         fast.parallelism,
     )
     assert authenticate(db.session, user.email, "a long enough passphrase") is user
+
+
+def test_the_unknown_addresses_hash_is_a_whole_argon2_computation_that_fails(production_cost):
+    with production_cost.app_context():
+        hasher, dummy = passwords._current()
+    assert extract_parameters(dummy) == RECOMMENDED
+    # A mismatch is found only once the hash is computed; a malformed hash would be refused
+    # at once (InvalidHashError), and an unknown address would answer faster than a wrong
+    # password.
+    with pytest.raises(VerifyMismatchError):
+        hasher.verify(dummy, "a long enough passphrase")
+    with pytest.raises(VerifyMismatchError):
+        hasher.verify(dummy, "")
+
+
+def test_building_the_application_computes_no_hash(tmp_path, monkeypatch):
+    # Workers build the application too and sign nobody in: start-up costs them no Argon2
+    # computation (64 MiB of memory at the default cost).
+    computed: list[str] = []
+    hash_password = PasswordHasher.hash
+
+    def spy(self, password, *args, **kwargs):
+        computed.append(password)
+        return hash_password(self, password, *args, **kwargs)
+
+    monkeypatch.setattr(PasswordHasher, "hash", spy)
+    passwords._hashing.cache_clear()
+    settings = Settings.from_env(
+        {}, environment="testing", database_url="sqlite://", instance_path=str(tmp_path)
+    )
+    app = create_app(settings)
+    with app.app_context():
+        assert not password_matches(None, "a long enough passphrase")
+    assert computed == []

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from flask import Flask
 
 from grc.claims.models import Claim
-from grc.exports import operations
-from grc.exports.models import ExportJob, ExportStatus
+from grc.exports import operations, registry
+from grc.exports.models import ExportFormat, ExportJob, ExportStatus
 from grc.extensions import db
 from grc.people.models import Role
 from tests.factories import World
@@ -118,6 +118,7 @@ def test_xlsx_streamed_at_once(world: World, web_client) -> None:
 def small_limit(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(operations, "STREAM_LIMIT", 2)
     monkeypatch.setattr(operations, "BATCH_ROWS", 2)
+    monkeypatch.setattr(operations, "READ_ROWS", 2)
 
 
 def test_above_the_limit_a_job_once_per_request(
@@ -335,3 +336,27 @@ def test_without_redis_a_thread_of_the_process_writes_it(
     rows = _csv(download.data)
     download.close()
     assert len(rows) == 4
+
+
+def test_the_job_reads_fewer_rows_at_a_time_than_it_commits_its_progress(
+    app_ctx: Flask, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Statements of two rows, progress every three: a commit falls inside a batch read
+    # before it, and no row is lost or written twice at the batches' edges.
+    made = claims(world, 7)
+    monkeypatch.setattr(operations, "READ_ROWS", 2)
+    monkeypatch.setattr(operations, "BATCH_ROWS", 3)
+    manager = world.users["manager"]
+    source = registry.get("claims")
+    request = source.parse(db.session, manager, {"status": "all"})
+    job, _ = operations.request_export(
+        db.session, manager, source, request, ExportFormat.CSV, "fr", T0
+    )
+    db.session.commit()
+    assert run_export(job.id) == "rows=7"
+    db.session.expire_all()
+    done = db.session.get_one(ExportJob, job.id)
+    path = operations.file_path(done, operations.exports_directory())
+    assert path is not None
+    rows = _csv(path.read_bytes())
+    assert [r[0] for r in rows[1:]] == [c.reference for c in reversed(made)]

@@ -36,6 +36,7 @@ def served(
 ) -> Iterator[tuple[str, Any, list[int]]]:
     monkeypatch.setattr(operations, "STREAM_LIMIT", 3)
     monkeypatch.setattr(operations, "BATCH_ROWS", 2)
+    monkeypatch.setattr(operations, "READ_ROWS", 2)
     with served_world(app, tmp_path, passwords=("manager",)) as (base, application, world):
         claims(world, 5)
         handed: list[int] = []  # the jobs are run by the test, when it chooses
