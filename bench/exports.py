@@ -93,7 +93,8 @@ def child(fmt: str, args: dict[str, str]) -> dict[str, Any]:
         db.session.commit()
         job_id = job.id
         db.session.remove()
-        # The start-up's own peak is kept apart: the export's is measured from here.
+        # The start-up's own peak (the sign-in's dummy Argon2 hash, 64 MiB, drawn by
+        # create_app and freed) is kept apart: the export's peak is measured from here.
         startup_peak_mb = _status_mb("VmHWM")
         loaded_mb = _status_mb("VmRSS")
         reset = _reset_peak()

@@ -40,14 +40,20 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         # Work-order e-mails would carry relative links a contractor cannot open.
         app.logger.warning("GRC_PUBLIC_URL is not set: links in e-mails will not work")
 
-    from grc import errors, migrations, security_headers
+    from grc import errors, security_headers
     from grc.db import ping_idle_connections
-    from grc.extensions import api, db
+    from grc.extensions import api, db, migrate
 
     db.init_app(app)
     with app.app_context():
         ping_idle_connections(db.engine)
-    migrations.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(Path(__file__).resolve().parent.parent / "migrations"),
+        render_as_batch=True,
+        compare_type=True,
+    )
     api.init_app(app)
     errors.init_app(app)
     security_headers.init_app(app)

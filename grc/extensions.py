@@ -6,6 +6,7 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
+from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
+migrate = Migrate()
 api = Api()
 
 # The staff web application: sessions, CSRF on every form, catalogues, sign-in limits.

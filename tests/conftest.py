@@ -23,7 +23,6 @@ from flask_migrate import upgrade
 from grc import create_app
 from grc.config import PasswordHashing, Settings
 from grc.extensions import db
-from grc.migrations import set_up as set_up_migrations
 from notifications.memory import MemorySender
 from tests.factories import World, build_world
 from tests.stubs.network_guard import network_guard  # noqa: F401 - fixture
@@ -93,7 +92,6 @@ class MigratedTemplates:
             {}, environment="testing", database_url=url, instance_path=str(self.directory)
         )
         application = create_app(settings)
-        set_up_migrations(application)
         with application.app_context():
             upgrade(directory=MIGRATIONS)
             db.engine.dispose()  # a template is copied only when nobody is connected to it

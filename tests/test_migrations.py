@@ -16,7 +16,6 @@ from flask_migrate import downgrade, upgrade
 from grc import create_app
 from grc.config import Settings
 from grc.extensions import db
-from grc.migrations import set_up as set_up_migrations
 from tests.conftest import BACKENDS, _create_pg_database, _drop_pg_database, _unique_suffix
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
@@ -32,7 +31,6 @@ def fresh_app(request, tmp_path):
     app = create_app(
         Settings.from_env({}, environment="testing", database_url=url, instance_path=str(tmp_path))
     )
-    set_up_migrations(app)
     with app.app_context():
         yield app
         db.engine.dispose()
@@ -288,24 +286,3 @@ def test_rows_in_flight_keep_their_lease_across_0018(fresh_app):
     assert "handed_at" not in columns["inbound_emails"]
     assert {"locked_at", "handed_at"} <= columns["outbox_messages"]
     assert "next_attempt_at" in columns["inbound_emails"]
-
-
-def test_flask_db_sets_up_flask_migrate_when_it_runs(tmp_path):
-    app = create_app(
-        Settings.from_env(
-            {},
-            environment="testing",
-            database_url=f"sqlite:///{tmp_path}/cli.sqlite3",
-            instance_path=str(tmp_path),
-        )
-    )
-    assert "migrate" not in app.extensions  # nothing loaded until `flask db` runs
-    runner = app.test_cli_runner()
-    upgraded = runner.invoke(args=["db", "upgrade"])
-    assert upgraded.exit_code == 0, upgraded.output
-    current = runner.invoke(args=["db", "-x", "unused=1", "current"])
-    assert current.exit_code == 0, current.output
-    with app.app_context():
-        assert "claims" in sa.inspect(db.engine).get_table_names()
-        assert db.session.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
-    assert "Perform database migrations." in runner.invoke(args=["db", "--help"]).output

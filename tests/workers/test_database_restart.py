@@ -27,7 +27,6 @@ from grc import create_app
 from grc.claims.models import Claim
 from grc.config import Settings
 from grc.extensions import db
-from grc.migrations import set_up as set_up_migrations
 from notifications.memory import MemorySender
 from tests.factories import build_world, claim_payload
 from tests.workers.conftest import free_port
@@ -104,7 +103,6 @@ def test_burst_through_a_database_restart(private_postgres, tmp_path):
         )
     )
     set_senders(app, MemorySender(), MemorySender())
-    set_up_migrations(app)
     with app.app_context():
         upgrade(directory=MIGRATIONS)
         world = build_world(db.session)
