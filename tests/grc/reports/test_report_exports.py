@@ -206,7 +206,7 @@ def test_the_overdue_export_is_the_whole_list_not_the_pages_first_rows(
     with freeze_time(NOW):
         sign_in_as(web_client, world.users["manager"])
         page = reports.overdue(db.session, load(db.session, {}), NOW)
-        header, *rows = _csv(web_client.get("/reports/overdue/export.csv").data)
+        _header, *rows = _csv(web_client.get("/reports/overdue/export.csv").data)
     assert len(page.rows) == 1
     assert page.total[-1] == 2
     # C6 overdue since February, C5 since Monday morning: both in the file, oldest first.
