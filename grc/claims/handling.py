@@ -23,6 +23,7 @@ from grc.claims.models import UNMEASURED_CONDITION, Claim, ClaimEvent, ClaimStat
 from grc.claims.sla import SlaCalendar
 from grc.clock import settings
 from grc.db import epoch_seconds
+from grc.housing.models import Residence
 
 # A pause: when the claim began waiting for the tenant, and when it stopped (None: still).
 Interval = tuple[float, float | None]
@@ -123,11 +124,9 @@ def pauses_by_claim(session: Session, claim_ids: Any) -> dict[int, list[Interval
 
 def measure_unmeasured(session: Session, limit: int) -> int:
     """Measure up to ``limit`` claims responded to or resolved without their handling time,
-    oldest first; how many were measured. Each figure is written only where it is missing,
-    by a conditional update, so a claim measured meanwhile by its own operation keeps its
-    figure."""
-    from grc.housing.models import Residence
-
+    oldest first; how many were measured. Each figure is written only where it is still
+    missing (COALESCE in the update itself), so a claim measured meanwhile by its own
+    operation keeps its figure."""
     epoch = epoch_seconds(session)
     rows = session.execute(
         sa.select(
