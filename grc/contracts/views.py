@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Blueprint, Response, make_response, render_template
+from flask import Blueprint, Response
 from flask_babel import LazyString
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from grc.claims.models import ClaimStatus
 from grc.claims.photos import photo_of_claim, photo_response
-from grc.clock import settings
 from grc.contracts import lifecycle
 from grc.contracts.models import WorkOrder, WorkOrderStatus
 from grc.contracts.updates import ContractorUpdate, UpdateOutcome, apply_contractor_update
@@ -31,7 +30,7 @@ from grc.contracts.work_orders import (
 )
 from grc.db import utcnow
 from grc.extensions import db
-from grc.web.pages import keep_token_page_private
+from grc.web.pages import token_page
 
 # The pages speak the language ``grc.web.select_locale`` chooses; a contractor has no account,
 # so their switch is a ``?lang=`` link and, failing that, their browser's preference counts.
@@ -55,15 +54,8 @@ CONFIRMATIONS: dict[str, tuple[LazyString, LazyString, LazyString]] = {
 def _page(
     template: str = "work_orders/action.html", status: int = 200, **context: object
 ) -> Response:
-    return keep_token_page_private(
-        make_response(
-            render_template(
-                template,
-                landlord=settings().landlord_name,
-                **{"order": None, "confirm": None, "message": None, **context},
-            ),
-            status,
-        )
+    return token_page(
+        template, status, **{"order": None, "confirm": None, "message": None, **context}
     )
 
 

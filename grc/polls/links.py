@@ -7,31 +7,26 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Blueprint, Response, make_response, render_template, request
+from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 
-from grc.clock import settings
 from grc.db import utcnow
 from grc.extensions import db
 from grc.polls import answers
 from grc.polls.figures import VALUES
 from grc.polls.models import AnswerSource, PollRecipient, RecipientStatus
 from grc.polls.operations import read_page_token
-from grc.web.pages import keep_token_page_private
+from grc.web.pages import token_page
 
 blp = Blueprint("poll_links", __name__, url_prefix="/sondage", template_folder="templates")
 
 
 def _page(status: int = 200, **context: object) -> Response:
-    response = make_response(
-        render_template(
-            "polls/answer.html",
-            landlord=settings().landlord_name,
-            **{"recipient": None, "form": False, "message": None, "missing": False, **context},
-        ),
+    return token_page(
+        "polls/answer.html",
         status,
+        **{"recipient": None, "form": False, "message": None, "missing": False, **context},
     )
-    return keep_token_page_private(response)
 
 
 def _invalid() -> Response:

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 from http import HTTPStatus
 
-from flask import Blueprint, Response, make_response, render_template, request
+from flask import Blueprint, Response, request
 from flask_babel import gettext as _
 
-from grc.clock import settings
 from grc.db import utcnow
 from grc.extensions import db
 from grc.surveys import answers
 from grc.surveys.models import Survey, SurveyStatus
 from grc.surveys.operations import read_answer_token, surveys_of_group
-from grc.web.pages import keep_token_page_private
+from grc.web.pages import token_page
 
 blp = Blueprint("survey_links", __name__, url_prefix="/enquete", template_folder="templates")
 
@@ -28,15 +27,11 @@ MAX_COMMENT = 1000
 
 
 def _page(status: int = 200, **context: object) -> Response:
-    response = make_response(
-        render_template(
-            "surveys/answer.html",
-            landlord=settings().landlord_name,
-            **{"surveys": [], "score": None, "form": False, "message": None, **context},
-        ),
+    return token_page(
+        "surveys/answer.html",
         status,
+        **{"surveys": [], "score": None, "form": False, "message": None, **context},
     )
-    return keep_token_page_private(response)
 
 
 def _invalid() -> Response:

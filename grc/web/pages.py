@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, TypeVar
 
-from flask import Blueprint, Flask, g, render_template, request
+import flask
+from flask import Blueprint, Flask, g, make_response, render_template, request
 from flask_babel import LazyString
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -19,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from grc.auth import ROLE_PERMISSIONS, Permission
+from grc.clock import settings
 from grc.errors import DomainError, error_response, safe_rollback
 from grc.extensions import csrf, login_manager
 from grc.people.models import Role
@@ -186,6 +188,15 @@ def init_app(app: Flask) -> None:
 
 
 ResponseT = TypeVar("ResponseT", bound=Response)
+
+
+def token_page(template: str, status: int = 200, **context: object) -> flask.Response:
+    """A page reached by a signed link from an e-mail, without signing in (a contractor's
+    confirmation, a tenant's survey or poll answer): in the landlord's name, kept private."""
+    response = make_response(
+        render_template(template, landlord=settings().landlord_name, **context), status
+    )
+    return keep_token_page_private(response)
 
 
 def keep_token_page_private(response: ResponseT) -> ResponseT:
