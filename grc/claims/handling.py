@@ -38,10 +38,12 @@ def record_response(session: Session, claim: Claim, now: datetime) -> None:
 
 
 def record_resolution(session: Session, claim: Claim, now: datetime) -> None:
-    """The claim is resolved now: a resolution is a response too, when none came before."""
-    record_response(session, claim, now)
-    claim.resolved_at = now
+    """The claim is resolved now: a resolution is a response too, when none came before
+    (then measured once for both: nothing could pause a claim not yet responded to)."""
     claim.resolution_seconds = _measure(session, claim, now)
+    claim.resolved_at = now
+    if claim.responded_at is None:
+        claim.responded_at, claim.response_seconds = now, claim.resolution_seconds
 
 
 def forget_resolution(claim: Claim) -> None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -194,7 +194,7 @@ def volumes(session: Session, filters: ReportFilters, locale: str = "fr") -> Rep
 
     caller_key = ClaimCaller.channel if by == "channel" else claim_key
     caller_bucket, convert = _bucket_expr(session, ClaimCaller.called_at, filters)
-    conditions = list(_conditions_without_channel(filters))
+    conditions = _conditions_without(filters, channel=None)
     if filters.channel is not None:
         conditions.append(ClaimCaller.channel == filters.channel)
     stmt = _join(
@@ -227,14 +227,6 @@ def volumes(session: Session, filters: ReportFilters, locale: str = "fr") -> Rep
 
 def _plain(value: Any) -> Any:
     return value.value if hasattr(value, "value") else value
-
-
-def _conditions_without_channel(filters: ReportFilters) -> list[sa.ColumnElement[bool]]:
-    if filters.channel is None:
-        return filters.claim_conditions()
-    from dataclasses import replace
-
-    return replace(filters, channel=None).claim_conditions()
 
 
 # ---------------------------------------------------------------------------------------
@@ -725,8 +717,7 @@ def satisfaction(session: Session, filters: ReportFilters, locale: str = "fr") -
 
 
 def _conditions_without(filters: ReportFilters, **changes: Any) -> list[sa.ColumnElement[bool]]:
-    from dataclasses import replace
-
+    """The claims' conditions of ``filters`` with some of them lifted (set to None)."""
     return replace(filters, **changes).claim_conditions()
 
 

@@ -9,9 +9,9 @@ from freezegun import freeze_time
 
 from grc.claims.handling import measure_unmeasured
 from grc.claims.lifecycle import Action
-from grc.claims.models import Claim
+from grc.claims.models import Claim, IntakeChannel
 from grc.extensions import db
-from tests.grc.reports.dataset import _act, at, build
+from tests.grc.reports.dataset import _act, _claim, at, build
 from workers.jobs import measure_handling
 
 HOUR = 3600
@@ -37,6 +37,18 @@ def test_operations_measure_response_and_resolution(world):
     # C4 never answered; C8 answered, then paused: no resolution yet.
     assert (c["C4"].response_seconds, c["C4"].resolution_seconds) == (None, None)
     assert (c["C8"].response_seconds, c["C8"].resolution_seconds) == (HOUR, None)
+
+
+def test_a_resolution_with_no_response_before_is_the_response_too(world):
+    build(world)
+    claim = _claim(world, at(12, 9), "PLB-ROBINET", "TIL-11", IntakeChannel.PHONE)
+    _act(world, claim, at(12, 14), Action.RESOLVE, "Joint changé.")
+    db.session.commit()
+    db.session.expire_all()
+    resolved = db.session.get(Claim, claim.id)
+    assert resolved.responded_at == resolved.resolved_at
+    # Thursday 10:00 to 15:00 Paris: five business hours, to the response and the resolution.
+    assert (resolved.response_seconds, resolved.resolution_seconds) == (5 * HOUR, 5 * HOUR)
 
 
 def test_a_reopened_claim_is_measured_from_its_receipt_again(world):
