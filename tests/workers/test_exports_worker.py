@@ -68,11 +68,14 @@ def test_the_worker_loads_none_of_the_web_the_api_or_the_providers(tmp_path: Pat
     )
     loaded = set(json.loads(done.stdout.splitlines()[-1])["modules"])
     assert {"grc.exports.claim_list", "grc.reports.exports", "workers.worker"} <= loaded
-    assert sorted(
-        module
-        for module in loaded
-        if any(module == never or module.startswith(f"{never}.") for never in NEVER_LOADED)
-    ) == []
+    assert (
+        sorted(
+            module
+            for module in loaded
+            if any(module == never or module.startswith(f"{never}.") for never in NEVER_LOADED)
+        )
+        == []
+    )
 
 
 def test_the_worker_knows_every_export_the_pages_offer(tmp_path: Path) -> None:
