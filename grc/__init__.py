@@ -15,6 +15,7 @@ are libraries it calls.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,39 +27,31 @@ from grc.config import Settings
 
 def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     """Build the application; ``config`` is a Settings, or overrides of the environment's."""
-    settings = config if isinstance(config, Settings) else Settings.from_env(**(config or {}))
+    from grc.web import application as web
 
-    app = Flask(__name__, instance_path=str(Path(settings.instance_path).resolve()))
-    app.session_interface = _SessionOnlyWithCookie()
-    app.config.from_mapping(settings.flask_config())
-    app.extensions["grc_settings"] = settings
-    if settings.database_url.startswith("sqlite:///"):
-        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-
-    _configure_logging(app)
+    app = _application(config, locale_selector=web.select_locale)
+    settings = app.extensions["grc_settings"]
     if settings.environment == "production" and not settings.public_url:
         # Work-order e-mails would carry relative links a contractor cannot open.
         app.logger.warning("GRC_PUBLIC_URL is not set: links in e-mails will not work")
 
-    from grc import errors, security_headers
-    from grc.db import ping_idle_connections
-    from grc.extensions import api, db, migrate
+    from flask_migrate import Migrate
+    from flask_smorest import Api
 
-    db.init_app(app)
-    with app.app_context():
-        ping_idle_connections(db.engine)
-    migrate.init_app(
+    from grc import errors, security_headers
+    from grc.extensions import db
+
+    Migrate(
         app,
         db,
         directory=str(Path(__file__).resolve().parent.parent / "migrations"),
         render_as_batch=True,
         compare_type=True,
     )
-    api.init_app(app)
+    api = Api(app)
     errors.init_app(app)
     security_headers.init_app(app)
 
-    from grc import models  # noqa: F401  (every model registered before use)
     from grc.claims.api import blp as claims_blp
     from grc.claims.api import catalogue_blp, tenant_claims_blp
     from grc.claims.configuration_api import blp as configuration_blp
@@ -115,7 +108,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     worktable.init_app(app)
 
     # The staff web application (its screens are registered with their packages below).
-    from grc import web
     from grc.accounts.views import blp as accounts_blp
     from grc.administration.views import blp as administration_blp
     from grc.claims.views import claim_blp, queue_blp
@@ -159,6 +151,46 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     from grc.cli import register_cli
 
     register_cli(app)
+    return app
+
+
+def create_exports_app(config: Settings | dict[str, Any] | None = None) -> Flask:
+    """The application of an exports worker (``python -m workers.exports``): the database,
+    the catalogues and every kind of export, and nothing of the web, the API, the command
+    line or the providers, so that a worker writing a million rows stays within 100 MB
+    (bench/exports.py)."""
+    from grc.exports import claim_list  # noqa: F401  (registers itself on import)
+    from grc.reports.exports import register_report_exports
+
+    app = _application(config)
+    register_report_exports()
+    return app
+
+
+def _application(
+    config: Settings | dict[str, Any] | None, locale_selector: Callable[[], str] | None = None
+) -> Flask:
+    """What every process of GRC runs in: the settings, the log, the database with every
+    model, and the catalogues (in the language ``locale_selector`` chooses, else the default
+    one)."""
+    settings = config if isinstance(config, Settings) else Settings.from_env(**(config or {}))
+
+    app = Flask(__name__, instance_path=str(Path(settings.instance_path).resolve()))
+    app.session_interface = _SessionOnlyWithCookie()
+    app.config.from_mapping(settings.flask_config())
+    app.extensions["grc_settings"] = settings
+    if settings.database_url.startswith("sqlite:///"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure_logging(app)
+
+    from grc import models  # noqa: F401  (every model registered before use)
+    from grc.db import ping_idle_connections
+    from grc.extensions import db, init_catalogues
+
+    db.init_app(app)
+    with app.app_context():
+        ping_idle_connections(db.engine)
+    init_catalogues(app, locale_selector)
     return app
 
 

@@ -1,15 +1,14 @@
-"""Flask extensions, created once and bound to the app by ``init_app``."""
+"""The Flask extensions every GRC process binds (``grc._application``): the database and
+the catalogues. The staff web application's own are in ``grc.web.extensions``; the API and
+the migrations are bound by ``create_app`` alone, which a worker writing exports does without."""
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flask import Flask
 from flask_babel import Babel
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
-from flask_login import LoginManager
-from flask_migrate import Migrate
-from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase, Session
 
@@ -53,11 +52,19 @@ if TYPE_CHECKING:
     Model = Base
 else:
     Model = db.Model
-migrate = Migrate()
-api = Api()
 
-# The staff web application: sessions, CSRF on every form, catalogues, sign-in limits.
-login_manager = LoginManager()
-csrf = CSRFProtect()
+# The catalogues of every process (the web's pages, the workers' e-mails and exports).
 babel = Babel()
-limiter = Limiter(key_func=get_remote_address)
+
+
+def translation_directories() -> list[str]:
+    """Every package's catalogue directory (``grc/<package>/translations``)."""
+    root = Path(__file__).resolve().parent
+    return sorted(str(path) for path in root.glob("*/translations") if path.is_dir())
+
+
+def init_catalogues(app: Flask, locale_selector: Callable[[], str] | None = None) -> None:
+    """Every package's catalogue, in the language ``locale_selector`` chooses (the staff
+    pages' rule), else in the default one (a worker's jobs name theirs with force_locale)."""
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(translation_directories())
+    babel.init_app(app, locale_selector=locale_selector)

@@ -3,8 +3,6 @@ retention|weekly-digest|export-housekeeping|measure-handling``: run the backgrou
 
 from __future__ import annotations
 
-import time
-
 import click
 from flask import current_app
 
@@ -21,12 +19,7 @@ from workers import queues
 )
 def worker_command(queue: tuple[str, ...], burst: bool, with_scheduler: bool) -> None:
     """Start an RQ worker on exactly one queue (default, notifications or inbound)."""
-    from workers.worker import (
-        REDIS_LOST,
-        SingleQueueWorker,
-        SingleQueueWorkerError,
-        redis_pauses,
-    )
+    from workers.worker import SingleQueueWorkerError, run_worker
 
     settings = current_app.extensions["grc_settings"]
     if not settings.redis_url:
@@ -34,18 +27,15 @@ def worker_command(queue: tuple[str, ...], burst: bool, with_scheduler: bool) ->
     unknown = [name for name in queue if name not in queues.QUEUE_NAMES]
     if unknown:
         raise click.BadParameter(f"unknown queue(s): {', '.join(unknown)}")
-    connection = queues.connection(settings.redis_url)
-    # A worker started while Redis is down (a host booting, Redis restarting) waits for it.
-    for pause in redis_pauses():
-        try:
-            worker = SingleQueueWorker(list(queue), connection=connection)
-            break
-        except SingleQueueWorkerError as error:
-            raise click.UsageError(str(error)) from error
-        except REDIS_LOST as error:
-            click.echo(f"Redis is unreachable ({error}); waiting for it", err=True)
-            time.sleep(pause)
-    worker.work(burst=burst, with_scheduler=with_scheduler)
+    if queues.EXPORTS in queue:
+        raise click.UsageError(
+            "the exports worker starts with `python -m workers.exports` (it loads only what "
+            "an export needs)"
+        )
+    try:
+        run_worker(list(queue), settings.redis_url, burst=burst, with_scheduler=with_scheduler)
+    except SingleQueueWorkerError as error:
+        raise click.UsageError(str(error)) from error
 
 
 @click.command("sweep")

@@ -250,7 +250,10 @@ class RqExports:
 
     def __call__(self, job_id: int) -> None:
         queues.queue(queues.EXPORTS, self.redis_url).enqueue(
-            "workers.jobs.run_export", job_id, job_timeout=queues.EXPORT_TIMEOUT, **BATCH_JOB_TTLS
+            "workers.exports.run_export",
+            job_id,
+            job_timeout=queues.EXPORT_TIMEOUT,
+            **BATCH_JOB_TTLS,
         )
 
 
@@ -267,7 +270,7 @@ class ThreadExports:
         ).start()
 
     def _run(self, job_id: int) -> None:
-        from workers.jobs import run_export
+        from workers.exports import run_export
 
         with self.app.app_context():
             run_export(job_id)

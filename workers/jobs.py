@@ -446,30 +446,6 @@ def measure_handling(until_done: bool = False) -> str:
         return f"measured={total}"
 
 
-def run_export(job_id: int) -> str:
-    """Write the file of an export job (``grc.exports``): taken if still pending (a job
-    handed over twice runs once), its progress committed as it goes; a failure is recorded
-    on the job, which the page then shows."""
-    from grc.exports import operations as exports
-
-    with job_context() as app:
-        if not exports.start_job(db.session, job_id, utcnow()):
-            db.session.rollback()
-            return "not pending"
-        db.session.commit()
-        try:
-            job = exports.write_export(db.session, job_id, exports.exports_directory(app))
-            db.session.commit()
-        except Exception as error:
-            db.session.rollback()
-            exports.record_failure(db.session, job_id, error, utcnow())
-            db.session.commit()
-            log.exception("export %s failed", job_id)
-            return "failed"
-        log.info("export %s: %d rows written", job_id, job.rows_done)
-        return f"rows={job.rows_done}"
-
-
 def export_housekeeping() -> str:
     """Delete the export files past their expiry, fail the exports whose worker went
     silent, hand over again those left pending."""

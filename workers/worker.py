@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import logging
 import os
 import signal
 import sys
@@ -28,6 +29,8 @@ import redis.exceptions
 from rq.exceptions import StopRequested
 from rq.scheduler import RQScheduler
 from rq.worker import DequeueStrategy, SimpleWorker, WorkerStatus
+
+log = logging.getLogger(__name__)
 
 REDIS_LOST = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 FIRST_WAIT_SECONDS = 0.5
@@ -45,6 +48,24 @@ def redis_pauses() -> Iterator[float]:
 
 class SingleQueueWorkerError(RuntimeError):
     pass
+
+
+def run_worker(
+    queues: str | list[str], redis_url: str, burst: bool = False, with_scheduler: bool = False
+) -> None:
+    """Start a worker on ``queues`` (exactly one) and run it until it is stopped (or, with
+    ``burst``, until the queue is empty); a worker started while Redis is down (a host
+    booting, Redis restarting) waits for it."""
+    from workers.queues import connection
+
+    for pause in redis_pauses():
+        try:
+            worker = SingleQueueWorker(queues, connection=connection(redis_url))
+            break
+        except REDIS_LOST as error:
+            log.warning("Redis is unreachable (%s); waiting for it", error)
+            time.sleep(pause)
+    worker.work(burst=burst, with_scheduler=with_scheduler)
 
 
 class SingleQueueWorker(SimpleWorker):

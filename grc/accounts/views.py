@@ -17,8 +17,9 @@ from grc.accounts.forms import ChangePasswordForm, ChoosePasswordForm, SignInFor
 from grc.clock import settings
 from grc.db import utcnow
 from grc.errors import InvalidInput, NotFound
-from grc.extensions import db, limiter
+from grc.extensions import db
 from grc.people.models import User
+from grc.web.extensions import limiter
 from grc.web.pages import page, page_blueprint
 from grc.web.views import local_target
 

@@ -22,8 +22,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from grc.claims.models import OPEN_STATUSES, ClaimStatus, Visibility
-from grc.claims.schemas import MAX_DESCRIPTION
+from grc.claims.models import MAX_DESCRIPTION, OPEN_STATUSES, ClaimStatus, Visibility
 from grc.clock import settings
 from grc.web.words import CLAIM_STATUS
 

@@ -14,6 +14,9 @@ from grc.housing.models import Agency, Building, Dwelling, Equipment, Residence,
 from grc.people.models import Tenant, User
 from grc.telephony.models import Call
 
+# The longest description, resolution or comment a claim takes, by whatever way it comes.
+MAX_DESCRIPTION = 5000
+
 
 class Clock(StrEnum):
     BUSINESS = "business"

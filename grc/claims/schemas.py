@@ -11,6 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from grc.auth import current_user
 from grc.claims.lifecycle import Action, allowed_actions
 from grc.claims.models import (
+    MAX_DESCRIPTION,
     ClaimStatus,
     Clock,
     IntakeChannel,
@@ -20,8 +21,6 @@ from grc.claims.models import (
     Visibility,
 )
 from grc.fields import Text, id_field
-
-MAX_DESCRIPTION = 5000
 
 
 class SlaPolicySchema(Schema):

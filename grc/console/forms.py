@@ -19,8 +19,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from grc.claims.catalogue_cache import Catalogue, CategoryValue
-from grc.claims.models import IntakeChannel, LocationKind
-from grc.claims.schemas import MAX_DESCRIPTION
+from grc.claims.models import MAX_DESCRIPTION, IntakeChannel, LocationKind
 from grc.text import search_key
 from grc.web.words import CHANNEL, LOCATION
 

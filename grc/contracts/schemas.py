@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from grc.claims.schemas import MAX_DESCRIPTION
+from grc.claims.models import MAX_DESCRIPTION
 from grc.contracts.models import WorkOrderStatus
 from grc.fields import Text, id_field
 

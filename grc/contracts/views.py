@@ -32,8 +32,9 @@ from grc.db import utcnow
 from grc.extensions import db
 from grc.web.pages import token_page
 
-# The pages speak the language ``grc.web.select_locale`` chooses; a contractor has no account,
-# so their switch is a ``?lang=`` link and, failing that, their browser's preference counts.
+# The pages speak the language ``grc.web.application.select_locale`` chooses; a contractor
+# has no account, so their switch is a ``?lang=`` link and, failing that, their browser's
+# preference counts.
 blp = Blueprint("work_order_links", __name__, url_prefix="/wo", template_folder="templates")
 
 # Each confirmation's page: its title, its question and its button.

@@ -185,11 +185,14 @@ def read_in_batches(
             # On the session's connection: plain Core rows, without the ORM's result
             # processing (a million rows go through here).
             batch = session.connection().execute(statement.limit(size)).all()
-            for r in batch:
-                yield convert(r)
+            yield from map(convert, batch)
             if len(batch) < size:
                 return
-            after = (batch[-1][1], batch[-1][18])
+            last = batch[-1]
+            # Let go of this batch before reading the next: two held at once were the
+            # export's peak.
+            del batch
+            after = (last[1], last[18])
 
     return Export(columns(), rows())
 

@@ -9,7 +9,7 @@ from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from grc.claims.schemas import MAX_DESCRIPTION
+from grc.claims.models import MAX_DESCRIPTION
 
 # Another reading a person may apply to a contractor's reply (what moves an order).
 READINGS = [

@@ -16,12 +16,11 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from grc import worktable
 from grc.claims import timeline
-from grc.claims.models import Claim, EventKind, PhotoSource
+from grc.claims.models import MAX_DESCRIPTION, Claim, EventKind, PhotoSource
 from grc.claims.operations import NewClaim, create_claim
 from grc.claims.photos import REFUSALS as PHOTO_REFUSALS
 from grc.claims.photos import add_photo
 from grc.claims.queries import restrict_to_visible_claims
-from grc.claims.schemas import MAX_DESCRIPTION
 from grc.clock import settings
 from grc.contracts.models import WorkOrder
 from grc.contracts.updates import ContractorUpdate, UpdateOutcome, apply_contractor_update

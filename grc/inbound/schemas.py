@@ -3,8 +3,8 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from contractors.reading import ReplyKind
-from grc.claims.models import IntakeChannel
-from grc.claims.schemas import MAX_DESCRIPTION, ClaimCreateSchema
+from grc.claims.models import MAX_DESCRIPTION, IntakeChannel
+from grc.claims.schemas import ClaimCreateSchema
 from grc.fields import Text, id_field
 from grc.inbound.models import InboundStatus, MatchedBy
 from grc.inbound.operations import ReplyDecision

@@ -3,7 +3,8 @@
 The page itself holds nothing: it asks for the user's API token and reads
 ``GET /api/v1/dev-outbox`` with it (managers and admins), so it has the API's access rules
 and, with no cookie involved, nothing a forged request could borrow. It speaks the language
-``grc.web.select_locale`` chooses; with no one signed in, its switch is a ``?lang=`` link.
+``grc.web.application.select_locale`` chooses; with no one signed in, its switch is a
+``?lang=`` link.
 """
 
 from __future__ import annotations

@@ -20,7 +20,13 @@ from grc.exports.writers import Column, Kind, Row
 from grc.people.models import User
 from grc.reports import reports
 from grc.reports.filters import ReportFilters, load
-from grc.reports.views import CHANNEL_WORDS, COLUMN_WORDS, GROUPING_WORDS, PAGES, PERCENT_COLUMNS
+from grc.reports.presentation import (
+    CHANNEL_WORDS,
+    COLUMN_WORDS,
+    GROUPING_WORDS,
+    PAGES,
+    PERCENT_COLUMNS,
+)
 from grc.web import current_language
 
 INTEGER_COLUMNS = {

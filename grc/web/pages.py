@@ -22,8 +22,8 @@ from werkzeug.wrappers import Response
 from grc.auth import ROLE_PERMISSIONS, Permission
 from grc.clock import settings
 from grc.errors import DomainError, error_response, safe_rollback
-from grc.extensions import csrf, login_manager
 from grc.people.models import Role
+from grc.web.extensions import csrf, login_manager
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])

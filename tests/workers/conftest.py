@@ -111,11 +111,17 @@ class Workers:
     def start(
         self, queue: str = "notifications", *extra: str, env: dict[str, str] | None = None
     ) -> subprocess.Popen:
-        """A worker as production starts it; ``env`` adds settings for this one."""
+        """A worker as production starts it (the exports' its own way: ``workers.exports``);
+        ``env`` adds settings for this one."""
         log_path = self.log_dir / f"worker-{len(self.processes)}.log"
+        command = (
+            ["-m", "workers.exports"]
+            if queue == queues.EXPORTS
+            else ["-m", "flask", "--app", "wsgi", "grc", "worker", queue]
+        )
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "wsgi", "grc", "worker", queue, *extra],
+                [sys.executable, *command, *extra],
                 cwd=ROOT,
                 env={**self.env, **(env or {})},
                 stdout=log,

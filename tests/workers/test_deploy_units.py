@@ -43,10 +43,15 @@ def test_the_units_are_well_formed(tmp_path: Path) -> None:
 
 
 def test_every_queue_has_a_restarting_unit() -> None:
-    from workers.queues import QUEUE_NAMES
+    from workers.queues import EXPORTS, QUEUE_NAMES
 
     for queue in QUEUE_NAMES:
         unit = (UNITS / f"grc-{queue}@.service").read_text()
-        assert f"grc worker {queue}" in unit
+        expected = (
+            "ExecStart=/opt/grc/.venv/bin/python -m workers.exports"
+            if queue == EXPORTS
+            else f"ExecStart=/opt/grc/.venv/bin/flask --app wsgi grc worker {queue}"
+        )
+        assert expected in unit
         assert "Restart=always" in unit
         assert "StartLimitIntervalSec=0" in unit  # never gives up restarting

@@ -37,7 +37,7 @@ def test_an_export_job_is_queued_and_written_by_its_worker(
 
     queue = Queue(queues.EXPORTS, connection=queues.connection(redis_server.url))
     [queued] = queue.get_jobs()
-    assert (queued.func_name, queued.args) == ("workers.jobs.run_export", (job.id,))
+    assert (queued.func_name, queued.args) == ("workers.exports.run_export", (job.id,))
     assert queued.timeout == queues.EXPORT_TIMEOUT
 
     workers.start(queues.EXPORTS)

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from grc.accounts.models import Invitation
 from grc.accounts.passwords import hash_password
 from grc.db import utcnow
-from grc.extensions import db, limiter
+from grc.extensions import db
 from grc.messaging.models import OutboxMessage, Purpose
+from grc.web.extensions import limiter
 from tests.pages import PageClient, csrf_token, sign_in_as
 
 PASSWORD = "correct horse battery"

@@ -1,6 +1,6 @@
 """The contractor's pages speak French by default, English by their ``?lang=`` link or the
-browser's preference (``grc.web.select_locale``), with the same French words as ever; the
-claim's timeline stays in French whatever the page spoke."""
+browser's preference (``grc.web.application.select_locale``), with the same French words as
+ever; the claim's timeline stays in French whatever the page spoke."""
 
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ from tests.factories import World
 from tests.grc.exports.helpers import T0, claims, recorded_hand_overs
 from tests.grc.exports.xlsx import read_sheet
 from tests.pages import PageClient, csrf_token, sign_in_as
-from workers.jobs import export_housekeeping, run_export
+from workers.exports import run_export
+from workers.jobs import export_housekeeping
 
 
 def _csv(data: bytes) -> list[list[str]]:

@@ -25,7 +25,7 @@ from tests.browser import (
     sign_in,
 )
 from tests.grc.exports.helpers import claims
-from workers.jobs import run_export
+from workers.exports import run_export
 
 pytestmark = needs_chromium
 

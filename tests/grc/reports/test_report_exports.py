@@ -18,7 +18,7 @@ from freezegun import freeze_time
 from grc.extensions import db
 from grc.reports import reports
 from grc.reports.filters import load
-from grc.reports.views import PERCENT_COLUMNS
+from grc.reports.presentation import PERCENT_COLUMNS
 from tests.grc.exports.xlsx import read_sheet
 from tests.grc.reports.dataset import NOW, build
 from tests.pages import sign_in_as

@@ -76,7 +76,7 @@ def test_the_compiled_catalogue_is_up_to_date(package):
 
 
 def test_the_application_reads_every_catalogue():
-    from grc.web import translation_directories
+    from grc.extensions import translation_directories
 
     assert translation_directories() == [str(p / "translations") for p in PACKAGES]
 
