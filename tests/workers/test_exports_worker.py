@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 from grc import create_app
 from workers.queues import EXPORTS
@@ -47,16 +48,16 @@ print(json.dumps({"modules": sorted(sys.modules), "exports": registry.names()}))
 """
 
 
-def _worker_env(tmp_path: Path, **settings: str) -> dict[str, str]:
+def _worker_env(tmp_path: Path) -> dict[str, str]:
     return {
         "PATH": "/usr/bin:/bin",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'grc.db'}",
         "GRC_INSTANCE_PATH": str(tmp_path),
-        **settings,
     }
 
 
-def test_the_worker_loads_none_of_the_web_the_api_or_the_providers(tmp_path: Path) -> None:
+def _worker_process(tmp_path: Path) -> dict[str, list[str]]:
+    """The modules a worker's process holds once its job has run, and the exports it knows."""
     done = subprocess.run(
         [sys.executable, "-c", WORKER],
         cwd=ROOT,
@@ -66,16 +67,18 @@ def test_the_worker_loads_none_of_the_web_the_api_or_the_providers(tmp_path: Pat
         timeout=120,
         check=True,
     )
-    loaded = set(json.loads(done.stdout.splitlines()[-1])["modules"])
+    return cast("dict[str, list[str]]", json.loads(done.stdout.splitlines()[-1]))
+
+
+def test_the_worker_loads_none_of_the_web_the_api_or_the_providers(tmp_path: Path) -> None:
+    loaded = set(_worker_process(tmp_path)["modules"])
     assert {"grc.exports.claim_list", "grc.reports.exports", "workers.worker"} <= loaded
-    assert (
-        sorted(
-            module
-            for module in loaded
-            if any(module == never or module.startswith(f"{never}.") for never in NEVER_LOADED)
-        )
-        == []
-    )
+    never = [
+        module
+        for module in sorted(loaded)
+        if any(module == name or module.startswith(f"{name}.") for name in NEVER_LOADED)
+    ]
+    assert never == []
 
 
 def test_the_worker_knows_every_export_the_pages_offer(tmp_path: Path) -> None:
@@ -83,17 +86,8 @@ def test_the_worker_knows_every_export_the_pages_offer(tmp_path: Path) -> None:
 
     create_app({"database_url": f"sqlite:///{tmp_path / 'web.db'}"})
     offered = registry.names()
-    done = subprocess.run(
-        [sys.executable, "-c", WORKER],
-        cwd=ROOT,
-        env=_worker_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
     assert {"claims", "sla"} <= set(offered)
-    assert json.loads(done.stdout.splitlines()[-1])["exports"] == offered
+    assert _worker_process(tmp_path)["exports"] == offered
 
 
 def test_the_worker_refuses_to_start_without_redis(tmp_path: Path) -> None:
