@@ -1,4 +1,5 @@
-"""GRC: claims handling for social-housing landlords. ``create_app`` builds the application.
+"""GRC: claims handling for social-housing landlords. ``create_app`` builds the application;
+``create_exports_app`` the smaller one the exports worker runs in.
 
 The package holds the shared modules (configuration, database helpers, errors, auth, the
 API's argument parsing, the work tables, provider signatures) and one package per domain:
