@@ -20,8 +20,7 @@ from sqlalchemy.orm import Session
 
 from grc.claims.business_time import RunningBusinessTime
 from grc.claims.models import UNMEASURED_CONDITION, Claim, ClaimEvent, ClaimStatus, Clock, EventKind
-from grc.claims.sla import SlaCalendar
-from grc.clock import settings
+from grc.claims.sla import department_calendar, sla_calendar
 from grc.db import epoch_seconds
 from grc.housing.models import Residence
 
@@ -56,7 +55,7 @@ def _measure(session: Session, claim: Claim, end: datetime) -> int:
     # The claim is half-changed (its status follows): nothing is flushed by the reads here,
     # and its earlier changes were flushed by the operations that made them.
     with session.no_autoflush:
-        calendar = _calendar(claim.residence.department_code)
+        calendar = sla_calendar(claim.residence)
         pauses = pauses_by_claim(session, [claim.id]).get(claim.id, []) if claim.id else []
     if claim.paused_at is not None:
         pauses = _with_current_pause(pauses, claim.paused_at.timestamp())
@@ -67,11 +66,6 @@ def _measure(session: Session, claim: Claim, end: datetime) -> int:
         end.timestamp(),
         pauses,
     )
-
-
-def _calendar(department_code: str | None) -> SlaCalendar:
-    config = settings()
-    return SlaCalendar(department_code, config.business_hours, config.tz)
 
 
 def _with_current_pause(pauses: list[Interval], paused_at: float) -> list[Interval]:
@@ -155,7 +149,7 @@ def measure_unmeasured(session: Session, limit: int) -> int:
     for claim_id, department, clock, created, responded, resolved, paused_at, *known in rows:
         running = calendars.get(department)
         if running is None:
-            running = calendars[department] = RunningBusinessTime(_calendar(department))
+            running = calendars[department] = RunningBusinessTime(department_calendar(department))
         intervals = pauses.get(claim_id, [])
         if paused_at is not None:
             intervals = _with_current_pause(intervals, paused_at)

@@ -110,7 +110,12 @@ class SlaCalendar:
 
 
 def sla_calendar(residence: Residence) -> SlaCalendar:
-    """The calendar of ``residence``'s claims: its department's holidays, the configured
-    business hours and time zone."""
+    """The calendar of ``residence``'s claims."""
+    return department_calendar(residence.department_code)
+
+
+def department_calendar(department_code: str | None) -> SlaCalendar:
+    """The calendar of the claims in a department: its holidays, the configured business
+    hours and time zone."""
     config = settings()
-    return SlaCalendar(residence.department_code, config.business_hours, config.tz)
+    return SlaCalendar(department_code, config.business_hours, config.tz)
