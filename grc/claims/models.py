@@ -46,6 +46,8 @@ OPEN_STATUSES = (
     ClaimStatus.IN_PROGRESS,
     ClaimStatus.WAITING_TENANT,
 )
+# Open and not waiting for the tenant: the claims whose deadlines are running.
+RUNNING_STATUSES = tuple(s for s in OPEN_STATUSES if s != ClaimStatus.WAITING_TENANT)
 
 
 class IntakeChannel(StrEnum):
@@ -398,9 +400,12 @@ class Claim(Model):
         return self.status in OPEN_STATUSES
 
     def is_overdue(self, now: datetime) -> bool:
-        return (
-            self.is_open and self.status != ClaimStatus.WAITING_TENANT and self.resolution_due < now
-        )
+        return self.status in RUNNING_STATUSES and self.resolution_due < now
+
+    @classmethod
+    def overdue_condition(cls, now: datetime) -> sa.ColumnElement[bool]:
+        """``is_overdue``, as the database decides it."""
+        return sa.and_(cls.status.in_(RUNNING_STATUSES), cls.resolution_due < now)
 
 
 class ClaimEvent(Model):

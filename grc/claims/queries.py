@@ -140,10 +140,7 @@ def list_claims(
         )
         stmt = stmt.where(Claim.category_id.in_(category_ids))
     if filters.overdue is not None:
-        late = sa.and_(
-            Claim.status.in_([s for s in OPEN_STATUSES if s != ClaimStatus.WAITING_TENANT]),
-            Claim.resolution_due < now,
-        )
+        late = Claim.overdue_condition(now)
         stmt = stmt.where(late if filters.overdue else sa.not_(late))
     if filters.q:
         stmt = stmt.where(_free_text(filters.q))

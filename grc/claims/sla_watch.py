@@ -23,9 +23,8 @@ from sqlalchemy.orm import Session
 from grc.claims import catalogue_cache, notify
 from grc.claims.alerts import not_alerted, record_alerts
 from grc.claims.catalogue_cache import Catalogue, PolicyValue
-from grc.claims.models import OPEN_STATUSES, Claim, ClaimStatus, Clock
-from grc.claims.sla import SlaCalendar, holiday_subdivision, sla_calendar
-from grc.clock import settings
+from grc.claims.models import RUNNING_STATUSES, Claim, ClaimStatus, Clock
+from grc.claims.sla import SlaCalendar, department_calendar, holiday_subdivision, sla_calendar
 from grc.db import among_ids
 from grc.housing.models import Building, Residence
 from grc.messaging.models import Purpose
@@ -68,7 +67,7 @@ def watch_sla(session: Session, now: datetime) -> WatchReport:
     recipients = notify.StaffRecipients(session)
     catalogue = catalogue_cache.catalogue(session)
     calendars = _Calendars()
-    running = Claim.status.in_([s for s in OPEN_STATUSES if s != ClaimStatus.WAITING_TENANT])
+    running = Claim.status.in_(RUNNING_STATUSES)
 
     breached = sa.and_(
         running,
@@ -186,10 +185,7 @@ class _Calendars:
 
     def of(self, department_code: str | None) -> SlaCalendar:
         if department_code not in self._by_department:
-            config = settings()
-            self._by_department[department_code] = SlaCalendar(
-                department_code, config.business_hours, config.tz
-            )
+            self._by_department[department_code] = department_calendar(department_code)
         return self._by_department[department_code]
 
 
@@ -197,8 +193,7 @@ def near_breach(catalogue: Catalogue, claim: Claim, now: datetime) -> bool:
     """An open claim whose clock runs, not late yet, with at most the warning share's rest of
     its SLA time left: what the watch warns the unit of, and what the queue flags."""
     return (
-        claim.is_open
-        and claim.status != ClaimStatus.WAITING_TENANT
+        claim.status in RUNNING_STATUSES
         and claim.resolution_due >= now
         and _warning_reached(catalogue, claim, now)
     )
@@ -249,11 +244,10 @@ def _warning_window(
     for code in session.execute(sa.select(Residence.department_code).distinct()).scalars():
         departments_by_calendar.setdefault(holiday_subdivision(code), []).append(code)
 
-    config = settings()
     windows = []
     latest = now
     for codes in departments_by_calendar.values():
-        calendar = SlaCalendar(codes[0], config.business_hours, config.tz)
+        calendar = department_calendar(codes[0])
         in_departments = Residence.department_code.in_(codes)
         for policy, category_ids in categories_by_policy.values():
             for clock in Clock:

@@ -444,13 +444,7 @@ def backlog(
         (Claim.created_at > now - timedelta(days=31), 2),
         else_=3,
     )
-    overdue = sa.case(
-        (
-            sa.and_(Claim.status != ClaimStatus.WAITING_TENANT, Claim.resolution_due < now),
-            1,
-        ),
-        else_=0,
-    )
+    overdue = sa.case((Claim.overdue_condition(now), 1), else_=0)
     stmt = _join(
         sa.select(key, age, sa.func.count(), sa.func.sum(overdue)).select_from(Claim), joins
     ).where(Claim.status.in_(OPEN_STATUSES), *filters.claim_conditions())
@@ -483,12 +477,7 @@ def overdue(
     their resolution deadline; on a page at most the 500 longest overdue (the total counts
     them all), in an export every one (``limit`` None)."""
     label = Category.label_en if locale == "en" else Category.label_fr
-    conditions = [
-        Claim.status.in_(OPEN_STATUSES),
-        Claim.status != ClaimStatus.WAITING_TENANT,
-        Claim.resolution_due < now,
-        *filters.claim_conditions(),
-    ]
+    conditions = [Claim.overdue_condition(now), *filters.claim_conditions()]
     stmt = (
         sa.select(
             Claim.reference,
