@@ -14,7 +14,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from grc.auth import Permission
-from grc.errors import InvalidInput
 from grc.exports.registry import Args, Export, register_table
 from grc.exports.writers import Column, Kind, Row
 from grc.people.models import User
@@ -26,6 +25,7 @@ from grc.reports.presentation import (
     GROUPING_WORDS,
     PAGES,
     PERCENT_COLUMNS,
+    column_word,
 )
 from grc.web import current_language
 
@@ -83,9 +83,8 @@ def _kind(column: str) -> Kind:
 
 
 def _grouping(name: str, filters: ReportFilters) -> str | None:
-    groupings = PAGES[name].groupings
-    if groupings:
-        return filters.by or groupings[0]
+    if name in reports.GROUPINGS:
+        return reports.grouping(name, filters)
     return FIXED_GROUPING.get(name)
 
 
@@ -95,10 +94,7 @@ def _header(name: str, column: str, filters: ReportFilters) -> str:
         return str(GROUPING_WORDS[grouping] if grouping else COLUMN_WORDS["label"])
     if column in CODE_WORDS:
         return str(CODE_WORDS[column])
-    if column.startswith(("score_", "grade_")):
-        kind, quarter = column.split("_", 1)
-        return f"{COLUMN_WORDS[kind]} {quarter}"
-    word = str(COLUMN_WORDS.get(column, column))
+    word = column_word(column)
     return f"{word} (%)" if column in PERCENT_COLUMNS else word
 
 
@@ -165,13 +161,10 @@ def table_export(name: str, table: reports.ReportTable, filters: ReportFilters) 
 
 
 def _parse(name: str) -> Callable[[Session, User, Args], ReportFilters]:
-    groupings = PAGES[name].groupings
-
     def parse(session: Session, user: User, args: Args) -> ReportFilters:
         filters = load(session, args)
         # Refused here, as the page refuses it, rather than half-way through the file.
-        if groupings and filters.by is not None and filters.by not in groupings:
-            raise InvalidInput({"by": [f"This report is given per {', '.join(groupings)}."]})
+        _grouping(name, filters)
         return filters
 
     return parse

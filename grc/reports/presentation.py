@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from grc.reports.reports import AGE_BUCKETS
+from grc.reports.reports import AGE_BUCKETS, GROUPINGS
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Chart:
 class Page:
     title: Any
     summary: Any
-    groupings: tuple[str, ...]
+    groupings: tuple[str, ...]  # the report's own (reports.GROUPINGS), or none
     chart: Chart | None
     period: bool = True  # the backlog and overdue list are of today
 
@@ -37,7 +37,7 @@ PAGES: dict[str, Page] = {
             "Claims received, and further calls recorded on a claim already open, per period"
             " and group."
         ),
-        ("channel", "category", "domain", "unit", "agency"),
+        GROUPINGS["volumes"],
         Chart("bar", "bucket", ("claims",), split="label", stacked=True),
     ),
     "sla": Page(
@@ -46,7 +46,7 @@ PAGES: dict[str, Page] = {
             "Responses and resolutions on time, and their handling time in the policy's"
             " hours, paused time excluded."
         ),
-        ("unit", "category", "domain", "agency", "channel", "contractor"),
+        GROUPINGS["sla"],
         Chart(
             "bar",
             "label",
@@ -57,7 +57,7 @@ PAGES: dict[str, Page] = {
     "backlog": Page(
         _l("Open backlog"),
         _l("The claims open today, by age since receipt."),
-        ("unit", "category", "domain", "agency", "channel", "contractor"),
+        GROUPINGS["backlog"],
         Chart("bar", "label", AGE_BUCKETS, stacked=True),
         period=False,
     ),
@@ -83,13 +83,13 @@ PAGES: dict[str, Page] = {
     "first-contact": Page(
         _l("First-contact resolution"),
         _l("Claims resolved during the first contact, among the claims received."),
-        ("category", "domain", "agent", "channel", "unit"),
+        GROUPINGS["first-contact"],
         Chart("bar", "label", ("rate",), percent=True),
     ),
     "satisfaction": Page(
         _l("Satisfaction"),
         _l("Answers to the satisfaction surveys sent after each resolution."),
-        ("contractor", "category", "domain", "agency", "unit"),
+        GROUPINGS["satisfaction"],
         Chart("bar", "label", ("mean_score",)),
     ),
     "ratings": Page(
@@ -168,3 +168,11 @@ CHANNEL_WORDS: dict[str, Any] = {
     "letter": _l("Letter"),
     "desk": _l("Desk"),
 }
+
+
+def column_word(column: str) -> str:
+    """A column's heading: its word, with the quarter for a rating's score or grade."""
+    if column.startswith(("score_", "grade_")):
+        kind, quarter = column.split("_", 1)
+        return f"{COLUMN_WORDS[kind]} {quarter}"
+    return str(COLUMN_WORDS.get(column, column))

@@ -82,8 +82,21 @@ def _key_column(by: str) -> tuple[Any, list[Any]]:
     raise InvalidInput({"by": [f"This report is not given per {by}."]})
 
 
-def _check_by(filters: ReportFilters, allowed: Sequence[str], default: str) -> str:
-    by = filters.by or default
+# What each report may be given per, its default first (its page offers them in this order).
+GROUPINGS: dict[str, tuple[str, ...]] = {
+    "volumes": ("channel", "category", "domain", "unit", "agency"),
+    "sla": ("unit", "category", "domain", "agency", "channel", "contractor"),
+    "backlog": ("unit", "category", "domain", "agency", "channel", "contractor"),
+    "first-contact": ("category", "domain", "agent", "channel", "unit"),
+    "satisfaction": ("contractor", "category", "domain", "agency", "unit"),
+}
+
+
+def grouping(name: str, filters: ReportFilters) -> str:
+    """What report ``name`` is given per: the filters' choice (refused, naming the field,
+    when the report is not given per it), else its default."""
+    allowed = GROUPINGS[name]
+    by = filters.by or allowed[0]
     if by not in allowed:
         raise InvalidInput({"by": [f"This report is given per {', '.join(allowed)}."]})
     return by
@@ -177,7 +190,7 @@ def volumes(session: Session, filters: ReportFilters, locale: str = "fr") -> Rep
     """Per bucket and group: the claims received (one per problem), the further contacts
     recorded on claims already open (``claim_callers``), and both together. The channel of a
     further contact is its own; everything else is its claim's."""
-    by = _check_by(filters, ("channel", "category", "domain", "unit", "agency"), "channel")
+    by = grouping("volumes", filters)
     counts: dict[tuple[date, Any], list[int]] = defaultdict(lambda: [0, 0])
 
     claim_key, joins = _key_column(by)
@@ -302,9 +315,7 @@ def sla(session: Session, filters: ReportFilters, now: datetime, locale: str = "
     Handling time is the one each claim keeps (``grc.claims.handling``): from receipt to
     response (or resolution) in the claim's own clock, time waiting for the tenant taken
     out; its median and 90th percentile are nearest-rank."""
-    by = _check_by(
-        filters, ("category", "domain", "unit", "agency", "channel", "contractor"), "unit"
-    )
+    by = grouping("sla", filters)
     key, joins = _key_column(by)
     conditions = [
         Claim.created_at >= filters.start,
@@ -434,9 +445,7 @@ def backlog(
     age in whole days since receipt: under 2, 2 to 7, 8 to 30, over 30; and how many of
     them are overdue (past their resolution deadline, not paused). The period does not
     apply: this is today's backlog."""
-    by = _check_by(
-        filters, ("unit", "category", "domain", "agency", "channel", "contractor"), "unit"
-    )
+    by = grouping("backlog", filters)
     key, joins = _key_column(by)
     age = sa.case(
         (Claim.created_at > now - timedelta(days=2), 0),
@@ -611,7 +620,7 @@ def first_contact(session: Session, filters: ReportFilters, locale: str = "fr") 
     """Claims received in the period that were resolved during the first contact (the
     agent closed them while registering them), per category or per agent who registered
     them; the rate is over all the claims received."""
-    by = _check_by(filters, ("category", "domain", "agent", "channel", "unit"), "category")
+    by = grouping("first-contact", filters)
     key, joins = _key_column(by)
     fcr = sa.func.sum(sa.case((Claim.first_contact_resolution.is_(True), 1), else_=0))
     stmt = (
@@ -646,7 +655,7 @@ def satisfaction(session: Session, filters: ReportFilters, locale: str = "fr") -
     """Hot surveys answered in the period, per contractor (who did the work; none when a
     unit did), category or agency: answers, mean score (1 to 5), share satisfied (4 or 5)
     and the answers saying the work was not done (which carry no score)."""
-    by = _check_by(filters, ("contractor", "category", "domain", "agency", "unit"), "contractor")
+    by = grouping("satisfaction", filters)
     if by == "contractor":
         key: Any = Survey.contractor_id
         joins: list[Any] = []

@@ -25,11 +25,11 @@ from grc.reports.filters import BUCKETS, ReportFilters, load
 from grc.reports.presentation import (
     BUCKET_WORDS,
     CHANNEL_WORDS,
-    COLUMN_WORDS,
     GROUPING_WORDS,
     HIDDEN_COLUMNS,
     PAGES,
     PERCENT_COLUMNS,
+    column_word,
 )
 from grc.web.pages import NavItem, add_to_navigation, page, page_blueprint
 
@@ -52,13 +52,6 @@ def _cell(column: str, value: Any) -> str:
     if isinstance(value, int):
         return str(format_decimal(value, format="#,##0"))
     return str(value)
-
-
-def _column_word(column: str) -> str:
-    if column.startswith(("score_", "grade_")):
-        kind, quarter = column.split("_", 1)
-        return f"{COLUMN_WORDS[kind]} {quarter}"
-    return str(COLUMN_WORDS.get(column, column))
 
 
 def _rows_for_display(name: str, table: reports.ReportTable) -> list[dict[str, Any]]:
@@ -97,7 +90,7 @@ def _chart_data(name: str, table: reports.ReportTable, filters: ReportFilters) -
             series: list[Any] = [row[column] for row in rows]
             if chart.percent:
                 series = [None if v is None else round(v * 100, 1) for v in series]
-            datasets.append({"label": _column_word(column), "data": series})
+            datasets.append({"label": column_word(column), "data": series})
     return json.dumps(
         {
             "type": chart.kind,
@@ -257,7 +250,7 @@ def report(name: str) -> Any:
             rows=rows,
             total=total,
             chart=chart,
-            column_word=_column_word,
+            column_word=column_word,
             cell=_cell,
             dashboard=_url("reports_page.index", filters),
             export_args=filters.query_args() if filters else {},
