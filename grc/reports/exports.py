@@ -65,9 +65,6 @@ CODE_WORDS: dict[str, Any] = {
 }
 # What the rows of a report without a choice of grouping are per.
 FIXED_GROUPING = {"calls-by-agent": "agent", "ratings": "contractor"}
-# The overdue list's total counts every overdue claim, beyond the rows listed: its page says
-# it in a sentence, not as a row of figures.
-WITHOUT_TOTAL_ROW = {"overdue"}
 
 
 def _kind(column: str) -> Kind:
@@ -153,7 +150,7 @@ def table_export(name: str, table: reports.ReportTable, filters: ReportFilters) 
     def rows() -> Iterator[Row]:
         for row in table.rows:
             yield tuple(cells(row))
-        if table.total is not None and name not in WITHOUT_TOTAL_ROW:
+        if table.total is not None and PAGES[name].total_row:
             # The total's first cells are blank (no period, no group): the word goes first.
             yield (_("Total"), *cells(table.total)[1:])
 

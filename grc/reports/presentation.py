@@ -28,6 +28,9 @@ class Page:
     groupings: tuple[str, ...]  # the report's own (reports.GROUPINGS), or none
     chart: Chart | None
     period: bool = True  # the backlog and overdue list are of today
+    # A table's total as its last row. The overdue list's total counts every overdue claim,
+    # beyond the rows listed: its page says it in a sentence, not as a row of figures.
+    total_row: bool = True
 
 
 PAGES: dict[str, Page] = {
@@ -67,6 +70,7 @@ PAGES: dict[str, Page] = {
         (),
         None,
         period=False,
+        total_row=False,
     ),
     "calls": Page(
         _l("Calls received"),

@@ -140,8 +140,13 @@ def _filters_or_errors() -> tuple[ReportFilters | None, dict[str, list[str]]]:
     try:
         return load(db.session, request.args), {}
     except InvalidInput as exc:
-        errors = (exc.errors or {}).get("json", {})
-        return None, {str(k): [str(m) for m in v] for k, v in errors.items()}
+        return None, _field_errors(exc)
+
+
+def _field_errors(refused: InvalidInput) -> dict[str, list[str]]:
+    """The messages of a refused filter, by field, as the form shows them."""
+    errors = (refused.errors or {}).get("json", {})
+    return {str(k): [str(m) for m in v] for k, v in errors.items()}
 
 
 def _form_context(
@@ -227,16 +232,14 @@ def report(name: str) -> Any:
         try:
             table = reports.run(name, db.session, filters, utcnow(), _locale())
         except InvalidInput as exc:
-            errors = {
-                str(k): [str(m) for m in v] for k, v in (exc.errors or {}).get("json", {}).items()
-            }
+            errors = _field_errors(exc)
         if table is not None:
             chart = _chart_data(name, table, filters)
             rows = _rows_for_display(name, table)
     columns = [c for c in table.columns if c not in HIDDEN_COLUMNS] if table else []
     total = (
         dict(zip(table.columns, table.total, strict=True))
-        if table is not None and table.total is not None and name != "overdue"
+        if table is not None and table.total is not None and spec.total_row
         else None
     )
     return (
